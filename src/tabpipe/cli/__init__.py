@@ -1,0 +1,1 @@
+"""Command-line entry points. Nothing here imports an ML library at module level."""

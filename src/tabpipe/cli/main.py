@@ -1,0 +1,27 @@
+"""``tabpipe <command> [key=value ...]``: the console script."""
+
+from __future__ import annotations
+
+import sys
+
+USAGE = """usage: tabpipe <command> [key=value ...]
+
+commands:
+  train     train, evaluate and save a model (same app as `python train.py`)
+
+Run `tabpipe <command> --help` for the options of a command."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help"):
+        print(USAGE)
+        sys.exit(0 if args else 2)
+    command, rest = args[0], args[1:]
+    if command == "train":
+        from tabpipe.cli.train import main as train_main
+
+        train_main(rest, program="tabpipe train")
+        return
+    print(f"error: unknown command {command!r}; see `tabpipe --help`", file=sys.stderr)
+    sys.exit(2)

@@ -1,0 +1,1 @@
+"""Structured-config schemas for every config group (dataclasses in Hydra's ConfigStore)."""

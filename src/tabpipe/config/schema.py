@@ -1,0 +1,231 @@
+"""Dataclass schemas that validate every config group.
+
+Each YAML file in ``conf/<group>/`` extends one of these schemas through its defaults
+list (``- /schema/<group>/<name>@_here_``), so a mistyped or unknown key fails at
+composition time with its name, and values are type-checked (enums list their options).
+
+OmegaConf needs ``typing.Optional``/``List``/``Dict`` here, not PEP 604 unions.
+"""
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Dict, List, Optional
+
+from omegaconf import MISSING
+
+
+class Task(str, Enum):
+    binary = "binary"
+    multiclass = "multiclass"
+    regression = "regression"
+
+
+class SourceKind(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+    sklearn = "sklearn"
+    bundled = "bundled"
+
+
+class ColumnType(str, Enum):
+    numeric = "numeric"
+    categorical = "categorical"
+    boolean = "boolean"
+    datetime = "datetime"
+
+
+@dataclass
+class ColumnSpec:
+    """A pinned column: its type and, optionally, the allowed range or category set."""
+
+    type: ColumnType = MISSING
+    nullable: bool = True
+    min: Optional[float] = None
+    max: Optional[float] = None
+    categories: Optional[List[str]] = None
+
+
+@dataclass
+class DataConfig:
+    source: SourceKind = MISSING
+    target: str = MISSING
+    task: Task = MISSING
+    path: Optional[str] = None
+    name: Optional[str] = None
+    id_columns: List[str] = field(default_factory=list)
+    time_column: Optional[str] = None
+    drop_columns: List[str] = field(default_factory=list)
+    group_columns: List[str] = field(default_factory=list)
+    categorical_columns: List[str] = field(default_factory=list)
+    positive_class: Optional[str] = None
+    # Pinned schema: inline, or a schema.json written by an earlier run.
+    schema: Dict[str, ColumnSpec] = field(default_factory=dict)
+    schema_path: Optional[str] = None
+    # Validation thresholds for warnings.
+    high_cardinality: int = 100
+    leakage_correlation: float = 0.98
+
+
+class NumericImputation(str, Enum):
+    median = "median"
+    mean = "mean"
+
+
+class Scaling(str, Enum):
+    standard = "standard"
+    robust = "robust"
+    none = "none"
+
+
+class CategoricalEncoding(str, Enum):
+    onehot = "onehot"
+    ordinal = "ordinal"
+    target = "target"
+
+
+@dataclass
+class FeaturesConfig:
+    name: str = MISSING
+    numeric_imputation: NumericImputation = NumericImputation.median
+    missing_indicator: bool = True
+    scaling: Scaling = Scaling.standard
+    categorical_encoding: CategoricalEncoding = CategoricalEncoding.onehot
+    # Categories seen fewer times than this in train join the sentinel (one-hot/ordinal).
+    min_category_frequency: int = 1
+    target_encoding_folds: int = 5
+    datetime_parts: List[str] = field(default_factory=lambda: ["hour", "dayofweek", "day", "month"])
+    cyclical: bool = True
+    holidays_country: Optional[str] = "US"
+
+
+class SplitKind(str, Enum):
+    stratified = "stratified"
+    kfold = "kfold"
+    temporal = "temporal"
+
+
+@dataclass
+class SplitConfig:
+    kind: SplitKind = MISSING
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    n_folds: int = 5
+
+
+@dataclass
+class TrainerConfig:
+    """Lightning Trainer arguments; ``accelerator`` also selects the GBDT device."""
+
+    accelerator: str = "cpu"
+    devices: Any = 1
+    strategy: str = "auto"
+    precision: str = "32-true"
+    min_epochs: int = 1
+    max_epochs: int = 50
+    deterministic: bool = True
+    gradient_clip_val: Optional[float] = None
+    fast_dev_run: bool = False
+    limit_train_batches: Optional[float] = None
+    limit_val_batches: Optional[float] = None
+    overfit_batches: float = 0.0
+    check_val_every_n_epoch: int = 1
+    log_every_n_steps: int = 10
+    enable_progress_bar: bool = True
+
+
+@dataclass
+class PathsConfig:
+    root_dir: str = MISSING
+    data_dir: str = MISSING
+    log_dir: str = MISSING
+    output_dir: str = MISSING
+
+
+@dataclass
+class EvalConfig:
+    require_beat_baseline: bool = True
+    # Empty: the task's default (binary auc, multiclass f1_macro, regression rmse).
+    primary_metric: Optional[str] = None
+    # The model must beat the baseline by at least this much on the primary metric.
+    min_improvement: float = 0.0
+
+
+@dataclass
+class BaselineModelConfig:
+    _target_: str = "tabpipe.models.baseline.BaselineModel"
+
+
+@dataclass
+class LinearModelConfig:
+    _target_: str = "tabpipe.models.linear.LinearModel"
+    C: float = 1.0
+    alpha: float = 1.0
+    max_iter: int = 1000
+
+
+@dataclass
+class XGBModelConfig:
+    _target_: str = "tabpipe.models.xgb.XGBoostModel"
+    n_estimators: int = 500
+    learning_rate: float = 0.05
+    max_depth: int = 6
+    min_child_weight: float = 1.0
+    subsample: float = 0.9
+    colsample_bytree: float = 0.9
+    reg_lambda: float = 1.0
+    reg_alpha: float = 0.0
+    gamma: float = 0.0
+    max_bin: int = 256
+    early_stopping_rounds: int = 10
+    n_jobs: int = 0
+
+
+@dataclass
+class LGBMModelConfig:
+    _target_: str = "tabpipe.models.lgbm.LightGBMModel"
+    n_estimators: int = 500
+    learning_rate: float = 0.05
+    num_leaves: int = 31
+    max_depth: int = -1
+    min_child_samples: int = 20
+    subsample: float = 0.9
+    subsample_freq: int = 1
+    colsample_bytree: float = 0.9
+    reg_lambda: float = 0.0
+    reg_alpha: float = 0.0
+    early_stopping_rounds: int = 10
+    n_jobs: int = 0
+
+
+@dataclass
+class LightningModelConfig:
+    """A Lightning network; ``module`` is any LightningModule given by ``_target_``.
+
+    The module is built as ``module(n_inputs=..., n_outputs=..., task=..., **module)``.
+    """
+
+    _target_: str = "tabpipe.models.lightning.LightningModel"
+    module: Dict[str, Any] = field(default_factory=dict)
+    batch_size: int = 256
+    num_workers: int = 0
+
+
+@dataclass
+class TrainConfig:
+    """The root of ``conf/train.yaml``: the keys that belong to no group."""
+
+    task_name: str = "train"
+    seed: int = 42
+    # The groups bring their own schemas (see conf/<group>/*.yaml); logger and
+    # callbacks are dicts of ``_target_`` configs, checked when they are built.
+    data: Any = None
+    features: Any = None
+    split: Any = None
+    model: Any = None
+    trainer: Any = None
+    logger: Dict[str, Any] = field(default_factory=dict)
+    callbacks: Dict[str, Any] = field(default_factory=dict)
+    paths: Any = None
+    ckpt_path: Optional[str] = None
+    tags: List[str] = field(default_factory=list)
+    eval: EvalConfig = field(default_factory=EvalConfig)

@@ -1,0 +1,1 @@
+"""Ingestion, validation, coercion and splitting of tabular data."""

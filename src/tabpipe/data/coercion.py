@@ -1,0 +1,101 @@
+"""The one shared function that turns raw column values into model-ready dtypes.
+
+Training, batch scoring and online serving all call :func:`coerce_columns`, so a raw
+value is interpreted the same way everywhere:
+
+* numeric -> float64; blanks become NaN (imputed later by the fitted pipeline);
+* boolean -> float64 0/1 from true/false, yes/no, 1/0 (any case); blanks -> NaN;
+* datetime -> ``datetime64[ns]`` (naive; timezone-aware values are converted to UTC);
+  blanks -> NaT;
+* categorical -> Python ``str`` values (integral numbers without ``.0``); blanks -> NaN,
+  which the pipeline maps to the ``__missing__`` category.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tabpipe.errors import DataValidationError
+
+_TRUE = {"true", "yes", "y", "t", "1", "1.0"}
+_FALSE = {"false", "no", "n", "f", "0", "0.0"}
+
+
+def _first_bad(raw: pd.Series, parsed: pd.Series) -> str:
+    bad = raw[parsed.isna() & raw.notna()]
+    return repr(bad.iloc[0]) if len(bad) else ""
+
+
+def _to_numeric(name: str, raw: pd.Series, problems: list[str]) -> pd.Series:
+    parsed = pd.to_numeric(raw, errors="coerce").astype("float64")
+    bad = _first_bad(raw, parsed)
+    if bad:
+        problems.append(f"column {name!r}: non-numeric value {bad} in a numeric column")
+    return parsed
+
+
+def _to_boolean(name: str, raw: pd.Series, problems: list[str]) -> pd.Series:
+    if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
+        parsed = raw.astype("float64")
+        invalid = parsed.notna() & ~parsed.isin([0.0, 1.0])
+    else:
+        text = raw.astype("string").str.strip().str.lower()
+        parsed = pd.Series(np.nan, index=raw.index, dtype="float64")
+        parsed[text.isin(_TRUE).fillna(False).to_numpy(bool)] = 1.0
+        parsed[text.isin(_FALSE).fillna(False).to_numpy(bool)] = 0.0
+        invalid = parsed.isna() & raw.notna()
+    if invalid.any():
+        problems.append(
+            f"column {name!r}: value {raw[invalid].iloc[0]!r} is not a boolean (true/false, yes/no, 1/0)"
+        )
+        parsed = parsed.where(~invalid)
+    return parsed
+
+
+def _to_datetime(name: str, raw: pd.Series, problems: list[str]) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        parsed = raw
+    else:
+        parsed = pd.to_datetime(raw, errors="coerce", format="mixed", utc=True)
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    parsed = parsed.astype("datetime64[ns]")
+    bad = _first_bad(raw, parsed)
+    if bad:
+        problems.append(f"column {name!r}: value {bad} is not a parseable timestamp")
+    return parsed
+
+
+def _to_categorical(raw: pd.Series) -> pd.Series:
+    def as_text(value: object) -> object:
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+            return np.nan
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    return raw.astype(object).map(as_text).astype(object)
+
+
+def coerce_columns(frame: pd.DataFrame, column_types: dict[str, str]) -> pd.DataFrame:
+    """Return a new frame holding ``column_types``'s columns in their canonical dtypes.
+
+    Raises :class:`DataValidationError` with one line per column whose values cannot be
+    interpreted as the column's type.
+    """
+    problems: list[str] = []
+    out: dict[str, pd.Series] = {}
+    for name, kind in column_types.items():
+        raw = frame[name]
+        if kind == "numeric":
+            out[name] = _to_numeric(name, raw, problems)
+        elif kind == "boolean":
+            out[name] = _to_boolean(name, raw, problems)
+        elif kind == "datetime":
+            out[name] = _to_datetime(name, raw, problems)
+        else:
+            out[name] = _to_categorical(raw)
+    if problems:
+        raise DataValidationError(problems)
+    return pd.DataFrame(out, index=frame.index)

@@ -1,0 +1,220 @@
+"""Load the configured source and validate it before anything is fitted.
+
+Every broken rule is reported as one line naming the column and the rule; all of them
+are collected, then raised together as a :class:`DataValidationError` (exit code 2).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tabpipe.data.coercion import coerce_columns
+from tabpipe.data.column_schema import ColumnSchema, describe_column, infer_type, pinned_specs
+from tabpipe.data.sources import LoadedSource, load_source
+from tabpipe.errors import DataValidationError
+
+log = logging.getLogger(__name__)
+ROW_ID = "row_id"
+
+
+@dataclass
+class ValidationReport:
+    n_rows: int
+    n_columns: int
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"n_rows": self.n_rows, "n_columns": self.n_columns, "warnings": self.warnings}
+
+
+@dataclass
+class Dataset:
+    """A validated dataset: coerced features, the target and the identifiers."""
+
+    features: pd.DataFrame
+    target: pd.Series
+    ids: pd.DataFrame
+    task: str
+    classes: list[str] | None
+    schema: dict[str, ColumnSchema]
+    source: LoadedSource
+    report: ValidationReport
+    time: pd.Series | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.features)
+
+
+def _value(option: Any) -> str:
+    return str(option.value if hasattr(option, "value") else option)
+
+
+def _check_columns_exist(frame: pd.DataFrame, data_cfg: Any, pinned: dict) -> list[str]:
+    wanted = {"data.target": [data_cfg.target]}
+    for key in ("id_columns", "drop_columns", "group_columns", "categorical_columns"):
+        wanted[f"data.{key}"] = list(data_cfg.get(key) or [])
+    if data_cfg.get("time_column"):
+        wanted["data.time_column"] = [data_cfg.time_column]
+    wanted["data.schema"] = list(pinned)
+    return [
+        f"column {name!r} (from {key}): missing from the dataset"
+        for key, names in wanted.items()
+        for name in names
+        if name not in frame.columns
+    ]
+
+
+def _target_problems(target: pd.Series, task: str, name: str, positive: str | None) -> list[str]:
+    missing = int(target.isna().sum())
+    if missing:
+        return [f"column {name!r} (target): {missing} missing values; the target must be complete"]
+    if task == "regression":
+        numeric = pd.to_numeric(target, errors="coerce")
+        if numeric.isna().any():
+            bad = target[numeric.isna()].iloc[0]
+            return [f"column {name!r} (target): non-numeric value {bad!r}; task=regression needs numbers"]
+        if numeric.nunique() < 2:
+            return [f"column {name!r} (target): constant; task=regression needs varying values"]
+        return []
+    counts = target.astype(str).value_counts()
+    if task == "binary" and len(counts) != 2:
+        return [f"column {name!r} (target): task=binary needs exactly 2 classes, found {len(counts)}"]
+    if task == "multiclass" and len(counts) < 3:
+        return [f"column {name!r} (target): task=multiclass needs 3 or more classes, found {len(counts)}"]
+    problems = [
+        f"column {name!r} (target): class {label!r} has {count} row; every class needs at least 3"
+        for label, count in counts.items()
+        if count < 3
+    ]
+    if positive is not None and positive not in counts.index:
+        problems.append(f"data.positive_class={positive!r}: not a class of column {name!r}")
+    return problems
+
+
+def _pinned_problems(features: pd.DataFrame, pinned: dict[str, ColumnSchema]) -> list[str]:
+    problems = []
+    for name, spec in pinned.items():
+        if name not in features.columns:
+            continue
+        column = features[name]
+        if not spec.nullable and column.isna().any():
+            problems.append(
+                f"column {name!r}: {int(column.isna().sum())} missing values; pinned nullable=false"
+            )
+        if spec.min is not None and (column < spec.min).any():
+            problems.append(f"column {name!r}: value {column.min()!r} below the pinned min {spec.min}")
+        if spec.max is not None and (column > spec.max).any():
+            problems.append(f"column {name!r}: value {column.max()!r} above the pinned max {spec.max}")
+        if spec.categories is not None:
+            unknown = sorted(set(column.dropna()) - set(spec.categories))
+            if unknown:
+                problems.append(f"column {name!r}: value {unknown[0]!r} not in the pinned category set")
+    return problems
+
+
+def _warnings(features: pd.DataFrame, schema: dict, target: pd.Series, data_cfg: Any) -> list[str]:
+    notes = []
+    encoded_target = pd.Series(pd.factorize(target.astype(str))[0], index=target.index, dtype=float)
+    if pd.api.types.is_numeric_dtype(target):
+        encoded_target = target.astype(float)
+    for name, spec in schema.items():
+        column = features[name]
+        if column.nunique(dropna=True) <= 1:
+            notes.append(f"column {name!r}: constant; it carries no information")
+            continue
+        if column.astype(str).equals(target.astype(str)):
+            notes.append(f"column {name!r}: identical to the target; likely leakage")
+        elif spec.type in ("numeric", "boolean"):
+            corr = column.astype(float).corr(encoded_target)
+            if corr is not None and np.isfinite(corr) and abs(corr) >= data_cfg.leakage_correlation:
+                notes.append(f"column {name!r}: correlation {corr:+.3f} with the target; likely leakage")
+        if spec.type == "categorical" and column.nunique() > data_cfg.high_cardinality:
+            notes.append(
+                f"column {name!r}: high-cardinality categorical ({column.nunique()} values > "
+                f"data.high_cardinality={data_cfg.high_cardinality})"
+            )
+    return notes
+
+
+def ingest(data_cfg: Any) -> Dataset:
+    """Load ``data_cfg``'s source, validate it and return a :class:`Dataset`."""
+    source = load_source(data_cfg)
+    frame = source.frame
+    task = _value(data_cfg.task)
+    pinned = pinned_specs(data_cfg)
+    if frame.empty or len(frame.columns) == 0:
+        raise DataValidationError([f"dataset {source.uri}: empty (0 rows); nothing to train on"])
+    problems = _check_columns_exist(frame, data_cfg, pinned)
+    if problems:
+        raise DataValidationError(problems)
+
+    target = frame[data_cfg.target]
+    problems += _target_problems(target, task, data_cfg.target, data_cfg.get("positive_class"))
+    id_columns = list(data_cfg.id_columns)
+    if id_columns:
+        duplicated = frame.duplicated(subset=id_columns, keep="first")
+        if duplicated.any():
+            first = frame.loc[duplicated, id_columns].iloc[0].tolist()
+            problems.append(
+                f"column(s) {', '.join(map(repr, id_columns))}: {int(duplicated.sum())} duplicate "
+                f"ids (first: {first[0] if len(first) == 1 else first}); ids must be unique"
+            )
+        ids = frame[id_columns].reset_index(drop=True)
+    else:
+        ids = pd.DataFrame({ROW_ID: np.arange(len(frame))})
+
+    excluded = {data_cfg.target, *id_columns, *data_cfg.drop_columns}
+    feature_names = [c for c in frame.columns if c not in excluded]
+    if not feature_names:
+        problems.append("dataset: no feature columns left after removing target, ids and drops")
+    forced = set(data_cfg.categorical_columns)
+    types = {
+        name: pinned[name].type
+        if name in pinned
+        else infer_type(frame[name], name in forced, name == data_cfg.get("time_column"))
+        for name in feature_names
+    }
+    try:
+        features = coerce_columns(frame, types).reset_index(drop=True)
+    except DataValidationError as exc:
+        problems += exc.problems
+        raise DataValidationError(problems) from None
+    problems += [
+        f"column {name!r}: all values are missing; drop it (data.drop_columns) or fix the source"
+        for name in feature_names
+        if features[name].isna().all()
+    ]
+    problems += _pinned_problems(features, pinned)
+    time = None
+    if data_cfg.get("time_column"):
+        time = features[data_cfg.time_column]
+        if time.isna().any():
+            problems.append(
+                f"column {data_cfg.time_column!r} (time_column): {int(time.isna().sum())} "
+                "missing timestamps; temporal order needs every row dated"
+            )
+    if problems:
+        raise DataValidationError(problems)
+
+    target = target.reset_index(drop=True)
+    classes = None
+    if task == "regression":
+        target = pd.to_numeric(target).astype("float64")
+    else:
+        target = target.astype(str)
+        classes = sorted(target.unique().tolist())
+        positive = data_cfg.get("positive_class")
+        if task == "binary" and positive is not None:
+            classes = [c for c in classes if c != positive] + [positive]
+    schema = {name: describe_column(name, types[name], features[name]) for name in feature_names}
+    report = ValidationReport(len(frame), len(frame.columns))
+    report.warnings = _warnings(features, schema, target, data_cfg)
+    for note in report.warnings:
+        log.warning(note)
+    return Dataset(features, target, ids, task, classes, schema, source, report, time)

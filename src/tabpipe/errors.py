@@ -1,0 +1,39 @@
+"""Errors that end a run with one clear line and a documented exit code.
+
+Exit codes (also in the README):
+
+* 2 -- bad input: configuration or data that breaks a rule (:class:`ConfigError`,
+  :class:`DataValidationError`).
+* 3 -- the model did not beat the baseline (:class:`BaselineGateError`).
+* 4 -- a requested device is not available (:class:`DeviceUnavailableError`).
+"""
+
+from __future__ import annotations
+
+
+class TabpipeError(Exception):
+    """Base class: the message is the single line shown to the user."""
+
+    exit_code: int = 1
+
+
+class ConfigError(TabpipeError):
+    exit_code = 2
+
+
+class DataValidationError(TabpipeError):
+    """One or more data rules were broken; ``problems`` holds one line per rule."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class BaselineGateError(TabpipeError):
+    exit_code = 3
+
+
+class DeviceUnavailableError(TabpipeError):
+    exit_code = 4

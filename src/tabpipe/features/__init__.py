@@ -1,0 +1,1 @@
+"""Feature transforms, fitted on the train split only."""

@@ -1,0 +1,74 @@
+"""The model protocol, and what every model receives to fit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from tabpipe.features.preprocessing import CategoricalSlot
+
+# called with (metrics, step) for every epoch or boosting round, e.g. {"val/loss": 0.4}
+MetricsCallback = Callable[[dict[str, float], int], None]
+
+
+@dataclass
+class FitData:
+    """Encoded features (float32) and targets of the train and val splits.
+
+    ``y`` holds class indices 0..K-1 for classification (``n_classes`` = K) and floats
+    for regression.
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    task: str
+    n_classes: int
+    feature_names: list[str]
+    categorical_slots: Sequence[CategoricalSlot] = ()
+    on_metrics: list[MetricsCallback] = field(default_factory=list)
+
+    def report(self, metrics: dict[str, float], step: int) -> None:
+        for callback in self.on_metrics:
+            callback(metrics, step)
+
+
+@dataclass
+class RunContext:
+    """What the orchestrator knows that a model may need."""
+
+    seed: int
+    trainer: Any  # the ``trainer`` config group
+    callbacks: Any  # the ``callbacks`` config group (Lightning only)
+    output_dir: Path
+    ckpt_path: str | None = None
+
+
+class TabularModel(Protocol):
+    """``fit`` on train with early stopping on val; ``predict`` gives class probabilities
+    of shape (n, K) for classification, or predictions of shape (n,) for regression."""
+
+    def fit(self, data: FitData, context: RunContext) -> TabularModel: ...
+
+    def predict(self, X: np.ndarray) -> np.ndarray: ...
+
+    def save(self, directory: Path) -> list[Path]: ...
+
+
+def objective_for(task: str) -> str:
+    return {"binary": "binary", "multiclass": "multiclass"}.get(task, "regression")
+
+
+def as_probabilities(raw: np.ndarray, task: str) -> np.ndarray:
+    """Binary models that return P(positive) as a vector get a (n, 2) matrix."""
+    raw = np.asarray(raw, dtype=np.float64)
+    if task == "binary" and raw.ndim == 1:
+        return np.column_stack([1.0 - raw, raw])
+    if task == "regression":
+        return raw.reshape(-1)
+    return raw

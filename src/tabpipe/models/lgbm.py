@@ -1,0 +1,104 @@
+"""LightGBM through native ``lightgbm.train`` (deterministic) with early stopping."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tabpipe.models.base import FitData, RunContext, as_probabilities
+from tabpipe.models.progress import round_bar
+
+_OBJECTIVES = {
+    "binary": ("binary", ["auc", "binary_logloss"]),
+    "multiclass": ("multiclass", ["multi_logloss"]),
+    "regression": ("regression", ["rmse"]),
+}
+
+
+class LightGBMModel:
+    def __init__(
+        self,
+        n_estimators: int = 500,
+        early_stopping_rounds: int = 10,
+        n_jobs: int = 0,
+        **params: Any,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.early_stopping_rounds = early_stopping_rounds
+        self.n_jobs = n_jobs
+        self.params = params
+
+    def booster_params(self, task: str, n_classes: int, seed: int, accelerator: str) -> dict:
+        objective, metrics = _OBJECTIVES[task]
+        params = {
+            **self.params,
+            "objective": objective,
+            "metric": metrics,
+            "seed": seed,
+            "deterministic": True,
+            "force_row_wise": True,
+            "num_threads": self.n_jobs or os.cpu_count() or 1,
+            "device_type": "cuda" if accelerator == "gpu" else "cpu",
+            "verbosity": -1,
+            # early stopping follows the last metric (the loss), as in xgb
+            "first_metric_only": False,
+        }
+        if task == "multiclass":
+            params["num_class"] = n_classes
+        return params
+
+    def fit(self, data: FitData, context: RunContext) -> LightGBMModel:
+        import lightgbm as lgb
+
+        self.task_ = data.task
+        params = self.booster_params(
+            data.task, data.n_classes, context.seed, str(context.trainer.accelerator)
+        )
+        rounds = 1 if context.trainer.fast_dev_run else self.n_estimators
+        dtrain = lgb.Dataset(data.X_train, label=data.y_train, free_raw_data=False)
+        dval = lgb.Dataset(data.X_val, label=data.y_val, reference=dtrain)
+
+        with round_bar(rounds, "lgbm") as bar:
+
+            def report(env: Any) -> None:
+                metrics = {
+                    f"{split}/{name}": float(value) for split, name, value, _ in env.evaluation_result_list
+                }
+                data.report(metrics, env.iteration)
+                bar.update(1)
+
+            self.booster_ = lgb.train(
+                params,
+                dtrain,
+                num_boost_round=rounds,
+                valid_sets=[dtrain, dval],
+                valid_names=["train", "val"],
+                callbacks=[
+                    lgb.early_stopping(self.early_stopping_rounds, verbose=False),
+                    report,
+                ],
+            )
+        self.best_iteration_ = int(self.booster_.best_iteration or self.booster_.current_iteration())
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        raw = self.booster_.predict(X, num_iteration=self.best_iteration_)
+        return as_probabilities(raw, self.task_)
+
+    def feature_importance(self) -> dict[str, float]:
+        gains = self.booster_.feature_importance(importance_type="gain")
+        return {f"f{i}": float(v) for i, v in enumerate(gains)}
+
+    def save(self, directory: Path) -> list[Path]:
+        from tabpipe.io import write_atomic
+
+        path = Path(directory) / "model.lgbm.txt"
+        return [
+            write_atomic(
+                path,
+                lambda tmp: self.booster_.save_model(str(tmp), num_iteration=self.best_iteration_),
+            )
+        ]

@@ -1,0 +1,158 @@
+"""Train any LightningModule on tabular features; the default is :mod:`tabpipe.models.mlp`."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from hydra.utils import get_class, instantiate
+from omegaconf import DictConfig, OmegaConf
+from torch.utils.data import DataLoader, TensorDataset
+
+from tabpipe.errors import ConfigError
+from tabpipe.models.base import FitData, RunContext, as_probabilities
+
+_TRAINER_KEYS = (
+    "accelerator",
+    "devices",
+    "strategy",
+    "precision",
+    "min_epochs",
+    "max_epochs",
+    "deterministic",
+    "gradient_clip_val",
+    "fast_dev_run",
+    "limit_train_batches",
+    "limit_val_batches",
+    "overfit_batches",
+    "check_val_every_n_epoch",
+    "log_every_n_steps",
+    "enable_progress_bar",
+)
+
+
+class _ForwardMetrics(pl.Callback):
+    """Hands each epoch's logged metrics to the run's metric loggers."""
+
+    def __init__(self, data: FitData) -> None:
+        self.data = data
+
+    def on_validation_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        if trainer.sanity_checking or not trainer.is_global_zero:
+            return
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
+        self.data.report(metrics, trainer.current_epoch)
+
+
+def _build_callbacks(callbacks_cfg: Any, fast_dev_run: bool) -> list[pl.Callback]:
+    built = []
+    for name, spec in (callbacks_cfg or {}).items():
+        if spec is None:
+            continue
+        if not isinstance(spec, DictConfig | dict) or "_target_" not in spec:
+            raise ConfigError(f"callbacks.{name}: needs a _target_")
+        if fast_dev_run and "ModelCheckpoint" in str(spec["_target_"]):
+            continue
+        built.append(instantiate(spec))
+    return built
+
+
+def _loader(
+    X: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int, num_workers: int
+) -> DataLoader:
+    target = torch.from_numpy(np.asarray(y, dtype=np.float32))
+    dataset = TensorDataset(torch.from_numpy(X), target)
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        generator=generator,
+        num_workers=num_workers,
+        drop_last=shuffle and len(X) > batch_size,
+    )
+
+
+class LightningModel:
+    def __init__(self, module: Any, batch_size: int = 256, num_workers: int = 0) -> None:
+        self.module = module
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+
+    def _build_module(self, data: FitData) -> pl.LightningModule:
+        spec = (
+            OmegaConf.to_container(self.module, resolve=True)
+            if isinstance(self.module, DictConfig)
+            else dict(self.module)
+        )
+        target = spec.pop("_target_", None)
+        if not target:
+            raise ConfigError("model.module._target_: required (a LightningModule class path)")
+        cls = get_class(target)
+        kwargs = {
+            "n_inputs": data.X_train.shape[1],
+            "task": data.task,
+            "n_outputs": data.n_classes if data.task == "multiclass" else 1,
+            **spec,
+        }
+        if "categorical_slots" in inspect.signature(cls).parameters:
+            kwargs["categorical_slots"] = list(data.categorical_slots)
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:
+            raise ConfigError(f"model.module ({target}): {exc}") from exc
+
+    def fit(self, data: FitData, context: RunContext) -> LightningModel:
+        pl.seed_everything(context.seed, workers=True, verbose=False)
+        self.task_ = data.task
+        self.module_ = self._build_module(data)
+        trainer_cfg = {k: context.trainer[k] for k in _TRAINER_KEYS if context.trainer[k] is not None}
+        callbacks = _build_callbacks(context.callbacks, bool(context.trainer.fast_dev_run))
+        trainer = pl.Trainer(
+            **trainer_cfg,
+            callbacks=[*callbacks, _ForwardMetrics(data)],
+            logger=False,
+            default_root_dir=str(context.output_dir),
+            enable_model_summary=False,
+        )
+        train = _loader(data.X_train, data.y_train, self.batch_size, True, context.seed, self.num_workers)
+        val = _loader(data.X_val, data.y_val, self.batch_size, False, context.seed, self.num_workers)
+        trainer.fit(self.module_, train, val, ckpt_path=context.ckpt_path)
+        best = getattr(trainer.checkpoint_callback, "best_model_path", "")
+        if best and Path(best).is_file():  # predict with the early-stopping optimum
+            state = torch.load(best, map_location="cpu", weights_only=False)["state_dict"]
+            self.module_.load_state_dict(state)
+        self.best_checkpoint_ = best or None
+        self.module_.to("cpu").eval()
+        return self
+
+    @torch.no_grad()
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        outputs = [
+            self.module_(torch.from_numpy(np.ascontiguousarray(X[i : i + 65536])))
+            for i in range(0, len(X), 65536)
+        ]
+        raw = torch.cat(outputs) if outputs else torch.empty((0, 1))
+        if self.task_ == "binary":
+            return as_probabilities(torch.sigmoid(raw.squeeze(-1)).double().numpy(), "binary")
+        if self.task_ == "multiclass":
+            return torch.softmax(raw.double(), dim=-1).numpy()
+        return raw.squeeze(-1).double().numpy()
+
+    def save(self, directory: Path) -> list[Path]:
+        import lightning
+
+        from tabpipe.io import write_atomic
+
+        checkpoint = {
+            "state_dict": self.module_.state_dict(),
+            "hyper_parameters": dict(self.module_.hparams),
+            "pytorch-lightning_version": lightning.__version__,
+            "module_class": f"{type(self.module_).__module__}.{type(self.module_).__qualname__}",
+        }
+        path = Path(directory) / "model.ckpt"
+        return [write_atomic(path, lambda tmp: torch.save(checkpoint, tmp))]

@@ -1,0 +1,102 @@
+"""XGBoost through native ``xgboost.train`` with early stopping on the val split."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tabpipe.models.base import FitData, RunContext, as_probabilities
+from tabpipe.models.progress import round_bar
+
+_OBJECTIVES = {
+    "binary": ("binary:logistic", ["auc", "logloss"]),
+    "multiclass": ("multi:softprob", ["mlogloss"]),
+    "regression": ("reg:squarederror", ["rmse"]),
+}
+
+
+def _reporting_callback(data: FitData, bar: Any) -> Any:
+    import xgboost as xgb
+
+    class _Report(xgb.callback.TrainingCallback):
+        def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
+            metrics = {
+                f"{split}/{name}": float(values[-1])
+                for split, by_metric in evals_log.items()
+                for name, values in by_metric.items()
+            }
+            data.report(metrics, epoch)
+            bar.update(1)
+            return False
+
+    return _Report()
+
+
+class XGBoostModel:
+    def __init__(
+        self,
+        n_estimators: int = 500,
+        early_stopping_rounds: int = 10,
+        n_jobs: int = 0,
+        **params: Any,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.early_stopping_rounds = early_stopping_rounds
+        self.n_jobs = n_jobs
+        self.params = params
+
+    def booster_params(self, task: str, n_classes: int, seed: int, accelerator: str) -> dict:
+        objective, metrics = _OBJECTIVES[task]
+        params = {
+            **self.params,
+            "objective": objective,
+            "eval_metric": metrics,
+            "tree_method": "hist",
+            "device": "cuda" if accelerator == "gpu" else "cpu",
+            "seed": seed,
+            "nthread": self.n_jobs or os.cpu_count() or 1,
+        }
+        if task == "multiclass":
+            params["num_class"] = n_classes
+        return params
+
+    def fit(self, data: FitData, context: RunContext) -> XGBoostModel:
+        import xgboost as xgb
+
+        self.task_ = data.task
+        params = self.booster_params(
+            data.task, data.n_classes, context.seed, str(context.trainer.accelerator)
+        )
+        rounds = 1 if context.trainer.fast_dev_run else self.n_estimators
+        names = [f"f{i}" for i in range(data.X_train.shape[1])]  # ONNX converters need f0..
+        dtrain = xgb.DMatrix(data.X_train, label=data.y_train, feature_names=names)
+        dval = xgb.DMatrix(data.X_val, label=data.y_val, feature_names=names)
+        with round_bar(rounds, "xgb") as bar:
+            self.booster_ = xgb.train(
+                params,
+                dtrain,
+                num_boost_round=rounds,
+                evals=[(dtrain, "train"), (dval, "val")],
+                early_stopping_rounds=self.early_stopping_rounds,
+                callbacks=[_reporting_callback(data, bar)],
+                verbose_eval=False,
+            )
+        self.best_iteration_ = int(self.booster_.best_iteration)
+        self.booster_.set_param({"device": "cpu"})  # predict wherever the model is loaded
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        raw = self.booster_.inplace_predict(X, iteration_range=(0, self.best_iteration_ + 1))
+        return as_probabilities(raw, self.task_)
+
+    def feature_importance(self) -> dict[str, float]:
+        return {k: float(v) for k, v in self.booster_.get_score(importance_type="gain").items()}
+
+    def save(self, directory: Path) -> list[Path]:
+        from tabpipe.io import write_atomic
+
+        path = Path(directory) / "model.xgb.json"
+        return [write_atomic(path, lambda tmp: self.booster_.save_model(str(tmp)))]

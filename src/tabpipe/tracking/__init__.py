@@ -1,0 +1,1 @@
+"""Metric loggers: each receives per-epoch/per-round metrics and the final summary."""

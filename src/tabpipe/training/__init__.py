@@ -1,0 +1,1 @@
+"""Training orchestration: ingestion -> split -> features -> model -> evaluation."""
