@@ -53,6 +53,35 @@ def check_group_choices(overrides: list[str], root: Path | None = None) -> None:
                 )
 
 
+def _one_line(exc: BaseException) -> str:
+    lines = [str(exc).strip().splitlines()[0]]
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and str(cause).strip():
+        lines.append(str(cause).strip().splitlines()[0])
+    return ": ".join(lines)
+
+
+def check_composes(overrides: list[str], root: Path | None = None) -> None:
+    """Compose once up front so a bad key or value fails with one line naming it.
+
+    Multirun sweeps (``-m``) and other config files are left to Hydra itself.
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    skip = {"-m", "--multirun", "-cn", "--config-name", "-cp", "--config-path", "-cd", "--config-dir"}
+    if skip.intersection(overrides):
+        return
+    # key=value overrides only: flag values such as `--cfg job` have no '='
+    plain = [o for o in overrides if "=" in o and not o.startswith("-")]
+    try:
+        with initialize_config_dir(str(root or conf_dir()), version_base="1.3"):
+            compose("train", overrides=plain, return_hydra_config=True)
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError(_one_line(exc)) from exc
+
+
 def help_text(program: str, recipes: str) -> str:
     lines = [recipes.strip(), "", "Config groups (pick one with group=option):"]
     for group, names in group_options().items():

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from tabpipe.cli.groups import check_group_choices, conf_dir, help_text
+from tabpipe.cli.groups import check_composes, check_group_choices, conf_dir, help_text
 from tabpipe.errors import TabpipeError
 
 log = logging.getLogger("tabpipe")
@@ -51,10 +51,15 @@ def main(argv: list[str] | None = None, program: str = "train.py") -> None:
     if any(flag in args for flag in ("--help", "-h")):
         print(help_text(program, __doc__ or ""))
         return
+    register_configs()
     try:
         check_group_choices(args)
+        check_composes(args)
     except TabpipeError as error:
         _fail(error)
-    register_configs()
     sys.argv = [program, *args]
     hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="train")(_task)()
+
+
+if __name__ == "__main__":
+    main()

@@ -58,8 +58,10 @@ class DataConfig:
     group_columns: List[str] = field(default_factory=list)
     categorical_columns: List[str] = field(default_factory=list)
     positive_class: Optional[str] = None
-    # Pinned schema: inline, or a schema.json written by an earlier run.
-    schema: Dict[str, ColumnSpec] = field(default_factory=dict)
+    # Pinned schema: inline ({column: ColumnSpec}), or a schema.json from an earlier run.
+    # Entries are checked against ColumnSpec when the data loads (a Dict of dataclasses
+    # cannot be extended from the command line).
+    schema: Dict[str, Any] = field(default_factory=dict)
     schema_path: Optional[str] = None
     # Validation thresholds for warnings.
     high_cardinality: int = 100

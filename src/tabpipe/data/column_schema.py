@@ -74,8 +74,17 @@ def pinned_specs(data_cfg: Any) -> dict[str, ColumnSchema]:
     pinned: dict[str, ColumnSchema] = {}
     if data_cfg.get("schema_path"):
         pinned.update(load_schema(Path(data_cfg.schema_path)))
-    for name, spec in (data_cfg.get("schema") or {}).items():
-        kind = spec.type.value if hasattr(spec.type, "value") else str(spec.type)
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from tabpipe.config.schema import ColumnSpec
+
+    for name, entry in (data_cfg.get("schema") or {}).items():
+        try:
+            spec = OmegaConf.merge(OmegaConf.structured(ColumnSpec), entry)
+            kind = spec.type.value
+        except OmegaConfBaseException as exc:
+            raise ConfigError(f"data.schema.{name}: {str(exc).splitlines()[0]}") from exc
         categories = list(spec.categories) if spec.categories is not None else None
         pinned[name] = ColumnSchema(name, kind, spec.nullable, spec.min, spec.max, categories)
     return pinned

@@ -108,9 +108,9 @@ def _pinned_problems(features: pd.DataFrame, pinned: dict[str, ColumnSchema]) ->
                 f"column {name!r}: {int(column.isna().sum())} missing values; pinned nullable=false"
             )
         if spec.min is not None and (column < spec.min).any():
-            problems.append(f"column {name!r}: value {column.min()!r} below the pinned min {spec.min}")
+            problems.append(f"column {name!r}: value {float(column.min())!r} below the pinned min {spec.min}")
         if spec.max is not None and (column > spec.max).any():
-            problems.append(f"column {name!r}: value {column.max()!r} above the pinned max {spec.max}")
+            problems.append(f"column {name!r}: value {float(column.max())!r} above the pinned max {spec.max}")
         if spec.categories is not None:
             unknown = sorted(set(column.dropna()) - set(spec.categories))
             if unknown:

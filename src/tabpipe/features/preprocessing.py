@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
     OneHotEncoder,
@@ -79,11 +80,10 @@ class TabularPreprocessor:
                 handle_unknown="use_encoded_value", unknown_value=-1, min_frequency=min_frequency
             )
         target_type = {"binary": "binary", "multiclass": "multiclass"}.get(self.task, "continuous")
+        folds = StratifiedKFold if self.task != "regression" else KFold
         return TargetEncoder(
             target_type=target_type,
-            cv=cfg.target_encoding_folds,
-            shuffle=True,
-            random_state=self.seed,
+            cv=folds(cfg.target_encoding_folds, shuffle=True, random_state=self.seed),
         )
 
     def _build(self) -> ColumnTransformer:

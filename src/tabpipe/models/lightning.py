@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from tabpipe.errors import ConfigError
 from tabpipe.models.base import FitData, RunContext, as_probabilities
+from tabpipe.training.reproducibility import is_rank_zero
 
 _TRAINER_KEYS = (
     "accelerator",
@@ -35,17 +37,31 @@ _TRAINER_KEYS = (
 )
 
 
-class _ForwardMetrics(pl.Callback):
-    """Hands each epoch's logged metrics to the run's metric loggers."""
+class _MetricsJournal(pl.Callback):
+    """Appends each epoch's logged metrics to a JSONL file (rank zero only).
 
-    def __init__(self, data: FitData) -> None:
-        self.data = data
+    A file, not a Python callback, so that spawned DDP workers can report too; the
+    parent process replays it into the run's metric loggers after ``fit``.
+    """
 
-    def on_validation_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
-        if trainer.sanity_checking or not trainer.is_global_zero:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        # runs after the epoch's validation, so train/ and val/ metrics are both there
+        if not trainer.is_global_zero:
             return
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
-        self.data.report(metrics, trainer.current_epoch)
+        with self.path.open("a") as handle:
+            handle.write(json.dumps({"step": trainer.current_epoch, "metrics": metrics}) + "\n")
+
+    def replay(self, data: FitData) -> None:
+        if not is_rank_zero() or not self.path.is_file():
+            return
+        for line in self.path.read_text().splitlines():
+            entry = json.loads(line)
+            data.report(entry["metrics"], entry["step"])
+        self.path.unlink()
 
 
 def _build_callbacks(callbacks_cfg: Any, fast_dev_run: bool) -> list[pl.Callback]:
@@ -112,9 +128,13 @@ class LightningModel:
         self.module_ = self._build_module(data)
         trainer_cfg = {k: context.trainer[k] for k in _TRAINER_KEYS if context.trainer[k] is not None}
         callbacks = _build_callbacks(context.callbacks, bool(context.trainer.fast_dev_run))
+        Path(context.output_dir).mkdir(parents=True, exist_ok=True)
+        journal = _MetricsJournal(Path(context.output_dir) / ".epoch_metrics.jsonl")
+        if is_rank_zero():
+            journal.path.unlink(missing_ok=True)
         trainer = pl.Trainer(
             **trainer_cfg,
-            callbacks=[*callbacks, _ForwardMetrics(data)],
+            callbacks=[*callbacks, journal],
             logger=False,
             default_root_dir=str(context.output_dir),
             enable_model_summary=False,
@@ -122,6 +142,7 @@ class LightningModel:
         train = _loader(data.X_train, data.y_train, self.batch_size, True, context.seed, self.num_workers)
         val = _loader(data.X_val, data.y_val, self.batch_size, False, context.seed, self.num_workers)
         trainer.fit(self.module_, train, val, ckpt_path=context.ckpt_path)
+        journal.replay(data)
         best = getattr(trainer.checkpoint_callback, "best_model_path", "")
         if best and Path(best).is_file():  # predict with the early-stopping optimum
             state = torch.load(best, map_location="cpu", weights_only=False)["state_dict"]

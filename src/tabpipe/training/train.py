@@ -222,11 +222,22 @@ def _log_summary(metrics: dict[str, float], primary: str, n_folds: int) -> None:
         )
 
 
+def _check_checkpoint(cfg: Any) -> None:
+    ckpt = cfg.get("ckpt_path")
+    if not ckpt:
+        return
+    if "module" not in cfg.model:
+        raise ConfigError(f"ckpt_path={ckpt!r}: resuming applies to Lightning models (model=mlp)")
+    if not Path(ckpt).is_file():
+        raise ConfigError(f"ckpt_path={ckpt!r}: checkpoint file not found")
+
+
 def run_training(cfg: Any) -> TrainingResult:
     started = time.time()
     output_dir = Path(cfg.paths.output_dir)
     reproducibility.seed_everything(cfg.seed)
     reproducibility.require_accelerator(str(cfg.trainer.accelerator))
+    _check_checkpoint(cfg)
     dataset = ingest(cfg.data)
     primary = evaluate.primary_metric(dataset.task, cfg.eval.primary_metric)
     splits = make_splits(dataset, cfg.split, cfg.seed)
@@ -239,6 +250,9 @@ def run_training(cfg: Any) -> TrainingResult:
             for split in tqdm(splits, desc="folds", unit="fold", disable=len(splits) == 1 or None)
         ]
         metrics = aggregate(folds)
+        if not reproducibility.is_rank_zero():
+            status = "worker"
+            return TrainingResult(metrics, primary, output_dir, folds)
         for logger in loggers:
             logger.log_summary(metrics)
         _write_artifacts(cfg, dataset, folds, splits, metrics, output_dir, started)
@@ -253,6 +267,7 @@ def run_training(cfg: Any) -> TrainingResult:
                 cfg.eval.min_improvement,
             )
     finally:
-        for logger in loggers:
-            logger.finalize(status)
+        if status != "worker":
+            for logger in loggers:
+                logger.finalize(status)
     return TrainingResult(metrics, primary, output_dir, folds)

@@ -1,0 +1,43 @@
+"""Test helpers: compose configs with Hydra's compose API, run the CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+from tabpipe.config.store import register_configs
+
+ROOT = Path(__file__).resolve().parents[1]
+CONF = ROOT / "conf"
+TESTS = Path(__file__).resolve().parent
+
+
+def compose_config(overrides: Sequence[str], output_dir: Path | None = None) -> DictConfig:
+    register_configs()
+    extra = [f"paths.output_dir={output_dir}"] if output_dir is not None else []
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        return compose("train", overrides=[*overrides, *extra])
+
+
+def cli_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONWARNINGS"] = "ignore"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
+    return env
+
+
+def run_cli(args: Sequence[str], *, python_flags: Sequence[str] = (), timeout: int = 900,
+            cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """``python train.py ARGS`` as a user would run it."""
+    return subprocess.run(
+        [sys.executable, *python_flags, str(ROOT / "train.py"), *args],
+        cwd=cwd, env=cli_env(), capture_output=True, text=True, timeout=timeout,
+    )
+
+
