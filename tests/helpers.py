@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
@@ -32,12 +32,15 @@ def cli_env() -> dict[str, str]:
     return env
 
 
-def run_cli(args: Sequence[str], *, python_flags: Sequence[str] = (), timeout: int = 900,
-            cwd: Path = ROOT) -> subprocess.CompletedProcess:
+def run_cli(
+    args: Sequence[str], *, python_flags: Sequence[str] = (), timeout: int = 900, cwd: Path = ROOT
+) -> subprocess.CompletedProcess:
     """``python train.py ARGS`` as a user would run it."""
     return subprocess.run(
         [sys.executable, *python_flags, str(ROOT / "train.py"), *args],
-        cwd=cwd, env=cli_env(), capture_output=True, text=True, timeout=timeout,
+        cwd=cwd,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
-
-

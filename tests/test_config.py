@@ -31,9 +31,13 @@ def test_every_group_option_composes(group: str, option: str) -> None:
 
 @pytest.mark.parametrize(
     ("option", "schema_class"),
-    [("xgb", schema.XGBModelConfig), ("lgbm", schema.LGBMModelConfig),
-     ("linear", schema.LinearModelConfig), ("baseline", schema.BaselineModelConfig),
-     ("mlp", schema.LightningModelConfig)],
+    [
+        ("xgb", schema.XGBModelConfig),
+        ("lgbm", schema.LGBMModelConfig),
+        ("linear", schema.LinearModelConfig),
+        ("baseline", schema.BaselineModelConfig),
+        ("mlp", schema.LightningModelConfig),
+    ],
 )
 def test_models_are_typed_by_their_schema(option: str, schema_class: type) -> None:
     cfg = compose_config([f"model={option}"])
@@ -42,9 +46,14 @@ def test_models_are_typed_by_their_schema(option: str, schema_class: type) -> No
 
 @pytest.mark.parametrize(
     ("override", "named"),
-    [("model.max_dept=3", "max_dept"), ("data.targte=x", "targte"),
-     ("features.scalling=none", "scalling"), ("split.n_fold=3", "n_fold"),
-     ("trainer.max_epoch=3", "max_epoch"), ("eval.require_beat=false", "require_beat")],
+    [
+        ("model.max_dept=3", "max_dept"),
+        ("data.targte=x", "targte"),
+        ("features.scalling=none", "scalling"),
+        ("split.n_fold=3", "n_fold"),
+        ("trainer.max_epoch=3", "max_epoch"),
+        ("eval.require_beat=false", "require_beat"),
+    ],
 )
 def test_unknown_key_fails_with_its_name(override: str, named: str) -> None:
     with pytest.raises(ConfigCompositionException) as info:
@@ -70,20 +79,19 @@ def test_experiment_overlay_is_a_complete_recipe() -> None:
 
 def test_experiment_file_typo_is_caught(tmp_path) -> None:
     """A user's own experiment file is checked against the schemas too."""
+    import shutil
+
     from hydra import compose, initialize_config_dir
 
     from helpers import CONF
 
-    import shutil
-
     conf = tmp_path / "conf"
     shutil.copytree(CONF, conf)
-    (conf / "experiment" / "typo.yaml").write_text(
-        "# @package _global_\nmodel:\n  max_dpth: 3\n"
-    )
-    with initialize_config_dir(str(conf), version_base="1.3"), pytest.raises(
-        ConfigCompositionException
-    ) as info:
+    (conf / "experiment" / "typo.yaml").write_text("# @package _global_\nmodel:\n  max_dpth: 3\n")
+    with (
+        initialize_config_dir(str(conf), version_base="1.3"),
+        pytest.raises(ConfigCompositionException) as info,
+    ):
         compose("train", overrides=["experiment=typo"])
     assert "max_dpth" in str(info.value) + str(info.value.__cause__)
 

@@ -21,12 +21,14 @@ SCHEMA = {
 
 def frame(rows: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "amount": rng.normal(100, 10, rows),
-        "flag": rng.integers(0, 2, rows).astype(float),
-        "plan": rng.choice(["basic", "pro", "team"], rows).astype(object),
-        "when": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, rows), "D"),
-    })
+    return pd.DataFrame(
+        {
+            "amount": rng.normal(100, 10, rows),
+            "flag": rng.integers(0, 2, rows).astype(float),
+            "plan": rng.choice(["basic", "pro", "team"], rows).astype(object),
+            "when": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, rows), "D"),
+        }
+    )
 
 
 def preprocessor(recipe: str, task: str = "binary") -> TabularPreprocessor:
@@ -71,8 +73,10 @@ def test_target_encoding_is_out_of_fold_on_train() -> None:
     # with in-sample encoding each unique id would map to (a shrunk) copy of its own label
     assert abs(np.corrcoef(encoded, y)[0, 1]) < 0.2
     unseen = pre.transform(train.head(5).assign(plan="never-seen"))
-    assert np.allclose(unseen[:, pre.feature_names_.index("categorical__plan")],
-                       unseen[0, pre.feature_names_.index("categorical__plan")])
+    assert np.allclose(
+        unseen[:, pre.feature_names_.index("categorical__plan")],
+        unseen[0, pre.feature_names_.index("categorical__plan")],
+    )
 
 
 def test_scaling_is_fitted_on_train() -> None:

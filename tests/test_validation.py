@@ -21,8 +21,14 @@ def churn() -> pd.DataFrame:
 
 
 def data_cfg(path: Path, *extra: str, task: str = "binary", target: str = "churn"):
-    overrides = ["data=csv", f"data.path={path}", f"data.target={target}", f"data.task={task}",
-                 "data.id_columns=[customer_id]", *extra]
+    overrides = [
+        "data=csv",
+        f"data.path={path}",
+        f"data.target={target}",
+        f"data.task={task}",
+        "data.id_columns=[customer_id]",
+        *extra,
+    ]
     return compose_config(overrides).data
 
 
@@ -79,9 +85,7 @@ def test_single_class_target(churn: pd.DataFrame, tmp_path: Path) -> None:
 
 def test_non_numeric_regression_target(churn: pd.DataFrame, tmp_path: Path) -> None:
     problems = problems_for(churn, tmp_path, task="regression")
-    assert problems == [
-        "column 'churn' (target): non-numeric value 'No'; task=regression needs numbers"
-    ]
+    assert problems == ["column 'churn' (target): non-numeric value 'No'; task=regression needs numbers"]
 
 
 def test_empty_dataset(churn: pd.DataFrame, tmp_path: Path) -> None:
@@ -99,7 +103,8 @@ def test_duplicate_id(churn: pd.DataFrame, tmp_path: Path) -> None:
 
 def test_pinned_range_and_category_set(churn: pd.DataFrame, tmp_path: Path) -> None:
     problems = problems_for(
-        churn, tmp_path,
+        churn,
+        tmp_path,
         "+data.schema.tenure={type: numeric, min: 0, max: 24}",
         "+data.schema.contract={type: categorical, categories: [Month-to-month, One year]}",
     )
@@ -153,16 +158,23 @@ def test_pinned_schema_from_an_earlier_run(churn: pd.DataFrame, tmp_path: Path) 
 
 
 @pytest.mark.slow
-def test_cli_validation_error_exits_2_and_leaves_no_artifacts(churn: pd.DataFrame,
-                                                              tmp_path: Path) -> None:
+def test_cli_validation_error_exits_2_and_leaves_no_artifacts(churn: pd.DataFrame, tmp_path: Path) -> None:
     frame = churn.copy()
     frame.loc[5, "customer_id"] = frame.loc[4, "customer_id"]
     frame.loc[3, "churn"] = np.nan
     path = tmp_path / "bad.csv"
     frame.to_csv(path, index=False)
     run_dir = tmp_path / "run"
-    done = run_cli(["data=csv", f"data.path={path}", "data.target=churn", "data.task=binary",
-                    "data.id_columns=[customer_id]", f"hydra.run.dir={run_dir}"])
+    done = run_cli(
+        [
+            "data=csv",
+            f"data.path={path}",
+            "data.target=churn",
+            "data.task=binary",
+            "data.id_columns=[customer_id]",
+            f"hydra.run.dir={run_dir}",
+        ]
+    )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "error: column 'churn' (target): 1 missing values; the target must be complete",

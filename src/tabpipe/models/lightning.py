@@ -125,6 +125,11 @@ class LightningModel:
     def fit(self, data: FitData, context: RunContext) -> LightningModel:
         pl.seed_everything(context.seed, workers=True, verbose=False)
         self.task_ = data.task
+        # regression targets are standardised with train statistics for the network
+        self.target_mean_, self.target_std_ = 0.0, 1.0
+        if data.task == "regression":
+            self.target_mean_ = float(np.mean(data.y_train))
+            self.target_std_ = float(np.std(data.y_train)) or 1.0
         self.module_ = self._build_module(data)
         trainer_cfg = {k: context.trainer[k] for k in _TRAINER_KEYS if context.trainer[k] is not None}
         callbacks = _build_callbacks(context.callbacks, bool(context.trainer.fast_dev_run))
@@ -139,8 +144,9 @@ class LightningModel:
             default_root_dir=str(context.output_dir),
             enable_model_summary=False,
         )
-        train = _loader(data.X_train, data.y_train, self.batch_size, True, context.seed, self.num_workers)
-        val = _loader(data.X_val, data.y_val, self.batch_size, False, context.seed, self.num_workers)
+        seed, workers = context.seed, self.num_workers
+        train = _loader(data.X_train, self._scaled(data.y_train), self.batch_size, True, seed, workers)
+        val = _loader(data.X_val, self._scaled(data.y_val), self.batch_size, False, seed, workers)
         trainer.fit(self.module_, train, val, ckpt_path=context.ckpt_path)
         journal.replay(data)
         best = getattr(trainer.checkpoint_callback, "best_model_path", "")
@@ -150,6 +156,9 @@ class LightningModel:
         self.best_checkpoint_ = best or None
         self.module_.to("cpu").eval()
         return self
+
+    def _scaled(self, y: np.ndarray) -> np.ndarray:
+        return (y - self.target_mean_) / self.target_std_ if self.task_ == "regression" else y
 
     @torch.no_grad()
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -162,7 +171,7 @@ class LightningModel:
             return as_probabilities(torch.sigmoid(raw.squeeze(-1)).double().numpy(), "binary")
         if self.task_ == "multiclass":
             return torch.softmax(raw.double(), dim=-1).numpy()
-        return raw.squeeze(-1).double().numpy()
+        return raw.squeeze(-1).double().numpy() * self.target_std_ + self.target_mean_
 
     def save(self, directory: Path) -> list[Path]:
         import lightning
@@ -174,6 +183,7 @@ class LightningModel:
             "hyper_parameters": dict(self.module_.hparams),
             "pytorch-lightning_version": lightning.__version__,
             "module_class": f"{type(self.module_).__module__}.{type(self.module_).__qualname__}",
+            "target_scaling": {"mean": self.target_mean_, "std": self.target_std_},
         }
         path = Path(directory) / "model.ckpt"
         return [write_atomic(path, lambda tmp: torch.save(checkpoint, tmp))]

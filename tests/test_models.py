@@ -1,0 +1,130 @@
+"""One real training run per model and task, with the baseline gate on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+TASKS = {
+    "binary": ["data=telco_churn"],
+    "multiclass": ["data=sklearn", "data.name=wine", "data.task=multiclass"],
+    "regression": ["data=sklearn", "data.name=diabetes", "data.task=regression"],
+}
+MODELS = {
+    "xgb": ["model=xgb", "model.n_estimators=200"],
+    "lgbm": ["model=lgbm", "model.n_estimators=200"],
+    "linear": ["model=linear"],
+    "mlp": ["model=mlp", "trainer.max_epochs=25", "model.batch_size=32"],
+}
+NATIVE_FILE = {
+    "xgb": "model.xgb.json",
+    "lgbm": "model.lgbm.txt",
+    "linear": "linear.json",
+    "mlp": "model.ckpt",
+}
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+@pytest.mark.parametrize("model", list(MODELS))
+def test_model_trains_and_beats_the_baseline(train, model: str, task: str) -> None:
+    result = train([*TASKS[task], *MODELS[model]])  # the gate raises if it loses
+    metrics = result.metrics
+    expected = {
+        "binary": ["auc", "f1_macro", "accuracy", "log_loss"],
+        "multiclass": ["f1_macro", "accuracy", "log_loss"],
+        "regression": ["rmse", "mae", "r2"],
+    }[task]
+    for name in expected:
+        for prefix in ("test", "val", "baseline/test"):
+            assert np.isfinite(metrics[f"{prefix}/{name}"]), f"{prefix}/{name}"
+    if task == "regression":
+        assert metrics["test/rmse"] < metrics["baseline/test/rmse"]
+    else:
+        assert metrics["test/f1_macro"] > metrics["baseline/test/f1_macro"]
+    assert (result.output_dir / "model" / NATIVE_FILE[model]).is_file()
+    predictions = pd.read_parquet(result.output_dir / "predictions" / "test.parquet")
+    if task != "regression":
+        proba = predictions.filter(like="proba_").to_numpy()
+        assert np.allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+def test_baseline_model_predicts_priors_or_the_mean(train, task: str) -> None:
+    result = train([*TASKS[task], "model=baseline", "eval.require_beat_baseline=false"])
+    test_keys = [k for k in result.metrics if k.startswith("test/")]
+    for key in test_keys:
+        assert result.metrics[key] == pytest.approx(result.metrics[f"baseline/{key}"])
+    assert (result.output_dir / "model" / "baseline.json").is_file()
+
+
+def test_any_lightning_module_plugs_in_through_target(train) -> None:
+    result = train(
+        [
+            "model=lightning",
+            "model.module._target_=tabpipe_test_modules.WideLinear",
+            "+model.module.lr=0.05",
+            "trainer.max_epochs=5",
+        ]
+    )
+    checkpoint = result.output_dir / "model" / "model.ckpt"
+    import torch
+
+    saved = torch.load(checkpoint, weights_only=False)
+    assert saved["module_class"] == "tabpipe_test_modules.WideLinear"
+    assert result.metrics["test/auc"] > 0.8
+
+
+def test_embeddings_on_ordinal_categoricals(train) -> None:
+    result = train(["experiment=churn_mlp", "trainer.max_epochs=4"])
+    import torch
+
+    state = torch.load(result.output_dir / "model" / "model.ckpt", weights_only=False)
+    embeddings = [k for k in state["state_dict"] if k.startswith("embeddings.")]
+    assert len(embeddings) == 10  # one per categorical column of the churn data
+    assert result.metrics["test/auc"] > 0.8
+
+
+def test_kfold_reports_mean_and_std_and_refits_per_fold(train) -> None:
+    result = train(["model=lgbm", "split=kfold", "split.n_folds=3", "model.n_estimators=100"])
+    metrics = result.metrics
+    folds = [metrics[f"fold_{k}/test/auc"] for k in range(3)]
+    assert metrics["test/auc"] == pytest.approx(np.mean(folds))
+    assert metrics["test/auc_std"] == pytest.approx(np.std(folds, ddof=1))
+    assert len({id(fold.preprocessor) for fold in result.folds}) == 3
+    predictions = pd.read_parquet(result.output_dir / "predictions" / "test.parquet")
+    assert sorted(predictions["fold"].unique()) == [0, 1, 2]
+    assert predictions["customer_id"].is_unique and len(predictions) == 7043
+    for k in range(3):
+        assert (result.output_dir / "model" / f"fold_{k}" / "model.lgbm.txt").is_file()
+
+
+def test_early_stopping_for_gbdt(train) -> None:
+    result = train(
+        ["model=xgb", "model.n_estimators=2000", "model.learning_rate=0.3", "model.early_stopping_rounds=5"]
+    )
+    assert result.folds[0].model.best_iteration_ < 200
+    history = pd.read_csv(result.output_dir / "csv" / "metrics.csv")
+    assert {"train/logloss", "val/logloss", "val/auc"} <= set(history["name"])
+    assert history["step"].max() <= result.folds[0].model.best_iteration_ + 5
+
+
+def test_early_stopping_for_lightning_and_resume_from_checkpoint(train) -> None:
+    first = train(["model=mlp", "trainer.max_epochs=2"])
+    last = first.output_dir / "checkpoints" / "last.ckpt"
+    assert last.is_file()
+    resumed = train(["model=mlp", "trainer.max_epochs=4", f"ckpt_path={last}"])
+    steps = pd.read_csv(resumed.output_dir / "csv" / "metrics.csv")["step"].unique().tolist()
+    assert steps == [2, 3]  # epochs 0-1 came from the checkpoint
+    assert f"ckpt_path: {last}" in (resumed.output_dir / "config_resolved.yaml").read_text()
+
+
+@pytest.mark.parametrize("preset", ["fdr", "limit", "overfit"])
+def test_debug_presets_run(train, preset: str) -> None:
+    result = train(["model=mlp", f"debug={preset}", "trainer.max_epochs=2"])
+    assert np.isfinite(result.metrics["test/auc"])
+
+
+def test_debug_fast_dev_run_for_gbdt_is_one_round(train) -> None:
+    result = train(["model=xgb", "debug=fdr"])
+    assert result.folds[0].model.booster_.num_boosted_rounds() == 1
