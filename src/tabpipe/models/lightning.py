@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Dataset, default_collate
 
 from tabpipe.errors import ConfigError
 from tabpipe.models.base import FitData, RunContext, as_probabilities
@@ -77,19 +77,45 @@ def _build_callbacks(callbacks_cfg: Any, fast_dev_run: bool) -> list[pl.Callback
     return built
 
 
+class _Tensors(Dataset):
+    """Rows of (x, y) tensors that hand out whole batches by fancy indexing.
+
+    The DataLoader's fetcher calls ``__getitems__`` with a batch of indices, so there is
+    no per-row collate; samplers stay standard, so Lightning can still swap them (DDP's
+    DistributedSampler, overfit_batches).
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
+        self.X = torch.from_numpy(X)
+        self.y = torch.from_numpy(np.asarray(y, dtype=np.float32))
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.X[index], self.y[index]
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        rows = torch.as_tensor(indices)
+        return self.X[rows], self.y[rows]
+
+
+def _collate(batch: Any) -> Any:
+    return batch if isinstance(batch, tuple) else default_collate(batch)
+
+
 def _loader(
     X: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int, num_workers: int
 ) -> DataLoader:
-    target = torch.from_numpy(np.asarray(y, dtype=np.float32))
-    dataset = TensorDataset(torch.from_numpy(X), target)
     generator = torch.Generator().manual_seed(seed)
     return DataLoader(
-        dataset,
+        _Tensors(X, y),
         batch_size=batch_size,
         shuffle=shuffle,
         generator=generator,
-        num_workers=num_workers,
         drop_last=shuffle and len(X) > batch_size,
+        num_workers=num_workers,
+        collate_fn=_collate,
     )
 
 

@@ -46,8 +46,20 @@ class TabularModule(pl.LightningModule):
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         x, y = batch
         loss = self.loss(self(x), y)
-        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True)
+        # summed here and logged once per epoch: a per-step self.log costs more than
+        # the step itself for small tabular networks
+        self._train_loss = self._train_loss + loss.detach() * len(y)
+        self._train_rows += len(y)
         return loss
+
+    def on_train_epoch_start(self) -> None:
+        self._train_loss = torch.zeros((), device=self.device)
+        self._train_rows = 0
+
+    def on_train_epoch_end(self) -> None:
+        if self._train_rows:
+            mean = self._train_loss / self._train_rows
+            self.log("train/loss", mean, prog_bar=True, sync_dist=True)
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         x, y = batch

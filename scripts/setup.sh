@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Create .venv and install tabpipe with pinned dependency versions.
+#   bash scripts/setup.sh            # CPU (torch 2.13.0 CPU build)
+#   TABPIPE_EXTRAS=dev,gpu bash scripts/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+EXTRAS="${TABPIPE_EXTRAS:-dev}"
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+# the CPU build first: a bare `torch` requirement would pull the multi-GB CUDA build
+.venv/bin/pip install -q "torch==2.13.0"
+.venv/bin/pip install -q -c requirements/constraints.txt -e ".[${EXTRAS}]"
+echo "tabpipe installed in .venv ($(.venv/bin/python -c 'import tabpipe; print(tabpipe.__version__)'))"
