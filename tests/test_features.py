@@ -53,11 +53,11 @@ def test_unseen_and_missing_categories_go_to_the_sentinel() -> None:
     test = frame(3, seed=2).assign(plan=["enterprise", None, "pro"])
     ordinal = preprocessor("trees")
     ordinal.fit_transform(train, np.zeros(200))
-    codes = ordinal.transform(test)[:, ordinal.feature_names_.index("categorical__plan")]
+    codes = ordinal.transform(test)[:, ordinal.feature_names_.index("categorical_0__plan")]
     assert codes[0] == -1 and codes[1] == -1 and codes[2] >= 0
     onehot = preprocessor("default")
     onehot.fit_transform(train, np.zeros(200))
-    plan_columns = [i for i, n in enumerate(onehot.feature_names_) if n.startswith("categorical__plan")]
+    plan_columns = [i for i, n in enumerate(onehot.feature_names_) if n.startswith("categorical_0__plan")]
     rows = onehot.transform(test)[:, plan_columns]
     assert rows[0].sum() == 0 and rows[1].sum() == 0 and rows[2].sum() == 1
     assert all(np.isfinite(onehot.transform(test)).ravel())
@@ -69,13 +69,13 @@ def test_target_encoding_is_out_of_fold_on_train() -> None:
     train = frame(400).assign(plan=[f"id{i}" for i in range(400)])  # unique per row
     y = rng.integers(0, 2, 400)
     pre = preprocessor("target_encoding")
-    encoded = pre.fit_transform(train, y)[:, pre.feature_names_.index("categorical__plan")]
+    encoded = pre.fit_transform(train, y)[:, pre.feature_names_.index("categorical_0__plan")]
     # with in-sample encoding each unique id would map to (a shrunk) copy of its own label
     assert abs(np.corrcoef(encoded, y)[0, 1]) < 0.2
     unseen = pre.transform(train.head(5).assign(plan="never-seen"))
     assert np.allclose(
-        unseen[:, pre.feature_names_.index("categorical__plan")],
-        unseen[0, pre.feature_names_.index("categorical__plan")],
+        unseen[:, pre.feature_names_.index("categorical_0__plan")],
+        unseen[0, pre.feature_names_.index("categorical_0__plan")],
     )
 
 

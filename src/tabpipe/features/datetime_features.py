@@ -17,7 +17,9 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):
 
     Per column and part: the raw part, plus ``sin``/``cos`` of ``2*pi*part/period`` when
     ``cyclical``; plus ``is_holiday`` for ``holidays_country`` (from the maintained
-    ``holidays`` package, for the years seen in the data). NaT gives NaN, imputed after.
+    ``holidays`` package). The holiday calendar is fixed at fit time for the train years
+    from one year before to ``holiday_horizon_years`` after, so the ONNX graph can carry it
+    as a table. NaT gives NaN, imputed after.
     """
 
     def __init__(
@@ -25,10 +27,12 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):
         parts: Sequence[str] = ("hour", "dayofweek", "day", "month"),
         cyclical: bool = True,
         holidays_country: str | None = "US",
+        holiday_horizon_years: int = 10,
     ) -> None:
         self.parts = parts
         self.cyclical = cyclical
         self.holidays_country = holidays_country
+        self.holiday_horizon_years = holiday_horizon_years
 
     def fit(self, X: pd.DataFrame, y: object = None) -> DatetimeFeatures:
         unknown = sorted(set(self.parts) - set(PERIODS))
@@ -44,16 +48,23 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):
             if self.holidays_country:
                 names.append(f"{column}__is_holiday")
         self.feature_names_out_ = np.asarray(names, dtype=object)
+        self.holiday_days_ = np.empty(0, dtype=np.int64)
+        if self.holidays_country:
+            import holidays
+
+            years = pd.concat([pd.to_datetime(X[c]).dt.year for c in X.columns]).dropna()
+            first = int(years.min()) - 1 if len(years) else 1970
+            last = int(years.max()) + self.holiday_horizon_years if len(years) else 1970
+            calendar = holidays.country_holidays(self.holidays_country, years=range(first, last + 1))
+            stamps = pd.to_datetime(sorted(calendar.keys()))
+            self.holiday_days_ = (stamps.values.astype("datetime64[D]").astype(np.int64))
         return self
 
     def _holiday_flags(self, stamps: pd.Series) -> np.ndarray:
-        import holidays
-
-        years = sorted({int(y) for y in stamps.dt.year.dropna().unique()})
-        calendar = holidays.country_holidays(self.holidays_country, years=years)
-        days = stamps.dt.normalize()
-        flags = days.map(lambda day: float(day.date() in calendar) if pd.notna(day) else np.nan)
-        return flags.to_numpy(dtype=np.float64)
+        days = stamps.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+        flags = np.isin(days, self.holiday_days_).astype(np.float64)
+        flags[stamps.isna().to_numpy()] = np.nan
+        return flags
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         columns = []

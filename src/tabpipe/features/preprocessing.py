@@ -86,11 +86,20 @@ class TabularPreprocessor:
             cv=folds(cfg.target_encoding_folds, shuffle=True, random_state=self.seed),
         )
 
+    def _categorical_pipeline(self) -> Pipeline:
+        return Pipeline([
+            ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)),
+            ("encode", self._categorical_encoder()),
+        ])
+
     def _build(self) -> ColumnTransformer:
         cfg = self.features_cfg
         scaler = {"standard": StandardScaler(), "robust": RobustScaler()}.get(_value(cfg.scaling))
         impute = _value(cfg.numeric_imputation)
-        numeric_steps = [("impute", SimpleImputer(strategy=impute, add_indicator=cfg.missing_indicator))]
+        numeric_steps = [
+            ("impute", SimpleImputer(strategy=impute, add_indicator=cfg.missing_indicator,
+                                     keep_empty_features=True))
+        ]
         datetime_steps = [
             (
                 "calendar",
@@ -100,17 +109,18 @@ class TabularPreprocessor:
         ]
         if scaler is not None:
             numeric_steps.append(("scale", scaler))
-        categorical = Pipeline(
-            [
-                ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)),
-                ("encode", self._categorical_encoder()),
-            ]
-        )
-        boolean = SimpleImputer(strategy="most_frequent", add_indicator=cfg.missing_indicator)
+        boolean = SimpleImputer(strategy="most_frequent", add_indicator=cfg.missing_indicator,
+                                keep_empty_features=True)
+        # one pipeline per categorical column, so each column's output slice is known
+        # (the ONNX export compiles each into a lookup table)
+        categorical = [
+            (f"categorical_{i}", self._categorical_pipeline(), [name])
+            for i, name in enumerate(self._columns("categorical"))
+        ]
         blocks = [
             ("numeric", Pipeline(numeric_steps), self._columns("numeric")),
             ("boolean", boolean, self._columns("boolean")),
-            ("categorical", categorical, self._columns("categorical")),
+            *categorical,
             ("datetime", Pipeline(datetime_steps), self._columns("datetime")),
         ]
         return ColumnTransformer(
@@ -130,17 +140,28 @@ class TabularPreprocessor:
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         return np.ascontiguousarray(self.transformer_.transform(X), dtype=np.float32)
 
+    def categorical_blocks(self) -> list[tuple[str, str, slice]]:
+        """(column, transformer name, output slice) of each categorical column."""
+        columns = self._columns("categorical")
+        return [
+            (name, f"categorical_{i}", self.transformer_.output_indices_[f"categorical_{i}"])
+            for i, name in enumerate(columns)
+        ]
+
+    def target_encoded_slices(self) -> list[slice]:
+        """Output slices whose train values are cross-fitted (differ from ``transform``)."""
+        if _value(self.features_cfg.categorical_encoding) != "target":
+            return []
+        return [block for _, _, block in self.categorical_blocks()]
+
     def _categorical_slots(self) -> list[CategoricalSlot]:
         if _value(self.features_cfg.categorical_encoding) != "ordinal":
             return []
-        if "categorical" not in self.transformer_.named_transformers_:
-            return []
-        encoder = self.transformer_.named_transformers_["categorical"].named_steps["encode"]
-        start = next(i for i, name in enumerate(self.feature_names_) if name.startswith("categorical__"))
-        return [
-            CategoricalSlot(start + i, len(categories) + 1)
-            for i, categories in enumerate(encoder.categories_)
-        ]
+        slots = []
+        for _, transformer, block in self.categorical_blocks():
+            encoder = self.transformer_.named_transformers_[transformer].named_steps["encode"]
+            slots.append(CategoricalSlot(block.start, len(encoder.categories_[0]) + 1))
+        return slots
 
     def describe(self) -> dict[str, Any]:
         """The strategy used, recorded in the run."""

@@ -1,0 +1,158 @@
+"""Compile a fitted :class:`~tabpipe.features.preprocessing.TabularPreprocessor` into ONNX.
+
+The graph takes one input per raw column (see :mod:`tabpipe.export.inputs`) and returns
+``features``: the float32 matrix the model consumes, in the ColumnTransformer's order. It
+is the single apply-time implementation of the transforms: training (val/test and the
+non-cross-fitted train columns), evaluation and serving all run it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import onnx
+import pandas as pd
+
+from tabpipe.export.graph_builder import GraphBuilder
+from tabpipe.features.datetime_features import PERIODS
+from tabpipe.features.preprocessing import MISSING_CATEGORY, TabularPreprocessor
+
+FEATURES = "features"
+_UNSEEN = "\x00tabpipe-unseen\x00"  # a token no real category equals
+
+
+def _concat(g: GraphBuilder, names: list[str]) -> str:
+    return names[0] if len(names) == 1 else g.op("Concat", names, axis=1)
+
+
+def _impute_block(g: GraphBuilder, x: str, imputer, width: int) -> str:
+    """SimpleImputer (+ its missing indicator) on a float [N, width] block."""
+    isnan = g.op("IsNaN", [x])
+    stats = np.asarray(imputer.statistics_, dtype=np.float32).reshape(1, width)
+    filled = g.op("Where", [isnan, g.const(stats), x])
+    indicator = getattr(imputer, "indicator_", None)
+    if indicator is None or len(indicator.features_) == 0:
+        return filled
+    flags = g.op("Gather", [isnan, g.const(np.asarray(indicator.features_, dtype=np.int64))], axis=1)
+    return g.op("Concat", [filled, g.op("Cast", [flags], to=onnx.TensorProto.FLOAT)], axis=1)
+
+
+def _scale(g: GraphBuilder, x: str, scaler) -> str:
+    if scaler is None:
+        return x
+    center = getattr(scaler, "center_", None)
+    if center is None:
+        center = scaler.mean_ if scaler.mean_ is not None else np.zeros_like(scaler.scale_)
+    shifted = g.op("Sub", [x, g.const(np.asarray(center, dtype=np.float32)[None, :])])
+    return g.op("Div", [shifted, g.const(np.asarray(scaler.scale_, dtype=np.float32)[None, :])])
+
+
+def _float_block(g: GraphBuilder, columns: list[str], fitted) -> str:
+    """Numeric (imputer [+ scaler] pipeline) or boolean (imputer) columns."""
+    x = _concat(g, [g.add_input(c, "float") for c in columns])
+    steps = getattr(fitted, "named_steps", {"impute": fitted})
+    out = _impute_block(g, x, steps["impute"], len(columns))
+    return _scale(g, out, steps.get("scale"))
+
+
+def _categorical_block(g: GraphBuilder, column: str, pipeline) -> str:
+    """Lookup table: every train category (and the unseen sentinel) -> its encoded row."""
+    categories = [str(c) for c in pipeline.named_steps["encode"].categories_[0]]
+    probe = pd.DataFrame({column: np.array([*categories, _UNSEEN], dtype=object)})
+    table = np.asarray(pipeline.transform(probe), dtype=np.float32)
+    keys = list(categories)
+    values = list(range(len(categories)))
+    missing_row = categories.index(MISSING_CATEGORY) if MISSING_CATEGORY in categories else len(categories)
+    keys.append("")  # the graph's encoding of a missing value
+    values.append(missing_row)
+    x = g.add_input(column, "string")
+    code = g.op("LabelEncoder", [x], domain="ai.onnx.ml", keys_strings=keys, values_int64s=values,
+                default_int64=len(categories))
+    flat = g.op("Squeeze", [code, g.const(np.array([1], dtype=np.int64))])
+    return g.op("Gather", [g.const(table), flat], axis=0)
+
+
+def _int(g: GraphBuilder, value: int) -> str:
+    return g.const(np.array(value, dtype=np.int64))
+
+
+def _civil_from_days(g: GraphBuilder, days: str) -> tuple[str, str]:
+    """(day of month, month) from days since 1970-01-01 (H. Hinnant's algorithm)."""
+    z = g.op("Add", [days, _int(g, 719468)])
+    era = g.op("Div", [z, _int(g, 146097)])
+    doe = g.op("Sub", [z, g.op("Mul", [era, _int(g, 146097)])])
+    yoe_num = g.op("Sub", [doe, g.op("Div", [doe, _int(g, 1460)])])
+    yoe_num = g.op("Add", [yoe_num, g.op("Div", [doe, _int(g, 36524)])])
+    yoe_num = g.op("Sub", [yoe_num, g.op("Div", [doe, _int(g, 146096)])])
+    yoe = g.op("Div", [yoe_num, _int(g, 365)])
+    year_days = g.op("Add", [g.op("Mul", [yoe, _int(g, 365)]), g.op("Div", [yoe, _int(g, 4)])])
+    year_days = g.op("Sub", [year_days, g.op("Div", [yoe, _int(g, 100)])])
+    doy = g.op("Sub", [doe, year_days])
+    mp = g.op("Div", [g.op("Add", [g.op("Mul", [doy, _int(g, 5)]), _int(g, 2)]), _int(g, 153)])
+    month_start = g.op("Div", [g.op("Add", [g.op("Mul", [mp, _int(g, 153)]), _int(g, 2)]), _int(g, 5)])
+    day = g.op("Add", [g.op("Sub", [doy, month_start]), _int(g, 1)])
+    month = g.op("Where", [g.op("Less", [mp, _int(g, 10)]), g.op("Add", [mp, _int(g, 3)]),
+                           g.op("Sub", [mp, _int(g, 9)])])
+    return day, month
+
+
+def _datetime_columns(g: GraphBuilder, column: str, calendar) -> tuple[list[str], str]:
+    t = g.add_input(column, "double")
+    isnan = g.op("IsNaN", [t])
+    t0 = g.op("Where", [isnan, g.const(np.array(0.0)), t])
+    days_f = g.op("Floor", [g.op("Div", [t0, g.const(np.array(86400.0))])])
+    seconds = g.op("Sub", [t0, g.op("Mul", [days_f, g.const(np.array(86400.0))])])
+    days = g.op("Cast", [days_f], to=onnx.TensorProto.INT64)
+    parts: dict[str, str] = {
+        "hour": g.op("Floor", [g.op("Div", [seconds, g.const(np.array(3600.0))])]),
+        "dayofweek": g.op("Mod", [g.op("Add", [days, _int(g, 3)]), _int(g, 7)]),
+    }
+    if {"day", "month"} & set(calendar.parts):
+        parts["day"], parts["month"] = _civil_from_days(g, days)
+    outputs = []
+    for part in calendar.parts:
+        value = g.op("Cast", [parts[part]], to=onnx.TensorProto.FLOAT)
+        outputs.append(value)
+        if calendar.cyclical:
+            angle = g.op("Mul", [value, g.const(np.array(2 * math.pi / PERIODS[part], dtype=np.float32))])
+            outputs += [g.op("Sin", [angle]), g.op("Cos", [angle])]
+    if calendar.holidays_country:
+        table = calendar.holiday_days_ if len(calendar.holiday_days_) else np.array([-(10**9)])
+        hits = g.op("Equal", [days, g.const(np.asarray(table, dtype=np.int64)[None, :])])
+        flag = g.op("ReduceMax", [g.op("Cast", [hits], to=onnx.TensorProto.INT64)], axes=[1], keepdims=1)
+        outputs.append(g.op("Cast", [flag], to=onnx.TensorProto.FLOAT))
+    return outputs, isnan
+
+
+def _datetime_block(g: GraphBuilder, columns: list[str], pipeline) -> str:
+    calendar = pipeline.named_steps["calendar"]
+    medians = np.asarray(pipeline.named_steps["impute"].statistics_, dtype=np.float32)
+    blocks, start = [], 0
+    for column in columns:
+        values, isnan = _datetime_columns(g, column, calendar)
+        width = len(values)
+        fill = g.const(medians[start:start + width][None, :])
+        mask = g.op("Expand", [isnan, g.const(np.array([1, width], dtype=np.int64))])
+        blocks.append(g.op("Where", [mask, fill, _concat(g, values)]))
+        start += width
+    return _concat(g, blocks)
+
+
+def build_feature_graph(preprocessor: TabularPreprocessor) -> onnx.ModelProto:
+    """The preprocessing graph: raw column inputs -> ``features`` float [N, F]."""
+    g = GraphBuilder("pre_")
+    transformer = preprocessor.transformer_
+    blocks = []
+    for name, fitted, columns in transformer.transformers_:
+        if name == "remainder" or fitted == "drop" or not len(columns):
+            continue
+        if name in ("numeric", "boolean"):
+            blocks.append(_float_block(g, list(columns), fitted))
+        elif name.startswith("categorical_"):
+            blocks.append(_categorical_block(g, columns[0], fitted))
+        elif name == "datetime":
+            blocks.append(_datetime_block(g, list(columns), fitted))
+    width = len(preprocessor.feature_names_)
+    g.add_output(_concat(g, blocks), FEATURES, "float", [None, width])
+    return g.model("tabpipe_features")

@@ -1,0 +1,51 @@
+"""The one shared function that turns raw records into the graph's input tensors.
+
+Training (evaluation), batch scoring and online serving all call :func:`graph_inputs`.
+The graph takes one ``[N, 1]`` input per raw feature column, named after the column:
+
+* numeric and boolean -> ``float32``; missing -> NaN (booleans as 0/1);
+* categorical -> ``string``; missing -> the empty string ``""``;
+* datetime -> ``float64`` seconds since 1970-01-01 UTC; missing -> NaN. Timestamp strings
+  are parsed here (timezone-aware ones converted to UTC), since ONNX cannot parse them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tabpipe.data.coercion import coerce_columns
+
+ONNX_INPUT_TYPES = {"numeric": "float", "boolean": "float", "categorical": "string",
+                    "datetime": "double"}
+
+
+def column_types(schema: dict) -> dict[str, str]:
+    return {name: (spec.type if hasattr(spec, "type") else spec["type"]) for name, spec in schema.items()}
+
+
+def tensors_from_coerced(frame: pd.DataFrame, types: dict[str, str]) -> dict[str, np.ndarray]:
+    """Graph inputs from a frame already in canonical dtypes (see ``coerce_columns``)."""
+    feeds: dict[str, np.ndarray] = {}
+    for name, kind in types.items():
+        column = frame[name]
+        if kind in ("numeric", "boolean"):
+            values = column.to_numpy(dtype=np.float32, na_value=np.nan)
+        elif kind == "datetime":
+            stamps = column.astype("datetime64[ns]")
+            seconds = stamps.astype("int64").to_numpy() / 1e9
+            values = np.where(stamps.isna().to_numpy(), np.nan, seconds).astype(np.float64)
+        else:
+            values = column.astype(object).where(column.notna(), "").to_numpy(dtype=object)
+        feeds[name] = values.reshape(-1, 1)
+    return feeds
+
+
+def graph_inputs(frame: pd.DataFrame, schema: dict) -> dict[str, np.ndarray]:
+    """Coerce raw columns (strings, numbers, timestamps) and build the graph's feeds.
+
+    Raises :class:`~tabpipe.errors.DataValidationError` naming each column whose values
+    cannot be read as its type.
+    """
+    types = column_types(schema)
+    return tensors_from_coerced(coerce_columns(frame, types), types)

@@ -1,0 +1,37 @@
+"""Run ONNX graphs with ONNX Runtime, recording the providers a session really got."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+log = logging.getLogger(__name__)
+DEFAULT_PROVIDERS = ("CPUExecutionProvider",)
+
+
+def session(model: onnx.ModelProto | Path | str | bytes,
+            providers: Sequence[str] = DEFAULT_PROVIDERS):
+    """An InferenceSession. onnxruntime-gpu lists CUDA even without a GPU and silently
+    falls back to the CPU, so the providers actually used are logged from the session."""
+    import onnxruntime as ort
+
+    source = model.SerializeToString() if isinstance(model, onnx.ModelProto) else model
+    if isinstance(source, Path):
+        source = str(source)
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    sess = ort.InferenceSession(source, sess_options=options, providers=list(providers))
+    used = sess.get_providers()
+    if list(providers)[:1] != used[:1]:
+        log.warning("asked for ONNX Runtime providers %s, got %s", list(providers), used)
+    return sess
+
+
+def run(sess, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    names = [o.name for o in sess.get_outputs()]
+    wanted = {i.name for i in sess.get_inputs()}
+    return dict(zip(names, sess.run(names, {k: v for k, v in feeds.items() if k in wanted}), strict=True))
