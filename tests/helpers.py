@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,7 +21,10 @@ TESTS = Path(__file__).resolve().parent
 
 def compose_config(overrides: Sequence[str], output_dir: Path | None = None) -> DictConfig:
     register_configs()
-    extra = [f"paths.output_dir={output_dir}"] if output_dir is not None else []
+    extra = []
+    if output_dir is not None:  # runs and the registry stay inside the test's tmp dir
+        registry = Path(output_dir).parent / "registry"
+        extra = [f"paths.output_dir={output_dir}", f"registry.root={registry}"]
     with initialize_config_dir(str(CONF), version_base="1.3"):
         return compose("train", overrides=[*overrides, *extra])
 
@@ -28,6 +32,7 @@ def compose_config(overrides: Sequence[str], output_dir: Path | None = None) -> 
 def cli_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONWARNINGS"] = "ignore"
+    env.setdefault("TABPIPE_REGISTRY", str(Path(tempfile.gettempdir()) / "tabpipe-test-registry"))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
     return env
 

@@ -54,7 +54,8 @@ def test_baseline_model_predicts_priors_or_the_mean(train, task: str) -> None:
     result = train([*TASKS[task], "model=baseline", "eval.require_beat_baseline=false"])
     test_keys = [k for k in result.metrics if k.startswith("test/")]
     for key in test_keys:
-        assert result.metrics[key] == pytest.approx(result.metrics[f"baseline/{key}"])
+        # the graph computes in float32, the native baseline in float64
+        assert result.metrics[key] == pytest.approx(result.metrics[f"baseline/{key}"], rel=1e-4)
     assert (result.output_dir / "model" / "baseline.json").is_file()
 
 

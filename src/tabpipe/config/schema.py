@@ -213,6 +213,23 @@ class LightningModelConfig:
 
 
 @dataclass
+class RegistryConfig:
+    # $TABPIPE_REGISTRY overrides the root; name null = do not register
+    root: str = "registry"
+    name: Optional[str] = None
+    # move this alias (e.g. candidate) to the new version after registering
+    alias: Optional[str] = None
+
+
+@dataclass
+class ExportConfig:
+    # ONNX Runtime execution providers, in order of preference
+    providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
+    parity_rtol: float = 1e-6
+    profile_bins: int = 10
+
+
+@dataclass
 class TrainConfig:
     """The root of ``conf/train.yaml``: the keys that belong to no group."""
 
@@ -231,3 +248,5 @@ class TrainConfig:
     ckpt_path: Optional[str] = None
     tags: List[str] = field(default_factory=list)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
+    registry: RegistryConfig = field(default_factory=RegistryConfig)

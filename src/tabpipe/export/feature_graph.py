@@ -67,8 +67,14 @@ def _categorical_block(g: GraphBuilder, column: str, pipeline) -> str:
     keys.append("")  # the graph's encoding of a missing value
     values.append(missing_row)
     x = g.add_input(column, "string")
-    code = g.op("LabelEncoder", [x], domain="ai.onnx.ml", keys_strings=keys, values_int64s=values,
-                default_int64=len(categories))
+    code = g.op(
+        "LabelEncoder",
+        [x],
+        domain="ai.onnx.ml",
+        keys_strings=keys,
+        values_int64s=values,
+        default_int64=len(categories),
+    )
     flat = g.op("Squeeze", [code, g.const(np.array([1], dtype=np.int64))])
     return g.op("Gather", [g.const(table), flat], axis=0)
 
@@ -92,8 +98,10 @@ def _civil_from_days(g: GraphBuilder, days: str) -> tuple[str, str]:
     mp = g.op("Div", [g.op("Add", [g.op("Mul", [doy, _int(g, 5)]), _int(g, 2)]), _int(g, 153)])
     month_start = g.op("Div", [g.op("Add", [g.op("Mul", [mp, _int(g, 153)]), _int(g, 2)]), _int(g, 5)])
     day = g.op("Add", [g.op("Sub", [doy, month_start]), _int(g, 1)])
-    month = g.op("Where", [g.op("Less", [mp, _int(g, 10)]), g.op("Add", [mp, _int(g, 3)]),
-                           g.op("Sub", [mp, _int(g, 9)])])
+    month = g.op(
+        "Where",
+        [g.op("Less", [mp, _int(g, 10)]), g.op("Add", [mp, _int(g, 3)]), g.op("Sub", [mp, _int(g, 9)])],
+    )
     return day, month
 
 
@@ -132,7 +140,7 @@ def _datetime_block(g: GraphBuilder, columns: list[str], pipeline) -> str:
     for column in columns:
         values, isnan = _datetime_columns(g, column, calendar)
         width = len(values)
-        fill = g.const(medians[start:start + width][None, :])
+        fill = g.const(medians[start : start + width][None, :])
         mask = g.op("Expand", [isnan, g.const(np.array([1, width], dtype=np.int64))])
         blocks.append(g.op("Where", [mask, fill, _concat(g, values)]))
         start += width

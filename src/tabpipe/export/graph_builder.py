@@ -11,8 +11,12 @@ from onnx import TensorProto, helper, numpy_helper
 
 from tabpipe.export import IR_VERSION, ML_OPSET, OPSET
 
-ONNX_TYPES = {"float": TensorProto.FLOAT, "double": TensorProto.DOUBLE,
-              "string": TensorProto.STRING, "int64": TensorProto.INT64}
+ONNX_TYPES = {
+    "float": TensorProto.FLOAT,
+    "double": TensorProto.DOUBLE,
+    "string": TensorProto.STRING,
+    "int64": TensorProto.INT64,
+}
 
 
 class GraphBuilder:
@@ -28,21 +32,31 @@ class GraphBuilder:
         return f"{self.prefix}{hint}_{next(self._ids)}"
 
     def const(self, value: object, dtype: type | str | None = None, hint: str = "c") -> str:
-        if isinstance(value, (list, tuple)) and value and isinstance(value[0], str) or isinstance(value, str):
+        if (isinstance(value, (list, tuple)) and value and isinstance(value[0], str)) or isinstance(
+            value, str
+        ):
             array = np.array(value, dtype=object)
         else:
             array = np.asarray(value, dtype=dtype)
         name = self.name(hint)
         if array.dtype == object:
-            tensor = helper.make_tensor(name, TensorProto.STRING, array.shape,
-                                        [s.encode() for s in array.ravel()])
+            tensor = helper.make_tensor(
+                name, TensorProto.STRING, array.shape, [s.encode() for s in array.ravel()]
+            )
         else:
             tensor = numpy_helper.from_array(array, name)
         self.initializers.append(tensor)
         return name
 
-    def op(self, op_type: str, inputs: Sequence[str], hint: str | None = None,
-           domain: str = "", outputs: int = 1, **attrs: object) -> str | list[str]:
+    def op(
+        self,
+        op_type: str,
+        inputs: Sequence[str],
+        hint: str | None = None,
+        domain: str = "",
+        outputs: int = 1,
+        **attrs: object,
+    ) -> str | list[str]:
         names = [self.name(hint or op_type.lower()) for _ in range(outputs)]
         self.nodes.append(helper.make_node(op_type, list(inputs), names, domain=domain, **attrs))
         return names[0] if outputs == 1 else names
@@ -58,7 +72,8 @@ class GraphBuilder:
     def model(self, graph_name: str) -> onnx.ModelProto:
         graph = helper.make_graph(self.nodes, graph_name, self.inputs, self.outputs, self.initializers)
         model = helper.make_model(
-            graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("ai.onnx.ml", ML_OPSET)],
+            graph,
+            opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("ai.onnx.ml", ML_OPSET)],
             producer_name="tabpipe",
         )
         model.ir_version = IR_VERSION

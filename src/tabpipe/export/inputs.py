@@ -16,8 +16,7 @@ import pandas as pd
 
 from tabpipe.data.coercion import coerce_columns
 
-ONNX_INPUT_TYPES = {"numeric": "float", "boolean": "float", "categorical": "string",
-                    "datetime": "double"}
+ONNX_INPUT_TYPES = {"numeric": "float", "boolean": "float", "categorical": "string", "datetime": "double"}
 
 
 def column_types(schema: dict) -> dict[str, str]:

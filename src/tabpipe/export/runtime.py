@@ -13,8 +13,7 @@ log = logging.getLogger(__name__)
 DEFAULT_PROVIDERS = ("CPUExecutionProvider",)
 
 
-def session(model: onnx.ModelProto | Path | str | bytes,
-            providers: Sequence[str] = DEFAULT_PROVIDERS):
+def session(model: onnx.ModelProto | Path | str | bytes, providers: Sequence[str] = DEFAULT_PROVIDERS):
     """An InferenceSession. onnxruntime-gpu lists CUDA even without a GPU and silently
     falls back to the CPU, so the providers actually used are logged from the session."""
     import onnxruntime as ort

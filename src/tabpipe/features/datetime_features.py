@@ -57,7 +57,7 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):
             last = int(years.max()) + self.holiday_horizon_years if len(years) else 1970
             calendar = holidays.country_holidays(self.holidays_country, years=range(first, last + 1))
             stamps = pd.to_datetime(sorted(calendar.keys()))
-            self.holiday_days_ = (stamps.values.astype("datetime64[D]").astype(np.int64))
+            self.holiday_days_ = stamps.values.astype("datetime64[D]").astype(np.int64)
         return self
 
     def _holiday_flags(self, stamps: pd.Series) -> np.ndarray:

@@ -87,18 +87,22 @@ class TabularPreprocessor:
         )
 
     def _categorical_pipeline(self) -> Pipeline:
-        return Pipeline([
-            ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)),
-            ("encode", self._categorical_encoder()),
-        ])
+        return Pipeline(
+            [
+                ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)),
+                ("encode", self._categorical_encoder()),
+            ]
+        )
 
     def _build(self) -> ColumnTransformer:
         cfg = self.features_cfg
         scaler = {"standard": StandardScaler(), "robust": RobustScaler()}.get(_value(cfg.scaling))
         impute = _value(cfg.numeric_imputation)
         numeric_steps = [
-            ("impute", SimpleImputer(strategy=impute, add_indicator=cfg.missing_indicator,
-                                     keep_empty_features=True))
+            (
+                "impute",
+                SimpleImputer(strategy=impute, add_indicator=cfg.missing_indicator, keep_empty_features=True),
+            )
         ]
         datetime_steps = [
             (
@@ -109,8 +113,9 @@ class TabularPreprocessor:
         ]
         if scaler is not None:
             numeric_steps.append(("scale", scaler))
-        boolean = SimpleImputer(strategy="most_frequent", add_indicator=cfg.missing_indicator,
-                                keep_empty_features=True)
+        boolean = SimpleImputer(
+            strategy="most_frequent", add_indicator=cfg.missing_indicator, keep_empty_features=True
+        )
         # one pipeline per categorical column, so each column's output slice is known
         # (the ONNX export compiles each into a lookup table)
         categorical = [

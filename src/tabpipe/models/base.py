@@ -59,6 +59,10 @@ class TabularModel(Protocol):
 
     def save(self, directory: Path) -> list[Path]: ...
 
+    def to_onnx(self, n_features: int) -> Any:
+        """The model as an ONNX graph: ``features`` float [N, F] -> ``scores``."""
+        ...
+
 
 def objective_for(task: str) -> str:
     return {"binary": "binary", "multiclass": "multiclass"}.get(task, "regression")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,13 @@ class BaselineModel:
         if self.task_ == "regression":
             return self.estimator_.predict(X).astype(np.float64)
         return self.estimator_.predict_proba(np.zeros((len(X), 1), dtype=np.float32))
+
+    def to_onnx(self, n_features: int) -> Any:
+        from tabpipe.export.model_graphs import constant_graph
+
+        if self.task_ == "regression":
+            return constant_graph(np.atleast_1d(self.estimator_.constant_).ravel()[:1], n_features)
+        return constant_graph(self.estimator_.class_prior_, n_features)
 
     def save(self, directory: Path) -> list[Path]:
         if self.task_ == "regression":

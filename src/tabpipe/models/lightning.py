@@ -199,6 +199,11 @@ class LightningModel:
             return torch.softmax(raw.double(), dim=-1).numpy()
         return raw.squeeze(-1).double().numpy() * self.target_std_ + self.target_mean_
 
+    def to_onnx(self, n_features: int) -> Any:
+        from tabpipe.export.model_graphs import torch_graph
+
+        return torch_graph(self.module_, n_features, self.task_, self.target_mean_, self.target_std_)
+
     def save(self, directory: Path) -> list[Path]:
         import lightning
 

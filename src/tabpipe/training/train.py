@@ -1,4 +1,5 @@
-"""The training run: ingest -> validate -> split -> fit features -> fit model -> evaluate.
+"""The training run: ingest -> validate -> split -> fit features -> fit model -> evaluate
+-> export (one ONNX graph, parity gate) -> bundle -> registry.
 
 :func:`run_training` is what ``python train.py`` / ``tabpipe train`` execute in-process.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -15,29 +16,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from hydra.errors import InstantiationException
-from hydra.utils import get_class, instantiate
-from omegaconf import OmegaConf
+from hydra.utils import instantiate
 from tqdm import tqdm
 
 from tabpipe.data.column_schema import save_schema
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.data.splits import Split, make_splits
 from tabpipe.errors import ConfigError
-from tabpipe.features.preprocessing import TabularPreprocessor
-from tabpipe.models.base import FitData, RunContext
-from tabpipe.models.baseline import BaselineModel
-from tabpipe.training import evaluate, outputs, reproducibility
+from tabpipe.export.parity import ParityResult, require_parity
+from tabpipe.models.base import RunContext
+from tabpipe.training import evaluate, export_step, outputs, reproducibility
+from tabpipe.training.fold import FoldResult, fit_fold
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class FoldResult:
-    fold: int
-    metrics: dict[str, float]
-    predictions: pd.DataFrame
-    model: Any
-    preprocessor: TabularPreprocessor
 
 
 @dataclass
@@ -46,24 +37,13 @@ class TrainingResult:
     primary_metric: str
     output_dir: Path
     folds: list[FoldResult]
+    parity: list[ParityResult] = field(default_factory=list)
+    bundle: Path | None = None
+    registered: dict[str, Any] | None = None
 
     @property
     def objective(self) -> float:
         return self.metrics[f"val/{self.primary_metric}"]
-
-
-def build_model(model_cfg: Any) -> Any:
-    """Instantiate the configured model class with its parameters (imported lazily)."""
-    params = OmegaConf.to_container(model_cfg, resolve=True)
-    target = params.pop("_target_")
-    try:
-        cls = get_class(target)
-    except (ImportError, ValueError) as exc:
-        raise ConfigError(f"model._target_={target!r}: cannot import ({exc})") from exc
-    try:
-        return cls(**params)
-    except TypeError as exc:
-        raise ConfigError(f"model ({target}): {exc}") from exc
 
 
 def build_loggers(logger_cfg: Any) -> list[Any]:
@@ -85,70 +65,6 @@ def encode_target(dataset: Dataset) -> np.ndarray:
     return dataset.target.map(index).to_numpy(dtype=np.int64)
 
 
-def prediction_frame(dataset: Dataset, rows: np.ndarray, pred: np.ndarray, fold: int) -> pd.DataFrame:
-    frame = dataset.ids.iloc[rows].reset_index(drop=True).copy()
-    frame["fold"] = fold
-    frame["y_true"] = dataset.target.iloc[rows].to_numpy()
-    if dataset.task == "regression":
-        frame["y_pred"] = pred
-        return frame
-    classes = np.asarray(dataset.classes, dtype=object)
-    frame["y_pred"] = classes[evaluate.predicted_labels(pred)]
-    for i, label in enumerate(dataset.classes or []):
-        frame[f"proba_{label}"] = pred[:, i]
-    return frame
-
-
-def _prefixed(metrics: dict[str, float], prefix: str) -> dict[str, float]:
-    return {f"{prefix}/{name}": value for name, value in metrics.items()}
-
-
-def fit_fold(
-    cfg: Any,
-    dataset: Dataset,
-    y: np.ndarray,
-    split: Split,
-    loggers: list[Any],
-    output_dir: Path,
-    n_folds: int,
-) -> FoldResult:
-    """Fit the features on train only, then the model and the baseline; score val and test."""
-    features = dataset.features
-    preprocessor = TabularPreprocessor(cfg.features, dataset.schema, dataset.task, cfg.seed)
-    X_train = preprocessor.fit_transform(features.iloc[split.train], y[split.train])
-    X_val = preprocessor.transform(features.iloc[split.val])
-    X_test = preprocessor.transform(features.iloc[split.test])
-    step_prefix = f"fold_{split.fold}/" if n_folds > 1 else ""
-
-    def forward(metrics: dict[str, float], step: int) -> None:
-        for logger in loggers:
-            logger.log_metrics({step_prefix + k: v for k, v in metrics.items()}, step)
-
-    data = FitData(
-        X_train,
-        y[split.train],
-        X_val,
-        y[split.val],
-        dataset.task,
-        n_classes=len(dataset.classes or []),
-        feature_names=preprocessor.feature_names_,
-        categorical_slots=preprocessor.categorical_slots_,
-        on_metrics=[forward],
-    )
-    fold_dir = output_dir / f"fold_{split.fold}" if n_folds > 1 else output_dir
-    context = RunContext(cfg.seed, cfg.trainer, cfg.callbacks, fold_dir, cfg.get("ckpt_path"))
-    model = build_model(cfg.model).fit(data, context)
-    baseline = BaselineModel().fit(data, context)
-    metrics: dict[str, float] = {}
-    for name, X, rows in (("val", X_val, split.val), ("test", X_test, split.test)):
-        metrics |= _prefixed(evaluate.compute_metrics(dataset.task, y[rows], model.predict(X)), name)
-        metrics |= _prefixed(
-            evaluate.compute_metrics(dataset.task, y[rows], baseline.predict(X)), f"baseline/{name}"
-        )
-    predictions = prediction_frame(dataset, split.test, model.predict(X_test), split.fold)
-    return FoldResult(split.fold, metrics, predictions, model, preprocessor)
-
-
 def aggregate(folds: list[FoldResult]) -> dict[str, float]:
     """One split: its metrics. K folds: mean (the plain key), ``_std`` and per-fold keys."""
     if len(folds) == 1:
@@ -162,27 +78,8 @@ def aggregate(folds: list[FoldResult]) -> dict[str, float]:
     return out
 
 
-def _write_artifacts(
-    cfg: Any,
-    dataset: Dataset,
-    folds: list[FoldResult],
-    splits: list[Split],
-    metrics: dict[str, float],
-    output_dir: Path,
-    started: float,
-) -> None:
-    for fold in folds:
-        model_dir = output_dir / "model" / (f"fold_{fold.fold}" if len(folds) > 1 else "")
-        fold.model.save(model_dir)
-        outputs.write_preprocessor(fold.preprocessor, model_dir / "preprocessor.joblib")
-        outputs.write_json(fold.preprocessor.feature_names_, model_dir / "feature_names.json")
-    predictions = pd.concat([fold.predictions for fold in folds], ignore_index=True)
-    outputs.write_predictions(predictions, output_dir / "predictions" / "test.parquet")
-    save_schema(dataset.schema, output_dir / "schema.json")
-    outputs.write_json(dataset.report.as_dict(), output_dir / "validation_report.json")
-    outputs.write_json(folds[0].preprocessor.describe(), output_dir / "features.json")
-    outputs.write_resolved_config(cfg, output_dir / "config_resolved.yaml")
-    metadata = {
+def _metadata(cfg: Any, dataset: Dataset, splits: list[Split], started: float) -> dict[str, Any]:
+    return {
         "seed": int(cfg.seed),
         "task": dataset.task,
         "classes": dataset.classes,
@@ -201,8 +98,35 @@ def _write_artifacts(
         "started_at": datetime.fromtimestamp(started, timezone.utc).isoformat(),
         "duration_s": round(time.time() - started, 3),
     }
+
+
+def _write_artifacts(
+    cfg: Any,
+    dataset: Dataset,
+    folds: list[FoldResult],
+    splits: list[Split],
+    metrics: dict[str, float],
+    output_dir: Path,
+    metadata: dict[str, Any],
+) -> tuple[list[ParityResult], list[list[Path]]]:
+    parity, native = [], []
+    for fold, split in zip(folds, splits, strict=True):
+        model_dir = output_dir / "model" / (f"fold_{fold.fold}" if len(folds) > 1 else "")
+        native.append(fold.model.save(model_dir))
+        outputs.write_preprocessor(fold.preprocessor, model_dir / "preprocessor.joblib")
+        outputs.write_json(fold.preprocessor.feature_names_, model_dir / "feature_names.json")
+        graph_path = export_step.write_graph(fold, model_dir)
+        parity.append(export_step.parity_check(cfg, dataset, split, fold, graph_path))
+    predictions = pd.concat([fold.predictions for fold in folds], ignore_index=True)
+    outputs.write_predictions(predictions, output_dir / "predictions" / "test.parquet")
+    save_schema(dataset.schema, output_dir / "schema.json")
+    outputs.write_json(dataset.report.as_dict(), output_dir / "validation_report.json")
+    outputs.write_json(folds[0].preprocessor.describe(), output_dir / "features.json")
+    outputs.write_resolved_config(cfg, output_dir / "config_resolved.yaml")
+    metadata["parity"] = [result.as_dict() for result in parity]
     outputs.write_json(metadata, output_dir / "metadata.json")
     outputs.write_json(metrics, output_dir / "metrics.json")
+    return parity, native
 
 
 def _log_summary(metrics: dict[str, float], primary: str, n_folds: int) -> None:
@@ -245,20 +169,24 @@ def run_training(cfg: Any) -> TrainingResult:
     loggers = build_loggers(cfg.logger)
     status = "failed"
     try:
-        folds = [
-            fit_fold(cfg, dataset, y, split, loggers, output_dir, len(splits))
-            for split in tqdm(splits, desc="folds", unit="fold", disable=len(splits) == 1 or None)
-        ]
+        folds = []
+        for split in tqdm(splits, desc="folds", unit="fold", disable=len(splits) == 1 or None):
+            prefix = f"fold_{split.fold}/" if len(splits) > 1 else ""
+            fold_dir = output_dir / prefix.rstrip("/") if prefix else output_dir
+            context = RunContext(cfg.seed, cfg.trainer, cfg.callbacks, fold_dir, cfg.get("ckpt_path"))
+            folds.append(fit_fold(cfg, dataset, y, split, context, [_forwarder(loggers, prefix)]))
         metrics = aggregate(folds)
         if not reproducibility.is_rank_zero():
             status = "worker"
             return TrainingResult(metrics, primary, output_dir, folds)
         for logger in loggers:
             logger.log_summary(metrics)
-        _write_artifacts(cfg, dataset, folds, splits, metrics, output_dir, started)
+        metadata = _metadata(cfg, dataset, splits, started)
+        parity, native = _write_artifacts(cfg, dataset, folds, splits, metrics, output_dir, metadata)
         _log_summary(metrics, primary, len(folds))
-        log.info("run directory: %s", output_dir)
-        status = "finished"
+        result = TrainingResult(metrics, primary, output_dir, folds, parity)
+        for check in parity:
+            require_parity(check)
         if cfg.eval.require_beat_baseline:
             evaluate.check_beats_baseline(
                 primary,
@@ -266,8 +194,28 @@ def run_training(cfg: Any) -> TrainingResult:
                 metrics[f"baseline/test/{primary}"],
                 cfg.eval.min_improvement,
             )
+        if len(folds) == 1:
+            result.bundle = export_step.build_bundle(
+                cfg, dataset, splits[0], folds[0], output_dir, metrics, metadata, parity[0], native[0]
+            )
+            result.registered = export_step.register(cfg, result.bundle, output_dir)
+        else:
+            log.info(
+                "k-fold runs estimate performance: each fold's graph is in model/fold_<k>/; "
+                "train with split=stratified or split=temporal for a registered bundle"
+            )
+        log.info("run directory: %s", output_dir)
+        status = "finished"
+        return result
     finally:
         if status != "worker":
             for logger in loggers:
                 logger.finalize(status)
-    return TrainingResult(metrics, primary, output_dir, folds)
+
+
+def _forwarder(loggers: list[Any], prefix: str):
+    def forward(metrics: dict[str, float], step: int) -> None:
+        for logger in loggers:
+            logger.log_metrics({prefix + k: v for k, v in metrics.items()}, step)
+
+    return forward

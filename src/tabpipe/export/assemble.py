@@ -1,0 +1,81 @@
+"""Join the feature graph and a model graph into the one exported graph.
+
+Outputs: classification -> ``label`` (string [N], the class name of the argmax) and
+``probabilities`` (float [N, K], classes in ``metadata_props['classes']`` order, no zipmap);
+regression -> ``prediction`` (float [N]).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+from onnx import compose, helper
+
+from tabpipe.export import IR_VERSION
+from tabpipe.export.feature_graph import FEATURES
+from tabpipe.export.graph_builder import ONNX_TYPES
+from tabpipe.export.model_graphs import SCORES
+
+LABEL, PROBABILITIES, PREDICTION = "label", "probabilities", "prediction"
+
+
+def output_names(task: str) -> list[str]:
+    return [PREDICTION] if task == "regression" else [LABEL, PROBABILITIES]
+
+
+def _postprocess(graph: onnx.GraphProto, scores: str, task: str, classes: list[str] | None) -> None:
+    del graph.output[:]
+    if task == "regression":
+        shape = helper.make_tensor("post_flat", onnx.TensorProto.INT64, [1], [-1])
+        graph.initializer.append(shape)
+        graph.node.append(helper.make_node("Reshape", [scores, "post_flat"], [PREDICTION]))
+        graph.output.append(helper.make_tensor_value_info(PREDICTION, ONNX_TYPES["float"], [None]))
+        return
+    k = len(classes or [])
+    graph.node.append(helper.make_node("Identity", [scores], [PROBABILITIES]))
+    graph.node.append(helper.make_node("ArgMax", [PROBABILITIES], ["post_index"], axis=1, keepdims=0))
+    graph.node.append(
+        helper.make_node(
+            "LabelEncoder",
+            ["post_index"],
+            [LABEL],
+            domain="ai.onnx.ml",
+            keys_int64s=list(range(k)),
+            values_strings=list(classes or []),
+            default_string="",
+        )
+    )
+    graph.output.extend(
+        [
+            helper.make_tensor_value_info(LABEL, ONNX_TYPES["string"], [None]),
+            helper.make_tensor_value_info(PROBABILITIES, ONNX_TYPES["float"], [None, k]),
+        ]
+    )
+
+
+def assemble(
+    feature_graph: onnx.ModelProto,
+    model_graph: onnx.ModelProto,
+    task: str,
+    classes: list[str] | None,
+    metadata: dict[str, object],
+) -> onnx.ModelProto:
+    model_graph = compose.add_prefix(model_graph, "model_")
+    feature_graph.ir_version = model_graph.ir_version = IR_VERSION
+    merged = compose.merge_models(feature_graph, model_graph, io_map=[(FEATURES, f"model_{FEATURES}")])
+    _postprocess(merged.graph, f"model_{SCORES}", task, classes)
+    merged.graph.name = "tabpipe"
+    del merged.metadata_props[:]
+    for key, value in metadata.items():
+        text = value if isinstance(value, str) else json.dumps(value)
+        merged.metadata_props.append(onnx.StringStringEntryProto(key=key, value=text))
+    onnx.checker.check_model(merged, full_check=True)
+    return merged
+
+
+def scores_from_outputs(outputs: dict[str, np.ndarray], task: str) -> np.ndarray:
+    """What evaluation consumes: probabilities [N, K] (float64) or predictions [N]."""
+    key = PREDICTION if task == "regression" else PROBABILITIES
+    return np.asarray(outputs[key], dtype=np.float64)

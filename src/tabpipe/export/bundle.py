@@ -1,0 +1,144 @@
+"""The bundle: one self-contained directory per trained model.
+
+``model.onnx`` (raw columns -> predictions), ``schema.json``, ``reference_profile.json``,
+``metrics.json``, ``metadata.json``, the native model (``native/``, for retraining and
+inspection only; serving never unpickles anything) and ``manifest.json`` with the sha256 of
+every other file, verified on load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tabpipe.errors import TabpipeError
+from tabpipe.export.assemble import output_names
+from tabpipe.export.inputs import ONNX_INPUT_TYPES
+from tabpipe.io import write_json_atomic
+
+MANIFEST = "manifest.json"
+REQUIRED = ("model.onnx", "schema.json", "reference_profile.json", "metrics.json", "metadata.json")
+INPUT_ENCODING = {
+    "numeric": "float32; missing = NaN (or null in JSON)",
+    "boolean": "float32 0/1; missing = NaN. Records accept true/false, yes/no, 1/0",
+    "categorical": "string; missing = empty string. Unseen categories go to the sentinel",
+    "datetime": "float64 seconds since 1970-01-01 UTC; missing = NaN. Records accept "
+    "timestamp strings, parsed by tabpipe.export.inputs.graph_inputs",
+}
+
+
+class BundleError(TabpipeError):
+    exit_code = 2
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def schema_document(
+    schema: dict, task: str, classes: list[str] | None, id_columns: list[str]
+) -> dict[str, Any]:
+    inputs = []
+    for name, spec in schema.items():
+        entry = {
+            "name": name,
+            "type": spec.type,
+            "onnx_type": ONNX_INPUT_TYPES[spec.type],
+            "nullable": spec.nullable,
+            "encoding": INPUT_ENCODING[spec.type],
+        }
+        if spec.type == "numeric":
+            entry |= {"min": spec.min, "max": spec.max}
+        if spec.categories is not None:
+            entry["categories"] = spec.categories
+        inputs.append(entry)
+    outputs = (
+        [{"name": "prediction", "type": "float32", "shape": ["N"]}]
+        if task == "regression"
+        else [
+            {"name": "label", "type": "string", "shape": ["N"], "values": classes},
+            {
+                "name": "probabilities",
+                "type": "float32",
+                "shape": ["N", len(classes or [])],
+                "columns": classes,
+            },
+        ]
+    )
+    assert [o["name"] for o in outputs] == output_names(task)
+    return {"task": task, "classes": classes, "id_columns": id_columns, "inputs": inputs, "outputs": outputs}
+
+
+def write_manifest(directory: Path) -> dict[str, str]:
+    files = sorted(p for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST)
+    manifest = {str(p.relative_to(directory)): _sha256(p) for p in files}
+    write_json_atomic(directory / MANIFEST, {"sha256": manifest})
+    return manifest
+
+
+def write_bundle(
+    directory: Path, model_bytes: bytes, documents: dict[str, Any], native_files: list[Path]
+) -> Path:
+    """Write a complete bundle into ``directory`` (which must not exist yet)."""
+    directory.mkdir(parents=True)
+    (directory / "model.onnx").write_bytes(model_bytes)
+    for name, payload in documents.items():
+        write_json_atomic(directory / name, payload)
+    native = directory / "native"
+    native.mkdir()
+    for path in native_files:
+        shutil.copy2(path, native / path.name)
+    write_manifest(directory)
+    return directory
+
+
+@dataclass
+class Bundle:
+    path: Path
+    schema: dict[str, Any]
+    metadata: dict[str, Any]
+
+    @property
+    def model_path(self) -> Path:
+        return self.path / "model.onnx"
+
+    def read_json(self, name: str) -> dict[str, Any]:
+        return json.loads((self.path / name).read_text())
+
+
+def verify_bundle(path: Path) -> dict[str, str]:
+    """Check every file against the manifest; one line naming the first bad file."""
+    if not path.is_dir():
+        raise BundleError(f"bundle {str(path)!r}: no such bundle directory")
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        raise BundleError(f"bundle {str(path)!r}: missing {MANIFEST}; not a tabpipe bundle")
+    try:
+        manifest = json.loads(manifest_path.read_text())["sha256"]
+    except (json.JSONDecodeError, KeyError) as exc:
+        raise BundleError(f"bundle {str(path)!r}: {MANIFEST} is corrupt") from exc
+    for name in REQUIRED:
+        if name not in manifest:
+            raise BundleError(f"bundle {str(path)!r}: {name} is not in the manifest")
+    for name, digest in manifest.items():
+        file = path / name
+        if not file.is_file():
+            raise BundleError(f"bundle {str(path)!r}: file {name} is missing")
+        if _sha256(file) != digest:
+            raise BundleError(f"bundle {str(path)!r}: file {name} fails its checksum (tampered or truncated)")
+    return manifest
+
+
+def load_bundle(path: Path) -> Bundle:
+    verify_bundle(path)
+    return Bundle(
+        path, json.loads((path / "schema.json").read_text()), json.loads((path / "metadata.json").read_text())
+    )

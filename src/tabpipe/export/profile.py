@@ -1,0 +1,88 @@
+"""The reference profile: training distributions of every feature and of the predictions,
+for drift monitoring. Computed on the train split."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+OTHER = "__other__"
+
+
+def _numeric(values: pd.Series, bins: int) -> dict[str, Any]:
+    present = values.dropna().to_numpy(dtype=np.float64)
+    out: dict[str, Any] = {
+        "kind": "numeric",
+        "missing_rate": float(values.isna().mean()),
+        "count": len(values),
+    }
+    if len(present) == 0:
+        return out | {"edges": [], "shares": []}
+    quantiles = np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1])
+    edges = np.unique(quantiles)  # inner cut points: bins are (-inf, e1], (e1, e2], ... (ek, inf)
+    counts = np.bincount(np.searchsorted(edges, present, side="left"), minlength=len(edges) + 1)
+    return out | {
+        "edges": edges.tolist(),
+        "shares": (counts / counts.sum()).tolist(),
+        "mean": float(present.mean()),
+        "std": float(present.std()),
+        "min": float(present.min()),
+        "max": float(present.max()),
+    }
+
+
+def _categorical(values: pd.Series, top: int) -> dict[str, Any]:
+    shares = values.dropna().astype(str).value_counts(normalize=True)
+    kept = shares.head(top)
+    frequencies = {str(k): float(v) for k, v in kept.items()}
+    if len(shares) > top:
+        frequencies[OTHER] = float(shares.iloc[top:].sum())
+    return {
+        "kind": "categorical",
+        "missing_rate": float(values.isna().mean()),
+        "count": len(values),
+        "frequencies": frequencies,
+    }
+
+
+def _as_numbers(values: pd.Series, kind: str) -> pd.Series:
+    if kind == "datetime":
+        seconds = values.astype("datetime64[ns]").astype("int64") / 1e9
+        return seconds.where(values.notna())
+    return values.astype(np.float64)
+
+
+def reference_profile(
+    features: pd.DataFrame,
+    schema: dict,
+    scores: np.ndarray,
+    task: str,
+    classes: list[str] | None,
+    bins: int = 10,
+    top: int = 50,
+) -> dict[str, Any]:
+    profile: dict[str, Any] = {"bins": bins, "rows": len(features), "features": {}}
+    for name, spec in schema.items():
+        if spec.type == "categorical":
+            profile["features"][name] = _categorical(features[name], top)
+        else:
+            entry = _numeric(_as_numbers(features[name], spec.type), bins)
+            profile["features"][name] = entry | {"type": spec.type}
+    if task == "regression":
+        profile["prediction"] = _numeric(pd.Series(scores), bins)
+    else:
+        labels = np.asarray(classes, dtype=object)[scores.argmax(axis=1)]
+        shares = pd.Series(labels).value_counts(normalize=True)
+        edges = np.linspace(0, 1, bins + 1)
+        profile["prediction"] = {
+            "kind": "classification",
+            "class_shares": {str(c): float(shares.get(c, 0.0)) for c in classes or []},
+            "probability_edges": edges.tolist(),
+            "probability_shares": {
+                str(c): (np.histogram(scores[:, i], bins=edges)[0] / len(scores)).tolist()
+                for i, c in enumerate(classes or [])
+            },
+        }
+    return profile

@@ -1,0 +1,154 @@
+"""Fit one train/val/test partition: features on train only, the model, the baseline.
+
+Apply-time features come from the compiled ONNX feature graph, so the model trains on the
+float32 values that serving computes; only target-encoded train columns keep their
+cross-fitted values. Evaluation runs the assembled graph on the raw split rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import onnx
+import pandas as pd
+from hydra.utils import get_class
+from omegaconf import OmegaConf
+
+from tabpipe import __version__
+from tabpipe.data.ingestion import Dataset
+from tabpipe.data.splits import Split
+from tabpipe.errors import ConfigError
+from tabpipe.export import OPSET, runtime
+from tabpipe.export.assemble import assemble, scores_from_outputs
+from tabpipe.export.feature_graph import FEATURES, build_feature_graph
+from tabpipe.export.inputs import column_types, tensors_from_coerced
+from tabpipe.features.preprocessing import TabularPreprocessor
+from tabpipe.models.base import FitData, RunContext
+from tabpipe.models.baseline import BaselineModel
+from tabpipe.training import evaluate
+
+
+@dataclass
+class FoldResult:
+    fold: int
+    metrics: dict[str, float]
+    predictions: pd.DataFrame
+    model: Any
+    preprocessor: TabularPreprocessor
+    graph: onnx.ModelProto
+    test_scores: np.ndarray
+    native_max_abs_diff: float
+
+
+def build_model(model_cfg: Any) -> Any:
+    """Instantiate the configured model class with its parameters (imported lazily)."""
+    params = OmegaConf.to_container(model_cfg, resolve=True)
+    target = params.pop("_target_")
+    try:
+        cls = get_class(target)
+    except (ImportError, ValueError) as exc:
+        raise ConfigError(f"model._target_={target!r}: cannot import ({exc})") from exc
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise ConfigError(f"model ({target}): {exc}") from exc
+
+
+def model_name(model_cfg: Any) -> str:
+    target = str(model_cfg._target_)
+    if "module" in model_cfg:
+        target = str(model_cfg.module.get("_target_", target))
+    return target.rsplit(".", 1)[-1]
+
+
+def graph_metadata(dataset: Dataset, model_cfg: Any) -> dict[str, object]:
+    return {
+        "tabpipe_version": __version__,
+        "model_name": model_name(model_cfg),
+        "task": dataset.task,
+        "classes": dataset.classes or [],
+        "opset": OPSET,
+        "input_schema": {name: spec.type for name, spec in dataset.schema.items()},
+    }
+
+
+def prediction_frame(dataset: Dataset, rows: np.ndarray, scores: np.ndarray, fold: int) -> pd.DataFrame:
+    frame = dataset.ids.iloc[rows].reset_index(drop=True).copy()
+    frame["fold"] = fold
+    frame["y_true"] = dataset.target.iloc[rows].to_numpy()
+    if dataset.task == "regression":
+        frame["y_pred"] = scores
+        return frame
+    classes = np.asarray(dataset.classes, dtype=object)
+    frame["y_pred"] = classes[evaluate.predicted_labels(scores)]
+    for i, label in enumerate(dataset.classes or []):
+        frame[f"proba_{label}"] = scores[:, i]
+    return frame
+
+
+def _prefixed(metrics: dict[str, float], prefix: str) -> dict[str, float]:
+    return {f"{prefix}/{name}": value for name, value in metrics.items()}
+
+
+def fit_fold(
+    cfg: Any, dataset: Dataset, y: np.ndarray, split: Split, context: RunContext, on_metrics: list
+) -> FoldResult:
+    features, types = dataset.features, column_types(dataset.schema)
+    preprocessor = TabularPreprocessor(cfg.features, dataset.schema, dataset.task, cfg.seed)
+    cross_fitted = preprocessor.fit_transform(features.iloc[split.train], y[split.train])
+    feature_graph = build_feature_graph(preprocessor)
+    feature_session = runtime.session(feature_graph)
+
+    def feeds(rows: np.ndarray) -> dict[str, np.ndarray]:
+        return tensors_from_coerced(features.iloc[rows], types)
+
+    def graph_features(rows: np.ndarray) -> np.ndarray:
+        return runtime.run(feature_session, feeds(rows))[FEATURES]
+
+    X_train = graph_features(split.train)
+    for block in preprocessor.target_encoded_slices():
+        X_train[:, block] = cross_fitted[:, block]  # out-of-fold on train, by design
+    X_val, X_test = graph_features(split.val), graph_features(split.test)
+    data = FitData(
+        X_train,
+        y[split.train],
+        X_val,
+        y[split.val],
+        dataset.task,
+        n_classes=len(dataset.classes or []),
+        feature_names=preprocessor.feature_names_,
+        categorical_slots=preprocessor.categorical_slots_,
+        on_metrics=on_metrics,
+    )
+    model = build_model(cfg.model).fit(data, context)
+    baseline = BaselineModel().fit(data, context)
+    graph = assemble(
+        feature_graph,
+        model.to_onnx(X_train.shape[1]),
+        dataset.task,
+        dataset.classes,
+        graph_metadata(dataset, cfg.model),
+    )
+    session = runtime.session(graph)
+    metrics: dict[str, float] = {}
+    scores: dict[str, np.ndarray] = {}
+    for name, rows, X in (("val", split.val, X_val), ("test", split.test, X_test)):
+        scores[name] = scores_from_outputs(runtime.run(session, feeds(rows)), dataset.task)
+        metrics |= _prefixed(evaluate.compute_metrics(dataset.task, y[rows], scores[name]), name)
+        metrics |= _prefixed(
+            evaluate.compute_metrics(dataset.task, y[rows], baseline.predict(X)), f"baseline/{name}"
+        )
+    native = model.predict(X_test)
+    predictions = prediction_frame(dataset, split.test, scores["test"], split.fold)
+    return FoldResult(
+        split.fold,
+        metrics,
+        predictions,
+        model,
+        preprocessor,
+        graph,
+        scores["test"],
+        float(np.max(np.abs(native - scores["test"]), initial=0.0)),
+    )
