@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tabpipe.export.bundle import load_bundle
+
 TASKS = {
     "binary": ["data=telco_churn"],
     "multiclass": ["data=sklearn", "data.name=wine", "data.task=multiclass"],
@@ -43,6 +45,12 @@ def test_model_trains_and_beats_the_baseline(train, model: str, task: str) -> No
     else:
         assert metrics["test/f1_macro"] > metrics["baseline/test/f1_macro"]
     assert (result.output_dir / "model" / NATIVE_FILE[model]).is_file()
+    # every model x task exports one graph whose predictions equal evaluation's
+    (parity,) = result.parity
+    assert parity.passed and parity.label_agreement == 1.0 and parity.max_rel_diff <= 1e-6
+    bundle = load_bundle(result.bundle)
+    assert (bundle.path / "native" / NATIVE_FILE[model]).is_file()
+    assert bundle.schema["task"] == task and result.registered["version"] >= 1
     predictions = pd.read_parquet(result.output_dir / "predictions" / "test.parquet")
     if task != "regression":
         proba = predictions.filter(like="proba_").to_numpy()
@@ -57,6 +65,7 @@ def test_baseline_model_predicts_priors_or_the_mean(train, task: str) -> None:
         # the graph computes in float32, the native baseline in float64
         assert result.metrics[key] == pytest.approx(result.metrics[f"baseline/{key}"], rel=1e-4)
     assert (result.output_dir / "model" / "baseline.json").is_file()
+    assert result.parity[0].passed and load_bundle(result.bundle).schema["task"] == task
 
 
 def test_any_lightning_module_plugs_in_through_target(train) -> None:

@@ -7,7 +7,8 @@ import sys
 USAGE = """usage: tabpipe <command> [key=value ...]
 
 commands:
-  train     train, evaluate and save a model (same app as `python train.py`)
+  train     train, evaluate, export and register a model (same app as `python train.py`)
+  registry  list | show <ref> | promote <name>:<version> <alias>
 
 Run `tabpipe <command> --help` for the options of a command."""
 
@@ -23,5 +24,14 @@ def main(argv: list[str] | None = None) -> None:
 
         train_main(rest, program="tabpipe train")
         return
+    if command == "registry":
+        from tabpipe.cli.registry import main as registry_main
+
+        registry_main(rest)
+        return
     print(f"error: unknown command {command!r}; see `tabpipe --help`", file=sys.stderr)
     sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

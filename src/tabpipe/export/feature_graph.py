@@ -161,6 +161,8 @@ def build_feature_graph(preprocessor: TabularPreprocessor) -> onnx.ModelProto:
             blocks.append(_categorical_block(g, columns[0], fitted))
         elif name == "datetime":
             blocks.append(_datetime_block(g, list(columns), fitted))
+    order = {name: i for i, name in enumerate(preprocessor.schema)}  # inputs in column order
+    g.inputs.sort(key=lambda value: order[value.name])
     width = len(preprocessor.feature_names_)
     g.add_output(_concat(g, blocks), FEATURES, "float", [None, width])
     return g.model("tabpipe_features")

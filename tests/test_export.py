@@ -1,0 +1,175 @@
+"""The exported graph: metadata, parity, unseen/missing inputs, bundle checksums, providers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pandas as pd
+import pytest
+
+from helpers import cli_env
+from tabpipe.data.coercion import coerce_columns
+from tabpipe.export import OPSET, runtime
+from tabpipe.export.bundle import BundleError, load_bundle, verify_bundle
+from tabpipe.export.feature_graph import FEATURES, build_feature_graph
+from tabpipe.export.inputs import column_types, graph_inputs
+
+
+@pytest.fixture(scope="module")
+def churn_run(tmp_path_factory):
+    from helpers import compose_config
+    from tabpipe.training.train import run_training
+
+    out = tmp_path_factory.mktemp("churn") / "run"
+    return run_training(
+        compose_config(["model=xgb", "model.n_estimators=150", "features=target_encoding"], out)
+    )
+
+
+def test_graph_is_valid_and_carries_metadata(churn_run) -> None:
+    model = onnx.load(churn_run.bundle / "model.onnx")
+    onnx.checker.check_model(model, full_check=True)
+    props = {p.key: p.value for p in model.metadata_props}
+    assert props["task"] == "binary" and json.loads(props["classes"]) == ["No", "Yes"]
+    assert props["model_name"] == "XGBoostModel" and props["tabpipe_version"]
+    assert json.loads(props["input_schema"])["contract"] == "categorical"
+    assert {o.domain: o.version for o in model.opset_import}[""] == OPSET
+    assert [i.name for i in model.graph.input][:3] == ["female", "senior_citizen", "partner"]
+    assert [o.name for o in model.graph.output] == ["label", "probabilities"]
+    registered = onnx.load(
+        Path(churn_run.registered["root"])
+        / "telco_churn"
+        / str(churn_run.registered["version"])
+        / "model.onnx"
+    )
+    assert {p.key: p.value for p in registered.metadata_props}["model_version"] == str(
+        churn_run.registered["version"]
+    )
+
+
+def test_parity_is_exact_on_the_whole_test_split(churn_run) -> None:
+    (parity,) = churn_run.parity
+    assert parity.passed and parity.rows == 1057
+    assert parity.label_agreement == 1.0 and parity.max_rel_diff <= 1e-6
+    recorded = load_bundle(churn_run.bundle).metadata["export"]["parity"]
+    assert recorded["rows"] == 1057 and recorded["passed"] is True
+
+
+def test_served_graph_equals_evaluation_predictions(churn_run) -> None:
+    bundle = load_bundle(churn_run.bundle)
+    predictions = pd.read_parquet(churn_run.output_dir / "predictions" / "test.parquet")
+    raw = pd.read_csv(Path(__file__).resolve().parents[1] / "src/tabpipe/datasets/telco_churn.csv")
+    rows = raw.set_index("customer_id").loc[predictions["customer_id"]].reset_index()
+    session = runtime.session(bundle.model_path)
+    schema = {i["name"]: {"type": i["type"]} for i in bundle.schema["inputs"]}
+    out = runtime.run(session, graph_inputs(rows, schema))
+    assert (out["label"] == predictions["y_pred"].to_numpy()).all()
+    assert np.array_equal(out["probabilities"][:, 1].astype(np.float64), predictions["proba_Yes"].to_numpy())
+
+
+def test_unseen_categories_and_missing_values_in_every_column(churn_run) -> None:
+    """The graph handles them exactly as the fitted Python transforms do."""
+    fold = churn_run.folds[0]
+    schema = {name: spec for name, spec in fold.preprocessor.schema.items()}
+    rows = pd.read_csv(Path(__file__).resolve().parents[1] / "src/tabpipe/datasets/telco_churn.csv").head(40)
+    rows = rows[list(schema)].astype(object)
+    for i, name in enumerate(schema):  # each column: one row missing, one row unseen
+        rows.loc[i, name] = None
+        if schema[name].type == "categorical":
+            rows.loc[20 + i % 20, name] = "never-seen-category"
+    coerced = coerce_columns(rows, column_types(schema))
+    feature_session = runtime.session(build_feature_graph(fold.preprocessor))
+    graph_features = runtime.run(feature_session, graph_inputs(rows, schema))[FEATURES]
+    python_features = fold.preprocessor.transform(coerced)
+    np.testing.assert_allclose(graph_features, python_features, rtol=1e-5, atol=1e-5)
+    graph = runtime.run(runtime.session(fold.graph), graph_inputs(rows, schema))
+    assert np.isfinite(graph["probabilities"]).all()
+    np.testing.assert_allclose(graph["probabilities"], fold.model.predict(graph_features), atol=1e-6)
+
+
+def test_bundle_contents(churn_run) -> None:
+    bundle = load_bundle(churn_run.bundle)
+    names = {p.name for p in churn_run.bundle.iterdir()}
+    assert {
+        "model.onnx",
+        "schema.json",
+        "reference_profile.json",
+        "metrics.json",
+        "metadata.json",
+        "manifest.json",
+        "native",
+    } <= names
+    assert (churn_run.bundle / "native" / "model.xgb.json").is_file()
+    inputs = {i["name"]: i for i in bundle.schema["inputs"]}
+    assert inputs["tenure"]["min"] == 0.0 and inputs["tenure"]["onnx_type"] == "float"
+    assert "Month-to-month" in inputs["contract"]["categories"]
+    profile = bundle.read_json("reference_profile.json")
+    tenure = profile["features"]["tenure"]
+    assert len(tenure["shares"]) == len(tenure["edges"]) + 1 and abs(sum(tenure["shares"]) - 1) < 1e-9
+    assert abs(sum(profile["prediction"]["class_shares"].values()) - 1) < 1e-9
+    assert bundle.metadata["seed"] == 42 and bundle.metadata["dataset"]["sha256"]
+    assert bundle.read_json("metrics.json")["test/auc"] == churn_run.metrics["test/auc"]
+
+
+def _copy(bundle: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / "copy"
+    shutil.copytree(bundle, target)
+    return target
+
+
+@pytest.mark.parametrize("damage", ["tamper", "truncate", "delete"])
+def test_damaged_bundle_refuses_to_load_and_names_the_file(churn_run, tmp_path: Path, damage: str) -> None:
+    bundle = _copy(churn_run.bundle, tmp_path)
+    target = bundle / "model.onnx"
+    data = target.read_bytes()
+    if damage == "tamper":
+        target.write_bytes(data[:100] + bytes([data[100] ^ 1]) + data[101:])
+    elif damage == "truncate":
+        target.write_bytes(data[: len(data) // 2])
+    else:
+        target.unlink()
+    with pytest.raises(BundleError, match=r"model\.onnx"):
+        verify_bundle(bundle)
+    done = subprocess.run(
+        [sys.executable, "-m", "tabpipe.cli.main", "registry", "show", str(bundle)],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+    )
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "model.onnx" in done.stderr
+
+
+def test_missing_bundle_path_is_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tabpipe.cli.main", "registry", "show", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+    )
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_providers_actually_used_are_recorded(train) -> None:
+    result = train(["model=linear", "export.providers=[CUDAExecutionProvider,CPUExecutionProvider]"])
+    export = load_bundle(result.bundle).metadata["export"]
+    assert export["providers_requested"] == ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    import onnxruntime
+
+    if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+        assert export["providers_used"] == ["CPUExecutionProvider"]
+
+
+def test_kfold_exports_and_checks_every_fold(train) -> None:
+    result = train(["model=linear", "split=kfold", "split.n_folds=3"])
+    assert len(result.parity) == 3 and all(p.passed for p in result.parity)
+    assert result.bundle is None
+    for k in range(3):
+        assert (result.output_dir / "model" / f"fold_{k}" / "model.onnx").is_file()
