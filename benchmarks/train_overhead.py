@@ -66,13 +66,25 @@ def raw_xgb(data: FitData, rounds: int, trainer) -> float:
     start = time.perf_counter()
     dtrain = xgb.DMatrix(data.X_train, label=data.y_train)
     dval = xgb.DMatrix(data.X_val, label=data.y_val)
-    xgb.train(params, dtrain, num_boost_round=rounds, evals=[(dtrain, "train"), (dval, "val")],
-              early_stopping_rounds=10, verbose_eval=False)
+    xgb.train(
+        params,
+        dtrain,
+        num_boost_round=rounds,
+        evals=[(dtrain, "train"), (dval, "val")],
+        early_stopping_rounds=10,
+        verbose_eval=False,
+    )
     return time.perf_counter() - start
 
 
-MLP = {"hidden_dims": [128, 64], "dropout": 0.1, "batch_norm": True, "embedding_dim": 0,
-       "lr": 1e-3, "weight_decay": 1e-4}
+MLP = {
+    "hidden_dims": [128, 64],
+    "dropout": 0.1,
+    "batch_norm": True,
+    "embedding_dim": 0,
+    "lr": 1e-3,
+    "weight_decay": 1e-4,
+}
 
 
 def tabpipe_mlp(data: FitData, epochs: int, batch: int, trainer) -> float:
@@ -101,12 +113,16 @@ def raw_mlp(data: FitData, epochs: int, batch: int, trainer) -> float:
     net = nn.Sequential(*layers, nn.Linear(width, 1))
     optimiser = torch.optim.AdamW(net.parameters(), lr=MLP["lr"], weight_decay=MLP["weight_decay"])
     loss_fn = nn.BCEWithLogitsLoss()
-    train = DataLoader(TensorDataset(torch.from_numpy(data.X_train),
-                                     torch.from_numpy(data.y_train.astype(np.float32))),
-                       batch_size=batch, shuffle=True, drop_last=True)
-    val = DataLoader(TensorDataset(torch.from_numpy(data.X_val),
-                                   torch.from_numpy(data.y_val.astype(np.float32))),
-                     batch_size=batch)
+    train = DataLoader(
+        TensorDataset(torch.from_numpy(data.X_train), torch.from_numpy(data.y_train.astype(np.float32))),
+        batch_size=batch,
+        shuffle=True,
+        drop_last=True,
+    )
+    val = DataLoader(
+        TensorDataset(torch.from_numpy(data.X_val), torch.from_numpy(data.y_val.astype(np.float32))),
+        batch_size=batch,
+    )
     start = time.perf_counter()
     for _ in range(epochs):
         net.train()
@@ -144,23 +160,38 @@ def main() -> None:
     import torch  # noqa: F401
     import xgboost  # noqa: F401
 
-    import tabpipe.models.lightning  # noqa: F401
+    import tabpipe.models.lightning
     import tabpipe.models.xgb  # noqa: F401
 
     X, y = synthetic(args.rows)
     data = fit_data(X, y)
-    trainer = OmegaConf.structured(TrainerConfig(
-        max_epochs=args.epochs, min_epochs=args.epochs, enable_progress_bar=False,
-        deterministic=True, check_val_every_n_epoch=1))
+    trainer = OmegaConf.structured(
+        TrainerConfig(
+            max_epochs=args.epochs,
+            min_epochs=args.epochs,
+            enable_progress_bar=False,
+            deterministic=True,
+            check_val_every_n_epoch=1,
+        )
+    )
     xgb_tabpipe, xgb_raw = median_pair(tabpipe_xgb, raw_xgb, args.repeats, data, args.rounds, trainer)
-    mlp_tabpipe, mlp_raw = median_pair(tabpipe_mlp, raw_mlp, args.repeats, data, args.epochs,
-                                       args.batch_size, trainer)
+    mlp_tabpipe, mlp_raw = median_pair(
+        tabpipe_mlp, raw_mlp, args.repeats, data, args.epochs, args.batch_size, trainer
+    )
     figures = {
         "rows": args.rows,
-        "xgb_fit_s": {"tabpipe": round(xgb_tabpipe, 3), "raw": round(xgb_raw, 3),
-                      "ratio": round(xgb_tabpipe / xgb_raw, 3), "target": "<= 1.10"},
-        "mlp_samples_per_s": {"tabpipe": round(mlp_tabpipe), "raw": round(mlp_raw),
-                              "ratio": round(mlp_tabpipe / mlp_raw, 3), "target": ">= 0.85"},
+        "xgb_fit_s": {
+            "tabpipe": round(xgb_tabpipe, 3),
+            "raw": round(xgb_raw, 3),
+            "ratio": round(xgb_tabpipe / xgb_raw, 3),
+            "target": "<= 1.10",
+        },
+        "mlp_samples_per_s": {
+            "tabpipe": round(mlp_tabpipe),
+            "raw": round(mlp_raw),
+            "ratio": round(mlp_tabpipe / mlp_raw, 3),
+            "target": ">= 0.85",
+        },
     }
     print(json.dumps(figures, indent=2))
     if args.json:

@@ -6,6 +6,7 @@ Exit codes (also in the README):
   :class:`DataValidationError`).
 * 3 -- the model did not beat the baseline (:class:`BaselineGateError`).
 * 4 -- a requested device is not available (:class:`DeviceUnavailableError`).
+* 5 -- the exported graph failed the parity gate (:class:`tabpipe.export.parity.ParityError`).
 """
 
 from __future__ import annotations

@@ -91,6 +91,6 @@ def help_text(program: str, recipes: str) -> str:
         "Any key can be overridden: model.max_depth=4 trainer.max_epochs=20 seed=7.",
         f"Print the composed config: {program} --cfg job.  Hydra's own flags: --hydra-help.",
         "Exit codes: 0 ok, 2 bad config or data, 3 model did not beat the baseline,",
-        "4 requested device unavailable.",
+        "4 requested device unavailable, 5 exported graph failed the parity gate.",
     ]
     return "\n".join(lines)

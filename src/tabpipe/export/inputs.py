@@ -35,7 +35,7 @@ def tensors_from_coerced(frame: pd.DataFrame, types: dict[str, str]) -> dict[str
             seconds = stamps.astype("int64").to_numpy() / 1e9
             values = np.where(stamps.isna().to_numpy(), np.nan, seconds).astype(np.float64)
         else:
-            values = column.astype(object).where(column.notna(), "").to_numpy(dtype=object)
+            values = column.to_numpy(dtype=object, na_value="")
         feeds[name] = values.reshape(-1, 1)
     return feeds
 
