@@ -173,3 +173,55 @@ def test_kfold_exports_and_checks_every_fold(train) -> None:
     assert result.bundle is None
     for k in range(3):
         assert (result.output_dir / "model" / f"fold_{k}" / "model.onnx").is_file()
+
+
+def test_calendar_features_in_the_graph_match_python() -> None:
+    """Hour, weekday, day, month (with sin/cos) and holidays, computed by integer date
+    arithmetic inside the graph, equal the pandas/holidays computation."""
+    from helpers import compose_config
+    from tabpipe.data.column_schema import ColumnSchema
+    from tabpipe.features.preprocessing import TabularPreprocessor
+
+    stamps = pd.Series(
+        pd.to_datetime(
+            [
+                "2024-02-29 23:59:59",
+                "2024-07-04 12:00",
+                "1969-12-31 23:00",
+                "2000-03-01 00:00",
+                "2023-12-25 06:30",
+                "2031-01-01 01:00",
+                None,
+                "2024-11-28 18:45",
+            ],
+            format="mixed",
+        )
+    )
+    frame = pd.DataFrame({"when": stamps, "x": np.arange(len(stamps), dtype=float)})
+    schema = {"when": ColumnSchema("when", "datetime"), "x": ColumnSchema("x", "numeric")}
+    pre = TabularPreprocessor(compose_config(["features=trees"]).features, schema, "binary", 0)
+    pre.fit_transform(frame, np.arange(len(frame)) % 2)
+    graph = runtime.run(runtime.session(build_feature_graph(pre)), graph_inputs(frame, schema))[FEATURES]
+    np.testing.assert_allclose(graph, pre.transform(frame), rtol=1e-6, atol=1e-6)
+    holiday = pre.feature_names_.index("datetime__when__is_holiday")
+    assert graph[[1, 4, 7], holiday].tolist() == [1.0, 1.0, 1.0]  # July 4th, Christmas, Thanksgiving
+
+
+def test_parity_failure_stops_the_run_and_registers_nothing(tmp_path: Path) -> None:
+    """An impossible tolerance makes the gate fail: exit code 5, no bundle, no version."""
+    from helpers import run_cli
+
+    registry = tmp_path / "registry"
+    done = run_cli(
+        [
+            "model=linear",
+            "export.parity_rtol=-1",
+            f"registry.root={registry}",
+            f"hydra.run.dir={tmp_path / 'run'}",
+        ]
+    )
+    assert done.returncode == 5
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: parity gate:")
+    assert not (tmp_path / "run" / "bundle").exists()
+    assert not registry.exists() or not any(registry.rglob("model.onnx"))
