@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tabpipe.models.base import FitData, RunContext, as_probabilities
+from tabpipe.models.boosting import GradientBoostingModel
 from tabpipe.models.progress import round_bar
 
 _OBJECTIVES = {
@@ -18,19 +18,7 @@ _OBJECTIVES = {
 }
 
 
-class LightGBMModel:
-    def __init__(
-        self,
-        n_estimators: int = 500,
-        early_stopping_rounds: int = 10,
-        n_jobs: int = 0,
-        **params: Any,
-    ) -> None:
-        self.n_estimators = n_estimators
-        self.early_stopping_rounds = early_stopping_rounds
-        self.n_jobs = n_jobs
-        self.params = params
-
+class LightGBMModel(GradientBoostingModel):
     def booster_params(self, task: str, n_classes: int, seed: int, accelerator: str) -> dict:
         objective, metrics = _OBJECTIVES[task]
         params = {
@@ -40,7 +28,7 @@ class LightGBMModel:
             "seed": seed,
             "deterministic": True,
             "force_row_wise": True,
-            "num_threads": self.n_jobs or os.cpu_count() or 1,
+            "num_threads": self.threads(),
             "device_type": "cuda" if accelerator == "gpu" else "cpu",
             "verbosity": -1,
             # early stopping follows the last metric (the loss), as in xgb
@@ -57,7 +45,7 @@ class LightGBMModel:
         params = self.booster_params(
             data.task, data.n_classes, context.seed, str(context.trainer.accelerator)
         )
-        rounds = 1 if context.trainer.fast_dev_run else self.n_estimators
+        rounds = self.rounds(context)
         dtrain = lgb.Dataset(data.X_train, label=data.y_train, free_raw_data=False)
         dval = lgb.Dataset(data.X_val, label=data.y_val, reference=dtrain)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tabpipe.models.base import FitData, RunContext, as_probabilities
+from tabpipe.models.boosting import GradientBoostingModel
 from tabpipe.models.progress import round_bar
 
 _OBJECTIVES = {
@@ -35,19 +35,7 @@ def _reporting_callback(data: FitData, bar: Any) -> Any:
     return _Report()
 
 
-class XGBoostModel:
-    def __init__(
-        self,
-        n_estimators: int = 500,
-        early_stopping_rounds: int = 10,
-        n_jobs: int = 0,
-        **params: Any,
-    ) -> None:
-        self.n_estimators = n_estimators
-        self.early_stopping_rounds = early_stopping_rounds
-        self.n_jobs = n_jobs
-        self.params = params
-
+class XGBoostModel(GradientBoostingModel):
     def booster_params(self, task: str, n_classes: int, seed: int, accelerator: str) -> dict:
         objective, metrics = _OBJECTIVES[task]
         params = {
@@ -57,7 +45,7 @@ class XGBoostModel:
             "tree_method": "hist",
             "device": "cuda" if accelerator == "gpu" else "cpu",
             "seed": seed,
-            "nthread": self.n_jobs or os.cpu_count() or 1,
+            "nthread": self.threads(),
         }
         if task == "multiclass":
             params["num_class"] = n_classes
@@ -70,7 +58,7 @@ class XGBoostModel:
         params = self.booster_params(
             data.task, data.n_classes, context.seed, str(context.trainer.accelerator)
         )
-        rounds = 1 if context.trainer.fast_dev_run else self.n_estimators
+        rounds = self.rounds(context)
         names = [f"f{i}" for i in range(data.X_train.shape[1])]  # ONNX converters need f0..
         dtrain = xgb.DMatrix(data.X_train, label=data.y_train, feature_names=names)
         dval = xgb.DMatrix(data.X_val, label=data.y_val, feature_names=names)

@@ -1,0 +1,32 @@
+"""What the gradient-boosting wrappers (xgb, lgbm) share."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tabpipe.models.base import RunContext
+
+
+class GradientBoostingModel:
+    """Boosting rounds, early stopping on val after ``early_stopping_rounds`` without
+    improvement, threads (0 = all cores); any other keyword is a library parameter."""
+
+    def __init__(
+        self,
+        n_estimators: int = 500,
+        early_stopping_rounds: int = 10,
+        n_jobs: int = 0,
+        **params: Any,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.early_stopping_rounds = early_stopping_rounds
+        self.n_jobs = n_jobs
+        self.params = params
+
+    def threads(self) -> int:
+        return self.n_jobs or os.cpu_count() or 1
+
+    def rounds(self, context: RunContext) -> int:
+        """One round in a fast dev run (``debug=fdr``)."""
+        return 1 if context.trainer.fast_dev_run else self.n_estimators
