@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from tabpipe.errors import ConfigError
 
@@ -61,7 +62,7 @@ def _one_line(exc: BaseException) -> str:
     return ": ".join(lines)
 
 
-def check_composes(overrides: list[str], root: Path | None = None) -> None:
+def check_composes(overrides: list[str], root: Path | None = None, config_name: str = "train") -> None:
     """Compose once up front so a bad key or value fails with one line naming it.
 
     Multirun sweeps (``-m``) and other config files are left to Hydra itself.
@@ -77,7 +78,7 @@ def check_composes(overrides: list[str], root: Path | None = None) -> None:
     plain = [o for o in overrides if "=" in o and not o.startswith("-")]
     try:
         with initialize_config_dir(str(root or conf_dir()), version_base="1.3"):
-            compose("train", overrides=plain, return_hydra_config=True)
+            compose(config_name, overrides=plain, return_hydra_config=True)
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(_one_line(exc)) from exc
 
@@ -94,3 +95,26 @@ def help_text(program: str, recipes: str) -> str:
         "4 requested device unavailable, 5 exported graph failed the parity gate.",
     ]
     return "\n".join(lines)
+
+
+def compose_app_config(config_name: str, overrides: list[str]) -> Any:
+    """Compose ``conf/<config_name>.yaml`` with ``key=value`` overrides, resolved; one-line
+    :class:`ConfigError` on a bad key, value or missing required key."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from tabpipe.config.store import register_configs
+
+    register_configs()
+    try:
+        with initialize_config_dir(str(conf_dir()), version_base="1.3"):
+            cfg = compose(config_name, overrides=list(overrides))
+        OmegaConf.resolve(cfg)
+        missing = sorted(OmegaConf.missing_keys(cfg))
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError(_one_line(exc)) from exc
+    if missing:
+        raise ConfigError(f"{missing[0]}: required (pass {missing[0]}=...)")
+    return cfg

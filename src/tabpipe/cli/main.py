@@ -8,6 +8,8 @@ USAGE = """usage: tabpipe <command> [key=value ...]
 
 commands:
   train     train, evaluate, export and register a model (same app as `python train.py`)
+  serve     serve a bundle over HTTP: tabpipe serve bundle=<ref> [port=8000 ...]
+  predict   batch-score a file: tabpipe predict bundle=<ref> input=<file|dir> output=<file>
   registry  list | show <ref> | promote <name>:<version> <alias>
 
 Run `tabpipe <command> --help` for the options of a command."""
@@ -23,6 +25,11 @@ def main(argv: list[str] | None = None) -> None:
         from tabpipe.cli.train import main as train_main
 
         train_main(rest, program="tabpipe train")
+        return
+    if command in ("serve", "predict"):
+        import importlib
+
+        importlib.import_module(f"tabpipe.cli.{command}").main(rest)
         return
     if command == "registry":
         from tabpipe.cli.registry import main as registry_main

@@ -250,3 +250,46 @@ class TrainConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     registry: RegistryConfig = field(default_factory=RegistryConfig)
+
+
+class InputPolicy(str, Enum):
+    allow = "allow"
+    warn = "warn"
+    error = "error"
+
+
+@dataclass
+class ABConfig:
+    # the second arm (name@alias, name:version or a path); null = no A/B split
+    bundle: Optional[str] = None
+    weight: float = 0.0
+    # request field whose value makes the assignment sticky (e.g. customer_id)
+    key: Optional[str] = None
+    salt: str = "tabpipe"
+
+
+@dataclass
+class PredictionLogConfig:
+    path: Optional[str] = None
+    max_bytes: int = 10_000_000
+    backups: int = 5
+
+
+@dataclass
+class ServeConfig:
+    bundle: str = MISSING
+    registry_root: str = "registry"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
+    timeout_ms: float = 1000.0
+    max_body_bytes: int = 1_048_576
+    max_records: int = 10_000
+    on_missing: InputPolicy = InputPolicy.allow
+    on_unseen_category: InputPolicy = InputPolicy.warn
+    on_out_of_range: InputPolicy = InputPolicy.warn
+    admin_token: Optional[str] = None
+    ab: ABConfig = field(default_factory=ABConfig)
+    shadow: Optional[str] = None
+    prediction_log: PredictionLogConfig = field(default_factory=PredictionLogConfig)
+    log_level: str = "warning"

@@ -27,3 +27,4 @@ def register_configs() -> None:
         for name, node in nodes.items():
             cs.store(group=f"schema/{group}", name=name, node=node)
     cs.store(group="schema", name="train", node=schema.TrainConfig)
+    cs.store(group="schema", name="serve", node=schema.ServeConfig)

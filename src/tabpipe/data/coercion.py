@@ -67,23 +67,20 @@ def _to_datetime(name: str, raw: pd.Series, problems: list[str]) -> pd.Series:
     return parsed
 
 
+def category_text(value: object) -> object:
+    """A categorical value as text: integral numbers without ``.0``; missing -> NaN."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return np.nan
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _to_categorical(raw: pd.Series) -> pd.Series:
-    def as_text(value: object) -> object:
-        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-            return np.nan
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value)
-
-    return raw.astype(object).map(as_text).astype(object)
+    return raw.astype(object).map(category_text).astype(object)
 
 
-def coerce_columns(frame: pd.DataFrame, column_types: dict[str, str]) -> pd.DataFrame:
-    """Return a new frame holding ``column_types``'s columns in their canonical dtypes.
-
-    Raises :class:`DataValidationError` with one line per column whose values cannot be
-    interpreted as the column's type.
-    """
+def _coerce(frame: pd.DataFrame, column_types: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
     problems: list[str] = []
     out: dict[str, pd.Series] = {}
     for name, kind in column_types.items():
@@ -96,6 +93,36 @@ def coerce_columns(frame: pd.DataFrame, column_types: dict[str, str]) -> pd.Data
             out[name] = _to_datetime(name, raw, problems)
         else:
             out[name] = _to_categorical(raw)
+    return pd.DataFrame(out, index=frame.index), problems
+
+
+def coerce_columns(frame: pd.DataFrame, column_types: dict[str, str]) -> pd.DataFrame:
+    """Return a new frame holding ``column_types``'s columns in their canonical dtypes.
+
+    Raises :class:`DataValidationError` with one line per column whose values cannot be
+    interpreted as the column's type.
+    """
+    coerced, problems = _coerce(frame, column_types)
     if problems:
         raise DataValidationError(problems)
-    return pd.DataFrame(out, index=frame.index)
+    return coerced
+
+
+def coerce_rows(frame: pd.DataFrame, column_types: dict[str, str]) -> tuple[pd.DataFrame, pd.Series]:
+    """Like :func:`coerce_columns`, but per row: returns the coerced frame and, for each row,
+    the first problem (``""`` when the row is valid). Bad values become missing."""
+    coerced, _ = _coerce(frame, column_types)
+    reasons = pd.Series("", index=frame.index, dtype=object)
+    for name, kind in column_types.items():
+        raw = frame[name]
+        bad = coerced[name].isna() & raw.notna()
+        if kind == "categorical" or not bad.any():
+            continue
+        rule = {
+            "numeric": "non-numeric value",
+            "boolean": "not a boolean",
+            "datetime": "not a parseable timestamp",
+        }[kind]
+        fresh = bad & (reasons == "")
+        reasons[fresh] = [f"column {name!r}: {rule} {value!r}" for value in raw[fresh]]
+    return coerced, reasons

@@ -1,0 +1,1 @@
+"""Online (FastAPI) and batch serving of bundles with ONNX Runtime."""

@@ -1,0 +1,56 @@
+"""A bundle loaded for serving: verified files, an ONNX Runtime session, its identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tabpipe.export import runtime
+from tabpipe.export.assemble import LABEL, PREDICTION, PROBABILITIES
+from tabpipe.export.bundle import Bundle, load_bundle
+from tabpipe.export.registry import Registry
+
+
+@dataclass
+class LoadedModel:
+    ref: str
+    bundle: Bundle
+    session: Any
+    types: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.bundle.metadata.get("registry", {}).get("name") or self.bundle.path.name)
+
+    @property
+    def version(self) -> str:
+        return str(self.bundle.metadata.get("registry", {}).get("version", "unregistered"))
+
+    @property
+    def task(self) -> str:
+        return str(self.bundle.schema["task"])
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.bundle.schema.get("classes") or [])
+
+    def score(self, feeds: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+        """One result per row: label + probabilities, or the prediction."""
+        outputs = runtime.run(self.session, feeds)
+        if self.task == "regression":
+            return [{"prediction": float(v)} for v in outputs[PREDICTION]]
+        return [
+            {"label": str(label), "probabilities": dict(zip(self.classes, map(float, row), strict=True))}
+            for label, row in zip(outputs[LABEL], outputs[PROBABILITIES], strict=True)
+        ]
+
+
+def load_model(ref: str, registry_root: str | Path, providers: list[str]) -> LoadedModel:
+    """Resolve ``ref`` (name@alias, name:version, path), verify the bundle, open a session."""
+    bundle = load_bundle(Registry(registry_root).resolve(ref))
+    session = runtime.session(bundle.model_path, providers)
+    types = {entry["name"]: entry["type"] for entry in bundle.schema["inputs"]}
+    return LoadedModel(ref, bundle, session, types)

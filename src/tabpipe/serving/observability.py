@@ -1,0 +1,61 @@
+"""Prometheus metrics and the rotating JSONL prediction log."""
+
+from __future__ import annotations
+
+import json
+import logging
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class ServingMetrics:
+    """One registry per app, so several apps can live in one process (tests)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "tabpipe_requests",
+            "Prediction requests",
+            ["model", "version", "arm", "status"],
+            registry=self.registry,
+        )
+        self.errors = Counter("tabpipe_errors", "Errors by kind", ["kind"], registry=self.registry)
+        self.latency = Histogram(
+            "tabpipe_request_latency_seconds",
+            "Server-side latency of /predict",
+            ["model", "version"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.rows = Counter(
+            "tabpipe_rows_scored", "Rows scored", ["model", "version", "arm"], registry=self.registry
+        )
+
+
+class PredictionLog:
+    """One JSON line per request; rotates by size (``RotatingFileHandler``)."""
+
+    def __init__(self, path: str | None, max_bytes: int, backups: int) -> None:
+        self.logger = logging.getLogger(f"tabpipe.predictions.{id(self)}")
+        self.logger.propagate = False
+        self.logger.setLevel(logging.INFO)
+        self.path = Path(path) if path else None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handler = RotatingFileHandler(self.path, maxBytes=max_bytes, backupCount=backups)
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            self.logger.addHandler(handler)
+
+    def write(self, entry: dict[str, Any]) -> None:
+        if self.path is not None:
+            self.logger.info(json.dumps(entry, default=str))
+
+    def close(self) -> None:
+        for handler in list(self.logger.handlers):
+            handler.close()
+            self.logger.removeHandler(handler)
