@@ -293,3 +293,21 @@ class ServeConfig:
     shadow: Optional[str] = None
     prediction_log: PredictionLogConfig = field(default_factory=PredictionLogConfig)
     log_level: str = "warning"
+
+
+class BadRowPolicy(str, Enum):
+    reject = "reject"
+    fail = "fail"
+
+
+@dataclass
+class PredictConfig:
+    bundle: str = MISSING
+    input: str = MISSING
+    output: str = MISSING
+    registry_root: str = "registry"
+    providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
+    chunk_rows: int = 100_000
+    on_bad_row: BadRowPolicy = BadRowPolicy.reject
+    reject_path: Optional[str] = None
+    progress: bool = True

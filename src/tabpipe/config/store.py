@@ -28,3 +28,4 @@ def register_configs() -> None:
             cs.store(group=f"schema/{group}", name=name, node=node)
     cs.store(group="schema", name="train", node=schema.TrainConfig)
     cs.store(group="schema", name="serve", node=schema.ServeConfig)
+    cs.store(group="schema", name="predict", node=schema.PredictConfig)

@@ -1,0 +1,53 @@
+"""``tabpipe predict bundle=<ref> input=<csv|parquet|dir> output=<parquet|csv>``: batch scoring.
+
+Options (keys of conf/predict.yaml): chunk_rows=100000, on_bad_row=reject|fail,
+reject_path=<file> (default <output>.rejects.csv), progress=true.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from tabpipe.errors import TabpipeError
+
+
+def main(argv: list[str]) -> None:
+    if any(flag in argv for flag in ("-h", "--help")):
+        print(__doc__)
+        return
+    from tabpipe.cli.groups import compose_app_config
+
+    try:
+        cfg = compose_app_config("predict", argv)
+        from tabpipe.serving.batch import input_files, score_files
+        from tabpipe.serving.loaded_model import load_model
+
+        model = load_model(cfg.bundle, cfg.registry_root, list(cfg.providers))
+        reject = Path(cfg.reject_path) if cfg.reject_path else None
+        summary = score_files(
+            model,
+            input_files(Path(cfg.input)),
+            Path(cfg.output),
+            cfg.chunk_rows,
+            str(cfg.on_bad_row.value),
+            reject,
+            bool(cfg.progress),
+        )
+    except TabpipeError as error:
+        for line in str(error).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        sys.exit(error.exit_code)
+    print(
+        json.dumps(
+            {
+                "rows_in": summary.rows_in,
+                "rows_scored": summary.rows_scored,
+                "rows_rejected": summary.rows_rejected,
+                "output": summary.output,
+                "rejects": summary.rejects,
+                "rows_per_s": round(summary.rows_in / summary.seconds) if summary.seconds else None,
+            }
+        )
+    )

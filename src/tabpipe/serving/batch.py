@@ -1,0 +1,188 @@
+"""Batch scoring: stream a CSV/Parquet file (or a directory of them) through the bundle's
+graph in chunks, so memory stays bounded whatever the input size.
+
+The output (Parquet or CSV, by suffix) holds the id columns, then ``label`` and
+``proba_<class>`` (or ``prediction``). It is written to a temporary file and renamed when
+complete. A row whose values cannot be read as their column's type is, per ``on_bad_row``,
+either fatal (``fail``: one line with its row number, nothing written) or written with its
+row number and reason to the reject file (``reject``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from tabpipe.data.coercion import coerce_rows
+from tabpipe.errors import ConfigError, DataValidationError
+from tabpipe.export.inputs import tensors_from_coerced
+from tabpipe.serving.loaded_model import LoadedModel
+
+ROW_NUMBER = "row_number"
+
+
+@dataclass
+class BatchSummary:
+    rows_in: int = 0
+    rows_scored: int = 0
+    rows_rejected: int = 0
+    seconds: float = 0.0
+    output: str = ""
+    rejects: str | None = None
+
+
+def input_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix in (".parquet", ".csv"))
+        if not files:
+            raise ConfigError(f"input={str(path)!r}: no .parquet or .csv files in the directory")
+        return files
+    if not path.is_file():
+        raise ConfigError(f"input={str(path)!r}: no such file or directory")
+    if path.suffix not in (".parquet", ".csv"):
+        raise ConfigError(f"input={str(path)!r}: expected a .parquet or .csv file")
+    return [path]
+
+
+def _csv_types(model: LoadedModel) -> dict[str, pa.DataType]:
+    # numbers as float64 (as training read them); everything else as text for coercion
+    return {name: pa.float64() if kind == "numeric" else pa.string() for name, kind in model.types.items()}
+
+
+def read_chunks(path: Path, model: LoadedModel, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    if path.suffix == ".parquet":
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+            yield batch.to_pandas()
+        return
+    options = pacsv.ConvertOptions(column_types=_csv_types(model), strings_can_be_null=True)
+    reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 24), convert_options=options)
+    for batch in reader:
+        yield batch.to_pandas()
+
+
+def count_rows(files: list[Path]) -> int | None:
+    if all(f.suffix == ".parquet" for f in files):
+        return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    return None
+
+
+def score_frame(
+    model: LoadedModel, frame: pd.DataFrame, first_row: int, id_columns: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score one chunk: (scored rows, rejected rows with their row number and reason)."""
+    missing = [name for name in model.types if name not in frame.columns]
+    if missing:
+        raise DataValidationError([f"column {name!r}: missing from the input" for name in missing])
+    coerced, reasons = coerce_rows(frame, model.types)
+    bad = (reasons != "").to_numpy()
+    ids = [c for c in id_columns if c in frame.columns]
+    rejects = frame.loc[bad, ids].reset_index(drop=True)
+    rejects.insert(0, ROW_NUMBER, np.arange(first_row, first_row + len(frame))[bad])
+    rejects["reason"] = reasons.to_numpy()[bad]
+    good = coerced[~bad]
+    scored = frame.loc[~bad, ids].reset_index(drop=True)
+    outputs = model.session.run(None, tensors_from_coerced(good, model.types))
+    names = [o.name for o in model.session.get_outputs()]
+    result = dict(zip(names, outputs, strict=True))
+    if model.task == "regression":
+        scored["prediction"] = result["prediction"]
+    else:
+        scored["label"] = result["label"]
+        for i, label in enumerate(model.classes):
+            scored[f"proba_{label}"] = result["probabilities"][:, i]
+    return scored, rejects
+
+
+class _Sink:
+    """Appends chunks to a temporary file next to ``path``; ``commit`` renames it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self.writer: Any = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self.writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.suffix == ".csv":
+                self.writer = pacsv.CSVWriter(str(self.tmp), table.schema)
+            else:
+                self.writer = pq.ParquetWriter(str(self.tmp), table.schema)
+        self.writer.write_table(table.cast(self.writer.schema) if self.path.suffix != ".csv" else table)
+
+    def commit(self) -> bool:
+        if self.writer is None:
+            return False
+        self.writer.close()
+        os.replace(self.tmp, self.path)
+        return True
+
+    def discard(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def score_files(
+    model: LoadedModel,
+    files: list[Path],
+    output: Path,
+    chunk_rows: int,
+    on_bad_row: str,
+    reject_path: Path | None,
+    progress: bool = True,
+) -> BatchSummary:
+    import time
+
+    if output.suffix not in (".parquet", ".csv"):
+        raise ConfigError(f"output={str(output)!r}: expected a .parquet or .csv file")
+    id_columns = list(model.bundle.schema.get("id_columns") or [])
+    summary, started = BatchSummary(output=str(output)), time.perf_counter()
+    sink = _Sink(output)
+    rejects = _Sink(reject_path or output.with_name(f"{output.stem}.rejects.csv"))
+    try:
+        with tqdm(
+            total=count_rows(files),
+            unit="rows",
+            unit_scale=True,
+            desc="scoring",
+            disable=not progress or None,
+        ) as bar:
+            for path in files:
+                for frame in read_chunks(path, model, chunk_rows):
+                    scored, rejected = score_frame(model, frame, summary.rows_in, id_columns)
+                    if len(rejected) and on_bad_row == "fail":
+                        first = rejected.iloc[0]
+                        raise DataValidationError([f"row {first[ROW_NUMBER]}: {first['reason']}"])
+                    if len(rejected):
+                        rejects.write(rejected.assign(file=str(path)))
+                    if len(scored):
+                        sink.write(scored)
+                    summary.rows_in += len(frame)
+                    summary.rows_scored += len(scored)
+                    summary.rows_rejected += len(rejected)
+                    bar.update(len(frame))
+        if summary.rows_scored == 0 and summary.rows_in == 0:
+            raise DataValidationError([f"input: no rows in {', '.join(map(str, files))}"])
+        if not sink.commit():
+            sink.write(scored)  # every row rejected: still write the (empty) output
+            sink.commit()
+        if rejects.commit():
+            summary.rejects = str(rejects.path)
+    except BaseException:
+        sink.discard()
+        rejects.discard()
+        raise
+    summary.seconds = time.perf_counter() - started
+    return summary
