@@ -13,9 +13,18 @@ log = logging.getLogger(__name__)
 DEFAULT_PROVIDERS = ("CPUExecutionProvider",)
 
 
-def session(model: onnx.ModelProto | Path | str | bytes, providers: Sequence[str] = DEFAULT_PROVIDERS):
+def session(
+    model: onnx.ModelProto | Path | str | bytes,
+    providers: Sequence[str] = DEFAULT_PROVIDERS,
+    threads: int = 1,
+):
     """An InferenceSession. onnxruntime-gpu lists CUDA even without a GPU and silently
-    falls back to the CPU, so the providers actually used are logged from the session."""
+    falls back to the CPU, so the providers actually used are logged from the session.
+
+    One intra-op thread by default: ONNX Runtime's tree ensembles then sum trees in the
+    same order whatever the batch size, so a row scores bit-identically alone, in a batch
+    of 50 or in the whole test split (with several threads it can move by 1 ulp).
+    Concurrency comes from running several requests or sessions side by side instead."""
     import onnxruntime as ort
 
     source = model.SerializeToString() if isinstance(model, onnx.ModelProto) else model
@@ -23,6 +32,8 @@ def session(model: onnx.ModelProto | Path | str | bytes, providers: Sequence[str
         source = str(source)
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
     sess = ort.InferenceSession(source, sess_options=options, providers=list(providers))
     used = sess.get_providers()
     if list(providers)[:1] != used[:1]:

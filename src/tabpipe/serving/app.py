@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from tabpipe import __version__
+from tabpipe.errors import DataValidationError
 from tabpipe.export.inputs import records_to_feeds
 from tabpipe.serving.body_limit import BodyLimitMiddleware
 from tabpipe.serving.loaded_model import LoadedModel, load_model
@@ -81,8 +82,14 @@ class ServingState:
 
 
 def _field(loc: tuple) -> str:
-    """("0", "tenure") -> "[0].tenure"; ("tenure",) -> "tenure"."""
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    """(0, "tenure") -> "[0].tenure"; ("contract", "str") -> "contract" (union members dropped)."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            return f"{path}.{part}".lstrip(".") if path else str(part)
+    return path
 
 
 def _error(status: int, kind: str, detail: Any, metrics: ServingMetrics) -> JSONResponse:
@@ -144,7 +151,11 @@ def create_app(cfg: Any) -> FastAPI:
             return _error(422, "validation", violation.problems, metrics)
         arm = state.choose_arm(records, request_id)
         model = state.arms[arm]
-        feeds = records_to_feeds(records, model.types)
+        try:
+            feeds = records_to_feeds(records, model.types)
+        except DataValidationError as exc:  # e.g. a timestamp string that does not parse
+            detail = [{"field": p.split("'")[1] if "'" in p else "body", "rule": p} for p in exc.problems]
+            return _error(422, "validation", detail, metrics)
         try:
             results = await asyncio.wait_for(
                 run_in_threadpool(model.score, feeds), timeout=cfg.timeout_ms / 1000
