@@ -50,7 +50,7 @@ def raw_records(rows: pd.DataFrame) -> list[dict]:
 def server(trained):
     base = trained["base"]
     args = [
-        f"bundle=telco_churn@production",
+        "bundle=telco_churn@production",
         f"registry_root={base / 'registry'}",
         f"admin_token={TOKEN}",
         f"prediction_log.path={base / 'log' / 'predictions.jsonl'}",
@@ -216,7 +216,7 @@ def test_reload_picks_up_a_moved_alias_without_dropping_requests(trained, server
 
 def test_timeout_returns_504_and_keeps_serving(trained, tmp_path: Path) -> None:
     base = trained["base"]
-    args = [f"bundle=telco_churn:1", f"registry_root={base / 'registry'}", "timeout_ms=0.001"]
+    args = ["bundle=telco_churn:1", f"registry_root={base / 'registry'}", "timeout_ms=0.001"]
     with running_server(args, tmp_path / "server.log") as url:
         reply = httpx.post(f"{url}/predict", json=[{"tenure": 1}] * 2000)
         assert reply.status_code == 504
@@ -227,7 +227,7 @@ def test_timeout_returns_504_and_keeps_serving(trained, tmp_path: Path) -> None:
 def test_policies_can_make_unseen_and_missing_errors(trained, tmp_path: Path) -> None:
     base = trained["base"]
     args = [
-        f"bundle=telco_churn:1",
+        "bundle=telco_churn:1",
         f"registry_root={base / 'registry'}",
         "on_unseen_category=error",
         "on_missing=error",
