@@ -55,8 +55,8 @@ def input_files(path: Path) -> list[Path]:
 
 
 def _csv_types(model: LoadedModel) -> dict[str, pa.DataType]:
-    # numbers as float64 (as training read them); everything else as text for coercion
-    return {name: pa.float64() if kind == "numeric" else pa.string() for name, kind in model.types.items()}
+    # every feature as text: the shared coercion parses it (and names a bad value's row)
+    return {name: pa.string() for name in model.types}
 
 
 def read_chunks(path: Path, model: LoadedModel, chunk_rows: int) -> Iterator[pd.DataFrame]:

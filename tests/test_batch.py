@@ -1,0 +1,134 @@
+"""`tabpipe predict`: streaming batch scoring, equal to online serving and evaluation."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import ROOT, cli_env, compose_config
+from serving_helpers import running_server
+
+pytestmark = pytest.mark.slow
+CHURN = ROOT / "src/tabpipe/datasets/telco_churn.csv"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from tabpipe.training.train import run_training
+
+    base = tmp_path_factory.mktemp("batch")
+    run = run_training(compose_config(["model=lgbm", "model.n_estimators=80"], base / "run"))
+    return {"base": base, "run": run, "root": base / "registry"}
+
+
+def predict(trained, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tabpipe.cli.main", "predict", "bundle=telco_churn:1",
+         f"registry_root={trained['root']}", "progress=false", *args],
+        capture_output=True, text=True, env=cli_env(), timeout=600)
+
+
+def test_batch_equals_evaluation_and_passes_ids_through(trained, tmp_path: Path) -> None:
+    expected = pd.read_parquet(trained["run"].output_dir / "predictions" / "test.parquet")
+    raw = pd.read_csv(CHURN)
+    rows = raw.set_index("customer_id").loc[expected["customer_id"]].reset_index()
+    source = tmp_path / "test.parquet"
+    rows.to_parquet(source)
+    done = predict(trained, f"input={source}", f"output={tmp_path / 'out.parquet'}", "chunk_rows=100")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["rows_scored"] == len(rows) and summary["rows_rejected"] == 0
+    scored = pd.read_parquet(tmp_path / "out.parquet")
+    assert list(scored.columns) == ["customer_id", "label", "proba_No", "proba_Yes"]
+    assert (scored["customer_id"] == expected["customer_id"]).all()
+    assert (scored["label"] == expected["y_pred"]).all()
+    assert np.array_equal(scored["proba_Yes"].to_numpy(np.float64), expected["proba_Yes"].to_numpy())
+
+
+def test_batch_equals_online_for_the_same_rows(trained, tmp_path: Path) -> None:
+    rows = pd.read_csv(CHURN).drop(columns=["churn"]).sample(300, random_state=0)
+    source = tmp_path / "rows.csv"
+    rows.to_csv(source, index=False)
+    assert predict(trained, f"input={source}", f"output={tmp_path / 'out.csv'}").returncode == 0
+    batch = pd.read_csv(tmp_path / "out.csv")
+    records = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+               for r in rows.to_dict(orient="records")]
+    with running_server([f"bundle=telco_churn:1", f"registry_root={trained['root']}"],
+                        tmp_path / "server.log") as url:
+        online = httpx.post(f"{url}/predict", json=records).json()["predictions"]
+    assert [p["label"] for p in online] == batch["label"].tolist()
+    assert np.array_equal([np.float32(p["probabilities"]["Yes"]) for p in online],
+                          batch["proba_Yes"].to_numpy(np.float32))
+
+
+def test_bad_rows_are_rejected_with_their_row_number(trained, tmp_path: Path) -> None:
+    rows = pd.read_csv(CHURN).head(50).astype({"tenure": object, "partner": object})
+    rows.loc[7, "tenure"] = "seven"
+    rows.loc[20, "partner"] = "perhaps"
+    source = tmp_path / "bad.csv"
+    rows.to_csv(source, index=False)
+    out = tmp_path / "out.parquet"
+    done = predict(trained, f"input={source}", f"output={out}", "chunk_rows=16")
+    assert done.returncode == 0, done.stderr
+    assert len(pd.read_parquet(out)) == 48
+    rejects = pd.read_csv(tmp_path / "out.rejects.csv")
+    assert rejects["row_number"].tolist() == [7, 20]
+    assert rejects["customer_id"].tolist() == [8, 21]
+    assert rejects["reason"].tolist() == ["column 'tenure': non-numeric value 'seven'",
+                                          "column 'partner': not a boolean 'perhaps'"]
+    failing = predict(trained, f"input={source}", f"output={tmp_path / 'fail.parquet'}", "on_bad_row=fail")
+    assert failing.returncode == 2
+    assert failing.stderr.strip().splitlines() == ["error: row 7: column 'tenure': non-numeric value 'seven'"]
+    assert not (tmp_path / "fail.parquet").exists()
+    assert not list(tmp_path.glob(".fail.parquet*"))  # no temporary left behind
+
+
+def test_directory_input_and_bad_inputs(trained, tmp_path: Path) -> None:
+    rows = pd.read_csv(CHURN)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for i in range(3):
+        rows.iloc[i * 100:(i + 1) * 100].to_parquet(folder / f"part-{i}.parquet")
+    done = predict(trained, f"input={folder}", f"output={tmp_path / 'all.parquet'}")
+    assert done.returncode == 0 and len(pd.read_parquet(tmp_path / "all.parquet")) == 300
+    missing = predict(trained, f"input={tmp_path / 'nope.csv'}", f"output={tmp_path / 'x.parquet'}")
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    rows.drop(columns=["tenure"]).head(5).to_csv(tmp_path / "cols.csv", index=False)
+    wrong = predict(trained, f"input={tmp_path / 'cols.csv'}", f"output={tmp_path / 'x.parquet'}")
+    assert wrong.returncode == 2
+    assert wrong.stderr.strip().splitlines() == ["error: column 'tenure': missing from the input"]
+    rows.head(0).to_csv(tmp_path / "empty.csv", index=False)
+    empty = predict(trained, f"input={tmp_path / 'empty.csv'}", f"output={tmp_path / 'x.parquet'}")
+    assert empty.returncode == 2 and "no rows" in empty.stderr
+
+
+def peak_rss_mb(trained, source: Path, out: Path) -> float:
+    code = (
+        "import resource, sys; from tabpipe.cli.main import main; main(sys.argv[1:]); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, "predict", "bundle=telco_churn:1",
+                           f"registry_root={trained['root']}", f"input={source}", f"output={out}",
+                           "chunk_rows=20000", "progress=false"],
+                          capture_output=True, text=True, env=cli_env(), timeout=900)
+    assert done.returncode == 0, done.stderr
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def test_batch_memory_stays_bounded(trained, tmp_path: Path) -> None:
+    rows = pd.read_csv(CHURN)
+    small, large = tmp_path / "small.parquet", tmp_path / "large.parquet"
+    rows.sample(40_000, replace=True, random_state=0).to_parquet(small, row_group_size=20_000)
+    rows.sample(400_000, replace=True, random_state=1).to_parquet(large, row_group_size=20_000)
+    small_mb = peak_rss_mb(trained, small, tmp_path / "s.parquet")
+    large_mb = peak_rss_mb(trained, large, tmp_path / "l.parquet")
+    assert len(pd.read_parquet(tmp_path / "l.parquet", columns=["label"])) == 400_000
+    assert large_mb <= 1.2 * small_mb, (small_mb, large_mb)
