@@ -43,5 +43,5 @@ def session(
 
 def run(sess, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     names = [o.name for o in sess.get_outputs()]
-    wanted = {i.name for i in sess.get_inputs()}
-    return dict(zip(names, sess.run(names, {k: v for k, v in feeds.items() if k in wanted}), strict=True))
+    wanted = [i.name for i in sess.get_inputs()]
+    return dict(zip(names, sess.run(names, {k: feeds[k] for k in wanted}), strict=True))

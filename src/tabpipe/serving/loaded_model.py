@@ -21,6 +21,9 @@ class LoadedModel:
     session: Any
     types: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.output_names = [o.name for o in self.session.get_outputs()]
+
     @property
     def name(self) -> str:
         return str(self.bundle.metadata.get("registry", {}).get("name") or self.bundle.path.name)
@@ -39,7 +42,7 @@ class LoadedModel:
 
     def score(self, feeds: dict[str, np.ndarray]) -> list[dict[str, Any]]:
         """One result per row: label + probabilities, or the prediction."""
-        outputs = runtime.run(self.session, feeds)
+        outputs = dict(zip(self.output_names, self.session.run(self.output_names, feeds), strict=True))
         if self.task == "regression":
             return [{"prediction": float(v)} for v in outputs[PREDICTION]]
         return [
