@@ -31,9 +31,21 @@ def trained(tmp_path_factory):
 
 def predict(trained, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "tabpipe.cli.main", "predict", "bundle=telco_churn:1",
-         f"registry_root={trained['root']}", "progress=false", *args],
-        capture_output=True, text=True, env=cli_env(), timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "tabpipe.cli.main",
+            "predict",
+            "bundle=telco_churn:1",
+            f"registry_root={trained['root']}",
+            "progress=false",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=600,
+    )
 
 
 def test_batch_equals_evaluation_and_passes_ids_through(trained, tmp_path: Path) -> None:
@@ -59,14 +71,18 @@ def test_batch_equals_online_for_the_same_rows(trained, tmp_path: Path) -> None:
     rows.to_csv(source, index=False)
     assert predict(trained, f"input={source}", f"output={tmp_path / 'out.csv'}").returncode == 0
     batch = pd.read_csv(tmp_path / "out.csv")
-    records = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-               for r in rows.to_dict(orient="records")]
-    with running_server([f"bundle=telco_churn:1", f"registry_root={trained['root']}"],
-                        tmp_path / "server.log") as url:
+    records = [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+        for r in rows.to_dict(orient="records")
+    ]
+    with running_server(
+        ["bundle=telco_churn:1", f"registry_root={trained['root']}"], tmp_path / "server.log"
+    ) as url:
         online = httpx.post(f"{url}/predict", json=records).json()["predictions"]
     assert [p["label"] for p in online] == batch["label"].tolist()
-    assert np.array_equal([np.float32(p["probabilities"]["Yes"]) for p in online],
-                          batch["proba_Yes"].to_numpy(np.float32))
+    assert np.array_equal(
+        [np.float32(p["probabilities"]["Yes"]) for p in online], batch["proba_Yes"].to_numpy(np.float32)
+    )
 
 
 def test_bad_rows_are_rejected_with_their_row_number(trained, tmp_path: Path) -> None:
@@ -82,8 +98,10 @@ def test_bad_rows_are_rejected_with_their_row_number(trained, tmp_path: Path) ->
     rejects = pd.read_csv(tmp_path / "out.rejects.csv")
     assert rejects["row_number"].tolist() == [7, 20]
     assert rejects["customer_id"].tolist() == [8, 21]
-    assert rejects["reason"].tolist() == ["column 'tenure': non-numeric value 'seven'",
-                                          "column 'partner': not a boolean 'perhaps'"]
+    assert rejects["reason"].tolist() == [
+        "column 'tenure': non-numeric value 'seven'",
+        "column 'partner': not a boolean 'perhaps'",
+    ]
     failing = predict(trained, f"input={source}", f"output={tmp_path / 'fail.parquet'}", "on_bad_row=fail")
     assert failing.returncode == 2
     assert failing.stderr.strip().splitlines() == ["error: row 7: column 'tenure': non-numeric value 'seven'"]
@@ -96,7 +114,7 @@ def test_directory_input_and_bad_inputs(trained, tmp_path: Path) -> None:
     folder = tmp_path / "parts"
     folder.mkdir()
     for i in range(3):
-        rows.iloc[i * 100:(i + 1) * 100].to_parquet(folder / f"part-{i}.parquet")
+        rows.iloc[i * 100 : (i + 1) * 100].to_parquet(folder / f"part-{i}.parquet")
     done = predict(trained, f"input={folder}", f"output={tmp_path / 'all.parquet'}")
     assert done.returncode == 0 and len(pd.read_parquet(tmp_path / "all.parquet")) == 300
     missing = predict(trained, f"input={tmp_path / 'nope.csv'}", f"output={tmp_path / 'x.parquet'}")
@@ -115,10 +133,24 @@ def peak_rss_mb(trained, source: Path, out: Path) -> float:
         "import resource, sys; from tabpipe.cli.main import main; main(sys.argv[1:]); "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
-    done = subprocess.run([sys.executable, "-c", code, "predict", "bundle=telco_churn:1",
-                           f"registry_root={trained['root']}", f"input={source}", f"output={out}",
-                           "chunk_rows=20000", "progress=false"],
-                          capture_output=True, text=True, env=cli_env(), timeout=900)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "predict",
+            "bundle=telco_churn:1",
+            f"registry_root={trained['root']}",
+            f"input={source}",
+            f"output={out}",
+            "chunk_rows=20000",
+            "progress=false",
+        ],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr
     return float(done.stdout.strip().splitlines()[-1])
 
@@ -132,3 +164,23 @@ def test_batch_memory_stays_bounded(trained, tmp_path: Path) -> None:
     large_mb = peak_rss_mb(trained, large, tmp_path / "l.parquet")
     assert len(pd.read_parquet(tmp_path / "l.parquet", columns=["label"])) == 400_000
     assert large_mb <= 1.2 * small_mb, (small_mb, large_mb)
+
+
+def test_ray_engine_in_local_mode_equals_the_local_engine(trained, tmp_path: Path) -> None:
+    rows = pd.read_csv(CHURN).head(3000).astype({"tenure": str})  # a text column in Parquet
+    rows.loc[11, "tenure"] = "eleven"
+    source = tmp_path / "rows.parquet"
+    rows.to_parquet(source)
+    local = predict(trained, f"input={source}", f"output={tmp_path / 'local.parquet'}")
+    ray = predict(
+        trained, f"input={source}", f"output={tmp_path / 'ray.parquet'}", "engine=ray", "chunk_rows=500"
+    )
+    assert local.returncode == 0 and ray.returncode == 0, ray.stderr[-2000:]
+    expected = pd.read_parquet(tmp_path / "local.parquet")
+    got = pd.read_parquet(tmp_path / "ray.parquet").sort_values("customer_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    rejects = pd.read_csv(tmp_path / "ray.rejects.csv")
+    assert rejects.to_dict(orient="records") == [
+        {"customer_id": 12, "reason": "column 'tenure': non-numeric value 'eleven'"}
+    ]
+    assert not list(tmp_path.glob(".ray.parquet*"))

@@ -1,7 +1,8 @@
 """``tabpipe predict bundle=<ref> input=<csv|parquet|dir> output=<parquet|csv>``: batch scoring.
 
 Options (keys of conf/predict.yaml): chunk_rows=100000, on_bad_row=reject|fail,
-reject_path=<file> (default <output>.rejects.csv), progress=true.
+reject_path=<file> (default <output>.rejects.csv), progress=true,
+engine=local|ray (Ray Data; the output is then a directory of Parquet files).
 """
 
 from __future__ import annotations
@@ -21,20 +22,33 @@ def main(argv: list[str]) -> None:
 
     try:
         cfg = compose_app_config("predict", argv)
-        from tabpipe.serving.batch import input_files, score_files
-        from tabpipe.serving.loaded_model import load_model
-
-        model = load_model(cfg.bundle, cfg.registry_root, list(cfg.providers))
         reject = Path(cfg.reject_path) if cfg.reject_path else None
-        summary = score_files(
-            model,
-            input_files(Path(cfg.input)),
-            Path(cfg.output),
-            cfg.chunk_rows,
-            str(cfg.on_bad_row.value),
-            reject,
-            bool(cfg.progress),
-        )
+        if cfg.engine.value == "ray":
+            from tabpipe.serving.ray_batch import score_with_ray
+
+            summary = score_with_ray(
+                cfg.bundle,
+                cfg.registry_root,
+                Path(cfg.input),
+                Path(cfg.output),
+                cfg.chunk_rows,
+                cfg.on_bad_row.value,
+                reject,
+            )
+        else:
+            from tabpipe.serving.batch import input_files, score_files
+            from tabpipe.serving.loaded_model import load_model
+
+            model = load_model(cfg.bundle, cfg.registry_root, list(cfg.providers))
+            summary = score_files(
+                model,
+                input_files(Path(cfg.input)),
+                Path(cfg.output),
+                cfg.chunk_rows,
+                cfg.on_bad_row.value,
+                reject,
+                bool(cfg.progress),
+            )
     except TabpipeError as error:
         for line in str(error).splitlines():
             print(f"error: {line}", file=sys.stderr)

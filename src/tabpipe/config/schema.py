@@ -300,6 +300,11 @@ class BadRowPolicy(str, Enum):
     fail = "fail"
 
 
+class BatchEngine(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
 @dataclass
 class PredictConfig:
     bundle: str = MISSING
@@ -310,4 +315,5 @@ class PredictConfig:
     chunk_rows: int = 100_000
     on_bad_row: BadRowPolicy = BadRowPolicy.reject
     reject_path: Optional[str] = None
+    engine: BatchEngine = BatchEngine.local
     progress: bool = True
