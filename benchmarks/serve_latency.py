@@ -87,30 +87,59 @@ def main() -> None:
 
     from helpers import compose_config
     from serving_helpers import free_port
-
     from tabpipe.training.train import run_training
 
     with tempfile.TemporaryDirectory() as tmp:
-        run_training(compose_config(["model=xgb", "model.n_estimators=100",
-                                     "model.early_stopping_rounds=1000"], Path(tmp) / "run"))
+        run_training(
+            compose_config(
+                ["model=xgb", "model.n_estimators=100", "model.early_stopping_rounds=1000"], Path(tmp) / "run"
+            )
+        )
         row = pd.read_csv(ROOT / "src/tabpipe/datasets/telco_churn.csv").drop(columns=["churn"]).iloc[0]
-        body = {k: (None if isinstance(v, float) and math.isnan(v) else v.item() if hasattr(v, "item") else v)
-                for k, v in row.items()}
+        body = {
+            k: (None if isinstance(v, float) and math.isnan(v) else v.item() if hasattr(v, "item") else v)
+            for k, v in row.items()
+        }
         (Path(tmp) / "floor.py").write_text(FLOOR_APP)
         ports = free_port(), free_port()
         servers = [
-            subprocess.Popen([sys.executable, "-m", "tabpipe.cli.main", "serve", "bundle=telco_churn:1",
-                              f"registry_root={Path(tmp) / 'registry'}", f"port={ports[0]}"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-            subprocess.Popen([sys.executable, "-m", "uvicorn", "floor:app", "--port", str(ports[1]),
-                              "--log-level", "warning"], cwd=tmp,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tabpipe.cli.main",
+                    "serve",
+                    "bundle=telco_churn:1",
+                    f"registry_root={Path(tmp) / 'registry'}",
+                    f"port={ports[0]}",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            ),
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "floor:app",
+                    "--port",
+                    str(ports[1]),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=tmp,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            ),
         ]
         try:
             urls = [f"http://127.0.0.1:{p}" for p in ports]
             wait_ready(urls[0], "/ready")
             wait_ready(urls[1], "/predict")
-            tabpipe_ms, floor_ms = latencies(urls[0], body, args.requests), latencies(urls[1], body, args.requests)
+            tabpipe_ms, floor_ms = (
+                latencies(urls[0], body, args.requests),
+                latencies(urls[1], body, args.requests),
+            )
             tabpipe_rps = throughput(urls[0], body, args.requests)
             floor_rps = throughput(urls[1], body, args.requests)
         finally:
@@ -119,10 +148,15 @@ def main() -> None:
                 server.wait()
     pct = {q: (float(np.percentile(tabpipe_ms, q)), float(np.percentile(floor_ms, q))) for q in (50, 95, 99)}
     figures = {
-        "latency_ms": {f"p{q}": {"tabpipe": round(a, 3), "floor": round(b, 3), "ratio": round(a / b, 2)}
-                       for q, (a, b) in pct.items()},
-        "throughput_rps_c16": {"tabpipe": round(tabpipe_rps), "floor": round(floor_rps),
-                               "ratio": round(tabpipe_rps / floor_rps, 2)},
+        "latency_ms": {
+            f"p{q}": {"tabpipe": round(a, 3), "floor": round(b, 3), "ratio": round(a / b, 2)}
+            for q, (a, b) in pct.items()
+        },
+        "throughput_rps_c16": {
+            "tabpipe": round(tabpipe_rps),
+            "floor": round(floor_rps),
+            "ratio": round(tabpipe_rps / floor_rps, 2),
+        },
         "targets": {"p50": "<= 1.3", "p99": "<= 2.0", "throughput": ">= 0.8"},
     }
     print(json.dumps(figures, indent=2))

@@ -77,6 +77,17 @@ def category_text(value: object) -> object:
 
 
 def _to_categorical(raw: pd.Series) -> pd.Series:
+    """Vectorised :func:`category_text` for text and number columns; element-wise otherwise."""
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        values = raw.to_numpy(dtype=np.float64, na_value=np.nan)
+        present = ~np.isnan(values)
+        integral = present & (values == np.floor(values)) & (np.abs(values) < 2**53)
+        out = np.full(len(values), np.nan, dtype=object)
+        out[integral] = values[integral].astype(np.int64).astype(str).astype(object)
+        out[present & ~integral] = [str(v) for v in values[present & ~integral].tolist()]
+        return pd.Series(out, index=raw.index, dtype=object)
+    if pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"):
+        return pd.Series(raw.to_numpy(dtype=object, na_value=np.nan), index=raw.index, dtype=object)
     return raw.astype(object).map(category_text).astype(object)
 
 
