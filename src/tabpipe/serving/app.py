@@ -171,9 +171,7 @@ def create_app(cfg: Any) -> FastAPI:
             metrics.requests.labels(model.name, model.version, arm, "504").inc()
             return _error(504, "timeout", f"inference took longer than timeout_ms={cfg.timeout_ms}", metrics)
         latency = time.perf_counter() - started
-        metrics.requests.labels(model.name, model.version, arm, "200").inc()
-        metrics.latency.labels(model.name, model.version).observe(latency)
-        metrics.rows.labels(model.name, model.version, arm).inc(len(records))
+        metrics.record_success(model.name, model.version, arm, latency, len(records))
         if prediction_log.path is not None or state.shadow is not None:
             background.add_task(
                 _log_prediction,

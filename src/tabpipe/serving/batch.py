@@ -11,7 +11,9 @@ row number and reason to the reject file (``reject``).
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,6 +105,27 @@ def score_frame(
     return scored, rejects
 
 
+def _scored_chunks(
+    model: LoadedModel, files: list[Path], chunk_rows: int, id_columns: list[str]
+) -> Iterator[tuple[Path, pd.DataFrame, tuple]]:
+    """Score chunks on one thread per core (a session runs concurrent single-threaded
+    calls), yielding them in input order with at most ``2 x cores`` chunks in memory."""
+    workers = os.cpu_count() or 1
+    pending: deque = deque()
+    first_row = 0
+    with ThreadPoolExecutor(workers) as pool:
+        for path in files:
+            for frame in read_chunks(path, model, chunk_rows):
+                pending.append((path, frame, pool.submit(score_frame, model, frame, first_row, id_columns)))
+                first_row += len(frame)
+                if len(pending) >= 2 * workers:
+                    path_, frame_, future = pending.popleft()
+                    yield path_, frame_, future.result()
+        while pending:
+            path_, frame_, future = pending.popleft()
+            yield path_, frame_, future.result()
+
+
 class _Sink:
     """Appends chunks to a temporary file next to ``path``; ``commit`` renames it."""
 
@@ -159,20 +182,18 @@ def score_files(
             desc="scoring",
             disable=not progress or None,
         ) as bar:
-            for path in files:
-                for frame in read_chunks(path, model, chunk_rows):
-                    scored, rejected = score_frame(model, frame, summary.rows_in, id_columns)
-                    if len(rejected) and on_bad_row == "fail":
-                        first = rejected.iloc[0]
-                        raise DataValidationError([f"row {first[ROW_NUMBER]}: {first['reason']}"])
-                    if len(rejected):
-                        rejects.write(rejected.assign(file=str(path)))
-                    if len(scored):
-                        sink.write(scored)
-                    summary.rows_in += len(frame)
-                    summary.rows_scored += len(scored)
-                    summary.rows_rejected += len(rejected)
-                    bar.update(len(frame))
+            for path, frame, (scored, rejected) in _scored_chunks(model, files, chunk_rows, id_columns):
+                if len(rejected) and on_bad_row == "fail":
+                    first = rejected.iloc[0]
+                    raise DataValidationError([f"row {first[ROW_NUMBER]}: {first['reason']}"])
+                if len(rejected):
+                    rejects.write(rejected.assign(file=str(path)))
+                if len(scored):
+                    sink.write(scored)
+                summary.rows_in += len(frame)
+                summary.rows_scored += len(scored)
+                summary.rows_rejected += len(rejected)
+                bar.update(len(frame))
         if summary.rows_scored == 0 and summary.rows_in == 0:
             raise DataValidationError([f"input: no rows in {', '.join(map(str, files))}"])
         if not sink.commit():

@@ -35,6 +35,22 @@ class ServingMetrics:
         self.rows = Counter(
             "tabpipe_rows_scored", "Rows scored", ["model", "version", "arm"], registry=self.registry
         )
+        self._children: dict[tuple, tuple] = {}
+
+    def record_success(self, model: str, version: str, arm: str, seconds: float, rows: int) -> None:
+        """The three updates of a served request, with the labelled children cached."""
+        key = (model, version, arm)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(model, version, arm, "200"),
+                self.latency.labels(model, version),
+                self.rows.labels(model, version, arm),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
+        children[2].inc(rows)
 
 
 class PredictionLog:
