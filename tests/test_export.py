@@ -113,6 +113,8 @@ def test_bundle_contents(churn_run) -> None:
     assert len(tenure["shares"]) == len(tenure["edges"]) + 1 and abs(sum(tenure["shares"]) - 1) < 1e-9
     assert abs(sum(profile["prediction"]["class_shares"].values()) - 1) < 1e-9
     assert bundle.metadata["seed"] == 42 and bundle.metadata["dataset"]["sha256"]
+    assert bundle.metadata["config"]["model"]["n_estimators"] == 150  # the resolved config
+    assert set(bundle.metadata["git"]) == {"commit", "dirty"} and bundle.metadata["packages"]["onnx"]
     assert bundle.read_json("metrics.json")["test/auc"] == churn_run.metrics["test/auc"]
 
 

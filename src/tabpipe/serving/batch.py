@@ -174,6 +174,7 @@ def score_files(
     summary, started = BatchSummary(output=str(output)), time.perf_counter()
     sink = _Sink(output)
     rejects = _Sink(reject_path or output.with_name(f"{output.stem}.rejects.csv"))
+    committed = False
     try:
         with tqdm(
             total=count_rows(files),
@@ -201,9 +202,10 @@ def score_files(
             sink.commit()
         if rejects.commit():
             summary.rejects = str(rejects.path)
-    except BaseException:
-        sink.discard()
-        rejects.discard()
-        raise
+        committed = True
+    finally:
+        if not committed:  # an error or an interrupt: leave no partial output behind
+            sink.discard()
+            rejects.discard()
     summary.seconds = time.perf_counter() - started
     return summary

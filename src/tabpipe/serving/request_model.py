@@ -36,6 +36,14 @@ def build_request_model(schema: dict[str, Any]) -> type[BaseModel]:
     return create_model("Record", __config__=ConfigDict(extra="forbid"), **fields)
 
 
+def _category_set(entry: dict[str, Any]) -> frozenset[str]:
+    """The known categories of a schema entry, built once and kept on the entry."""
+    known = entry.get("_category_set")
+    if known is None:
+        known = entry["_category_set"] = frozenset(entry["categories"])
+    return known
+
+
 class PolicyViolation(Exception):
     def __init__(self, problems: list[dict[str, str]]) -> None:
         self.problems = problems
@@ -64,7 +72,7 @@ def check_policies(
                     "on_out_of_range",
                     f"{value} outside the training range [{entry['min']}, {entry['max']}]",
                 )
-            elif entry.get("categories") is not None and str(value) not in set(entry["categories"]):
+            elif entry.get("categories") is not None and str(value) not in _category_set(entry):
                 found = ("on_unseen_category", f"unseen category {value!r} (mapped to the sentinel)")
             if found is None or policies[found[0]] == "allow":
                 continue

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
+from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from tabpipe.data.column_schema import save_schema
@@ -80,6 +81,7 @@ def aggregate(folds: list[FoldResult]) -> dict[str, float]:
 
 def _metadata(cfg: Any, dataset: Dataset, splits: list[Split], started: float) -> dict[str, Any]:
     return {
+        "config": OmegaConf.to_container(cfg, resolve=True),
         "seed": int(cfg.seed),
         "task": dataset.task,
         "classes": dataset.classes,
