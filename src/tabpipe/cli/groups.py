@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +119,22 @@ def compose_app_config(config_name: str, overrides: list[str]) -> Any:
     if missing:
         raise ConfigError(f"{missing[0]}: required (pass {missing[0]}=...)")
     return cfg
+
+
+def run_app_command(doc: str, config_name: str, argv: list[str], action: Callable[[Any], None]) -> None:
+    """``--help`` prints ``doc``; otherwise compose ``conf/<config_name>.yaml`` with ``argv``
+    and run ``action(cfg)``; a :class:`TabpipeError` becomes one ``error:`` line per problem
+    and its exit code."""
+    import sys
+
+    from tabpipe.errors import TabpipeError
+
+    if any(flag in argv for flag in ("-h", "--help")):
+        print(doc)
+        return
+    try:
+        action(compose_app_config(config_name, argv))
+    except TabpipeError as error:
+        for line in str(error).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        sys.exit(error.exit_code)

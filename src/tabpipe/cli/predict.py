@@ -8,51 +8,41 @@ engine=local|ray (Ray Data; the output is then a directory of Parquet files).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
+from typing import Any
 
-from tabpipe.errors import TabpipeError
+from tabpipe.cli.groups import run_app_command
 
 
-def main(argv: list[str]) -> None:
-    if any(flag in argv for flag in ("-h", "--help")):
-        print(__doc__)
-        return
-    from tabpipe.cli.groups import compose_app_config
+def _predict(cfg: Any) -> None:
+    reject = Path(cfg.reject_path) if cfg.reject_path else None
+    if cfg.engine.value == "ray":
+        from tabpipe.serving.ray_batch import score_with_ray
 
-    try:
-        cfg = compose_app_config("predict", argv)
-        reject = Path(cfg.reject_path) if cfg.reject_path else None
-        if cfg.engine.value == "ray":
-            from tabpipe.serving.ray_batch import score_with_ray
+        summary = score_with_ray(
+            cfg.bundle,
+            cfg.registry_root,
+            Path(cfg.input),
+            Path(cfg.output),
+            cfg.chunk_rows,
+            cfg.on_bad_row.value,
+            reject,
+        )
+    else:
+        from tabpipe.serving.batch import input_files, score_files
+        from tabpipe.serving.loaded_model import load_model
 
-            summary = score_with_ray(
-                cfg.bundle,
-                cfg.registry_root,
-                Path(cfg.input),
-                Path(cfg.output),
-                cfg.chunk_rows,
-                cfg.on_bad_row.value,
-                reject,
-            )
-        else:
-            from tabpipe.serving.batch import input_files, score_files
-            from tabpipe.serving.loaded_model import load_model
-
-            model = load_model(cfg.bundle, cfg.registry_root, list(cfg.providers))
-            summary = score_files(
-                model,
-                input_files(Path(cfg.input)),
-                Path(cfg.output),
-                cfg.chunk_rows,
-                cfg.on_bad_row.value,
-                reject,
-                bool(cfg.progress),
-            )
-    except TabpipeError as error:
-        for line in str(error).splitlines():
-            print(f"error: {line}", file=sys.stderr)
-        sys.exit(error.exit_code)
+        model = load_model(cfg.bundle, cfg.registry_root, list(cfg.providers))
+        summary = score_files(
+            model,
+            input_files(Path(cfg.input)),
+            Path(cfg.output),
+            cfg.chunk_rows,
+            cfg.on_bad_row.value,
+            reject,
+            bool(cfg.progress),
+        )
+    rate = round(summary.rows_in / summary.seconds) if summary.seconds else None
     print(
         json.dumps(
             {
@@ -61,7 +51,11 @@ def main(argv: list[str]) -> None:
                 "rows_rejected": summary.rows_rejected,
                 "output": summary.output,
                 "rejects": summary.rejects,
-                "rows_per_s": round(summary.rows_in / summary.seconds) if summary.seconds else None,
+                "rows_per_s": rate,
             }
         )
     )
+
+
+def main(argv: list[str]) -> None:
+    run_app_command(__doc__ or "", "predict", argv, _predict)

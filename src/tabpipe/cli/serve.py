@@ -12,25 +12,19 @@ Options are the keys of conf/serve.yaml. It binds 127.0.0.1 unless host= says ot
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
-from tabpipe.errors import TabpipeError
+from tabpipe.cli.groups import run_app_command
+
+
+def _serve(cfg: Any) -> None:
+    import uvicorn
+
+    from tabpipe.serving.app import create_app
+
+    app = create_app(cfg)  # loads and verifies the bundles: errors surface before binding
+    uvicorn.run(app, host=cfg.host, port=cfg.port, log_level=cfg.log_level, workers=1)
 
 
 def main(argv: list[str]) -> None:
-    if any(flag in argv for flag in ("-h", "--help")):
-        print(__doc__)
-        return
-    from tabpipe.cli.groups import compose_app_config
-
-    try:
-        cfg = compose_app_config("serve", argv)
-        import uvicorn
-
-        from tabpipe.serving.app import create_app
-
-        app = create_app(cfg)
-    except TabpipeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(error.exit_code)
-    uvicorn.run(app, host=cfg.host, port=cfg.port, log_level=cfg.log_level, workers=1)
+    run_app_command(__doc__ or "", "serve", argv, _serve)
