@@ -56,16 +56,15 @@ def _float_block(g: GraphBuilder, columns: list[str], fitted) -> str:
     return _scale(g, out, steps.get("scale"))
 
 
-def _categorical_block(g: GraphBuilder, column: str, pipeline) -> str:
-    """Lookup table: every train category (and the unseen sentinel) -> its encoded row."""
+def _lookup(g: GraphBuilder, column: str, pipeline) -> tuple[str, np.ndarray]:
+    """A column's codes (a LabelEncoder over its train categories) and its lookup table:
+    every train category, then the unseen sentinel, -> its encoded row."""
     categories = [str(c) for c in pipeline.named_steps["encode"].categories_[0]]
     probe = pd.DataFrame({column: np.array([*categories, _UNSEEN], dtype=object)})
     table = np.asarray(pipeline.transform(probe), dtype=np.float32)
-    keys = list(categories)
-    values = list(range(len(categories)))
+    keys = [*categories, ""]  # "" is the graph's encoding of a missing value
     missing_row = categories.index(MISSING_CATEGORY) if MISSING_CATEGORY in categories else len(categories)
-    keys.append("")  # the graph's encoding of a missing value
-    values.append(missing_row)
+    values = [*range(len(categories)), missing_row]
     x = g.add_input(column, "string")
     code = g.op(
         "LabelEncoder",
@@ -75,8 +74,25 @@ def _categorical_block(g: GraphBuilder, column: str, pipeline) -> str:
         values_int64s=values,
         default_int64=len(categories),
     )
-    flat = g.op("Squeeze", [code, g.const(np.array([1], dtype=np.int64))])
-    return g.op("Gather", [g.const(table), flat], axis=0)
+    return code, table
+
+
+def _categorical_block(g: GraphBuilder, columns: list[tuple[str, object]]) -> str:
+    """All categorical columns with one gather: their tables stacked block-diagonally, each
+    column's codes offset into its rows, and the gathered rows summed (every output value
+    has exactly one non-zero term, so the sum is exact)."""
+    lookups = [_lookup(g, column, pipeline) for column, pipeline in columns]
+    tables = [table for _, table in lookups]
+    stacked = np.zeros((sum(t.shape[0] for t in tables), sum(t.shape[1] for t in tables)), np.float32)
+    offsets, row, col = [], 0, 0
+    for table in tables:
+        stacked[row : row + table.shape[0], col : col + table.shape[1]] = table
+        offsets.append(row)
+        row, col = row + table.shape[0], col + table.shape[1]
+    codes = _concat(g, [code for code, _ in lookups])
+    shifted = g.op("Add", [codes, g.const(np.asarray(offsets, dtype=np.int64)[None, :])])
+    rows = g.op("Gather", [g.const(stacked), shifted], axis=0)  # [N, C, width]
+    return g.op("ReduceSum", [rows, g.const(np.array([1], dtype=np.int64))], keepdims=0)
 
 
 def _int(g: GraphBuilder, value: int) -> str:
@@ -151,16 +167,23 @@ def build_feature_graph(preprocessor: TabularPreprocessor) -> onnx.ModelProto:
     """The preprocessing graph: raw column inputs -> ``features`` float [N, F]."""
     g = GraphBuilder("pre_")
     transformer = preprocessor.transformer_
-    blocks = []
+    blocks: list[str] = []
+    categorical: list[tuple[str, object]] = []  # contiguous in the output: one block
     for name, fitted, columns in transformer.transformers_:
         if name == "remainder" or fitted == "drop" or not len(columns):
             continue
+        if name.startswith("categorical_"):
+            categorical.append((columns[0], fitted))
+            continue
+        if categorical:
+            blocks.append(_categorical_block(g, categorical))
+            categorical = []
         if name in ("numeric", "boolean"):
             blocks.append(_float_block(g, list(columns), fitted))
-        elif name.startswith("categorical_"):
-            blocks.append(_categorical_block(g, columns[0], fitted))
         elif name == "datetime":
             blocks.append(_datetime_block(g, list(columns), fitted))
+    if categorical:
+        blocks.append(_categorical_block(g, categorical))
     order = {name: i for i, name in enumerate(preprocessor.schema)}  # inputs in column order
     g.inputs.sort(key=lambda value: order[value.name])
     width = len(preprocessor.feature_names_)
