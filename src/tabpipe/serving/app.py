@@ -5,6 +5,7 @@ model from the endpoint's annotations at runtime.
 """
 
 import asyncio
+import gc
 import hashlib
 import hmac
 import logging
@@ -17,6 +18,7 @@ from fastapi import BackgroundTasks, FastAPI, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from omegaconf import DictConfig, OmegaConf
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
@@ -99,6 +101,10 @@ def _error(status: int, kind: str, detail: Any, metrics: ServingMetrics) -> JSON
 
 
 def create_app(cfg: Any) -> FastAPI:
+    """The app for a ``serve`` config (``conf/serve.yaml``)."""
+    if isinstance(cfg, DictConfig):
+        # a plain dataclass: OmegaConf attribute access costs ~60 us, too much per request
+        cfg = OmegaConf.to_object(cfg)
     state = ServingState(cfg)
     metrics = ServingMetrics()
     prediction_log = PredictionLog(
@@ -108,7 +114,7 @@ def create_app(cfg: Any) -> FastAPI:
     schema = served.bundle.schema
     Record = build_request_model(schema)
     policies = {
-        key: str(getattr(cfg[key], "value", cfg[key]))
+        key: str(getattr(getattr(cfg, key), "value", getattr(cfg, key)))
         for key in ("on_missing", "on_unseen_category", "on_out_of_range")
     }
     app = FastAPI(
@@ -225,6 +231,9 @@ def create_app(cfg: Any) -> FastAPI:
             return _error(409, "reload_failed", str(exc), metrics)
         return JSONResponse(content={"reloaded": arms})
 
+    # everything loaded so far lives as long as the server: keep it out of the cyclic GC's
+    # scans, which otherwise walk the ML libraries' objects on every gen-2 collection
+    gc.freeze()
     return app
 
 
