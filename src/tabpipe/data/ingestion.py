@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tabpipe.config import option_value
 from tabpipe.data.coercion import coerce_columns
 from tabpipe.data.column_schema import ColumnSchema, describe_column, infer_type, pinned_specs
 from tabpipe.data.sources import LoadedSource, load_source
@@ -49,10 +50,6 @@ class Dataset:
     @property
     def n_rows(self) -> int:
         return len(self.features)
-
-
-def _value(option: Any) -> str:
-    return str(option.value if hasattr(option, "value") else option)
 
 
 def _check_columns_exist(frame: pd.DataFrame, data_cfg: Any, pinned: dict) -> list[str]:
@@ -146,7 +143,7 @@ def ingest(data_cfg: Any) -> Dataset:
     """Load ``data_cfg``'s source, validate it and return a :class:`Dataset`."""
     source = load_source(data_cfg)
     frame = source.frame
-    task = _value(data_cfg.task)
+    task = option_value(data_cfg.task)
     pinned = pinned_specs(data_cfg)
     if frame.empty or len(frame.columns) == 0:
         raise DataValidationError([f"dataset {source.uri}: empty (0 rows); nothing to train on"])

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from tabpipe.config import option_value
 from tabpipe.errors import ConfigError
 
 BUNDLED_DATASETS = {
@@ -76,7 +77,7 @@ def _load_sklearn(name: str | None) -> LoadedSource:
 
 def load_source(data_cfg: Any) -> LoadedSource:
     """Load ``data_cfg`` (the ``data`` config group) into a frame with its content hash."""
-    source = str(data_cfg.source.value if hasattr(data_cfg.source, "value") else data_cfg.source)
+    source = option_value(data_cfg.source)
     if source in ("csv", "parquet"):
         return _load_file(data_cfg.path, source)
     if source == "bundled":

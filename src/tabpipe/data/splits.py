@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
+from tabpipe.config import option_value
 from tabpipe.errors import ConfigError
 
 
@@ -92,7 +93,7 @@ def temporal_split(time: pd.Series | None, split_cfg: Any) -> list[Split]:
 
 
 def make_splits(dataset: Any, split_cfg: Any, seed: int) -> list[Split]:
-    kind = str(split_cfg.kind.value if hasattr(split_cfg.kind, "value") else split_cfg.kind)
+    kind = option_value(split_cfg.kind)
     if kind == "stratified":
         return stratified_split(dataset.target, dataset.task, split_cfg, seed)
     if kind == "kfold":

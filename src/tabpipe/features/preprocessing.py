@@ -35,6 +35,7 @@ from sklearn.preprocessing import (
     TargetEncoder,
 )
 
+from tabpipe.config import option_value
 from tabpipe.data.column_schema import ColumnSchema
 from tabpipe.features.datetime_features import DatetimeFeatures
 
@@ -47,10 +48,6 @@ class CategoricalSlot:
 
     index: int
     cardinality: int  # codes run from -1 (sentinel) to cardinality - 2
-
-
-def _value(option: Any) -> str:
-    return str(option.value if hasattr(option, "value") else option)
 
 
 class TabularPreprocessor:
@@ -67,7 +64,7 @@ class TabularPreprocessor:
 
     def _categorical_encoder(self) -> Any:
         cfg = self.features_cfg
-        encoding = _value(cfg.categorical_encoding)
+        encoding = option_value(cfg.categorical_encoding)
         min_frequency = cfg.min_category_frequency if cfg.min_category_frequency > 1 else None
         if encoding == "onehot":
             return OneHotEncoder(
@@ -96,8 +93,8 @@ class TabularPreprocessor:
 
     def _build(self) -> ColumnTransformer:
         cfg = self.features_cfg
-        scaler = {"standard": StandardScaler(), "robust": RobustScaler()}.get(_value(cfg.scaling))
-        impute = _value(cfg.numeric_imputation)
+        scaler = {"standard": StandardScaler(), "robust": RobustScaler()}.get(option_value(cfg.scaling))
+        impute = option_value(cfg.numeric_imputation)
         numeric_steps = [
             (
                 "impute",
@@ -155,12 +152,12 @@ class TabularPreprocessor:
 
     def target_encoded_slices(self) -> list[slice]:
         """Output slices whose train values are cross-fitted (differ from ``transform``)."""
-        if _value(self.features_cfg.categorical_encoding) != "target":
+        if option_value(self.features_cfg.categorical_encoding) != "target":
             return []
         return [block for _, _, block in self.categorical_blocks()]
 
     def _categorical_slots(self) -> list[CategoricalSlot]:
-        if _value(self.features_cfg.categorical_encoding) != "ordinal":
+        if option_value(self.features_cfg.categorical_encoding) != "ordinal":
             return []
         slots = []
         for _, transformer, block in self.categorical_blocks():
@@ -173,10 +170,10 @@ class TabularPreprocessor:
         cfg = self.features_cfg
         return {
             "recipe": cfg.name,
-            "numeric_imputation": _value(cfg.numeric_imputation),
+            "numeric_imputation": option_value(cfg.numeric_imputation),
             "missing_indicator": bool(cfg.missing_indicator),
-            "scaling": _value(cfg.scaling),
-            "categorical_encoding": _value(cfg.categorical_encoding),
+            "scaling": option_value(cfg.scaling),
+            "categorical_encoding": option_value(cfg.categorical_encoding),
             "columns_by_type": {
                 kind: self._columns(kind) for kind in ("numeric", "boolean", "categorical", "datetime")
             },

@@ -23,12 +23,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from tabpipe import __version__
+from tabpipe.config import option_value
 from tabpipe.errors import DataValidationError
 from tabpipe.export.inputs import records_to_feeds
 from tabpipe.serving.body_limit import BodyLimitMiddleware
 from tabpipe.serving.loaded_model import LoadedModel, load_model
 from tabpipe.serving.observability import PredictionLog, ServingMetrics
-from tabpipe.serving.request_model import PolicyViolation, build_request_model, check_policies
+from tabpipe.serving.request_model import InputPolicies, PolicyViolation, build_request_model
 
 log = logging.getLogger(__name__)
 INLINE_MAX_ROWS = 64
@@ -113,10 +114,13 @@ def create_app(cfg: Any) -> FastAPI:
     served = state.arms["a"]
     schema = served.bundle.schema
     Record = build_request_model(schema)
-    policies = {
-        key: str(getattr(getattr(cfg, key), "value", getattr(cfg, key)))
-        for key in ("on_missing", "on_unseen_category", "on_out_of_range")
-    }
+    input_policies = InputPolicies(
+        schema,
+        {
+            key: option_value(getattr(cfg, key))
+            for key in ("on_missing", "on_unseen_category", "on_out_of_range")
+        },
+    )
     app = FastAPI(
         title=f"tabpipe: {served.name}",
         version=__version__,
@@ -153,7 +157,7 @@ def create_app(cfg: Any) -> FastAPI:
             )
         records = [item.model_dump() for item in items]
         try:
-            warnings = check_policies(records, schema, policies)
+            warnings = input_policies.check(records)
         except PolicyViolation as violation:
             return _error(422, "validation", violation.problems, metrics)
         arm = state.choose_arm(records, request_id)

@@ -36,51 +36,51 @@ def build_request_model(schema: dict[str, Any]) -> type[BaseModel]:
     return create_model("Record", __config__=ConfigDict(extra="forbid"), **fields)
 
 
-def _category_set(entry: dict[str, Any]) -> frozenset[str]:
-    """The known categories of a schema entry, built once and kept on the entry."""
-    known = entry.get("_category_set")
-    if known is None:
-        known = entry["_category_set"] = frozenset(entry["categories"])
-    return known
-
-
 class PolicyViolation(Exception):
     def __init__(self, problems: list[dict[str, str]]) -> None:
         self.problems = problems
         super().__init__("; ".join(f"{p['field']}: {p['rule']}" for p in problems))
 
 
-def check_policies(
-    records: list[dict[str, Any]], schema: dict[str, Any], policies: dict[str, str]
-) -> list[str]:
-    """Apply the missing / unseen-category / out-of-range policies; returns the warnings and
-    raises :class:`PolicyViolation` for those configured as errors."""
-    warnings: list[str] = []
-    errors: list[dict[str, str]] = []
-    for row, record in enumerate(records):
-        for entry in schema["inputs"]:
-            name, value = entry["name"], record.get(entry["name"])
-            found: tuple[str, str] | None = None
-            if value is None:
-                found = ("on_missing", "missing value (imputed as in training)")
-            elif (
-                entry["type"] == "numeric"
-                and entry.get("min") is not None
-                and not (entry["min"] <= value <= entry["max"])
-            ):
-                found = (
-                    "on_out_of_range",
-                    f"{value} outside the training range [{entry['min']}, {entry['max']}]",
-                )
-            elif entry.get("categories") is not None and str(value) not in _category_set(entry):
-                found = ("on_unseen_category", f"unseen category {value!r} (mapped to the sentinel)")
-            if found is None or policies[found[0]] == "allow":
-                continue
-            where = f"[{row}].{name}" if len(records) > 1 else name
-            if policies[found[0]] == "error":
-                errors.append({"field": where, "rule": found[1]})
-            else:
-                warnings.append(f"{where}: {found[1]}")
-    if errors:
-        raise PolicyViolation(errors)
-    return warnings
+class InputPolicies:
+    """The missing / unseen-category / out-of-range policies, with the schema's known
+    category sets built once at start-up."""
+
+    def __init__(self, schema: dict[str, Any], policies: dict[str, str]) -> None:
+        self.inputs = schema["inputs"]
+        self.policies = policies
+        self.known = {
+            e["name"]: frozenset(e["categories"]) for e in self.inputs if e.get("categories") is not None
+        }
+
+    def _finding(self, entry: dict[str, Any], value: Any) -> tuple[str, str] | None:
+        if value is None:
+            return "on_missing", "missing value (imputed as in training)"
+        if (
+            entry["type"] == "numeric"
+            and entry.get("min") is not None
+            and not (entry["min"] <= value <= entry["max"])
+        ):
+            return "on_out_of_range", f"{value} outside the training range [{entry['min']}, {entry['max']}]"
+        known = self.known.get(entry["name"])
+        if known is not None and str(value) not in known:
+            return "on_unseen_category", f"unseen category {value!r} (mapped to the sentinel)"
+        return None
+
+    def check(self, records: list[dict[str, Any]]) -> list[str]:
+        """Returns the warnings; raises :class:`PolicyViolation` for the policies set to error."""
+        warnings: list[str] = []
+        errors: list[dict[str, str]] = []
+        for row, record in enumerate(records):
+            for entry in self.inputs:
+                found = self._finding(entry, record.get(entry["name"]))
+                if found is None or self.policies[found[0]] == "allow":
+                    continue
+                where = f"[{row}].{entry['name']}" if len(records) > 1 else entry["name"]
+                if self.policies[found[0]] == "error":
+                    errors.append({"field": where, "rule": found[1]})
+                else:
+                    warnings.append(f"{where}: {found[1]}")
+        if errors:
+            raise PolicyViolation(errors)
+        return warnings
