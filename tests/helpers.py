@@ -33,7 +33,9 @@ def cli_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONWARNINGS"] = "ignore"
     env.setdefault("TABPIPE_REGISTRY", str(Path(tempfile.gettempdir()) / "tabpipe-test-registry"))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
+    # this checkout's sources first, whichever checkout the venv was installed from
+    paths = [str(ROOT / "src"), str(TESTS), env.get("PYTHONPATH")]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
     return env
 
 
