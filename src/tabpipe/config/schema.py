@@ -293,6 +293,7 @@ class ServeConfig:
     shadow: Optional[str] = None
     prediction_log: PredictionLogConfig = field(default_factory=PredictionLogConfig)
     log_level: str = "warning"
+    opentelemetry: bool = False
 
 
 class BadRowPolicy(str, Enum):
