@@ -38,8 +38,9 @@ def _summary(result: Any) -> list[str]:
     if serving:
         latency = serving["latency_ms"]
         rate = serving["error_rate"]
+        rate = rate if rate is None else round(rate, 4)
         lines.append(
-            f"  serving: {serving['requests']} requests, error rate {rate if rate is None else round(rate, 4)}, "
+            f"  serving: {serving['requests']} requests, error rate {rate}, "
             f"latency ms P50 {latency['p50']} P95 {latency['p95']} P99 {latency['p99']}"
         )
     outcome = doc.get("trigger")

@@ -17,6 +17,7 @@ alert, unless its missing rate alone (judged on all its rows) breaks a threshold
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -76,7 +77,7 @@ def _numeric_labels(edges: np.ndarray) -> list[str]:
     if len(edges) == 0:
         return ["all"]
     cuts = [f"{e:.4g}" for e in edges]
-    inner = [f"({a}, {b}]" for a, b in zip(cuts, cuts[1:], strict=False)]
+    inner = [f"({a}, {b}]" for a, b in itertools.pairwise(cuts)]
     return [f"<= {cuts[0]}", *inner, f"> {cuts[-1]}"]
 
 
@@ -143,7 +144,7 @@ def compare_binned(
     present = values[~np.isnan(values)]
     counts = np.histogram(present, bins=np.asarray(edges))[0]
     result = FeatureDrift(name, "prediction", len(values), len(present))
-    result.bins = [f"[{a:.2f}, {b:.2f})" for a, b in zip(edges, edges[1:], strict=False)]
+    result.bins = [f"[{a:.2f}, {b:.2f})" for a, b in itertools.pairwise(edges)]
     _missing(result, {"missing_rate": 0.0}, len(values) - len(present))
     if len(present):
         _with_shares(result, np.asarray(reference), counts, t.epsilon)

@@ -83,9 +83,10 @@ def markdown(document: dict[str, Any], plots: list[str]) -> str:
     ]
     for r in document["features"]:
         missing = f"{_fmt(r['missing_reference'])} → {_fmt(r['missing_current'])}"
+        why = "; ".join(r["reasons"])
         lines.append(
             f"| `{r['name']}` | {r['kind']} | {r['severity']} | {_fmt(r['psi'])} | {_fmt(r['kl'])} | "
-            f"{r['test'] or ''} | {_p(r['p_adjusted'])} | {missing} | {r['rows']} | {'; '.join(r['reasons'])} |"
+            f"{r['test'] or ''} | {_p(r['p_adjusted'])} | {missing} | {r['rows']} | {why} |"
         )
     serving = document["current"].get("serving")
     if serving:
@@ -96,7 +97,8 @@ def markdown(document: dict[str, Any], plots: list[str]) -> str:
             "",
             f"- requests: {serving['requests']} ({serving['answered']} answered, {serving['errors']} errors; "
             f"error rate {_fmt(serving['error_rate'], 4)})",
-            f"- latency ms: P50 {_fmt(latency['p50'])}, P95 {_fmt(latency['p95'])}, P99 {_fmt(latency['p99'])}",
+            f"- latency ms: P50 {_fmt(latency['p50'])}, P95 {_fmt(latency['p95'])}, "
+            f"P99 {_fmt(latency['p99'])}",
             f"- from {serving['first']} to {serving['last']}",
         ]
     trigger = document.get("trigger")
