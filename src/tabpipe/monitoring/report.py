@@ -1,6 +1,7 @@
 """The monitor's outputs: ``drift.json`` (machine-readable), ``report.md`` (a per-feature
 table sorted by PSI, the serving figures, the trigger) and ``plots/<feature>.png``
-(reference against current shares for the most drifted features). matplotlib is imported
+(reference against current shares for the most drifted features: those at warn or
+alert, ``top_plots`` at most). matplotlib is imported
 only here, with the Agg backend, and only when there is something to plot."""
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def plot_feature(result: FeatureDrift, path: Path) -> Path:
     import numpy as np
 
     positions = np.arange(len(result.bins))
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(result.bins) + 2), 3.6))
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(result.bins) + 2), 3.8))
+    fig.subplots_adjust(bottom=0.3, top=0.9, left=0.1, right=0.97)
     try:
         ax.bar(positions - 0.2, result.reference_shares, width=0.4, label="reference (train)")
         ax.bar(positions + 0.2, result.current_shares, width=0.4, label="current")
@@ -44,7 +46,6 @@ def plot_feature(result: FeatureDrift, path: Path) -> Path:
         psi = "" if result.psi is None else f"  PSI {result.psi:.3f}"
         ax.set_title(f"{result.name}: {result.severity}{psi}")
         ax.legend(fontsize=8)
-        fig.tight_layout()
         write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=90))
     finally:
         plt.close(fig)
@@ -52,8 +53,9 @@ def plot_feature(result: FeatureDrift, path: Path) -> Path:
 
 
 def write_plots(results: list[FeatureDrift], directory: Path, top: int) -> list[str]:
-    """Histograms of the ``top`` most drifted results that have shares to draw."""
-    drawable = [r for r in results if r.current_shares and r.psi is not None][:top]
+    """Histograms of the ``top`` most drifted results (warn or alert) that have shares."""
+    drifted = [r for r in results if r.severity in ("warn", "alert")]
+    drawable = [r for r in drifted if r.current_shares and r.psi is not None][:top]
     return [str(plot_feature(r, directory / "plots" / plot_name(r.name)).name) for r in drawable]
 
 
