@@ -46,6 +46,19 @@ def test_numeric_bins_follow_the_reference_edges_and_count_missing_apart() -> No
     assert counts.tolist() == [0, 0] and missing == 2
 
 
+def test_both_binning_paths_agree_on_ties_and_missing_values(monkeypatch) -> None:
+    rng = np.random.default_rng(1)
+    values = rng.integers(0, 40, 5000).astype(np.float64)  # many values equal an edge
+    values[rng.random(5000) < 0.1] = np.nan
+    edges = np.unique(np.quantile(values[~np.isnan(values)], np.linspace(0, 1, 11)[1:-1]))
+    passes = drift.numeric_counts(values, edges)
+    monkeypatch.setattr(drift, "MAX_PASS_EDGES", 0)
+    searched = drift.numeric_counts(values, edges)
+    expected = np.histogram(-values[~np.isnan(values)], bins=np.concatenate([[-np.inf], -edges[::-1], [np.inf]]))
+    assert passes[0].tolist() == searched[0].tolist() == expected[0][::-1].tolist()
+    assert passes[1] == searched[1] == int(np.isnan(values).sum())
+
+
 def test_categories_outside_the_reference_go_to_the_tail_bucket_by_name() -> None:
     values = pd.Series(["a", "a", "c", np.nan, "c", "d"], dtype=object)
     counts, missing, unlisted = drift.category_counts(values, ["a", "b"])
