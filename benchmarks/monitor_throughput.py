@@ -5,8 +5,9 @@ A `linear` bundle is trained on 20k rows of a synthetic binary task (15 numeric 
 1M fresh rows from the same distribution, read from Parquet, with its reference profile.
 
 * profile binning rows/s: the rows over the time `tabpipe monitor` spends binning all 20
-  features on the reference bins and computing PSI + KL (``timings_s.binning_s`` of its
-  drift.json; one thread) -- target >= 1M rows/s per core;
+  features on the reference bins and computing PSI + KL (``timings_s.binning_cpu_s`` of its
+  drift.json: CPU seconds of one thread, so a busy shared machine does not move it; the
+  wall-clock figure is printed too) -- target >= 1M rows/s per core;
 * against, in the same run, the same PSI computed with plain numpy on the same coerced
   columns: ``np.histogram`` on the reference edges for numbers, ``np.unique`` counts for
   categories (one thread as well); both PSIs must agree.
@@ -50,7 +51,9 @@ def synthetic(rows: int, seed: int) -> pd.DataFrame:
     return frame
 
 
-def plain_numpy_psi(coerced: pd.DataFrame, profile: dict, epsilon: float) -> tuple[dict[str, float], float]:
+def plain_numpy_psi(
+    coerced: pd.DataFrame, profile: dict, epsilon: float
+) -> tuple[dict[str, float], float, float]:
     """The same PSI with plain numpy: histogram / unique counts, smoothed shares, the sum."""
 
     def psi(reference: np.ndarray, counts: np.ndarray) -> float:
@@ -59,7 +62,7 @@ def plain_numpy_psi(coerced: pd.DataFrame, profile: dict, epsilon: float) -> tup
         r, c = r / r.sum(), c / c.sum()
         return float(np.sum((c - r) * np.log(c / r)))
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     scores = {}
     for name, entry in profile["features"].items():
         if entry["kind"] == "categorical":
@@ -76,7 +79,7 @@ def plain_numpy_psi(coerced: pd.DataFrame, profile: dict, epsilon: float) -> tup
             current = np.histogram(values[~np.isnan(values)], bins=bins)[0]
             reference = entry["shares"]
         scores[name] = psi(np.asarray(reference, dtype=np.float64), np.asarray(current, dtype=np.float64))
-    return scores, time.perf_counter() - started
+    return scores, time.perf_counter() - started, time.process_time() - cpu
 
 
 def main() -> None:
@@ -108,7 +111,9 @@ def main() -> None:
             )
         )
         current = base / "current.parquet"
-        synthetic(args.rows, seed=1).drop(columns=["y"]).to_parquet(current, index=False, row_group_size=100_000)
+        synthetic(args.rows, seed=1).drop(columns=["y"]).to_parquet(
+            current, index=False, row_group_size=100_000
+        )
         started = time.perf_counter()
         done = subprocess.run(
             [
@@ -132,25 +137,30 @@ def main() -> None:
             raise SystemExit(done.stderr[-2000:])
         document = json.loads((base / "report" / "drift.json").read_text())
         profile = json.loads((base / "registry" / "synthetic" / "1" / "reference_profile.json").read_text())
-        types = {name: "categorical" if e["kind"] == "categorical" else "numeric" for name, e in profile["features"].items()}
+        types = {
+            name: "categorical" if e["kind"] == "categorical" else "numeric"
+            for name, e in profile["features"].items()
+        }
         coerced = coerce_columns(pd.read_parquet(current), types)
-        plain, plain_seconds = plain_numpy_psi(coerced, profile, document["thresholds"]["epsilon"])
+        plain, plain_seconds, plain_cpu = plain_numpy_psi(coerced, profile, document["thresholds"]["epsilon"])
 
     ours = {f["name"]: f["psi"] for f in document["features"]}
-    binning = document["timings_s"]["binning_s"]
+    binning, binning_cpu = document["timings_s"]["binning_s"], document["timings_s"]["binning_cpu_s"]
     figures = {
         "rows": args.rows,
         "features": len(profile["features"]),
         "status": document["status"],
         "tabpipe_binning_s": binning,
-        "tabpipe_binning_rows_per_s": round(args.rows / binning),
+        "tabpipe_binning_rows_per_cpu_s": round(args.rows / binning_cpu),
+        "tabpipe_binning_rows_per_wall_s": round(args.rows / binning),
         "plain_numpy_psi_s": round(plain_seconds, 4),
-        "plain_numpy_rows_per_s": round(args.rows / plain_seconds),
-        "speedup_vs_plain_numpy": round(plain_seconds / binning, 2),
+        "plain_numpy_rows_per_cpu_s": round(args.rows / plain_cpu),
+        "plain_numpy_rows_per_wall_s": round(args.rows / plain_seconds),
+        "speedup_vs_plain_numpy_cpu": round(plain_cpu / binning_cpu, 2),
         "max_abs_psi_difference": max(abs(ours[name] - plain[name]) for name in plain),
         "tabpipe_monitor_timings_s": document["timings_s"],
         "tabpipe_monitor_wall_s": round(wall, 2),
-        "targets": {"tabpipe_binning_rows_per_s": ">= 1,000,000 (one core)"},
+        "targets": {"tabpipe_binning_rows_per_cpu_s": ">= 1,000,000 (one core)"},
     }
     print(json.dumps(figures, indent=2))
     if args.json:

@@ -54,7 +54,9 @@ def test_both_binning_paths_agree_on_ties_and_missing_values(monkeypatch) -> Non
     passes = drift.numeric_counts(values, edges)
     monkeypatch.setattr(drift, "MAX_PASS_EDGES", 0)
     searched = drift.numeric_counts(values, edges)
-    expected = np.histogram(-values[~np.isnan(values)], bins=np.concatenate([[-np.inf], -edges[::-1], [np.inf]]))
+    expected = np.histogram(
+        -values[~np.isnan(values)], bins=np.concatenate([[-np.inf], -edges[::-1], [np.inf]])
+    )
     assert passes[0].tolist() == searched[0].tolist() == expected[0][::-1].tolist()
     assert passes[1] == searched[1] == int(np.isnan(values).sum())
 

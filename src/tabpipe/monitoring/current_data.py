@@ -76,7 +76,7 @@ def read_current(
     elif path.suffix in (".csv", ".parquet"):
         if isinstance(limit, timedelta):
             raise ConfigError(f"window={window}: a duration needs a prediction log (.jsonl); use a row count")
-        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, engine="pyarrow")
+        frame = read_table(path)
         if limit is not None:
             frame = frame.iloc[-limit:]
         predicted = prediction_columns(frame, features)
@@ -88,6 +88,20 @@ def read_current(
         where = f" in window={window}" if window is not None else ""
         raise ConfigError(f"current={str(path)!r}: no rows{where}; nothing to compare")
     return data
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV or Parquet file with text columns as pandas categoricals: Arrow's dictionary
+    encoding counts categories without a Python object per value. Blank CSV fields are
+    missing, as in training."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+    else:
+        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+    return table.to_pandas(strings_to_categorical=True)
 
 
 def log_files(path: Path) -> list[Path]:

@@ -55,7 +55,13 @@ def coerce_current(
     for name, kind in types.items():
         if name not in frame.columns:
             continue
-        raw = frame[[name]]
+        if isinstance(frame[name].dtype, pd.CategoricalDtype):
+            if kind == "categorical" and _text_categories(frame[name]):
+                coerced[name] = frame[name]  # already canonical text; the codes are kept
+                continue
+            raw = frame[[name]].astype(object)
+        else:
+            raw = frame[[name]]
         try:
             coerced[name] = coerce_columns(raw, {name: kind})[name]
         except DataValidationError:
@@ -70,6 +76,10 @@ def coerce_current(
         if kind == "categorical" and _numbers_for_words(raw[name], profile.get(name, {})):
             schema.type_changed[name] = "expected categorical words; the current column holds numbers"
     return pd.DataFrame(coerced, index=frame.index), schema
+
+
+def _text_categories(column: pd.Series) -> bool:
+    return all(isinstance(value, str) for value in column.cat.categories)
 
 
 def _numbers_for_words(raw: pd.Series, entry: dict[str, Any]) -> bool:
