@@ -192,7 +192,7 @@ def run_monitor(cfg: Any) -> MonitorResult:
         "counts": counts,
         "bundle": {"ref": cfg.bundle, "name": name, "version": version, "path": str(bundle.path)},
         "current": {
-            "source": cfg.current,
+            "source": cfg.current or "none (schedule check only)",
             "window": current.window if current else None,
             "rows": len(current.frame) if current else 0,
             "predictions": source,
