@@ -7,6 +7,8 @@ Exit codes (also in the README):
 * 3 -- the model did not beat the baseline (:class:`BaselineGateError`).
 * 4 -- a requested device is not available (:class:`DeviceUnavailableError`).
 * 5 -- the exported graph failed the parity gate (:class:`tabpipe.export.parity.ParityError`).
+* 6 -- ``tabpipe monitor`` found drift at alert level (not an error:
+  :data:`tabpipe.monitoring.DRIFT_ALERT_EXIT_CODE`).
 """
 
 from __future__ import annotations

@@ -276,6 +276,14 @@ class PredictionLogConfig:
 
 
 @dataclass
+class DriftGaugesConfig:
+    # requests kept for the /metrics drift gauges (PSI per feature); 0 turns them off
+    window: int = 1000
+    top: int = 10
+    min_samples: int = 100
+
+
+@dataclass
 class ServeConfig:
     bundle: str = MISSING
     registry_root: str = "registry"
@@ -292,6 +300,7 @@ class ServeConfig:
     ab: ABConfig = field(default_factory=ABConfig)
     shadow: Optional[str] = None
     prediction_log: PredictionLogConfig = field(default_factory=PredictionLogConfig)
+    drift: DriftGaugesConfig = field(default_factory=DriftGaugesConfig)
     log_level: str = "warning"
     opentelemetry: bool = False
 
@@ -318,3 +327,52 @@ class PredictConfig:
     reject_path: Optional[str] = None
     engine: BatchEngine = BatchEngine.local
     progress: bool = True
+
+
+class PValueCorrection(str, Enum):
+    bh = "bh"
+    by = "by"
+    none = "none"
+
+
+class DriftSeverity(str, Enum):
+    warn = "warn"
+    alert = "alert"
+
+
+@dataclass
+class MonitorSeverityConfig:
+    psi_warn: float = 0.1
+    psi_alert: float = 0.25
+    missing_warn: float = 0.05
+    missing_alert: float = 0.1
+
+
+@dataclass
+class MonitorTestsConfig:
+    # null: p-values are reported only; else an adjusted p below alpha raises the severity
+    alpha: Optional[float] = None
+    correction: PValueCorrection = PValueCorrection.bh
+    severity: DriftSeverity = DriftSeverity.warn
+
+
+@dataclass
+class MonitorConfig:
+    bundle: str = MISSING
+    current: Optional[str] = MISSING
+    window: Optional[str] = None
+    registry_root: str = "registry"
+    providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
+    output_dir: Optional[str] = None
+    state_dir: Optional[str] = None
+    exclude: List[str] = field(default_factory=list)
+    epsilon: float = 1e-4
+    min_samples: int = 100
+    severity: MonitorSeverityConfig = field(default_factory=MonitorSeverityConfig)
+    tests: MonitorTestsConfig = field(default_factory=MonitorTestsConfig)
+    score: bool = True
+    top_plots: int = 5
+    on_alert: Optional[str] = None
+    cadence_days: Optional[float] = None
+    cooldown_hours: float = 24.0
+    schedule: bool = False

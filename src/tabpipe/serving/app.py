@@ -27,6 +27,7 @@ from tabpipe import __version__
 from tabpipe.config import option_value
 from tabpipe.errors import DataValidationError
 from tabpipe.export.inputs import records_to_feeds
+from tabpipe.monitoring.gauges import attach_drift_gauges
 from tabpipe.serving.body_limit import BodyLimitMiddleware
 from tabpipe.serving.loaded_model import LoadedModel, load_model
 from tabpipe.serving.observability import PredictionLog, ServingMetrics
@@ -98,7 +99,7 @@ def _field(loc: tuple) -> str:
 
 
 def _error(status: int, kind: str, detail: Any, metrics: ServingMetrics) -> JSONResponse:
-    metrics.errors.labels(kind).inc()
+    metrics.record_error(kind, status)
     return JSONResponse(status_code=status, content={"error": kind, "detail": detail})
 
 
@@ -112,6 +113,9 @@ def create_app(cfg: Any) -> FastAPI:
     prediction_log = PredictionLog(
         cfg.prediction_log.path, cfg.prediction_log.max_bytes, cfg.prediction_log.backups
     )
+    if prediction_log.path is not None:
+        metrics.on_error = prediction_log.write_error
+    drift_gauges = attach_drift_gauges(cfg.drift, metrics.registry, lambda: state.arms["a"].bundle)
     served = state.arms["a"]
     schema = served.bundle.schema
     Record = build_request_model(schema)
@@ -131,7 +135,7 @@ def create_app(cfg: Any) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=cfg.max_body_bytes,
-        on_reject=lambda: metrics.errors.labels("body_too_large").inc(),
+        on_reject=lambda: metrics.record_error("body_too_large", 413),
     )
     app.state.serving = state
 
@@ -184,6 +188,8 @@ def create_app(cfg: Any) -> FastAPI:
             return _error(504, "timeout", f"inference took longer than timeout_ms={cfg.timeout_ms}", metrics)
         latency = time.perf_counter() - started
         metrics.record_success(model.name, model.version, arm, latency, len(records))
+        if drift_gauges is not None:
+            drift_gauges.observe(feeds)  # one deque append; binning happens at scrape time
         if prediction_log.path is not None or state.shadow is not None:
             background.add_task(
                 _log_prediction,
