@@ -382,3 +382,25 @@ class PredictConfig:
     reject_path: Optional[str] = None
     engine: BatchEngine = BatchEngine.local
     progress: bool = True
+
+
+class EvalRows(str, Enum):
+    all = "all"
+    test = "test"
+
+
+@dataclass
+class EvalAppConfig:
+    """``tabpipe eval bundle=<ref> [data=...]``: evaluate a saved bundle."""
+
+    bundle: str = MISSING
+    registry_root: str = "registry"
+    # a data group option (data=csv data.path=...); null = the bundle's training data
+    data: Any = None
+    # all rows, or the training run's test split (re-derived; needs the same data file)
+    rows: EvalRows = EvalRows.all
+    output_dir: str = MISSING
+    providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
+    # bootstrap and permutation seed; null = the bundle's training seed
+    seed: Optional[int] = None
+    eval: EvalConfig = field(default_factory=EvalConfig)

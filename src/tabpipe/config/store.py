@@ -29,3 +29,4 @@ def register_configs() -> None:
     cs.store(group="schema", name="train", node=schema.TrainConfig)
     cs.store(group="schema", name="serve", node=schema.ServeConfig)
     cs.store(group="schema", name="predict", node=schema.PredictConfig)
+    cs.store(group="schema", name="evaluate", node=schema.EvalAppConfig)
