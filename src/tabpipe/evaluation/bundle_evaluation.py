@@ -93,7 +93,7 @@ def _production(cfg: Any, bundle: Bundle, registry: Registry, raw: Any, task: st
     if version is None or version == info.get("version"):
         return None
     path = registry.resolve(f"{info['name']}@{alias}")
-    return bundle_reference("production", f"{info['name']}:{version} (@{alias})", path, raw, task, classes)
+    return bundle_reference("production", f"{info['name']}:{version} (alias {alias})", path, raw, task, classes)
 
 
 def _references(

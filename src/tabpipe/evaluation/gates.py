@@ -46,7 +46,7 @@ def gate_results(
         margin = float(eval_cfg[margin_key])
         message = (
             f"{reference} gate: {key}={metrics[key]:.6g} does not beat {other}={metrics[other]:.6g}"
-            f"{f' ({production})' if reference == 'production' and production else ''} by more than "
+            f"{f' of {production}' if reference == 'production' and production else ''} by more than "
             f"eval.{margin_key}={margin} (set eval.{switch}=false to skip the gate)"
         )
         gates.append(

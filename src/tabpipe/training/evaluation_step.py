@@ -50,7 +50,7 @@ def production_reference(cfg: Any, dataset: Dataset, rows: np.ndarray) -> Refere
     raw = dataset.source.frame.iloc[rows].reset_index(drop=True)
     return bundle_reference(
         "production",
-        f"{name}:{version} (@{alias})",
+        f"{name}:{version} (alias {alias})",
         registry.resolve(f"{name}@{alias}"),
         raw,
         dataset.task,
