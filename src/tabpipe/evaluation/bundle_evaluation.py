@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, SCMode
 
 from tabpipe.config import option_value
 from tabpipe.data.ingestion import Dataset, ingest
@@ -38,13 +38,15 @@ def data_config(cfg: Any, bundle: Bundle) -> DictConfig:
     types pinned, so the columns are read exactly as in training."""
     recorded = bundle.metadata.get("config") or {}
     if cfg.data is not None:
-        data_cfg = cfg.data
+        given = OmegaConf.to_container(
+            cfg.data, resolve=True, structured_config_mode=SCMode.DICT, enum_to_str=True
+        )
     elif "data" in recorded:
-        data_cfg = OmegaConf.create(recorded["data"])
+        given = recorded["data"]
     else:
         raise ConfigError(f"bundle={cfg.bundle}: no recorded data config; pass data=... (e.g. data=csv)")
     pinned = {entry["name"]: {"type": entry["type"]} for entry in bundle.schema["inputs"]}
-    return OmegaConf.merge(data_cfg, {"schema": {**pinned, **(data_cfg.get("schema") or {})}})
+    return OmegaConf.create({**given, "schema": {**pinned, **(given.get("schema") or {})}})
 
 
 def encode_target(dataset: Dataset, task: str, classes: list[str]) -> np.ndarray:
@@ -93,7 +95,9 @@ def _production(cfg: Any, bundle: Bundle, registry: Registry, raw: Any, task: st
     if version is None or version == info.get("version"):
         return None
     path = registry.resolve(f"{info['name']}@{alias}")
-    return bundle_reference("production", f"{info['name']}:{version} (alias {alias})", path, raw, task, classes)
+    return bundle_reference(
+        "production", f"{info['name']}:{version} (alias {alias})", path, raw, task, classes
+    )
 
 
 def _references(
