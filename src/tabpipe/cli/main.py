@@ -10,6 +10,7 @@ commands:
   train     train, evaluate, export and register a model (same app as `python train.py`)
   serve     serve a bundle over HTTP: tabpipe serve bundle=<ref> [port=8000 ...]
   predict   batch-score a file: tabpipe predict bundle=<ref> input=<file|dir> output=<file>
+  eval      evaluate a bundle on a dataset: tabpipe eval bundle=<ref> [data=... rows=all|test]
   monitor   drift report against the training profile: tabpipe monitor bundle=<ref> current=<file>
   registry  list | show <ref> | promote <name>:<version> <alias>
 
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
 
         train_main(rest, program="tabpipe train")
         return
-    if command in ("serve", "predict", "monitor"):
+    if command in ("serve", "predict", "eval", "monitor"):
         import importlib
 
         importlib.import_module(f"tabpipe.cli.{command}").main(rest)

@@ -143,6 +143,58 @@ class PathsConfig:
     output_dir: str = MISSING
 
 
+class ThresholdStrategy(str, Enum):
+    default = "default"
+    f1 = "f1"
+    cost = "cost"
+
+
+@dataclass
+class CostMatrixConfig:
+    """The cost of each outcome of one row (binary); a benefit is a negative cost."""
+
+    tp: float = 0.0
+    fp: float = 1.0
+    fn: float = 1.0
+    tn: float = 0.0
+
+
+@dataclass
+class ThresholdConfig:
+    # default: `default` below; f1: the F1-optimal; cost: the cheapest under `cost`.
+    # Always chosen on the validation split, then applied by the graph's `label` output.
+    strategy: ThresholdStrategy = ThresholdStrategy.default
+    default: float = 0.5
+    cost: CostMatrixConfig = field(default_factory=CostMatrixConfig)
+
+
+class TimePeriod(str, Enum):
+    month = "month"
+    week = "week"
+    none = "none"
+
+
+@dataclass
+class SegmentsConfig:
+    enabled: bool = True
+    # per value of each data.group_columns entry, and per period of data.time_column
+    time_period: TimePeriod = TimePeriod.month
+    # segments with fewer rows are reported but never flagged
+    min_rows: int = 30
+    # per column, the largest segments only
+    max_segments: int = 20
+    n_bootstrap: int = 200
+    confidence: float = 0.95
+
+
+@dataclass
+class ImportanceConfig:
+    # permutation importance of the raw input columns, on the graph
+    permutation: bool = True
+    max_rows: int = 2000
+    n_repeats: int = 3
+
+
 @dataclass
 class EvalConfig:
     require_beat_baseline: bool = True
@@ -150,6 +202,19 @@ class EvalConfig:
     primary_metric: Optional[str] = None
     # The model must beat the baseline by at least this much on the primary metric.
     min_improvement: float = 0.0
+    # Compare with the registry's `production_alias` version of the same name (same rows);
+    # with require_beat_production, a model that does not beat it by
+    # min_improvement_over_production fails the run (exit 3).
+    production_alias: Optional[str] = "production"
+    require_beat_production: bool = False
+    min_improvement_over_production: float = 0.0
+    calibration_bins: int = 10
+    threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
+    # PNG plots + DVC plot data in <run_dir>/plots/, report.md, segments.json
+    plots: bool = True
+    max_plot_points: int = 5000
+    importance: ImportanceConfig = field(default_factory=ImportanceConfig)
+    segments: SegmentsConfig = field(default_factory=SegmentsConfig)
 
 
 @dataclass
@@ -376,3 +441,25 @@ class MonitorConfig:
     cadence_days: Optional[float] = None
     cooldown_hours: float = 24.0
     schedule: bool = False
+
+
+class EvalRows(str, Enum):
+    all = "all"
+    test = "test"
+
+
+@dataclass
+class EvalAppConfig:
+    """``tabpipe eval bundle=<ref> [data=...]``: evaluate a saved bundle."""
+
+    bundle: str = MISSING
+    registry_root: str = "registry"
+    # a data group option (data=csv data.path=...); null = the bundle's training data
+    data: Any = None
+    # all rows, or the training run's test split (re-derived; needs the same data file)
+    rows: EvalRows = EvalRows.all
+    output_dir: str = MISSING
+    providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
+    # bootstrap and permutation seed; null = the bundle's training seed
+    seed: Optional[int] = None
+    eval: EvalConfig = field(default_factory=EvalConfig)

@@ -42,3 +42,4 @@ def register_configs() -> None:
     cs.store(group="schema", name="serve", node=schema.ServeConfig)
     cs.store(group="schema", name="predict", node=schema.PredictConfig)
     cs.store(group="schema", name="monitor", node=schema.MonitorConfig)
+    cs.store(group="schema", name="evaluate", node=schema.EvalAppConfig)

@@ -24,9 +24,11 @@ from tabpipe.data.column_schema import save_schema
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.data.splits import Split, make_splits
 from tabpipe.errors import ConfigError
+from tabpipe.evaluation.gates import enforce
+from tabpipe.evaluation.metrics import primary_metric
 from tabpipe.export.parity import ParityResult, require_parity
 from tabpipe.models.base import RunContext
-from tabpipe.training import evaluate, export_step, outputs, reproducibility
+from tabpipe.training import evaluation_step, export_step, outputs, reproducibility
 from tabpipe.training.fold import FoldResult, fit_fold
 
 log = logging.getLogger(__name__)
@@ -165,7 +167,7 @@ def run_training(cfg: Any) -> TrainingResult:
     reproducibility.require_accelerator(str(cfg.trainer.accelerator))
     _check_checkpoint(cfg)
     dataset = ingest(cfg.data)
-    primary = evaluate.primary_metric(dataset.task, cfg.eval.primary_metric)
+    primary = primary_metric(dataset.task, cfg.eval.primary_metric)
     splits = make_splits(dataset, cfg.split, cfg.seed)
     y = encode_target(dataset)
     loggers = build_loggers(cfg.logger)
@@ -181,21 +183,18 @@ def run_training(cfg: Any) -> TrainingResult:
         if not reproducibility.is_rank_zero():
             status = "worker"
             return TrainingResult(metrics, primary, output_dir, folds)
+        evaluation = evaluation_step.evaluate_run(cfg, dataset, y, splits, folds, metrics, primary)
+        metrics |= {key: value for key, value in evaluation.metrics.items() if key not in metrics}
         for logger in loggers:
             logger.log_summary(metrics)
         metadata = _metadata(cfg, dataset, splits, started)
+        metadata["evaluation"] = [evaluation_step.evaluation_record(fold, evaluation) for fold in folds]
         parity, native = _write_artifacts(cfg, dataset, folds, splits, metrics, output_dir, metadata)
         _log_summary(metrics, primary, len(folds))
         result = TrainingResult(metrics, primary, output_dir, folds, parity)
         for check in parity:
             require_parity(check)
-        if cfg.eval.require_beat_baseline:
-            evaluate.check_beats_baseline(
-                primary,
-                metrics[f"test/{primary}"],
-                metrics[f"baseline/test/{primary}"],
-                cfg.eval.min_improvement,
-            )
+        enforce(evaluation.gates)
         if len(folds) == 1:
             result.bundle = export_step.build_bundle(
                 cfg, dataset, splits[0], folds[0], output_dir, metrics, metadata, parity[0], native[0]
