@@ -11,6 +11,8 @@ commands:
   serve     serve a bundle over HTTP: tabpipe serve bundle=<ref> [port=8000 ...]
   predict   batch-score a file: tabpipe predict bundle=<ref> input=<file|dir> output=<file>
   registry  list | show <ref> | promote <name>:<version> <alias>
+  check-run verify a run directory's metadata and artifact checksums: tabpipe check-run <run_dir>
+  reproduce train again from a run's overrides and seed, compare metrics: tabpipe reproduce <run_dir>
 
 Run `tabpipe <command> --help` for the options of a command."""
 
@@ -35,6 +37,11 @@ def main(argv: list[str] | None = None) -> None:
         from tabpipe.cli.registry import main as registry_main
 
         registry_main(rest)
+        return
+    if command in ("check-run", "reproduce"):
+        from tabpipe.cli import runs
+
+        (runs.check_run_main if command == "check-run" else runs.reproduce_main)(rest)
         return
     print(f"error: unknown command {command!r}; see `tabpipe --help`", file=sys.stderr)
     sys.exit(2)

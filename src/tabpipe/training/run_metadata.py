@@ -21,7 +21,7 @@ from omegaconf import OmegaConf
 
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
-from tabpipe.io import write_json_atomic
+from tabpipe.io import sha256_file, write_json_atomic
 from tabpipe.training import reproducibility
 
 METADATA = "metadata.json"
@@ -134,14 +134,6 @@ def build(
         "device": device_info(cfg),
         "started_at": _iso(started),
     }
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def is_artifact(relative: Path) -> bool:
