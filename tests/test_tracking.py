@@ -77,7 +77,14 @@ def test_wandb_default_is_offline_without_network_and_records_the_run(tmp_path: 
 def test_multirun_jobs_are_distinct_wandb_runs_in_one_group(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
     done = _run(
-        ["-m", "model=linear", "seed=0,1,2", "logger=wandb", "tracking.group=study7", f"hydra.sweep.dir={sweep}"],
+        [
+            "-m",
+            "model=linear",
+            "seed=0,1,2",
+            "logger=wandb",
+            "tracking.group=study7",
+            f"hydra.sweep.dir={sweep}",
+        ],
         cli_env(),
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -90,7 +97,9 @@ def test_multirun_jobs_are_distinct_wandb_runs_in_one_group(tmp_path: Path) -> N
         assert f"seed={job}" in overrides and "tracking.group=study7" in overrides
 
 
-def test_mlflow_local_store_reads_back_params_metrics_and_artifacts(train, tmp_path: Path, monkeypatch) -> None:
+def test_mlflow_local_store_reads_back_params_metrics_and_artifacts(
+    train, tmp_path: Path, monkeypatch
+) -> None:
     from mlflow.tracking import MlflowClient
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
@@ -115,9 +124,10 @@ def test_mlflow_local_store_reads_back_params_metrics_and_artifacts(train, tmp_p
     assert run.data.tags["group"] == "g1" and run.data.tags["nightly"] == "true"
     params = run.data.params
     assert params["model.n_estimators"] == "30" and params["seed"] == "42"
-    assert params["dataset.sha256"] == json.loads((result.output_dir / "metadata.json").read_text())[
-        "dataset"
-    ]["sha256"]
+    assert (
+        params["dataset.sha256"]
+        == json.loads((result.output_dir / "metadata.json").read_text())["dataset"]["sha256"]
+    )
     assert run.data.metrics["test/auc"] == result.metrics["test/auc"]
     assert run.data.metrics["baseline/test/auc"] == result.metrics["baseline/test/auc"]
     rounds = client.get_metric_history(run.info.run_id, "train/logloss")

@@ -62,7 +62,9 @@ def metric_differences(recorded: dict[str, float], new: dict[str, float]) -> lis
             lines.append(f"{key}: not recorded, now {new[key]!r}")
         else:
             a, b = recorded[key], new[key]
-            same = a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+            same = a == b or (
+                isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
+            )
             if not same:
                 lines.append(f"{key}: recorded {a!r}, now {b!r}")
     return lines

@@ -21,7 +21,9 @@ MODES = ("online", "offline", "disabled", "shared")
 
 def resolve_mode(mode: str | None) -> str:
     """The configured mode, else ``$WANDB_MODE``, else online with an API key, else offline."""
-    chosen = mode or os.environ.get("WANDB_MODE") or ("online" if os.environ.get("WANDB_API_KEY") else "offline")
+    chosen = (
+        mode or os.environ.get("WANDB_MODE") or ("online" if os.environ.get("WANDB_API_KEY") else "offline")
+    )
     if chosen == "dryrun":  # the old name of offline
         chosen = "offline"
     if chosen not in MODES:
