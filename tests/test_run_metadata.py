@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from helpers import ROOT, cli_env, run_cli
-from test_cli import ML_LIBRARIES, imported_modules
 from tabpipe.data.sources import bundled_dataset_path
 from tabpipe.training.run_metadata import dvc_md5
+from test_cli import ML_LIBRARIES, imported_modules
 
 LINEAR = ["model=linear", "logger=csv"]
 
