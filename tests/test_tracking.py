@@ -196,3 +196,38 @@ def test_exception_in_training_is_a_failed_run_in_the_trackers(tmp_path: Path) -
     client = MlflowClient(tracking_uri=uri)
     [mlflow_run] = client.search_runs([client.get_experiment_by_name("tabpipe").experiment_id])
     assert mlflow_run.info.status == "FAILED"
+
+
+def test_plots_reach_wandb_and_mlflow(tmp_path: Path) -> None:
+    """Whatever PNGs a run leaves in <run_dir>/plots/ are logged as images / artifacts."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from mlflow.tracking import MlflowClient
+
+    from tabpipe.tracking.mlflow_logger import MLflowLogger
+    from tabpipe.tracking.wandb_logger import WandbLogger
+
+    figure, axes = plt.subplots()
+    axes.plot([0, 0.5, 1], [0, 0.8, 1])
+    png = tmp_path / "plots" / "roc_curve.png"
+    png.parent.mkdir()
+    figure.savefig(png)
+    plt.close(figure)
+
+    wandb_logger = WandbLogger(save_dir=str(tmp_path / "run"), mode="offline")
+    uri = f"sqlite:///{tmp_path}/mlruns/mlflow.db"
+    mlflow_logger = MLflowLogger(uri, artifact_location=str(tmp_path / "mlruns" / "artifacts"))
+    for logger in (wandb_logger, mlflow_logger):
+        logger.log_config({"seed": 1})
+        logger.log_plots([png])
+        logger.finalize("finished")
+
+    [wandb_file] = offline_runs(tmp_path / "run")
+    assert "plots/roc_curve/_type" in read_offline_run(wandb_file).history_keys  # an image entry
+    images = list(wandb_file.parent.glob("files/media/images/plots/roc_curve*.png"))
+    assert len(images) == 1 and images[0].stat().st_size > 1000
+    client = MlflowClient(tracking_uri=uri)
+    [run] = client.search_runs([client.get_experiment_by_name("tabpipe").experiment_id])
+    assert [f.path for f in client.list_artifacts(run.info.run_id, "plots")] == ["plots/roc_curve.png"]
