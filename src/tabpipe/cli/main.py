@@ -13,6 +13,8 @@ commands:
   eval      evaluate a bundle on a dataset: tabpipe eval bundle=<ref> [data=... rows=all|test]
   monitor   drift report against the training profile: tabpipe monitor bundle=<ref> current=<file>
   registry  list | show <ref> | promote <name>:<version> <alias>
+  check-run verify a run directory's metadata and artifact checksums: tabpipe check-run <run_dir>
+  reproduce train again from a run's overrides and seed, compare metrics: tabpipe reproduce <run_dir>
 
 Run `tabpipe <command> --help` for the options of a command."""
 
@@ -37,6 +39,11 @@ def main(argv: list[str] | None = None) -> None:
         from tabpipe.cli.registry import main as registry_main
 
         registry_main(rest)
+        return
+    if command in ("check-run", "reproduce"):
+        from tabpipe.cli import runs
+
+        (runs.check_run_main if command == "check-run" else runs.reproduce_main)(rest)
         return
     print(f"error: unknown command {command!r}; see `tabpipe --help`", file=sys.stderr)
     sys.exit(2)

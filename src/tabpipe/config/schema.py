@@ -295,6 +295,17 @@ class ExportConfig:
 
 
 @dataclass
+class TrackingConfig:
+    """What every logger (W&B, MLflow, ...) names a run by; the root ``tags`` are its tags."""
+
+    project: str = "tabpipe"
+    # runs of one sweep share a group (the sweeper sets it to the study name)
+    group: Optional[str] = None
+    # null: the backend picks a name
+    run_name: Optional[str] = None
+
+
+@dataclass
 class TrainConfig:
     """The root of ``conf/train.yaml``: the keys that belong to no group."""
 
@@ -312,6 +323,7 @@ class TrainConfig:
     paths: Any = None
     ckpt_path: Optional[str] = None
     tags: List[str] = field(default_factory=list)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     registry: RegistryConfig = field(default_factory=RegistryConfig)
