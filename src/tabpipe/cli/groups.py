@@ -20,6 +20,7 @@ GROUPS = (
     "paths",
     "hydra",
     "experiment",
+    "hparams_search",
     "debug",
 )
 

@@ -28,6 +28,7 @@ from tabpipe.export.parity import ParityResult, require_parity
 from tabpipe.models.base import RunContext
 from tabpipe.training import evaluate, export_step, outputs, reproducibility
 from tabpipe.training.fold import FoldResult, fit_fold
+from tabpipe.tuning.trial_logger import trial_loggers
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,8 @@ def run_training(cfg: Any) -> TrainingResult:
     primary = evaluate.primary_metric(dataset.task, cfg.eval.primary_metric)
     splits = make_splits(dataset, cfg.split, cfg.seed)
     y = encode_target(dataset)
-    loggers = build_loggers(cfg.logger)
+    # in a sweep trial, per-step metrics also go to the Optuna trial, which may prune
+    loggers = [*build_loggers(cfg.logger), *trial_loggers(cfg)]
     status = "failed"
     try:
         folds = []
