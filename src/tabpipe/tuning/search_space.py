@@ -124,6 +124,8 @@ def build_search_space(params: Mapping[str, Any] | None, arguments: Iterable[str
 
 def to_distribution(override: Override, origin: str) -> BaseDistribution:
     value = override.value()
+    if not isinstance(value, ChoiceSweep | RangeSweep | IntervalSweep):
+        raise ConfigError(f"{origin}: {type(value).__name__} is not supported; use choice, range or interval")
     unknown = sorted(set(value.tags) - set(TAGS))
     if unknown:
         raise ConfigError(f"{origin}: unknown tag {unknown[0]!r}; supported tags: {', '.join(TAGS)}")
@@ -135,11 +137,9 @@ def to_distribution(override: Override, origin: str) -> BaseDistribution:
             )
         if isinstance(value, RangeSweep):
             return _range_distribution(override, value, log)
-        if isinstance(value, IntervalSweep):
-            return _interval_distribution(value, log)
+        return _interval_distribution(value, log)
     except ValueError as exc:
         raise ConfigError(f"{origin}: {_first_line(exc)}") from exc
-    raise ConfigError(f"{origin}: {type(value).__name__} is not supported; use choice, range or interval")
 
 
 def _choices(values: Iterable[Any]) -> list[Any]:
@@ -150,7 +150,10 @@ def _choices(values: Iterable[Any]) -> list[Any]:
 
 def _range_distribution(override: Override, value: RangeSweep, log: bool) -> BaseDistribution:
     if value.shuffle:
-        return CategoricalDistribution(_choices(override.sweep_iterator(transformer=Transformer.identity)))
+        # sorted: the shuffled order would change the study's search space on every run
+        return CategoricalDistribution(
+            _choices(sorted(override.sweep_iterator(transformer=Transformer.identity)))
+        )
     bounds = (value.start, value.stop, value.step)
     if any(isinstance(b, float) for b in bounds):
         step = None if log else float(value.step)
