@@ -159,6 +159,8 @@ def trial_id(storage: Any, study_name: str, number: int) -> int:
 def abandon(study: optuna.Study, storage: Any, number: int, params: dict[str, Any], reason: str) -> None:
     """FAIL an unfinished trial as interrupted, and enqueue its parameters for a re-run."""
     ident = trial_id(storage, study.study_name, number)
+    if storage.get_trial(ident).state.is_finished():
+        return
     storage.set_trial_user_attr(ident, INTERRUPTED, True)
     storage.set_trial_user_attr(ident, FAIL_REASON, reason)
     study.tell(number, state=TrialState.FAIL)
