@@ -139,6 +139,7 @@ class OptunaSweep:
 
     # ---- the loop -----------------------------------------------------------------------------
     def run(self, arguments: Sequence[str]) -> Any:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # the sweep logs each trial itself
         self._check_options()
         space = self.space = build_search_space(self.options.params, arguments)
         self.extender = self._custom_extender()
