@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT
+from helpers import ROOT, TESTS
 from sweep_helpers import (
     copy_conf,
     error_lines,
@@ -31,7 +31,12 @@ from sweep_helpers import (
 pytestmark = pytest.mark.slow
 
 # small and quick: 40 rounds
-XGB_BASE = ["-m", "hparams_search=xgb_optuna", "model.n_estimators=40", "hydra.sweeper.sampler.n_startup_trials=3"]
+XGB_BASE = [
+    "-m",
+    "hparams_search=xgb_optuna",
+    "model.n_estimators=40",
+    "hydra.sweeper.sampler.n_startup_trials=3",
+]
 # median pruning after 2 complete trials and 3 rounds
 XGB_SWEEP = [*XGB_BASE, "hydra.sweeper.pruner.n_startup_trials=2", "hydra.sweeper.pruner.n_warmup_steps=3"]
 XGB_NO_PRUNING = [*XGB_BASE, "hydra/sweeper/pruner=nop"]
@@ -248,16 +253,25 @@ def test_max_failure_rate_stops_a_sweep_that_only_fails(tmp_path: Path) -> None:
 def test_a_search_file_written_for_the_official_plugin_runs_with_only_the_override_changed(
     tmp_path: Path,
 ) -> None:
+    conf = copy_conf(tmp_path)
+    shutil.copy(TESTS / "data" / "official_optuna_search.yaml", conf / "hparams_search" / "official.yaml")
     sweep_dir = tmp_path / "sweep"
-    done = run_app(
-        ["+hparams=official", f"hydra.sweep.dir={sweep_dir}", f"hydra.sweeper.best_experiment_dir={tmp_path}"]
-    )
+    args = ["hparams_search=official", "hydra.sweeper.n_trials=2", "model.n_estimators=20"]
+    done = run_train([*args, f"hydra.sweep.dir={sweep_dir}"], conf)
     assert done.returncode == 0, done.stderr[-3000:]
-    study = load_study(sweep_dir, "study")
-    assert states(study) == {"COMPLETE": 5}
+    # study_name null: named after the search file
+    study = load_study(sweep_dir, "official")
+    assert states(study) == {"COMPLETE": 2}
     assert study.direction.name == "MAXIMIZE"
-    assert all(0.0001 <= t.params["x"] <= 0.1 and t.params["sleep_s"] in (0.0, 0.01) for t in study.trials)
-    assert results(sweep_dir)["best_params"] == study.best_params
+    for trial in study.trials:
+        assert 0.0001 <= trial.params["model.learning_rate"] <= 0.1 and trial.params["model.max_depth"] in (
+            3,
+            4,
+            5,
+        )
+        metrics = json.loads((Path(trial.user_attrs["tabpipe:run_dir"]) / "metrics.json").read_text())
+        assert trial.value == metrics["val/auc"]
+    assert (conf / "experiment" / "official_best.yaml").is_file()
 
 
 @pytest.mark.parametrize(
