@@ -14,7 +14,7 @@
 
 Every side runs as its own process, imports included.
 
-    python benchmarks/sweep_overhead.py [--rows 20000] [--trials 30] [--json out.json]
+    python benchmarks/sweep_overhead.py [--rows 20000] [--trials 30] [--n-estimators N] [--json out.json]
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 csv, params_file, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
+pinned_rounds = int(sys.argv[4]) if len(sys.argv) > 4 else None
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 frame = pd.read_csv(csv)
 X, y = frame.drop(columns="y").to_numpy(np.float32), frame["y"].to_numpy()
@@ -63,7 +64,7 @@ def objective(trial):
         "objective": "binary:logistic", "eval_metric": ["auc", "logloss"],
         "tree_method": "hist", "seed": 42, "nthread": threads,
     }
-    rounds = trial.suggest_int("model.n_estimators", 100, 1000, step=100)
+    rounds = pinned_rounds or trial.suggest_int("model.n_estimators", 100, 1000, step=100)
     booster = xgb.train(params, dtrain, num_boost_round=rounds, evals=[(dtrain, "train"), (dval, "val")],
                         early_stopping_rounds=10, verbose_eval=False)
     scores = booster.inplace_predict(X_val, iteration_range=(0, booster.best_iteration + 1))
@@ -140,19 +141,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--trials", type=int, default=30)
+    parser.add_argument(
+        "--n-estimators", type=int, help="pin model.n_estimators (both sides) instead of searching it"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
+    pinned = [f"model.n_estimators={args.n_estimators}"] if args.n_estimators else []
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         csv = work / "data.csv"
         synthetic_csv(csv, args.rows)
 
-        sweep_s = sweep(csv, work / "sweep", args.trials, [])
+        sweep_s = sweep(csv, work / "sweep", args.trials, pinned)
         trials = sweep_trials(work / "sweep")
         params_file = work / "params.json"
         params_file.write_text(json.dumps([params for params, _ in trials]))
-        plain_s, done = timed([sys.executable, "-c", PLAIN_LOOP, str(csv), str(params_file), "0"])
+        rounds = [str(args.n_estimators)] if args.n_estimators else []
+        plain_s, done = timed([sys.executable, "-c", PLAIN_LOOP, str(csv), str(params_file), "0", *rounds])
         plain_values = json.loads(done.stdout.strip().splitlines()[-1])
 
         sequential_s = sweep(csv, work / "seq1", args.trials, ["model.n_jobs=1"])
@@ -168,6 +174,7 @@ def main() -> None:
     figures = {
         "rows": args.rows,
         "trials": args.trials,
+        "n_estimators": args.n_estimators or "searched (100..1000)",
         "cpu_count": os.cpu_count(),
         "sweep_vs_plain_s": {
             "tabpipe_sweep": round(sweep_s, 2),

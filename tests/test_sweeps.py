@@ -299,6 +299,15 @@ def test_bad_sweep_input_gets_one_line_before_any_trial(tmp_path: Path, params: 
     assert not sweep_dir.exists()
 
 
+def test_malformed_sweep_on_the_command_line_gets_one_line(tmp_path: Path) -> None:
+    sweep_dir = tmp_path / "sweep"
+    done = run_train([*XGB_SWEEP, "model.max_depth=range(3,", f"hydra.sweep.dir={sweep_dir}"])
+    assert done.returncode == 2
+    [line] = error_lines(done.stderr)
+    assert line.startswith("error: model.max_depth=range(3,: malformed override:"), line
+    assert not sweep_dir.exists()
+
+
 def test_kfold_objective_is_the_mean_over_folds(tmp_path: Path) -> None:
     sweep_dir = tmp_path / "sweep"
     args = [

@@ -19,7 +19,13 @@ import logging
 import sys
 from typing import Any
 
-from tabpipe.cli.groups import check_composes, check_group_choices, conf_dir, help_text
+from tabpipe.cli.groups import (
+    check_composes,
+    check_group_choices,
+    check_overrides_parse,
+    conf_dir,
+    help_text,
+)
 from tabpipe.errors import ConfigError, TabpipeError
 
 log = logging.getLogger("tabpipe")
@@ -71,6 +77,7 @@ def main(argv: list[str] | None = None, program: str = "train.py") -> None:
     register_configs()
     try:
         check_group_choices(args)
+        check_overrides_parse(args)
         check_composes(args)
     except TabpipeError as error:
         _fail(error)
