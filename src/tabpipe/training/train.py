@@ -22,6 +22,7 @@ from tabpipe.evaluation.metrics import primary_metric
 from tabpipe.tracking.fault_tolerant import FaultTolerantLogger
 from tabpipe.training import reproducibility, run_metadata, stages
 from tabpipe.training.stages import TrainingResult
+from tabpipe.tuning.trial_logger import trial_loggers
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +63,17 @@ def run_training(cfg: Any) -> TrainingResult:
     primary = primary_metric(dataset.task, cfg.eval.primary_metric)
     splits = make_splits(dataset, cfg.split, cfg.seed)
     # DDP worker processes run this function too: only rank zero tracks the run
-    loggers = build_loggers(cfg.logger) if reproducibility.is_rank_zero() else []
+    rank_zero = reproducibility.is_rank_zero()
+    loggers = build_loggers(cfg.logger) if rank_zero else []
+    # in a sweep trial, per-step metrics also go to the Optuna trial, which may prune (its
+    # TrialPruned must reach the sweeper, so it is not behind the fault-tolerant wrapper)
+    trials = trial_loggers(cfg) if rank_zero else []
     facts = run_metadata.run_facts(cfg, dataset)
     status = "failed"
     try:
         for logger in loggers:
             logger.log_config(OmegaConf.to_container(cfg, resolve=True) | facts)
-        forwarders = [_forwarder(loggers, prefix) for prefix in _prefixes(splits)]
+        forwarders = [_forwarder([*loggers, *trials], prefix) for prefix in _prefixes(splits)]
         folds = stages.fit_folds(cfg, dataset, splits, output_dir, forwarders)
         if not reproducibility.is_rank_zero():
             status = "worker"
@@ -89,6 +94,8 @@ def run_training(cfg: Any) -> TrainingResult:
             for logger in loggers:
                 logger.log_plots(plots)
                 logger.finalize(status)
+            for trial in trials:
+                trial.finalize(status)
 
 
 def _prefixes(splits: list[Split]) -> list[str]:
