@@ -18,6 +18,7 @@ class Task(str, Enum):
     binary = "binary"
     multiclass = "multiclass"
     regression = "regression"
+    ranking = "ranking"
 
 
 class SourceKind(str, Enum):
@@ -56,6 +57,8 @@ class DataConfig:
     time_column: Optional[str] = None
     drop_columns: List[str] = field(default_factory=list)
     group_columns: List[str] = field(default_factory=list)
+    # the query id of task=ranking: rows are ranked within each value (kept out of features)
+    group_column: Optional[str] = None
     categorical_columns: List[str] = field(default_factory=list)
     positive_class: Optional[str] = None
     # Pinned schema: inline ({column: ColumnSpec}), or a schema.json from an earlier run.
@@ -150,6 +153,8 @@ class EvalConfig:
     primary_metric: Optional[str] = None
     # The model must beat the baseline by at least this much on the primary metric.
     min_improvement: float = 0.0
+    # task=ranking: the cut-offs of ndcg@k and map@k (primary default: ndcg@<largest k>)
+    ranking_k: List[int] = field(default_factory=lambda: [5, 10])
 
 
 @dataclass
@@ -180,6 +185,8 @@ class XGBModelConfig:
     max_bin: int = 256
     early_stopping_rounds: int = 10
     n_jobs: int = 0
+    # task=ranking: rank:ndcg, rank:pairwise or rank:map (binary relevance)
+    rank_objective: str = "rank:ndcg"
 
 
 @dataclass
@@ -197,6 +204,8 @@ class LGBMModelConfig:
     reg_alpha: float = 0.0
     early_stopping_rounds: int = 10
     n_jobs: int = 0
+    # task=ranking: lambdarank or rank_xendcg
+    rank_objective: str = "lambdarank"
 
 
 @dataclass

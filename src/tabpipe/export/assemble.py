@@ -2,7 +2,8 @@
 
 Outputs: classification -> ``label`` (string [N], the class name of the argmax) and
 ``probabilities`` (float [N, K], classes in ``metadata_props['classes']`` order, no zipmap);
-regression -> ``prediction`` (float [N]).
+regression -> ``prediction`` (float [N]); ranking -> ``score`` (float [N], higher ranks first
+within a query; comparable only within one query).
 """
 
 from __future__ import annotations
@@ -18,20 +19,22 @@ from tabpipe.export.feature_graph import FEATURES
 from tabpipe.export.graph_builder import ONNX_TYPES
 from tabpipe.export.model_graphs import SCORES
 
-LABEL, PROBABILITIES, PREDICTION = "label", "probabilities", "prediction"
+LABEL, PROBABILITIES, PREDICTION, SCORE = "label", "probabilities", "prediction", "score"
+_SINGLE_OUTPUT = {"regression": PREDICTION, "ranking": SCORE}
 
 
 def output_names(task: str) -> list[str]:
-    return [PREDICTION] if task == "regression" else [LABEL, PROBABILITIES]
+    return [_SINGLE_OUTPUT[task]] if task in _SINGLE_OUTPUT else [LABEL, PROBABILITIES]
 
 
 def _postprocess(graph: onnx.GraphProto, scores: str, task: str, classes: list[str] | None) -> None:
     del graph.output[:]
-    if task == "regression":
+    if task in _SINGLE_OUTPUT:
+        name = _SINGLE_OUTPUT[task]
         shape = helper.make_tensor("post_flat", onnx.TensorProto.INT64, [1], [-1])
         graph.initializer.append(shape)
-        graph.node.append(helper.make_node("Reshape", [scores, "post_flat"], [PREDICTION]))
-        graph.output.append(helper.make_tensor_value_info(PREDICTION, ONNX_TYPES["float"], [None]))
+        graph.node.append(helper.make_node("Reshape", [scores, "post_flat"], [name]))
+        graph.output.append(helper.make_tensor_value_info(name, ONNX_TYPES["float"], [None]))
         return
     k = len(classes or [])
     graph.node.append(helper.make_node("Identity", [scores], [PROBABILITIES]))
@@ -76,6 +79,6 @@ def assemble(
 
 
 def scores_from_outputs(outputs: dict[str, np.ndarray], task: str) -> np.ndarray:
-    """What evaluation consumes: probabilities [N, K] (float64) or predictions [N]."""
-    key = PREDICTION if task == "regression" else PROBABILITIES
+    """What evaluation consumes: probabilities [N, K] (float64), predictions or scores [N]."""
+    key = _SINGLE_OUTPUT.get(task, PROBABILITIES)
     return np.asarray(outputs[key], dtype=np.float64)

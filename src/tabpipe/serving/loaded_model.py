@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from tabpipe.export import runtime
-from tabpipe.export.assemble import LABEL, PREDICTION, PROBABILITIES
+from tabpipe.export.assemble import LABEL, PREDICTION, PROBABILITIES, SCORE
 from tabpipe.export.bundle import Bundle, load_bundle
 from tabpipe.export.registry import Registry
 
@@ -41,10 +41,12 @@ class LoadedModel:
         return list(self.bundle.schema.get("classes") or [])
 
     def score(self, feeds: dict[str, np.ndarray]) -> list[dict[str, Any]]:
-        """One result per row: label + probabilities, or the prediction."""
+        """One result per row: label + probabilities, the prediction, or the ranking score."""
         outputs = dict(zip(self.output_names, self.session.run(self.output_names, feeds), strict=True))
         if self.task == "regression":
             return [{"prediction": float(v)} for v in outputs[PREDICTION]]
+        if self.task == "ranking":
+            return [{"score": float(v)} for v in outputs[SCORE]]
         return [
             {"label": str(label), "probabilities": dict(zip(self.classes, map(float, row), strict=True))}
             for label, row in zip(outputs[LABEL], outputs[PROBABILITIES], strict=True)

@@ -27,7 +27,7 @@ from tabpipe.export.inputs import column_types, tensors_from_coerced
 from tabpipe.features.preprocessing import TabularPreprocessor
 from tabpipe.models.base import FitData, RunContext
 from tabpipe.models.baseline import BaselineModel
-from tabpipe.training import evaluate
+from tabpipe.training import evaluate, task_metrics
 
 
 @dataclass
@@ -78,7 +78,7 @@ def prediction_frame(dataset: Dataset, rows: np.ndarray, scores: np.ndarray, fol
     frame = dataset.ids.iloc[rows].reset_index(drop=True).copy()
     frame["fold"] = fold
     frame["y_true"] = dataset.target.iloc[rows].to_numpy()
-    if dataset.task == "regression":
+    if dataset.task in ("regression", "ranking"):
         frame["y_pred"] = scores
         return frame
     classes = np.asarray(dataset.classes, dtype=object)
@@ -121,8 +121,9 @@ def fit_fold(
         feature_names=preprocessor.feature_names_,
         categorical_slots=preprocessor.categorical_slots_,
         on_metrics=on_metrics,
+        **task_metrics.ranking_fit_data(dataset, split, cfg.eval),
     )
-    model = build_model(cfg.model).fit(data, context)
+    model = task_metrics.check_supports_task(build_model(cfg.model), dataset.task).fit(data, context)
     baseline = BaselineModel().fit(data, context)
     graph = assemble(
         feature_graph,
@@ -136,9 +137,9 @@ def fit_fold(
     scores: dict[str, np.ndarray] = {}
     for name, rows, X in (("val", split.val, X_val), ("test", split.test, X_test)):
         scores[name] = scores_from_outputs(runtime.run(session, feeds(rows)), dataset.task)
-        metrics |= _prefixed(evaluate.compute_metrics(dataset.task, y[rows], scores[name]), name)
+        metrics |= _prefixed(task_metrics.compute(dataset, cfg.eval, rows, y[rows], scores[name]), name)
         metrics |= _prefixed(
-            evaluate.compute_metrics(dataset.task, y[rows], baseline.predict(X)), f"baseline/{name}"
+            task_metrics.compute(dataset, cfg.eval, rows, y[rows], baseline.predict(X)), f"baseline/{name}"
         )
     native = model.predict(X_test)
     predictions = prediction_frame(dataset, split.test, scores["test"], split.fold)

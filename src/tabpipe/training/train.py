@@ -26,7 +26,7 @@ from tabpipe.data.splits import Split, make_splits
 from tabpipe.errors import ConfigError
 from tabpipe.export.parity import ParityResult, require_parity
 from tabpipe.models.base import RunContext
-from tabpipe.training import evaluate, export_step, outputs, reproducibility
+from tabpipe.training import evaluate, export_step, outputs, reproducibility, task_metrics
 from tabpipe.training.fold import FoldResult, fit_fold
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def build_loggers(logger_cfg: Any) -> list[Any]:
 
 
 def encode_target(dataset: Dataset) -> np.ndarray:
-    if dataset.task == "regression":
+    if dataset.task in ("regression", "ranking"):
         return dataset.target.to_numpy(dtype=np.float64)
     index = {label: i for i, label in enumerate(dataset.classes or [])}
     return dataset.target.map(index).to_numpy(dtype=np.int64)
@@ -165,7 +165,7 @@ def run_training(cfg: Any) -> TrainingResult:
     reproducibility.require_accelerator(str(cfg.trainer.accelerator))
     _check_checkpoint(cfg)
     dataset = ingest(cfg.data)
-    primary = evaluate.primary_metric(dataset.task, cfg.eval.primary_metric)
+    primary = task_metrics.primary_metric(dataset.task, cfg.eval)
     splits = make_splits(dataset, cfg.split, cfg.seed)
     y = encode_target(dataset)
     loggers = build_loggers(cfg.logger)
