@@ -10,7 +10,8 @@ commands:
   train     train, evaluate, export and register a model (same app as `python train.py`)
   serve     serve a bundle over HTTP: tabpipe serve bundle=<ref> [port=8000 ...]
   predict   batch-score a file: tabpipe predict bundle=<ref> input=<file|dir> output=<file>
-  registry  list | show <ref> | promote <name>:<version> <alias>
+  registry  list | show <ref> | promote <name>:<version> <alias> [--require-significant]
+  compare   two models on the same held-out rows: tabpipe compare <run|ref> <run|ref>
 
 Run `tabpipe <command> --help` for the options of a command."""
 
@@ -30,6 +31,11 @@ def main(argv: list[str] | None = None) -> None:
         import importlib
 
         importlib.import_module(f"tabpipe.cli.{command}").main(rest)
+        return
+    if command == "compare":
+        from tabpipe.cli.compare import main as compare_main
+
+        compare_main(rest)
         return
     if command == "registry":
         from tabpipe.cli.registry import main as registry_main

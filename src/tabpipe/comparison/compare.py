@@ -1,0 +1,170 @@
+"""Compare two models on the same held-out rows: their metrics, a paired bootstrap CI of the
+primary metric's difference (B minus A), McNemar's test for classifiers and, when both are
+k-fold runs over the same folds, a paired t-test across the folds.
+
+The rows are those that **both** models held out (neither trained or early-stopped on them):
+for two runs of the same data, seed and split that is the whole, identical test split; a
+k-fold run holds out every row once (each scored by its own fold's graph).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tabpipe.comparison.candidates import Candidate, check_recorded_predictions, load_candidate, rebuild_rows
+from tabpipe.comparison.resampled_metrics import metric_difference
+from tabpipe.comparison.significance import fold_ttest, mcnemar, paired_bootstrap_ci
+from tabpipe.errors import ConfigError
+
+
+def score_held_out(candidate: Candidate) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted row positions, scores): every held-out row scored by the graph that held it out."""
+    from tabpipe.export import runtime
+    from tabpipe.export.assemble import scores_from_outputs
+    from tabpipe.export.inputs import graph_inputs
+
+    dataset = candidate.dataset
+    per_fold = {}
+    for fold, rows in sorted(candidate.held_out.items()):
+        raw = dataset.source.frame.iloc[rows][list(dataset.schema)].reset_index(drop=True)
+        session = runtime.session(candidate.graphs[fold])
+        outputs = runtime.run(session, graph_inputs(raw, dataset.schema))
+        per_fold[fold] = scores_from_outputs(outputs, dataset.task)
+    check_recorded_predictions(candidate, per_fold)
+    positions = np.concatenate([candidate.held_out[fold] for fold in sorted(per_fold)])
+    scores = np.concatenate([per_fold[fold] for fold in sorted(per_fold)])
+    order = np.argsort(positions, kind="stable")
+    return positions[order], scores[order]
+
+
+def _check_comparable(a: Candidate, b: Candidate) -> None:
+    da, db = a.dataset, b.dataset
+    if a.metadata["dataset"]["sha256"] != b.metadata["dataset"]["sha256"]:
+        raise ConfigError(
+            f"compare: {a.label} and {b.label} were trained on different data "
+            f"({a.metadata['dataset']['uri']} vs {b.metadata['dataset']['uri']}); "
+            "compare needs the same dataset"
+        )
+    for what, left, right in (
+        ("task", da.task, db.task),
+        ("classes", da.classes, db.classes),
+        ("target", a.config.data.target, b.config.data.target),
+        ("data.group_column", a.config.data.get("group_column"), b.config.data.get("group_column")),
+    ):
+        if left != right:
+            raise ConfigError(
+                f"compare: the models differ in {what} ({left!r} vs {right!r}); nothing to compare"
+            )
+
+
+def _rows_description(a: Candidate, b: Candidate, common: np.ndarray, pa: np.ndarray, pb: np.ndarray) -> str:
+    if len(pa) == len(pb) == len(common):
+        kind = "identical test splits" if len(a.graphs) == len(b.graphs) == 1 else "identical held-out rows"
+        return f"{len(common)} rows: {kind} of A and B"
+    return f"{len(common)} rows held out by both (A held out {len(pa)}, B {len(pb)}): rows neither trained on"
+
+
+def _fold_test(a: Candidate, b: Candidate, metric: str) -> dict[str, Any]:
+    if a.kind != "run" or b.kind != "run" or len(a.graphs) < 2 or len(b.graphs) < 2:
+        return {"available": False, "reason": "needs two k-fold run directories"}
+    same_folds = a.held_out.keys() == b.held_out.keys() and all(
+        np.array_equal(a.held_out[f], b.held_out[f]) for f in a.held_out
+    )
+    if not same_folds:
+        return {
+            "available": False,
+            "reason": "the two runs have different folds (seed, split or data differ)",
+        }
+    keys = [f"fold_{fold}/test/{metric}" for fold in sorted(a.held_out)]
+    if not all(k in a.metrics and k in b.metrics for k in keys):
+        return {"available": False, "reason": f"metrics.json lacks {keys[0]}"}
+    return {"available": True, **fold_ttest([a.metrics[k] for k in keys], [b.metrics[k] for k in keys])}
+
+
+def compare(
+    ref_a: str,
+    ref_b: str,
+    registry_root: str | None = None,
+    metric: str | None = None,
+    n_resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> dict[str, Any]:
+    from tabpipe.training import task_metrics
+    from tabpipe.training.evaluate import LOWER_IS_BETTER
+    from tabpipe.training.train import encode_target
+
+    if not 0 < confidence < 1 or n_resamples < 100:
+        raise ConfigError(
+            f"--confidence={confidence}, --resamples={n_resamples}: need 0 < confidence < 1, 100+"
+        )
+    a = rebuild_rows(load_candidate(ref_a, registry_root))
+    b = rebuild_rows(load_candidate(ref_b, registry_root))
+    _check_comparable(a, b)
+    (pa, sa), (pb, sb) = score_held_out(a), score_held_out(b)
+    common = np.intersect1d(pa, pb)
+    if not len(common):
+        raise ConfigError(
+            f"compare: no row is held out by both {a.label} and {b.label}; nothing to score fairly"
+        )
+    sa, sb = sa[np.searchsorted(pa, common)], sb[np.searchsorted(pb, common)]
+    dataset, eval_cfg = a.dataset, a.config.eval
+    y = encode_target(dataset)[common]
+    primary = metric or task_metrics.primary_metric(dataset.task, eval_cfg)
+    metrics_a = task_metrics.compute(dataset, eval_cfg, common, y, sa)
+    metrics_b = task_metrics.compute(dataset, eval_cfg, common, y, sb)
+    if primary not in metrics_a:
+        raise ConfigError(
+            f"--metric={primary!r}: not a {dataset.task} metric; use one of {sorted(metrics_a)}"
+        )
+    groups = dataset.groups.to_numpy()[common] if dataset.task == "ranking" else None
+    difference, n_units, unit = metric_difference(primary, dataset.task, y, sa, sb, groups)
+    ci = paired_bootstrap_ci(difference, n_units, n_resamples, confidence, seed)
+    lower = primary in LOWER_IS_BETTER
+    better = None
+    if ci.excludes_zero():
+        better = "b" if (ci.low > 0) != lower else "a"
+    result: dict[str, Any] = {
+        "a": a.describe(),
+        "b": b.describe(),
+        "task": dataset.task,
+        "rows": {
+            "count": len(common),
+            "which": _rows_description(a, b, common, pa, pb),
+            "resampled_unit": unit,
+            "resampled_units": n_units,
+        },
+        "metric": primary,
+        "higher_is_better": not lower,
+        "metrics": {"a": metrics_a, "b": metrics_b},
+        "bootstrap": {"difference": "b - a", **ci.as_dict()},
+        "significant": better is not None,
+        "better": better,
+        "mcnemar": None,
+        "fold_ttest": _fold_test(a, b, primary),
+    }
+    if dataset.task in ("binary", "multiclass"):
+        result["mcnemar"] = mcnemar(sa.argmax(axis=1) == y, sb.argmax(axis=1) == y)
+    return result
+
+
+def improvement_ci(result: dict[str, Any]) -> tuple[float, float, float]:
+    """(estimate, low, high) of B's improvement over A, positive = B is better."""
+    boot = result["bootstrap"]
+    if result["higher_is_better"]:
+        return boot["estimate"], boot["low"], boot["high"]
+    return -boot["estimate"], -boot["high"], -boot["low"]
+
+
+def json_safe(value: Any) -> Any:
+    """NaN / inf (e.g. a t-test over identical folds) become null: strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    return value
