@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -13,12 +15,12 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score
 
-from helpers import compose_config
+from helpers import cli_env, compose_config
 from serving_helpers import running_server
 from tabpipe.data.ingestion import ingest
 from tabpipe.data.splits import make_splits
 from tabpipe.errors import ConfigError, DataValidationError
-from tabpipe.training.ranking_metrics import (
+from tabpipe.evaluation.ranking_metrics import (
     Queries,
     average_precision_per_query,
     compute_ranking_metrics,
@@ -153,8 +155,18 @@ def _check_ranking_run(result, tmp_path: Path) -> None:
     assert metrics["test/ndcg@10"] > metrics["baseline/test/ndcg@10"]  # the gate passed
     assert result.parity[0].passed and result.parity[0].label_agreement == 1.0
 
+    # the evaluation suite: ranking plots, the gate on the ranking primary metric, the report
+    evaluation = json.loads((result.output_dir / "evaluation.json").read_text())
+    assert [(g["reference"], g["metric"], g["passed"]) for g in evaluation["gates"]] == [
+        ("baseline", "test/ndcg@10", True)
+    ]
+    assert {"plots/ranking_at_k.png", "plots/ranking_per_query.png"} <= set(evaluation["plots"].values())
+    assert "## Ranking" in (result.output_dir / "report.md").read_text()
+
     bundle = load_bundle(result.bundle)
     assert bundle.schema["task"] == "ranking" and bundle.schema["group_column"] == "tenure"
+    ranker = bundle.metadata["evaluation"][0]["baseline_ranker"]
+    assert ranker["feature"] in result.folds[0].preprocessor.feature_names_
     assert [o["name"] for o in bundle.schema["outputs"]] == ["score"]
     predictions = pd.read_parquet(result.output_dir / "predictions" / "test.parquet")
     assert {"customer_id", "tenure", "y_true", "y_pred"} <= set(predictions.columns)
@@ -196,3 +208,27 @@ def test_lgbm_ranking_run_end_to_end(train, tmp_path: Path) -> None:
     result = train(["experiment=churn_ranking", "model.n_estimators=60", "seed=0"])
     _check_ranking_run(result, tmp_path)
     assert "objective=lambdarank" in (result.output_dir / "model" / "model.lgbm.txt").read_text()
+
+    # tabpipe eval re-scores the model and the recorded baseline feature: the same metrics
+    out = tmp_path / "eval"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tabpipe.cli.main",
+            "eval",
+            f"bundle={result.bundle}",
+            "rows=test",
+            f"output_dir={out}",
+        ],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    evaluated = json.loads((out / "metrics.json").read_text())
+    keys = [k for k in result.metrics if k.startswith(("test/", "baseline/test/"))]
+    assert len(keys) == 8
+    assert {k: evaluated[k] for k in keys} == {k: result.metrics[k] for k in keys}  # exactly
+    assert (out / "plots" / "ranking_at_k.png").is_file()

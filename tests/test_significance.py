@@ -11,7 +11,7 @@ from sklearn import metrics as skm
 
 from tabpipe.comparison.resampled_metrics import auc_batch, metric_difference
 from tabpipe.comparison.significance import fold_ttest, mcnemar, paired_bootstrap_ci
-from tabpipe.training import evaluate
+from tabpipe.evaluation.metrics import compute_metrics, predicted_labels, scored
 
 
 def _scores_from_correctness(y: np.ndarray, correct: np.ndarray) -> np.ndarray:
@@ -35,7 +35,8 @@ def test_bootstrap_ci_covers_a_known_accuracy_difference_about_95_percent_of_the
         v = np.where(rng.random(n_rows) < 0.7, u, rng.random(n_rows))  # uniform, correlated with u
         scores_a = _scores_from_correctness(y, u < 0.80)
         scores_b = _scores_from_correctness(y, v < 0.72)
-        difference, n_units, unit = metric_difference("accuracy", "binary", y, scores_a, scores_b)
+        a, b = scored("binary", y, scores_a), scored("binary", y, scores_b)
+        difference, n_units, unit = metric_difference("accuracy", "binary", a, b)
         ci = paired_bootstrap_ci(difference, n_units, n_resamples=1000, seed=trial)
         covered += ci.low <= true_difference <= ci.high
         assert unit == "row"
@@ -49,10 +50,10 @@ def test_bootstrap_is_reproducible_and_identical_models_are_not_different() -> N
     y = rng.integers(0, 2, 300)
     scores = rng.dirichlet([1, 1], 300)
     other = rng.dirichlet([1, 1], 300)
-    diff, n, _ = metric_difference("auc", "binary", y, scores, other)
+    diff, n, _ = metric_difference("auc", "binary", scored("binary", y, scores), scored("binary", y, other))
     first, second = paired_bootstrap_ci(diff, n, seed=3), paired_bootstrap_ci(diff, n, seed=3)
     assert first == second
-    same, n, _ = metric_difference("auc", "binary", y, scores, scores)
+    same, n, _ = metric_difference("auc", "binary", scored("binary", y, scores), scored("binary", y, scores))
     ci = paired_bootstrap_ci(same, n)
     assert (ci.estimate, ci.low, ci.high) == (0.0, 0.0, 0.0) and not ci.excludes_zero()
 
@@ -87,21 +88,31 @@ def test_fold_ttest_is_scipy_ttest_rel_of_b_minus_a() -> None:
 
 
 @pytest.mark.parametrize(
-    ("task", "metric"),
+    ("task", "metric", "threshold"),
     [
-        ("binary", "auc"),
-        ("binary", "accuracy"),
-        ("binary", "f1_macro"),
-        ("binary", "log_loss"),
-        ("multiclass", "f1_macro"),
-        ("regression", "rmse"),
-        ("regression", "mae"),
-        ("regression", "r2"),
+        ("binary", "auc", None),
+        ("binary", "accuracy", None),
+        ("binary", "accuracy", 0.3),
+        ("binary", "f1_macro", 0.3),
+        ("binary", "pr_auc", None),
+        ("binary", "log_loss", None),
+        ("binary", "brier", None),
+        ("multiclass", "f1_macro", None),
+        ("multiclass", "accuracy", None),
+        ("regression", "rmse", None),
+        ("regression", "mae", None),
+        ("regression", "r2", None),
+        ("regression", "mape", None),
     ],
 )
-def test_resampled_metrics_equal_the_training_metrics(task: str, metric: str) -> None:
+def test_resampled_metrics_equal_the_evaluation_metrics(
+    task: str, metric: str, threshold: float | None
+) -> None:
+    """Every resample's difference is evaluation.metrics' difference on the resampled rows,
+    with the labels the graph outputs (here: a binary threshold of 0.3)."""
     rng = np.random.default_rng(1)
     n = 250
+    labels_a = labels_b = None
     if task == "regression":
         y = rng.normal(size=n)
         a, b = y + rng.normal(scale=0.5, size=n), y + rng.normal(scale=0.8, size=n)
@@ -111,14 +122,42 @@ def test_resampled_metrics_equal_the_training_metrics(task: str, metric: str) ->
         a, b = rng.dirichlet(np.ones(k), n), rng.dirichlet(np.ones(k), n)
         a[:, 0] = np.round(a[:, 0], 1)  # ties
         a /= a.sum(axis=1, keepdims=True)
-    difference, _, _ = metric_difference(metric, task, y, a, b)
+        labels_a, labels_b = predicted_labels(a, threshold), predicted_labels(b, threshold)
+    rows_a, rows_b = scored(task, y, a, labels_a), scored(task, y, b, labels_b)
+    difference, _, unit = metric_difference(metric, task, rows_a, rows_b)
     idx = np.vstack([np.arange(n), rng.integers(0, n, (3, n))])
-    expected = [
-        evaluate.compute_metrics(task, y[i], b[i])[metric]
-        - evaluate.compute_metrics(task, y[i], a[i])[metric]
-        for i in idx
-    ]
+
+    def value(scores: np.ndarray, labels: np.ndarray | None, i: np.ndarray) -> float:
+        return compute_metrics(task, y[i], scores[i], None if labels is None else labels[i])[metric]
+
+    expected = [value(b, labels_b, i) - value(a, labels_a, i) for i in idx]
     np.testing.assert_allclose(difference(idx), expected, rtol=1e-10, atol=1e-12)
+    assert unit == "row"
+
+
+@pytest.mark.parametrize("metric", ["ndcg@3", "map@5"])
+def test_ranking_resamples_queries_and_equals_the_evaluation_metrics(metric: str) -> None:
+    rng = np.random.default_rng(4)
+    groups = np.repeat(np.arange(40), rng.integers(2, 12, 40))
+    y = rng.integers(0, 3, len(groups)).astype(float)
+    a, b = rng.normal(size=len(groups)), y + rng.normal(scale=2.0, size=len(groups))
+    rows_a, rows_b = scored("ranking", y, a, groups=groups), scored("ranking", y, b, groups=groups)
+    difference, n_queries, unit = metric_difference(metric, "ranking", rows_a, rows_b)
+    members = rows_a.queries.members
+    assert (unit, n_queries) == ("query", len(members))
+
+    def value(scores: np.ndarray, rows: np.ndarray) -> float:
+        return compute_metrics("ranking", y[rows], scores[rows], groups=groups[rows], ranking_k=[3, 5])[
+            metric
+        ]
+
+    everything = np.arange(n_queries)
+    whole = value(b, np.arange(len(y))) - value(a, np.arange(len(y)))
+    assert difference(everything[None, :])[0] == pytest.approx(whole, abs=1e-12)
+    # a resample of queries (with repeats) averages each picked query's own value
+    picked = rng.integers(0, n_queries, n_queries)
+    expected = np.mean([value(b, members[q]) - value(a, members[q]) for q in picked])
+    assert difference(picked[None, :])[0] == pytest.approx(expected, abs=1e-12)
 
 
 def test_auc_batch_handles_ties_like_scikit_learn() -> None:

@@ -3,12 +3,15 @@
 Exit codes (also in the README):
 
 * 2 -- bad input: configuration or data that breaks a rule (:class:`ConfigError`,
+  :class:`IncompleteRunError` for a run directory that lacks a record,
   :class:`DataValidationError`).
 * 3 -- the model did not beat the baseline (:class:`BaselineGateError`), or
   ``registry promote --require-significant`` found no significant improvement
   (:class:`tabpipe.comparison.promotion.SignificanceGateError`).
 * 4 -- a requested device is not available (:class:`DeviceUnavailableError`).
 * 5 -- the exported graph failed the parity gate (:class:`tabpipe.export.parity.ParityError`).
+* 6 -- ``tabpipe monitor`` found drift at alert level (not an error:
+  :data:`tabpipe.monitoring.DRIFT_ALERT_EXIT_CODE`).
 """
 
 from __future__ import annotations
@@ -40,3 +43,13 @@ class BaselineGateError(TabpipeError):
 
 class DeviceUnavailableError(TabpipeError):
     exit_code = 4
+
+
+class IncompleteRunError(TabpipeError):
+    """``tabpipe check-run``: a run directory lacks a required record; one line per problem."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))

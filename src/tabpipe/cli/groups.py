@@ -46,7 +46,10 @@ def check_group_choices(overrides: list[str], root: Path | None = None) -> None:
         key, sep, value = override.lstrip("+~").partition("=")
         if not sep or key not in options or not value or value == "null":
             continue
-        choices = [v.strip() for v in value.strip("[]").split(",")] if value.startswith("[") else [value]
+        if "(" in value:  # a sweep function such as choice(...) or glob(...): Hydra checks it
+            continue
+        # `[a,b]` selects several configs; `a,b` sweeps them under -m
+        choices = [v.strip() for v in value.strip("[]").split(",")]
         for choice in choices:
             if choice and choice not in options[key]:
                 plural = key if key.endswith("s") else f"{key}s"

@@ -10,8 +10,12 @@ commands:
   train     train, evaluate, export and register a model (same app as `python train.py`)
   serve     serve a bundle over HTTP: tabpipe serve bundle=<ref> [port=8000 ...]
   predict   batch-score a file: tabpipe predict bundle=<ref> input=<file|dir> output=<file>
+  eval      evaluate a bundle on a dataset: tabpipe eval bundle=<ref> [data=... rows=all|test]
+  monitor   drift report against the training profile: tabpipe monitor bundle=<ref> current=<file>
   registry  list | show <ref> | promote <name>:<version> <alias> [--require-significant]
   compare   two models on the same held-out rows: tabpipe compare <run|ref> <run|ref>
+  check-run verify a run directory's metadata and artifact checksums: tabpipe check-run <run_dir>
+  reproduce train again from a run's overrides and seed, compare metrics: tabpipe reproduce <run_dir>
 
 Run `tabpipe <command> --help` for the options of a command."""
 
@@ -27,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
 
         train_main(rest, program="tabpipe train")
         return
-    if command in ("serve", "predict"):
+    if command in ("serve", "predict", "eval", "monitor"):
         import importlib
 
         importlib.import_module(f"tabpipe.cli.{command}").main(rest)
@@ -41,6 +45,11 @@ def main(argv: list[str] | None = None) -> None:
         from tabpipe.cli.registry import main as registry_main
 
         registry_main(rest)
+        return
+    if command in ("check-run", "reproduce"):
+        from tabpipe.cli import runs
+
+        (runs.check_run_main if command == "check-run" else runs.reproduce_main)(rest)
         return
     print(f"error: unknown command {command!r}; see `tabpipe --help`", file=sys.stderr)
     sys.exit(2)

@@ -9,6 +9,7 @@ Recipes::
     python train.py data=csv data.path=my.csv data.target=churn data.task=binary
     python train.py experiment=churn_xgb              # a complete named recipe
     python train.py debug=fdr                         # fast dev run
+    python train.py logger=[wandb,mlflow,csv] tags=[v2] tracking.group=ablation
     python train.py --cfg job                         # print the composed config
 """
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,10 +22,23 @@ from tabpipe.comparison.significance import fold_ttest, mcnemar, paired_bootstra
 from tabpipe.errors import ConfigError
 
 
-def score_held_out(candidate: Candidate) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted row positions, scores): every held-out row scored by the graph that held it out."""
+@dataclass
+class HeldOut:
+    """Every held-out row (sorted positions) scored by the graph that held it out: its
+    scores and, for classification, the class indices of the graph's ``label`` output."""
+
+    positions: np.ndarray
+    scores: np.ndarray
+    labels: np.ndarray | None
+
+    def at(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        index = np.searchsorted(self.positions, positions)
+        return self.scores[index], None if self.labels is None else self.labels[index]
+
+
+def score_held_out(candidate: Candidate) -> HeldOut:
+    from tabpipe.evaluation.graph_scoring import outputs_to_scores
     from tabpipe.export import runtime
-    from tabpipe.export.assemble import scores_from_outputs
     from tabpipe.export.inputs import graph_inputs
 
     dataset = candidate.dataset
@@ -33,12 +47,14 @@ def score_held_out(candidate: Candidate) -> tuple[np.ndarray, np.ndarray]:
         raw = dataset.source.frame.iloc[rows][list(dataset.schema)].reset_index(drop=True)
         session = runtime.session(candidate.graphs[fold])
         outputs = runtime.run(session, graph_inputs(raw, dataset.schema))
-        per_fold[fold] = scores_from_outputs(outputs, dataset.task)
-    check_recorded_predictions(candidate, per_fold)
-    positions = np.concatenate([candidate.held_out[fold] for fold in sorted(per_fold)])
-    scores = np.concatenate([per_fold[fold] for fold in sorted(per_fold)])
+        per_fold[fold] = outputs_to_scores(outputs, dataset.task, dataset.classes)
+    folds = sorted(per_fold)
+    check_recorded_predictions(candidate, {fold: per_fold[fold][0] for fold in folds})
+    positions = np.concatenate([candidate.held_out[fold] for fold in folds])
     order = np.argsort(positions, kind="stable")
-    return positions[order], scores[order]
+    scores = np.concatenate([per_fold[fold][0] for fold in folds])[order]
+    labels = None if per_fold[folds[0]][1] is None else np.concatenate([per_fold[f][1] for f in folds])[order]
+    return HeldOut(positions[order], scores, labels)
 
 
 def _check_comparable(a: Candidate, b: Candidate) -> None:
@@ -94,8 +110,8 @@ def compare(
     confidence: float = 0.95,
     seed: int = 0,
 ) -> dict[str, Any]:
-    from tabpipe.training import task_metrics
-    from tabpipe.training.evaluate import LOWER_IS_BETTER
+    from tabpipe.evaluation.metrics import CALIBRATION_BINS, LOWER_IS_BETTER, compute_metrics, primary_metric
+    from tabpipe.evaluation.metrics import scored as scored_rows
     from tabpipe.training.train import encode_target
 
     if not 0 < confidence < 1 or n_resamples < 100:
@@ -105,27 +121,29 @@ def compare(
     a = rebuild_rows(load_candidate(ref_a, registry_root))
     b = rebuild_rows(load_candidate(ref_b, registry_root))
     _check_comparable(a, b)
-    (pa, sa), (pb, sb) = score_held_out(a), score_held_out(b)
+    held_a, held_b = score_held_out(a), score_held_out(b)
+    pa, pb = held_a.positions, held_b.positions
     common = np.intersect1d(pa, pb)
     if not len(common):
         raise ConfigError(
             f"compare: no row is held out by both {a.label} and {b.label}; nothing to score fairly"
         )
-    sa, sb = sa[np.searchsorted(pa, common)], sb[np.searchsorted(pb, common)]
+    (sa, la), (sb, lb) = held_a.at(common), held_b.at(common)
     dataset, eval_cfg = a.dataset, a.config.eval
+    task, ranking_k = dataset.task, eval_cfg.get("ranking_k")
     y = encode_target(dataset)[common]
-    primary = metric or task_metrics.primary_metric(dataset.task, eval_cfg)
+    groups = dataset.groups.to_numpy()[common] if task == "ranking" else None
+    bins = int(eval_cfg.get("calibration_bins") or CALIBRATION_BINS)
+    primary = metric or primary_metric(task, eval_cfg.primary_metric, ranking_k)
     with warnings.catch_warnings():
         # the graphs' float32 probabilities sum to 1 only within float32 rounding
         warnings.filterwarnings("ignore", "The y_prob values do not sum to one")
-        metrics_a = task_metrics.compute(dataset, eval_cfg, common, y, sa)
-        metrics_b = task_metrics.compute(dataset, eval_cfg, common, y, sb)
+        metrics_a = compute_metrics(task, y, sa, la, bins, groups, ranking_k)
+        metrics_b = compute_metrics(task, y, sb, lb, bins, groups, ranking_k)
         if primary not in metrics_a:
-            raise ConfigError(
-                f"--metric={primary!r}: not a {dataset.task} metric; use one of {sorted(metrics_a)}"
-            )
-        groups = dataset.groups.to_numpy()[common] if dataset.task == "ranking" else None
-        difference, n_units, unit = metric_difference(primary, dataset.task, y, sa, sb, groups)
+            raise ConfigError(f"--metric={primary!r}: not a {task} metric; use one of {sorted(metrics_a)}")
+        rows_a, rows_b = (scored_rows(task, y, s, labels, bins, groups) for s, labels in ((sa, la), (sb, lb)))
+        difference, n_units, unit = metric_difference(primary, task, rows_a, rows_b)
         ci = paired_bootstrap_ci(difference, n_units, n_resamples, confidence, seed)
     lower = primary in LOWER_IS_BETTER
     better = None
@@ -150,8 +168,8 @@ def compare(
         "mcnemar": None,
         "fold_ttest": _fold_test(a, b, primary),
     }
-    if dataset.task in ("binary", "multiclass"):
-        result["mcnemar"] = mcnemar(sa.argmax(axis=1) == y, sb.argmax(axis=1) == y)
+    if la is not None and lb is not None:  # classification: the labels the graphs output
+        result["mcnemar"] = mcnemar(la == y, lb == y)
     return result
 
 

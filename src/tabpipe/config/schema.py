@@ -146,15 +146,85 @@ class PathsConfig:
     output_dir: str = MISSING
 
 
+class ThresholdStrategy(str, Enum):
+    default = "default"
+    f1 = "f1"
+    cost = "cost"
+
+
+@dataclass
+class CostMatrixConfig:
+    """The cost of each outcome of one row (binary); a benefit is a negative cost."""
+
+    tp: float = 0.0
+    fp: float = 1.0
+    fn: float = 1.0
+    tn: float = 0.0
+
+
+@dataclass
+class ThresholdConfig:
+    # default: `default` below; f1: the F1-optimal; cost: the cheapest under `cost`.
+    # Always chosen on the validation split, then applied by the graph's `label` output.
+    strategy: ThresholdStrategy = ThresholdStrategy.default
+    default: float = 0.5
+    cost: CostMatrixConfig = field(default_factory=CostMatrixConfig)
+
+
+class TimePeriod(str, Enum):
+    month = "month"
+    week = "week"
+    none = "none"
+
+
+@dataclass
+class SegmentsConfig:
+    enabled: bool = True
+    # per value of each data.group_columns entry, and per period of data.time_column
+    time_period: TimePeriod = TimePeriod.month
+    # segments with fewer rows are reported but never flagged
+    min_rows: int = 30
+    # task=ranking: segments with fewer ranked queries are reported but never flagged
+    # (the bootstrap resamples queries)
+    min_queries: int = 5
+    # per column, the largest segments only
+    max_segments: int = 20
+    n_bootstrap: int = 200
+    confidence: float = 0.95
+
+
+@dataclass
+class ImportanceConfig:
+    # permutation importance of the raw input columns, on the graph
+    permutation: bool = True
+    max_rows: int = 2000
+    n_repeats: int = 3
+
+
 @dataclass
 class EvalConfig:
     require_beat_baseline: bool = True
-    # Empty: the task's default (binary auc, multiclass f1_macro, regression rmse).
+    # Empty: the task's default (binary auc, multiclass f1_macro, regression rmse,
+    # ranking ndcg@<largest ranking_k>).
     primary_metric: Optional[str] = None
     # The model must beat the baseline by at least this much on the primary metric.
     min_improvement: float = 0.0
-    # task=ranking: the cut-offs of ndcg@k and map@k (primary default: ndcg@<largest k>)
-    ranking_k: List[int] = field(default_factory=lambda: [5, 10])
+    # Compare with the registry's `production_alias` version of the same name (same rows);
+    # with require_beat_production, a model that does not beat it by
+    # min_improvement_over_production fails the run (exit 3).
+    production_alias: Optional[str] = "production"
+    require_beat_production: bool = False
+    min_improvement_over_production: float = 0.0
+    calibration_bins: int = 10
+    # task=ranking: the cut-offs of ndcg@k and map@k (primary default: ndcg@<largest k>);
+    # `tabpipe eval` reads null as the bundle's recorded cut-offs
+    ranking_k: Optional[List[int]] = field(default_factory=lambda: [5, 10])
+    threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
+    # PNG plots + DVC plot data in <run_dir>/plots/, report.md, segments.json
+    plots: bool = True
+    max_plot_points: int = 5000
+    importance: ImportanceConfig = field(default_factory=ImportanceConfig)
+    segments: SegmentsConfig = field(default_factory=SegmentsConfig)
 
 
 @dataclass
@@ -239,6 +309,17 @@ class ExportConfig:
 
 
 @dataclass
+class TrackingConfig:
+    """What every logger (W&B, MLflow, ...) names a run by; the root ``tags`` are its tags."""
+
+    project: str = "tabpipe"
+    # runs of one sweep share a group (the sweeper sets it to the study name)
+    group: Optional[str] = None
+    # null: the backend picks a name
+    run_name: Optional[str] = None
+
+
+@dataclass
 class TrainConfig:
     """The root of ``conf/train.yaml``: the keys that belong to no group."""
 
@@ -256,6 +337,7 @@ class TrainConfig:
     paths: Any = None
     ckpt_path: Optional[str] = None
     tags: List[str] = field(default_factory=list)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     registry: RegistryConfig = field(default_factory=RegistryConfig)
@@ -285,6 +367,14 @@ class PredictionLogConfig:
 
 
 @dataclass
+class DriftGaugesConfig:
+    # requests kept for the /metrics drift gauges (PSI per feature); 0 turns them off
+    window: int = 1000
+    top: int = 10
+    min_samples: int = 100
+
+
+@dataclass
 class ServeConfig:
     bundle: str = MISSING
     registry_root: str = "registry"
@@ -301,7 +391,9 @@ class ServeConfig:
     ab: ABConfig = field(default_factory=ABConfig)
     shadow: Optional[str] = None
     prediction_log: PredictionLogConfig = field(default_factory=PredictionLogConfig)
+    drift: DriftGaugesConfig = field(default_factory=DriftGaugesConfig)
     log_level: str = "warning"
+    opentelemetry: bool = False
 
 
 class BadRowPolicy(str, Enum):
@@ -326,3 +418,74 @@ class PredictConfig:
     reject_path: Optional[str] = None
     engine: BatchEngine = BatchEngine.local
     progress: bool = True
+
+
+class PValueCorrection(str, Enum):
+    bh = "bh"
+    by = "by"
+    none = "none"
+
+
+class DriftSeverity(str, Enum):
+    warn = "warn"
+    alert = "alert"
+
+
+@dataclass
+class MonitorSeverityConfig:
+    psi_warn: float = 0.1
+    psi_alert: float = 0.25
+    missing_warn: float = 0.05
+    missing_alert: float = 0.1
+
+
+@dataclass
+class MonitorTestsConfig:
+    # null: p-values are reported only; else an adjusted p below alpha raises the severity
+    alpha: Optional[float] = None
+    correction: PValueCorrection = PValueCorrection.bh
+    severity: DriftSeverity = DriftSeverity.warn
+
+
+@dataclass
+class MonitorConfig:
+    bundle: str = MISSING
+    current: Optional[str] = MISSING
+    window: Optional[str] = None
+    registry_root: str = "registry"
+    providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
+    output_dir: Optional[str] = None
+    state_dir: Optional[str] = None
+    exclude: List[str] = field(default_factory=list)
+    epsilon: float = 1e-4
+    min_samples: int = 100
+    severity: MonitorSeverityConfig = field(default_factory=MonitorSeverityConfig)
+    tests: MonitorTestsConfig = field(default_factory=MonitorTestsConfig)
+    score: bool = True
+    top_plots: int = 5
+    on_alert: Optional[str] = None
+    cadence_days: Optional[float] = None
+    cooldown_hours: float = 24.0
+    schedule: bool = False
+
+
+class EvalRows(str, Enum):
+    all = "all"
+    test = "test"
+
+
+@dataclass
+class EvalAppConfig:
+    """``tabpipe eval bundle=<ref> [data=...]``: evaluate a saved bundle."""
+
+    bundle: str = MISSING
+    registry_root: str = "registry"
+    # a data group option (data=csv data.path=...); null = the bundle's training data
+    data: Any = None
+    # all rows, or the training run's test split (re-derived; needs the same data file)
+    rows: EvalRows = EvalRows.all
+    output_dir: str = MISSING
+    providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
+    # bootstrap and permutation seed; null = the bundle's training seed
+    seed: Optional[int] = None
+    eval: EvalConfig = field(default_factory=EvalConfig)

@@ -1,6 +1,7 @@
 """Register the schemas in Hydra's ConfigStore under ``schema/<group>/<name>``."""
 
 from hydra.core.config_store import ConfigStore
+from omegaconf import OmegaConf
 
 from tabpipe.config import schema
 
@@ -20,8 +21,19 @@ _GROUP_SCHEMAS = {
 }
 
 
+def run_dir(default: str) -> str:
+    """``${tabpipe.run_dir:<default>}``: the Hydra run directory inside a Hydra app, else
+    ``default``. A plain ``compose()`` (DVC's ``exp run``, the tests) has no run directory,
+    and Hydra's own ``${hydra:runtime.output_dir}`` cannot resolve there."""
+    from hydra.core.hydra_config import HydraConfig
+
+    return str(HydraConfig.get().runtime.output_dir) if HydraConfig.initialized() else default
+
+
 def register_configs() -> None:
     """Idempotent: storing the same node twice simply replaces it."""
+    if not OmegaConf.has_resolver("tabpipe.run_dir"):
+        OmegaConf.register_new_resolver("tabpipe.run_dir", run_dir)
     cs = ConfigStore.instance()
     for group, nodes in _GROUP_SCHEMAS.items():
         for name, node in nodes.items():
@@ -29,3 +41,5 @@ def register_configs() -> None:
     cs.store(group="schema", name="train", node=schema.TrainConfig)
     cs.store(group="schema", name="serve", node=schema.ServeConfig)
     cs.store(group="schema", name="predict", node=schema.PredictConfig)
+    cs.store(group="schema", name="monitor", node=schema.MonitorConfig)
+    cs.store(group="schema", name="evaluate", node=schema.EvalAppConfig)

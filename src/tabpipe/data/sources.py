@@ -13,6 +13,7 @@ import pandas as pd
 
 from tabpipe.config import option_value
 from tabpipe.errors import ConfigError
+from tabpipe.io import sha256_file
 
 BUNDLED_DATASETS = {
     "telco_churn": "telco_churn.csv",
@@ -28,14 +29,6 @@ class LoadedSource:
     frame: pd.DataFrame
     uri: str
     sha256: str
-
-
-def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(chunk_size), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def bundled_dataset_path(name: str) -> Path:

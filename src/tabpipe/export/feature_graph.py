@@ -56,43 +56,52 @@ def _float_block(g: GraphBuilder, columns: list[str], fitted) -> str:
     return _scale(g, out, steps.get("scale"))
 
 
-def _lookup(g: GraphBuilder, column: str, pipeline) -> tuple[str, np.ndarray]:
-    """A column's codes (a LabelEncoder over its train categories) and its lookup table:
-    every train category, then the unseen sentinel, -> its encoded row."""
+def _lookup_table(column: str, pipeline) -> tuple[list[str], np.ndarray, int]:
+    """A column's train categories, its lookup table (every train category, then the unseen
+    sentinel, -> its encoded row) and the row a missing value takes."""
     categories = [str(c) for c in pipeline.named_steps["encode"].categories_[0]]
     probe = pd.DataFrame({column: np.array([*categories, _UNSEEN], dtype=object)})
     table = np.asarray(pipeline.transform(probe), dtype=np.float32)
-    keys = [*categories, ""]  # "" is the graph's encoding of a missing value
     missing_row = categories.index(MISSING_CATEGORY) if MISSING_CATEGORY in categories else len(categories)
-    values = [*range(len(categories)), missing_row]
-    x = g.add_input(column, "string")
-    code = g.op(
-        "LabelEncoder",
-        [x],
-        domain="ai.onnx.ml",
-        keys_strings=keys,
-        values_int64s=values,
-        default_int64=len(categories),
-    )
-    return code, table
+    return categories, table, missing_row
 
 
 def _categorical_block(g: GraphBuilder, columns: list[tuple[str, object]]) -> str:
-    """All categorical columns with one gather: their tables stacked block-diagonally, each
-    column's codes offset into its rows, and the gathered rows summed (every output value
-    has exactly one non-zero term, so the sum is exact)."""
-    lookups = [_lookup(g, column, pipeline) for column, pipeline in columns]
-    tables = [table for _, table in lookups]
+    """All categorical columns in a handful of nodes, whatever their number.
+
+    One LabelEncoder maps every string to its id in the union of the columns' categories;
+    a ``[C, V + 1]`` table turns (column, id) into that column's row of a block-diagonal
+    stack of the columns' lookup tables (ids the column never saw -> its unseen row, ``""``
+    -> its missing row); one gather fetches the rows and their sum is the encoding (each
+    output value has exactly one non-zero term, so the sum is exact)."""
+    lookups = [_lookup_table(column, pipeline) for column, pipeline in columns]
+    vocabulary = sorted({category for categories, _, _ in lookups for category in categories} | {""})
+    ids = {text: i for i, text in enumerate(vocabulary)}
+    unseen_id = len(vocabulary)  # the LabelEncoder's default: in no column's categories
+    tables = [table for _, table, _ in lookups]
     stacked = np.zeros((sum(t.shape[0] for t in tables), sum(t.shape[1] for t in tables)), np.float32)
-    offsets, row, col = [], 0, 0
-    for table in tables:
+    row_of = np.empty((len(lookups), len(vocabulary) + 1), dtype=np.int64)
+    row, col = 0, 0
+    for c, (categories, table, missing_row) in enumerate(lookups):
         stacked[row : row + table.shape[0], col : col + table.shape[1]] = table
-        offsets.append(row)
+        row_of[c, :] = row + len(categories)  # the unseen row
+        row_of[c, [ids[category] for category in categories]] = row + np.arange(len(categories))
+        row_of[c, ids[""]] = row + missing_row
         row, col = row + table.shape[0], col + table.shape[1]
-    codes = _concat(g, [code for code, _ in lookups])
-    shifted = g.op("Add", [codes, g.const(np.asarray(offsets, dtype=np.int64)[None, :])])
-    rows = g.op("Gather", [g.const(stacked), shifted], axis=0)  # [N, C, width]
-    return g.op("ReduceSum", [rows, g.const(np.array([1], dtype=np.int64))], keepdims=0)
+    strings = _concat(g, [g.add_input(column, "string") for column, _ in columns])  # [N, C]
+    text_ids = g.op(
+        "LabelEncoder",
+        [strings],
+        domain="ai.onnx.ml",
+        keys_strings=vocabulary,
+        values_int64s=list(range(len(vocabulary))),
+        default_int64=unseen_id,
+    )
+    width = len(vocabulary) + 1
+    flat = g.op("Add", [text_ids, g.const((np.arange(len(lookups), dtype=np.int64) * width)[None, :])])
+    rows = g.op("Gather", [g.const(row_of.reshape(-1)), flat], axis=0)  # [N, C] rows of the stack
+    encoded = g.op("Gather", [g.const(stacked), rows], axis=0)  # [N, C, width]
+    return g.op("ReduceSum", [encoded, g.const(np.array([1], dtype=np.int64))], keepdims=0)
 
 
 def _int(g: GraphBuilder, value: int) -> str:

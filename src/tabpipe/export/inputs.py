@@ -11,6 +11,9 @@ The graph takes one ``[N, 1]`` input per raw feature column, named after the col
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -60,16 +63,46 @@ def records_to_feeds(records: list[dict], types: dict[str, str]) -> dict[str, np
 
     Absent keys are missing values. Datetime values go through the shared pandas parser.
     """
+    plan = _plan(types)
     feeds: dict[str, np.ndarray] = {}
-    for name, kind in types.items():
-        values = [record.get(name) for record in records]
-        if kind in ("numeric", "boolean"):
-            array = np.array([np.nan if _missing(v) else float(v) for v in values], dtype=np.float32)
-        elif kind == "categorical":
-            array = np.array([("" if _missing(v) else category_text(v)) for v in values], dtype=object)
-        else:
-            frame = pd.DataFrame({name: pd.Series(values, dtype=object)})
-            return_value = graph_inputs(frame, {name: {"type": "datetime"}})
-            array = return_value[name].reshape(-1)
-        feeds[name] = array.reshape(-1, 1)
+    if plan.numeric:
+        # one [columns, rows] array; each row of it is a contiguous [rows, 1] view
+        block = np.array(
+            [[np.nan if (v := r.get(name)) is None else v for r in records] for name in plan.numeric],
+            dtype=np.float32,
+        )
+        feeds.update(zip(plan.numeric, block.reshape(len(plan.numeric), -1, 1), strict=True))
+    if plan.categorical:
+        text = np.array(
+            [[_category(r.get(name)) for r in records] for name in plan.categorical], dtype=object
+        )
+        feeds.update(zip(plan.categorical, text.reshape(len(plan.categorical), -1, 1), strict=True))
+    for name in plan.datetime:
+        frame = pd.DataFrame({name: pd.Series([r.get(name) for r in records], dtype=object)})
+        feeds[name] = graph_inputs(frame, {name: {"type": "datetime"}})[name]
     return feeds
+
+
+@dataclass(frozen=True)
+class _FeedPlan:
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    datetime: tuple[str, ...]
+
+
+@lru_cache(maxsize=64)
+def _plan_for(items: tuple[tuple[str, str], ...]) -> _FeedPlan:
+    def names(*kinds: str) -> tuple[str, ...]:
+        return tuple(name for name, kind in items if kind in kinds)
+
+    return _FeedPlan(names("numeric", "boolean"), names("categorical"), names("datetime"))
+
+
+def _plan(types: dict[str, str]) -> _FeedPlan:
+    return _plan_for(tuple(types.items()))
+
+
+def _category(value: object) -> str:
+    if type(value) is str:  # the common case, first
+        return value
+    return "" if _missing(value) else category_text(value)

@@ -45,8 +45,12 @@ def check_parity(
     task: str,
     classes: Sequence[str] | None,
     rtol: float = 1e-6,
+    expected_labels: np.ndarray | None = None,
 ) -> ParityResult:
-    """Score ``raw`` (the untouched test rows) with the graph file in a fresh session."""
+    """Score ``raw`` (the untouched test rows) with the graph file in a fresh session.
+
+    ``expected_labels``: the class names evaluation used (default: the argmax of
+    ``expected``; binary models pass their thresholded labels)."""
     session = runtime.session(model_path)
     outputs = runtime.run(session, graph_inputs(raw, schema))
     got = scores_from_outputs(outputs, task)
@@ -54,7 +58,8 @@ def check_parity(
     rel = diff / np.maximum(np.abs(expected), 1e-12)
     agreement = 1.0
     if task in ("binary", "multiclass"):
-        expected_labels = np.asarray(classes, dtype=object)[expected.argmax(axis=1)]
+        if expected_labels is None:
+            expected_labels = np.asarray(classes, dtype=object)[expected.argmax(axis=1)]
         agreement = float(np.mean(outputs[LABEL].astype(object) == expected_labels))
     return ParityResult(
         len(raw),

@@ -1,5 +1,16 @@
 """The reference profile: training distributions of every feature and of the predictions,
-for drift monitoring. Computed on the train split."""
+for drift monitoring (``tabpipe.monitoring``). Computed on the train split.
+
+* numeric, boolean and datetime (as seconds) features: ``bins`` quantile bins given by their
+  inner cut points (``edges``; bins are ``(-inf, e1], (e1, e2], ..., (ek, inf)``, fewer when
+  quantiles coincide), the share of the present values in each bin, the missing rate, mean,
+  std, min, max, and ``ks_sample``: up to 1000 evenly spaced quantiles of the values
+  (observed values, ties kept), which the monitor's KS test compares with;
+* categorical features: the frequencies of the ``top`` most common categories, the rest
+  summed under ``"__other__"``, and the missing rate;
+* the predictions: class shares and per-class probability bins (``bins`` equal-width bins
+  on [0, 1]), or the regression predictions profiled like a numeric feature.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 OTHER = "__other__"
+KS_SAMPLE = 1000
 
 
 def _numeric(values: pd.Series, bins: int) -> dict[str, Any]:
@@ -23,6 +35,8 @@ def _numeric(values: pd.Series, bins: int) -> dict[str, Any]:
     quantiles = np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1])
     edges = np.unique(quantiles)  # inner cut points: bins are (-inf, e1], (e1, e2], ... (ek, inf)
     counts = np.bincount(np.searchsorted(edges, present, side="left"), minlength=len(edges) + 1)
+    size = min(KS_SAMPLE, len(present))
+    sample = np.quantile(present, (np.arange(size) + 0.5) / size, method="inverted_cdf")
     return out | {
         "edges": edges.tolist(),
         "shares": (counts / counts.sum()).tolist(),
@@ -30,6 +44,7 @@ def _numeric(values: pd.Series, bins: int) -> dict[str, Any]:
         "std": float(present.std()),
         "min": float(present.min()),
         "max": float(present.max()),
+        "ks_sample": sample.tolist(),
     }
 
 
@@ -47,7 +62,8 @@ def _categorical(values: pd.Series, top: int) -> dict[str, Any]:
     }
 
 
-def _as_numbers(values: pd.Series, kind: str) -> pd.Series:
+def as_numbers(values: pd.Series, kind: str) -> pd.Series:
+    """Datetimes as float seconds since the epoch (missing stays NaN); numbers as float64."""
     if kind == "datetime":
         seconds = values.astype("datetime64[ns]").astype("int64") / 1e9
         return seconds.where(values.notna())
@@ -68,7 +84,7 @@ def reference_profile(
         if spec.type == "categorical":
             profile["features"][name] = _categorical(features[name], top)
         else:
-            entry = _numeric(_as_numbers(features[name], spec.type), bins)
+            entry = _numeric(as_numbers(features[name], spec.type), bins)
             profile["features"][name] = entry | {"type": spec.type}
     if task in ("regression", "ranking"):
         profile["prediction"] = _numeric(pd.Series(scores), bins)

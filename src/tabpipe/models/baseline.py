@@ -45,6 +45,10 @@ class BaselineModel:
             return self.estimator_.predict(X).astype(np.float64)
         return self.estimator_.predict_proba(np.zeros((len(X), 1), dtype=np.float32))
 
+    def ranker_state(self) -> dict[str, Any] | None:
+        """task=ranking: the chosen feature (index, name, sign, train NDCG); else None."""
+        return self.estimator_.state() if self.task_ == "ranking" else None
+
     def to_onnx(self, n_features: int) -> Any:
         from tabpipe.export.model_graphs import constant_graph
 

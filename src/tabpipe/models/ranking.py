@@ -41,11 +41,17 @@ def check_objective(name: str, allowed: tuple[str, ...], key: str, y: np.ndarray
     return name
 
 
+def describe_ranker(state: dict[str, Any]) -> str:
+    """The ranking baseline in words, from :meth:`SingleFeatureRanker.state`."""
+    direction = "negated" if state["sign"] < 0 else "as is"
+    return f"the best single feature ({state['feature']}, {direction}) on the train queries"
+
+
 class SingleFeatureRanker:
     """Score = ``sign * X[:, feature]`` for the (feature, sign) with the best train NDCG."""
 
     def fit(self, data: FitData, context: RunContext) -> SingleFeatureRanker:
-        from tabpipe.training.ranking_metrics import Queries, mean_ndcg
+        from tabpipe.evaluation.ranking_metrics import Queries, mean_ndcg
 
         queries = Queries.of(data.groups_train, data.y_train)
         if not len(queries):

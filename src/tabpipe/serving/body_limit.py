@@ -35,8 +35,11 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._response()(scope, receive, send)
+        if length is not None and length.isdigit():
+            if int(length) > self.max_bytes:
+                await self._response()(scope, receive, send)
+            else:  # the server holds the body to its declared length: nothing to count
+                await self.app(scope, receive, send)
             return
         seen = 0
         started = False

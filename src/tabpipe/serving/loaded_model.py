@@ -23,6 +23,10 @@ class LoadedModel:
 
     def __post_init__(self) -> None:
         self.output_names = [o.name for o in self.session.get_outputs()]
+        self._run = runtime.complete_feeds_runner(self.session)
+        self._regression = self.task == "regression"
+        self._ranking = self.task == "ranking"
+        self._classes = self.classes
 
     @property
     def name(self) -> str:
@@ -42,14 +46,14 @@ class LoadedModel:
 
     def score(self, feeds: dict[str, np.ndarray]) -> list[dict[str, Any]]:
         """One result per row: label + probabilities, the prediction, or the ranking score."""
-        outputs = dict(zip(self.output_names, self.session.run(self.output_names, feeds), strict=True))
-        if self.task == "regression":
-            return [{"prediction": float(v)} for v in outputs[PREDICTION]]
-        if self.task == "ranking":
-            return [{"score": float(v)} for v in outputs[SCORE]]
+        outputs = dict(zip(self.output_names, self._run(self.output_names, feeds), strict=True))
+        if self._regression:
+            return [{"prediction": v} for v in outputs[PREDICTION].tolist()]
+        if self._ranking:
+            return [{"score": v} for v in outputs[SCORE].tolist()]
         return [
-            {"label": str(label), "probabilities": dict(zip(self.classes, map(float, row), strict=True))}
-            for label, row in zip(outputs[LABEL], outputs[PROBABILITIES], strict=True)
+            {"label": str(label), "probabilities": dict(zip(self._classes, row, strict=True))}
+            for label, row in zip(outputs[LABEL].tolist(), outputs[PROBABILITIES].tolist(), strict=True)
         ]
 
 

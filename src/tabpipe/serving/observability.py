@@ -1,9 +1,16 @@
-"""Prometheus metrics and the rotating JSONL prediction log."""
+"""Prometheus metrics and the rotating JSONL prediction log.
+
+The log has one line per answered request (``ts``, ``request_id``, ``model``, ``version``,
+``arm``, ``latency_ms``, ``inputs``, ``outputs``; shadow lines add ``"shadow": true``) and one
+per refused request (``ts``, ``error``: the kind, ``status``: the HTTP code), from which
+``tabpipe monitor`` reads the latency percentiles and the error rate."""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from datetime import datetime, timezone
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
@@ -36,6 +43,12 @@ class ServingMetrics:
             "tabpipe_rows_scored", "Rows scored", ["model", "version", "arm"], registry=self.registry
         )
         self._children: dict[tuple, tuple] = {}
+        self.on_error: Callable[[str, int], None] | None = None
+
+    def record_error(self, kind: str, status: int) -> None:
+        self.errors.labels(kind).inc()
+        if self.on_error is not None:
+            self.on_error(kind, status)
 
     def record_success(self, model: str, version: str, arm: str, seconds: float, rows: int) -> None:
         """The three updates of a served request, with the labelled children cached."""
@@ -70,6 +83,9 @@ class PredictionLog:
     def write(self, entry: dict[str, Any]) -> None:
         if self.path is not None:
             self.logger.info(json.dumps(entry, default=str))
+
+    def write_error(self, kind: str, status: int) -> None:
+        self.write({"ts": datetime.now(timezone.utc).isoformat(), "error": kind, "status": status})
 
     def close(self) -> None:
         for handler in list(self.logger.handlers):

@@ -49,20 +49,30 @@ class InputPolicies:
     def __init__(self, schema: dict[str, Any], policies: dict[str, str]) -> None:
         self.inputs = schema["inputs"]
         self.policies = policies
-        self.known = {
-            e["name"]: frozenset(e["categories"]) for e in self.inputs if e.get("categories") is not None
-        }
+        # per input: name, (min, max) when range-checked, known categories when checked
+        self.checks = [
+            (
+                e["name"],
+                (e["min"], e["max"])
+                if e["type"] == "numeric"
+                and e.get("min") is not None
+                and policies["on_out_of_range"] != "allow"
+                else None,
+                frozenset(e["categories"])
+                if e.get("categories") is not None and policies["on_unseen_category"] != "allow"
+                else None,
+            )
+            for e in self.inputs
+        ]
+        self.check_missing = policies["on_missing"] != "allow"
 
-    def _finding(self, entry: dict[str, Any], value: Any) -> tuple[str, str] | None:
+    def _finding(
+        self, value: Any, bounds: tuple[float, float] | None, known: frozenset[str] | None
+    ) -> tuple[str, str] | None:
         if value is None:
-            return "on_missing", "missing value (imputed as in training)"
-        if (
-            entry["type"] == "numeric"
-            and entry.get("min") is not None
-            and not (entry["min"] <= value <= entry["max"])
-        ):
-            return "on_out_of_range", f"{value} outside the training range [{entry['min']}, {entry['max']}]"
-        known = self.known.get(entry["name"])
+            return ("on_missing", "missing value (imputed as in training)") if self.check_missing else None
+        if bounds is not None and not (bounds[0] <= value <= bounds[1]):
+            return "on_out_of_range", f"{value} outside the training range [{bounds[0]}, {bounds[1]}]"
         if known is not None and str(value) not in known:
             return "on_unseen_category", f"unseen category {value!r} (mapped to the sentinel)"
         return None
@@ -72,11 +82,11 @@ class InputPolicies:
         warnings: list[str] = []
         errors: list[dict[str, str]] = []
         for row, record in enumerate(records):
-            for entry in self.inputs:
-                found = self._finding(entry, record.get(entry["name"]))
-                if found is None or self.policies[found[0]] == "allow":
+            for name, bounds, known in self.checks:
+                found = self._finding(record.get(name), bounds, known)
+                if found is None:
                     continue
-                where = f"[{row}].{entry['name']}" if len(records) > 1 else entry["name"]
+                where = f"[{row}].{name}" if len(records) > 1 else name
                 if self.policies[found[0]] == "error":
                     errors.append({"field": where, "rule": found[1]})
                 else:

@@ -1,1 +1,7 @@
-"""Metric loggers: each receives per-epoch/per-round metrics and the final summary."""
+"""Experiment tracking: one module per logger backend (csv, W&B, MLflow) behind a
+fault-tolerant wrapper, plus the checks on a recorded run (check-run, reproduce).
+
+A logger is any object with ``log_metrics(metrics, step)``, ``log_summary(metrics)`` and
+``finalize(status)``; it may also have ``log_config(config)`` (starts the tracked run),
+``log_plots(paths)`` and ``log_artifact(path, name, type)``.
+"""

@@ -42,6 +42,7 @@ def parity_check(
         dataset.task,
         dataset.classes,
         cfg.export.parity_rtol,
+        fold.test_label_names(dataset.classes),
     )
     log.info(
         "parity: %d test rows, labels equal on %.2f%%, max |diff| %.3g (native model vs graph %.3g)",

@@ -20,14 +20,16 @@ from tabpipe import __version__
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.errors import ConfigError
+from tabpipe.evaluation.metrics import CLASSIFICATION, compute_metrics, predicted_labels
+from tabpipe.evaluation.thresholds import ThresholdChoice, choose_threshold
 from tabpipe.export import OPSET, runtime
-from tabpipe.export.assemble import assemble, scores_from_outputs
+from tabpipe.export.assemble import assemble, scores_from_outputs, set_threshold
 from tabpipe.export.feature_graph import FEATURES, build_feature_graph
 from tabpipe.export.inputs import column_types, tensors_from_coerced
 from tabpipe.features.preprocessing import TabularPreprocessor
 from tabpipe.models.base import FitData, RunContext
 from tabpipe.models.baseline import BaselineModel
-from tabpipe.training import evaluate, task_metrics
+from tabpipe.training.ranking_fit import check_supports_task, ranking_fit_data
 
 
 @dataclass
@@ -40,6 +42,20 @@ class FoldResult:
     graph: onnx.ModelProto
     test_scores: np.ndarray
     native_max_abs_diff: float
+    # class indices the graph outputs on the test rows (binary: after the threshold)
+    test_labels: np.ndarray | None = None
+    threshold: ThresholdChoice | None = None
+    # the baseline's constant output: class priors [K] or the train mean [1]
+    baseline_values: list[float] | None = None
+    # the baseline's scores of the test rows (ranking: its best single feature's values)
+    baseline_test_scores: np.ndarray | None = None
+    # task=ranking: the baseline's feature (index into the encoded features, name, sign)
+    baseline_ranker: dict[str, Any] | None = None
+
+    def test_label_names(self, classes: list[str] | None) -> np.ndarray | None:
+        if self.test_labels is None:
+            return None
+        return np.asarray(classes, dtype=object)[self.test_labels]
 
 
 def build_model(model_cfg: Any) -> Any:
@@ -74,7 +90,9 @@ def graph_metadata(dataset: Dataset, model_cfg: Any) -> dict[str, object]:
     }
 
 
-def prediction_frame(dataset: Dataset, rows: np.ndarray, scores: np.ndarray, fold: int) -> pd.DataFrame:
+def prediction_frame(
+    dataset: Dataset, rows: np.ndarray, scores: np.ndarray, labels: np.ndarray | None, fold: int
+) -> pd.DataFrame:
     frame = dataset.ids.iloc[rows].reset_index(drop=True).copy()
     frame["fold"] = fold
     frame["y_true"] = dataset.target.iloc[rows].to_numpy()
@@ -82,7 +100,7 @@ def prediction_frame(dataset: Dataset, rows: np.ndarray, scores: np.ndarray, fol
         frame["y_pred"] = scores
         return frame
     classes = np.asarray(dataset.classes, dtype=object)
-    frame["y_pred"] = classes[evaluate.predicted_labels(scores)]
+    frame["y_pred"] = classes[labels]
     for i, label in enumerate(dataset.classes or []):
         frame[f"proba_{label}"] = scores[:, i]
     return frame
@@ -121,9 +139,9 @@ def fit_fold(
         feature_names=preprocessor.feature_names_,
         categorical_slots=preprocessor.categorical_slots_,
         on_metrics=on_metrics,
-        **task_metrics.ranking_fit_data(dataset, split, cfg.eval),
+        **ranking_fit_data(dataset, split, cfg.eval),
     )
-    model = task_metrics.check_supports_task(build_model(cfg.model), dataset.task).fit(data, context)
+    model = check_supports_task(build_model(cfg.model), dataset.task).fit(data, context)
     baseline = BaselineModel().fit(data, context)
     graph = assemble(
         feature_graph,
@@ -133,16 +151,32 @@ def fit_fold(
         graph_metadata(dataset, cfg.model),
     )
     session = runtime.session(graph)
+    parts = (("val", split.val, X_val), ("test", split.test, X_test))
+    scores = {
+        name: scores_from_outputs(runtime.run(session, feeds(rows)), dataset.task) for name, rows, _ in parts
+    }
+    threshold = None
+    if dataset.task == "binary":  # chosen on val, never on test; the graph's label applies it
+        threshold = choose_threshold(cfg.eval.threshold, y[split.val], scores["val"][:, 1])
+        set_threshold(graph, threshold.value)
     metrics: dict[str, float] = {}
-    scores: dict[str, np.ndarray] = {}
-    for name, rows, X in (("val", split.val, X_val), ("test", split.test, X_test)):
-        scores[name] = scores_from_outputs(runtime.run(session, feeds(rows)), dataset.task)
-        metrics |= _prefixed(task_metrics.compute(dataset, cfg.eval, rows, y[rows], scores[name]), name)
-        metrics |= _prefixed(
-            task_metrics.compute(dataset, cfg.eval, rows, y[rows], baseline.predict(X)), f"baseline/{name}"
-        )
+    labels: dict[str, np.ndarray | None] = {}
+    baseline_scores: dict[str, np.ndarray] = {}
+    groups = dataset.groups.to_numpy() if dataset.task == "ranking" else None
+
+    def rows_metrics(rows: np.ndarray, values: np.ndarray, labels_: np.ndarray | None) -> dict[str, float]:
+        query_ids = None if groups is None else groups[rows]
+        ranking_k, bins = cfg.eval.ranking_k, cfg.eval.calibration_bins
+        return compute_metrics(dataset.task, y[rows], values, labels_, bins, query_ids, ranking_k)
+
+    for name, rows, X in parts:
+        if dataset.task in CLASSIFICATION:
+            labels[name] = predicted_labels(scores[name], threshold.value if threshold else None)
+        metrics |= _prefixed(rows_metrics(rows, scores[name], labels.get(name)), name)
+        baseline_scores[name] = baseline.predict(X)
+        metrics |= _prefixed(rows_metrics(rows, baseline_scores[name], None), f"baseline/{name}")
     native = model.predict(X_test)
-    predictions = prediction_frame(dataset, split.test, scores["test"], split.fold)
+    predictions = prediction_frame(dataset, split.test, scores["test"], labels.get("test"), split.fold)
     return FoldResult(
         split.fold,
         metrics,
@@ -152,4 +186,9 @@ def fit_fold(
         graph,
         scores["test"],
         float(np.max(np.abs(native - scores["test"]), initial=0.0)),
+        labels.get("test"),
+        threshold,
+        None if dataset.task == "ranking" else [float(v) for v in np.ravel(baseline_scores["test"][:1])],
+        baseline_scores["test"],
+        baseline.ranker_state(),
     )

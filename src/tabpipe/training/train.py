@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,12 @@ from tabpipe.data.column_schema import save_schema
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.data.splits import Split, make_splits
 from tabpipe.errors import ConfigError
+from tabpipe.evaluation.gates import enforce
+from tabpipe.evaluation.metrics import primary_metric
 from tabpipe.export.parity import ParityResult, require_parity
 from tabpipe.models.base import RunContext
-from tabpipe.training import evaluate, export_step, outputs, reproducibility, task_metrics
+from tabpipe.tracking.fault_tolerant import FaultTolerantLogger
+from tabpipe.training import evaluation_step, export_step, outputs, reproducibility, run_metadata
 from tabpipe.training.fold import FoldResult, fit_fold
 
 log = logging.getLogger(__name__)
@@ -47,13 +49,14 @@ class TrainingResult:
         return self.metrics[f"val/{self.primary_metric}"]
 
 
-def build_loggers(logger_cfg: Any) -> list[Any]:
+def build_loggers(logger_cfg: Any) -> list[FaultTolerantLogger]:
+    """One logger per ``logger.<name>`` spec; a backend that fails later only warns."""
     loggers = []
     for name, spec in (logger_cfg or {}).items():
         if spec is None:
             continue
         try:
-            loggers.append(instantiate(spec))
+            loggers.append(FaultTolerantLogger(name, instantiate(spec)))
         except InstantiationException as exc:
             raise ConfigError(f"logger.{name}: {exc}".splitlines()[0]) from exc
     return loggers
@@ -79,29 +82,6 @@ def aggregate(folds: list[FoldResult]) -> dict[str, float]:
     return out
 
 
-def _metadata(cfg: Any, dataset: Dataset, splits: list[Split], started: float) -> dict[str, Any]:
-    return {
-        "config": OmegaConf.to_container(cfg, resolve=True),
-        "seed": int(cfg.seed),
-        "task": dataset.task,
-        "classes": dataset.classes,
-        "dataset": {
-            "uri": dataset.source.uri,
-            "sha256": dataset.source.sha256,
-            "n_rows": dataset.report.n_rows,
-            "n_columns": dataset.report.n_columns,
-        },
-        "splits": [
-            {"fold": s.fold, "train": len(s.train), "val": len(s.val), "test": len(s.test)} for s in splits
-        ],
-        "git": reproducibility.git_state(Path(cfg.paths.root_dir)),
-        "packages": reproducibility.package_versions(),
-        "platform": reproducibility.platform_info(),
-        "started_at": datetime.fromtimestamp(started, timezone.utc).isoformat(),
-        "duration_s": round(time.time() - started, 3),
-    }
-
-
 def _write_artifacts(
     cfg: Any,
     dataset: Dataset,
@@ -110,6 +90,7 @@ def _write_artifacts(
     metrics: dict[str, float],
     output_dir: Path,
     metadata: dict[str, Any],
+    started: float,
 ) -> tuple[list[ParityResult], list[list[Path]]]:
     parity, native = [], []
     for fold, split in zip(folds, splits, strict=True):
@@ -126,8 +107,8 @@ def _write_artifacts(
     outputs.write_json(folds[0].preprocessor.describe(), output_dir / "features.json")
     outputs.write_resolved_config(cfg, output_dir / "config_resolved.yaml")
     metadata["parity"] = [result.as_dict() for result in parity]
-    outputs.write_json(metadata, output_dir / "metadata.json")
     outputs.write_json(metrics, output_dir / "metrics.json")
+    run_metadata.write(metadata, output_dir, metrics, started)
     return parity, native
 
 
@@ -165,12 +146,16 @@ def run_training(cfg: Any) -> TrainingResult:
     reproducibility.require_accelerator(str(cfg.trainer.accelerator))
     _check_checkpoint(cfg)
     dataset = ingest(cfg.data)
-    primary = task_metrics.primary_metric(dataset.task, cfg.eval)
+    primary = primary_metric(dataset.task, cfg.eval.primary_metric, cfg.eval.ranking_k)
     splits = make_splits(dataset, cfg.split, cfg.seed)
     y = encode_target(dataset)
-    loggers = build_loggers(cfg.logger)
+    # DDP worker processes run this function too: only rank zero tracks the run
+    loggers = build_loggers(cfg.logger) if reproducibility.is_rank_zero() else []
+    facts = run_metadata.run_facts(cfg, dataset)
     status = "failed"
     try:
+        for logger in loggers:
+            logger.log_config(OmegaConf.to_container(cfg, resolve=True) | facts)
         folds = []
         for split in tqdm(splits, desc="folds", unit="fold", disable=len(splits) == 1 or None):
             prefix = f"fold_{split.fold}/" if len(splits) > 1 else ""
@@ -181,25 +166,25 @@ def run_training(cfg: Any) -> TrainingResult:
         if not reproducibility.is_rank_zero():
             status = "worker"
             return TrainingResult(metrics, primary, output_dir, folds)
+        evaluation = evaluation_step.evaluate_run(cfg, dataset, y, splits, folds, metrics, primary)
+        metrics |= {key: value for key, value in evaluation.metrics.items() if key not in metrics}
         for logger in loggers:
             logger.log_summary(metrics)
-        metadata = _metadata(cfg, dataset, splits, started)
-        parity, native = _write_artifacts(cfg, dataset, folds, splits, metrics, output_dir, metadata)
+        metadata = run_metadata.build(cfg, dataset, splits, started, facts)
+        metadata["evaluation"] = [evaluation_step.evaluation_record(fold, evaluation) for fold in folds]
+        parity, native = _write_artifacts(cfg, dataset, folds, splits, metrics, output_dir, metadata, started)
         _log_summary(metrics, primary, len(folds))
         result = TrainingResult(metrics, primary, output_dir, folds, parity)
         for check in parity:
             require_parity(check)
-        if cfg.eval.require_beat_baseline:
-            evaluate.check_beats_baseline(
-                primary,
-                metrics[f"test/{primary}"],
-                metrics[f"baseline/test/{primary}"],
-                cfg.eval.min_improvement,
-            )
+        enforce(evaluation.gates)
         if len(folds) == 1:
             result.bundle = export_step.build_bundle(
                 cfg, dataset, splits[0], folds[0], output_dir, metrics, metadata, parity[0], native[0]
             )
+            run_metadata.write(metadata, output_dir, metrics, started)  # now with the bundle's files
+            for logger in loggers:
+                logger.log_artifact(result.bundle, str(cfg.registry.name or "model"), "model")
             result.registered = export_step.register(cfg, result.bundle, output_dir)
         else:
             log.info(
@@ -211,7 +196,9 @@ def run_training(cfg: Any) -> TrainingResult:
         return result
     finally:
         if status != "worker":
+            plots = sorted((output_dir / "plots").glob("*.png"))
             for logger in loggers:
+                logger.log_plots(plots)
                 logger.finalize(status)
 
 

@@ -1,33 +1,14 @@
-"""Route evaluation by task: ranking (per-query metrics, which need the query ids) to
-:mod:`tabpipe.training.ranking_metrics`, every other task to :mod:`tabpipe.training.evaluate`."""
+"""What a ranking fit (task=ranking) adds to an ordinary one: the query ids of the train and
+val rows, the k that early stopping watches, and a model that has a ranking objective."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.errors import ConfigError
-from tabpipe.training import evaluate
-from tabpipe.training.ranking_metrics import check_ks, compute_ranking_metrics, ranking_primary_metric
-
-
-def primary_metric(task: str, eval_cfg: Any) -> str:
-    if task == "ranking":
-        return ranking_primary_metric(eval_cfg.primary_metric, eval_cfg.ranking_k)
-    return evaluate.primary_metric(task, eval_cfg.primary_metric)
-
-
-def compute(
-    dataset: Dataset, eval_cfg: Any, rows: np.ndarray, y: np.ndarray, scores: np.ndarray
-) -> dict[str, float]:
-    """The task's metrics of ``scores`` on the dataset rows ``rows`` (targets ``y``)."""
-    if dataset.task == "ranking":
-        groups = dataset.groups.iloc[rows].to_numpy()
-        return compute_ranking_metrics(y, scores, groups, check_ks(eval_cfg.ranking_k))
-    return evaluate.compute_metrics(dataset.task, y, scores)
+from tabpipe.evaluation.ranking_metrics import check_ks
 
 
 def ranking_fit_data(dataset: Dataset, split: Split, eval_cfg: Any) -> dict[str, Any]:

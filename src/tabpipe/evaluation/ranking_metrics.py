@@ -88,23 +88,34 @@ def metric_names(ks: Sequence[int]) -> list[str]:
     return [f"{kind}@{k}" for kind in KINDS for k in ks]
 
 
+def mean_metric(name: str, relevance: np.ndarray, scores: np.ndarray, queries: Queries) -> float:
+    """The mean over the counted queries of ``ndcg@k`` or ``map@k``; NaN without one."""
+    if not len(queries):
+        return float("nan")
+    return float(per_query(name, relevance, scores, queries).mean())
+
+
+def require_queries(queries: Queries) -> Queries:
+    if not len(queries):
+        raise ConfigError(
+            "task=ranking: no query in these rows has two items of different relevance; "
+            "nothing to rank (check data.group_column and the target)"
+        )
+    return queries
+
+
 def compute_ranking_metrics(
     relevance: np.ndarray, scores: np.ndarray, groups: np.ndarray, ks: Sequence[int]
 ) -> dict[str, float]:
     """The mean over counted queries of every ``ndcg@k`` and ``map@k``."""
-    queries = Queries.of(groups, relevance)
-    if not len(queries):
-        raise ConfigError(
-            "task=ranking: no query in this split has two items of different relevance; "
-            "nothing to rank (check data.group_column and the target)"
-        )
-    return {name: float(per_query(name, relevance, scores, queries).mean()) for name in metric_names(ks)}
+    queries = require_queries(Queries.of(groups, relevance))
+    return {name: mean_metric(name, relevance, scores, queries) for name in metric_names(ks)}
 
 
-def mean_ndcg(relevance: np.ndarray, scores: np.ndarray, queries: Queries) -> float:
-    """Mean full-list NDCG over the queries in one scikit-learn call: each query is a row,
-    padded with relevance 0 at a score below every real one (padding adds no gain and moves
-    no real item), so it equals the mean of :func:`ndcg_per_query` without a cut-off."""
+def mean_ndcg(relevance: np.ndarray, scores: np.ndarray, queries: Queries, k: int | None = None) -> float:
+    """Mean NDCG(@k) over the queries in one scikit-learn call: each query is a row, padded
+    with relevance 0 at a score below every real one (padding adds no gain and moves no real
+    item), so it equals the mean of :func:`ndcg_per_query` at the same cut-off."""
     width = max(len(rows) for rows in queries.members)
     floor = float(np.min(scores)) - 1.0
     true = np.zeros((len(queries), width))
@@ -112,7 +123,7 @@ def mean_ndcg(relevance: np.ndarray, scores: np.ndarray, queries: Queries) -> fl
     for i, rows in enumerate(queries.members):
         true[i, : len(rows)] = relevance[rows]
         predicted[i, : len(rows)] = scores[rows]
-    return float(ndcg_score(true, predicted))
+    return float(ndcg_score(true, predicted, k=k))
 
 
 def check_ks(ks: Sequence[int]) -> list[int]:

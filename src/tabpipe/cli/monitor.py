@@ -1,0 +1,66 @@
+"""``tabpipe monitor bundle=<ref> current=<csv|parquet|jsonl> [window=24h]``: drift monitoring.
+
+Examples::
+
+    tabpipe monitor bundle=telco_churn@production current=scored.parquet
+    tabpipe monitor bundle=telco_churn@production current=logs/predictions.jsonl window=24h
+    tabpipe monitor bundle=telco_churn@production current=logs/predictions.jsonl window=10000 \\
+        schedule=true cadence_days=7 on_alert='dvc repro'
+
+Compares every feature and the predictions with the bundle's reference profile (PSI and
+KL on the reference bins, KS / chi-square p-values with a Benjamini-Hochberg correction, the
+missing-rate change) and writes drift.json, report.md and plots/ to output_dir (default
+monitoring/<model>/<timestamp>/). Options are the keys of conf/monitor.yaml.
+
+Exit codes: 0 no alert, 6 drift alert (a feature, the predictions or the schema),
+2 bad configuration or input (an empty window, an unreadable file).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from tabpipe.cli.groups import run_app_command
+
+
+def _summary(result: Any) -> list[str]:
+    doc = result.document
+    counts = ", ".join(f"{n} {k}" for k, n in doc["counts"].items() if n)
+    lines = [
+        f"{doc['bundle']['name']}:{doc['bundle']['version']} vs {doc['current']['source']} "
+        f"({doc['current']['rows']} rows): {doc['status']} ({counts or 'nothing compared'})"
+    ]
+    for entry in doc["features"]:
+        if entry["severity"] in ("alert", "warn"):
+            lines.append(f"  {entry['severity']:<5} {entry['name']}: {'; '.join(entry['reasons'])}")
+    serving = doc["current"].get("serving")
+    if serving:
+        latency = serving["latency_ms"]
+        rate = serving["error_rate"]
+        rate = rate if rate is None else round(rate, 4)
+        lines.append(
+            f"  serving: {serving['requests']} requests, error rate {rate}, "
+            f"latency ms P50 {latency['p50']} P95 {latency['p95']} P99 {latency['p99']}"
+        )
+    outcome = doc.get("trigger")
+    if outcome and outcome.get("action") != "none":
+        code = f", exit code {outcome.get('returncode')}" if outcome["action"] == "ran" else ""
+        detail = f": {outcome['detail']}" if outcome.get("detail") else ""
+        lines.append(f"  trigger ({', '.join(outcome['reasons'])}): {outcome['action']}{code}{detail}")
+    lines.append(f"report: {result.directory / 'report.md'}")
+    return lines
+
+
+def _monitor(cfg: Any) -> None:
+    from tabpipe.monitoring import DRIFT_ALERT_EXIT_CODE
+    from tabpipe.monitoring.run import run_monitor
+
+    result = run_monitor(cfg)
+    print("\n".join(_summary(result)))
+    if result.alert:
+        sys.exit(DRIFT_ALERT_EXIT_CODE)
+
+
+def main(argv: list[str]) -> None:
+    run_app_command(__doc__ or "", "monitor", argv, _monitor)

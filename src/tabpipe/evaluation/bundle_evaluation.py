@@ -1,0 +1,201 @@
+"""``tabpipe eval``: evaluate a saved bundle on any dataset with its schema.
+
+The data is ingested like training data (same validation and coercion) with the bundle's
+input types pinned, scored by the bundle's graph (its ``label`` output carries the bundle's
+decision threshold), and evaluated by the same suite as training, against the bundle's own
+baseline and the registry's production version. With ``rows=test`` on the training data,
+the training run's test split is re-derived from the recorded split config and seed, so
+the metrics equal the training-time test metrics exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf, SCMode
+
+from tabpipe.config import option_value
+from tabpipe.data.ingestion import Dataset, ingest
+from tabpipe.data.splits import make_splits
+from tabpipe.errors import ConfigError, DataValidationError
+from tabpipe.evaluation.graph_scoring import bundle_reference, feature_scorer, graph_scorer
+from tabpipe.evaluation.metrics import primary_metric
+from tabpipe.evaluation.suite import EvaluationInputs, EvaluationResult, Reference, evaluate_predictions
+from tabpipe.evaluation.thresholds import ThresholdChoice
+from tabpipe.export import runtime
+from tabpipe.export.bundle import Bundle, load_bundle
+from tabpipe.export.registry import Registry
+from tabpipe.io import write_atomic, write_json_atomic
+from tabpipe.models.ranking import describe_ranker
+
+log = logging.getLogger(__name__)
+
+
+def data_config(cfg: Any, bundle: Bundle) -> DictConfig:
+    """The data config (given, else the bundle's recorded one) with the bundle's input
+    types pinned, so the columns are read exactly as in training."""
+    recorded = bundle.metadata.get("config") or {}
+    if cfg.data is not None:
+        given = OmegaConf.to_container(
+            cfg.data, resolve=True, structured_config_mode=SCMode.DICT, enum_to_str=True
+        )
+    elif "data" in recorded:
+        given = recorded["data"]
+    else:
+        raise ConfigError(f"bundle={cfg.bundle}: no recorded data config; pass data=... (e.g. data=csv)")
+    pinned = {entry["name"]: {"type": entry["type"]} for entry in bundle.schema["inputs"]}
+    return OmegaConf.create({**given, "schema": {**pinned, **(given.get("schema") or {})}})
+
+
+def encode_target(dataset: Dataset, task: str, classes: list[str]) -> np.ndarray:
+    if task in ("regression", "ranking"):
+        return dataset.target.to_numpy(dtype=np.float64)
+    unknown = sorted(set(dataset.target.unique()) - set(classes))
+    if unknown:
+        name = dataset.target.name
+        raise DataValidationError(
+            [f"column {name!r} (target): class {unknown[0]!r} is not one the bundle predicts {classes}"]
+        )
+    index = {label: i for i, label in enumerate(classes)}
+    return dataset.target.map(index).to_numpy(dtype=np.int64)
+
+
+def evaluated_rows(cfg: Any, bundle: Bundle, dataset: Dataset) -> np.ndarray:
+    if option_value(cfg.rows) == "all":
+        return np.arange(dataset.n_rows)
+    recorded = bundle.metadata.get("config") or {}
+    trained_on = (bundle.metadata.get("dataset") or {}).get("sha256")
+    if dataset.source.sha256 != trained_on or "split" not in recorded:
+        raise ConfigError(
+            f"rows=test: the data ({dataset.source.uri}, sha256 {dataset.source.sha256[:12]}) is not the "
+            f"bundle's training data (sha256 {str(trained_on)[:12]}); use rows=all"
+        )
+    (split,) = make_splits(dataset, OmegaConf.create(recorded["split"]), int(recorded["seed"]))
+    return split.test
+
+
+def _bundle_name(bundle: Bundle) -> str:
+    info = bundle.metadata.get("registry") or {}
+    return f"{info['name']}:{info['version']}" if info.get("name") else f"bundle {bundle.path}"
+
+
+def _record(bundle: Bundle) -> dict[str, Any]:
+    records = bundle.metadata.get("evaluation") or [{}]
+    return records[0]
+
+
+def _production(cfg: Any, bundle: Bundle, registry: Registry, raw: Any, task: str, classes: Any):
+    info = bundle.metadata.get("registry") or {}
+    alias = cfg.eval.production_alias
+    if not info.get("name") or not alias:
+        return None
+    version = registry.aliases(info["name"]).get(str(alias))
+    if version is None or version == info.get("version"):
+        return None
+    path = registry.resolve(f"{info['name']}@{alias}")
+    return bundle_reference(
+        "production", f"{info['name']}:{version} (alias {alias})", path, raw, task, classes
+    )
+
+
+def ranking_baseline(bundle: Bundle, state: dict[str, Any], frame: Any, types: dict[str, str]) -> Reference:
+    """The bundle's ranking baseline: its recorded feature (sign included), read from the
+    encoded features inside the bundle's graph, as training scored it."""
+    features = feature_scorer(bundle.model_path, types)(frame)
+    scores = state["sign"] * features[:, int(state["feature_index"])].astype(np.float64)
+    return Reference("baseline", describe_ranker(state), scores)
+
+
+def _references(
+    cfg: Any,
+    bundle: Bundle,
+    registry: Registry,
+    record: dict,
+    rows: tuple[Any, Any],
+    types: dict[str, str],
+    task: str,
+    classes: list[str],
+) -> list[Reference]:
+    """The bundle's own baseline (its recorded constant; ranking: its recorded feature) and
+    the production version. ``rows``: (raw rows, the same rows coerced to the schema)."""
+    raw, frame = rows
+    references = []
+    if record.get("baseline_ranker"):
+        references.append(ranking_baseline(bundle, record["baseline_ranker"], frame[list(types)], types))
+    if record.get("baseline_values"):
+        constant = np.tile(np.asarray(record["baseline_values"], dtype=np.float64), (len(raw), 1))
+        if task == "regression":
+            references.append(Reference("baseline", "the train mean", constant.reshape(-1)))
+        else:
+            references.append(Reference("baseline", "the train class priors", constant))
+    production = _production(cfg, bundle, registry, raw, task, classes)
+    return references + ([production] if production is not None else [])
+
+
+def write_predictions(out_dir: Path, dataset: Dataset, rows: np.ndarray, scores, labels, classes) -> Path:
+    frame = dataset.ids.iloc[rows].reset_index(drop=True).copy()
+    frame["y_true"] = dataset.target.iloc[rows].to_numpy()
+    if labels is None:
+        frame["y_pred"] = scores
+    else:
+        frame["y_pred"] = np.asarray(classes, dtype=object)[labels]
+        for i, label in enumerate(classes):
+            frame[f"proba_{label}"] = scores[:, i]
+    return write_atomic(out_dir / "predictions.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def evaluate_bundle(cfg: Any) -> EvaluationResult:
+    registry = Registry(cfg.registry_root)
+    bundle = load_bundle(registry.resolve(str(cfg.bundle)))
+    task, classes = str(bundle.schema["task"]), list(bundle.schema.get("classes") or [])
+    data_cfg = data_config(cfg, bundle)
+    if option_value(data_cfg.task) != task:
+        raise ConfigError(f"data.task={option_value(data_cfg.task)}: the bundle was trained for task={task}")
+    dataset = ingest(data_cfg)
+    rows = evaluated_rows(cfg, bundle, dataset)
+    y = encode_target(dataset, task, classes)[rows]
+    types = {entry["name"]: entry["type"] for entry in bundle.schema["inputs"]}
+    scorer = graph_scorer(runtime.session(bundle.model_path, list(cfg.providers)), types, task, classes)
+    frame = dataset.features.iloc[rows].reset_index(drop=True)
+    for column in data_cfg.group_columns:
+        if column not in frame.columns:
+            frame[column] = dataset.source.frame[column].iloc[rows].to_numpy()
+    scores, labels = scorer(frame[list(types)])
+    record = _record(bundle)
+    raw = dataset.source.frame.iloc[rows].reset_index(drop=True)
+    references = _references(cfg, bundle, registry, record, (raw, frame), types, task, classes)
+    recorded = bundle.metadata.get("config") or {}
+    recorded_eval = recorded.get("eval") or {}
+    configured = cfg.eval.primary_metric or recorded_eval.get("primary_metric")
+    ranking_k = cfg.eval.ranking_k or recorded_eval.get("ranking_k")
+    out_dir = Path(cfg.output_dir)
+    prefix = "test" if option_value(cfg.rows) == "test" else "eval"
+    inputs = EvaluationInputs(
+        task=task,
+        classes=classes or None,
+        y_true=y,
+        scores=scores,
+        labels=labels,
+        frame=frame,
+        primary=primary_metric(task, configured, ranking_k),
+        seed=int(cfg.seed if cfg.seed is not None else recorded.get("seed", 0)),
+        prefix=prefix,
+        title=f"{_bundle_name(bundle)} on {dataset.source.uri}",
+        group_columns=list(data_cfg.group_columns),
+        time_column=data_cfg.get("time_column"),
+        groups=dataset.groups.iloc[rows].to_numpy() if task == "ranking" else None,
+        ranking_k=None if ranking_k is None else list(ranking_k),
+        threshold=ThresholdChoice.from_dict(record["threshold"]) if record.get("threshold") else None,
+        references=references,
+        scorer=scorer,
+        input_columns=list(types),
+        notes=[f"bundle {bundle.path}; rows={option_value(cfg.rows)} ({len(rows)} rows)"],
+    )
+    result = evaluate_predictions(inputs, cfg.eval, out_dir)
+    write_json_atomic(out_dir / "metrics.json", result.metrics)
+    write_predictions(out_dir, dataset, rows, scores, labels, classes)
+    log.info("evaluation written to %s", out_dir)
+    return result

@@ -1,0 +1,62 @@
+"""The gates a model must pass: beat the baseline and, optionally, the production version,
+each by a configured minimum improvement on the primary metric."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from tabpipe.errors import BaselineGateError
+from tabpipe.evaluation.metrics import improvement
+
+
+@dataclass(frozen=True)
+class GateResult:
+    reference: str  # "baseline" | "production"
+    metric: str  # e.g. test/auc
+    model: float
+    value: float  # the reference's value of the metric
+    min_improvement: float
+    enforced: bool
+    message: str
+
+    @property
+    def passed(self) -> bool:
+        return improvement(self.metric.rsplit("/", 1)[-1], self.model, self.value) > self.min_improvement
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"passed": self.passed}
+
+
+def gate_results(
+    metrics: dict[str, float], primary: str, prefix: str, eval_cfg: Any, production: str | None = None
+) -> list[GateResult]:
+    """One result per reference present in ``metrics`` (``baseline/<prefix>/<primary>``,
+    ``production/<prefix>/<primary>``); ``production`` names that version for messages."""
+    key = f"{prefix}/{primary}"
+    gates = []
+    specs = [
+        ("baseline", "min_improvement", "require_beat_baseline"),
+        ("production", "min_improvement_over_production", "require_beat_production"),
+    ]
+    for reference, margin_key, switch in specs:
+        other = f"{reference}/{key}"
+        if other not in metrics:
+            continue
+        margin = float(eval_cfg[margin_key])
+        message = (
+            f"{reference} gate: {key}={metrics[key]:.6g} does not beat {other}={metrics[other]:.6g}"
+            f"{f' of {production}' if reference == 'production' and production else ''} by more than "
+            f"eval.{margin_key}={margin} (set eval.{switch}=false to skip the gate)"
+        )
+        gates.append(
+            GateResult(reference, key, metrics[key], metrics[other], margin, bool(eval_cfg[switch]), message)
+        )
+    return gates
+
+
+def enforce(gates: list[GateResult]) -> None:
+    """Raise :class:`BaselineGateError` (exit 3) for the first enforced gate that failed."""
+    for gate in gates:
+        if gate.enforced and not gate.passed:
+            raise BaselineGateError(gate.message)

@@ -1,0 +1,176 @@
+"""Segment analysis: the primary metric per value of each group column and per time period,
+with row counts; a segment is flagged when its bootstrap confidence interval lies entirely
+on the worse side of the overall value. Segments under ``min_rows`` (ranking: or under
+``min_queries`` ranked queries) are reported, never flagged.
+
+The bootstrap is a seeded numpy percentile bootstrap rather than ``scipy.stats.bootstrap``:
+a resample of a small segment may hold one class only, where AUC is undefined; those
+resamples are skipped here, while scipy would turn the whole interval into NaN.
+
+Ranking (task=ranking) segments the rows the same way and ranks, within each query, the
+query's items in the segment (a query whose items span several segments contributes its
+items in each); ``queries`` counts the ranked queries of a segment. Its bootstrap resamples
+those queries, not rows: ``ndcg@k`` / ``map@k`` are means over queries, and resampling
+rows would duplicate items inside a query.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tabpipe.config import option_value
+from tabpipe.evaluation.metrics import LOWER_IS_BETTER, Scored, metric_value
+from tabpipe.evaluation.ranking_metrics import per_query
+
+MISSING = "(missing)"
+PERIOD_CODES = {"month": "M", "week": "W"}
+
+
+@dataclass
+class Segment:
+    column: str
+    segment: str
+    rows: int
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    flagged: bool
+    note: str = ""
+    # task=ranking: the segment's ranked queries
+    queries: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def bootstrap_interval(
+    task: str, metric: str, rows: Scored, n_resamples: int, confidence: float, seed: int
+) -> tuple[float | None, float | None]:
+    """Percentile interval of ``metric`` over ``n_resamples`` seeded resamples of the rows
+    (ranking: of the queries); resamples where the metric is undefined are skipped (None
+    when most of them are)."""
+    from sklearn import config_context
+
+    rng = np.random.default_rng(seed)
+    if task == "ranking":
+        return _query_interval(
+            per_query(metric, rows.y, rows.scores, rows.queries), n_resamples, confidence, rng
+        )
+    n = len(rows.y)
+    # the rows were validated once; scikit-learn's per-call checks would dominate the loop
+    with config_context(skip_parameter_validation=True, assume_finite=True):
+        values = [metric_value(task, metric, rows.subset(rng.integers(0, n, n))) for _ in range(n_resamples)]
+    finite = np.array([v for v in values if math.isfinite(v)])
+    if len(finite) < n_resamples / 2:
+        return None, None
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(finite, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def _query_interval(
+    values: np.ndarray, n_resamples: int, confidence: float, rng: np.random.Generator
+) -> tuple[float | None, float | None]:
+    """Percentile interval of the mean of per-query values over resampled queries."""
+    means = values[rng.integers(0, len(values), (n_resamples, len(values)))].mean(axis=1)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def segment_keys(frame: pd.DataFrame, group_columns: list[str], time_column: str | None, period: str):
+    """(segment column name, the segment label of every row) for each segmentation."""
+    for column in group_columns:
+        values = frame[column]
+        labels = values.astype(str).where(values.notna(), MISSING)
+        yield column, labels.to_numpy(dtype=object)
+    if time_column and period != "none":
+        stamps = pd.to_datetime(frame[time_column])
+        if getattr(stamps.dt, "tz", None) is not None:
+            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        with warnings.catch_warnings():  # to_period drops the timezone: done explicitly above
+            warnings.simplefilter("ignore", UserWarning)
+            periods = stamps.dt.to_period(PERIOD_CODES[period]).astype(str)
+        yield f"{time_column} ({period})", periods.where(stamps.notna(), MISSING).to_numpy(dtype=object)
+
+
+def analyse_segments(
+    task: str,
+    metric: str,
+    rows: Scored,
+    frame: pd.DataFrame,
+    group_columns: list[str],
+    time_column: str | None,
+    segments_cfg: Any,
+    seed: int,
+) -> dict[str, Any]:
+    """The segments document (``segments.json``): overall value and one entry per segment."""
+    overall = metric_value(task, metric, rows)
+    lower = metric in LOWER_IS_BETTER
+    found: list[Segment] = []
+    period = option_value(segments_cfg.time_period)
+    for column, labels in segment_keys(frame, list(group_columns), time_column, period):
+        counts = pd.Series(labels).value_counts(sort=True)
+        for value, count in counts.head(int(segments_cfg.max_segments)).items():
+            members = np.flatnonzero(labels == value)
+            subset = rows.subset(members)
+            point = _finite(metric_value(task, metric, subset))
+            segment = Segment(column, str(value), int(count), point, None, None, False)
+            if task == "ranking":
+                segment.queries = len(subset.queries)
+            if point is None:
+                segment.note = f"{metric} undefined on this segment"
+            elif count < segments_cfg.min_rows:
+                segment.note = f"under eval.segments.min_rows={segments_cfg.min_rows}; not tested"
+            elif segment.queries is not None and segment.queries < segments_cfg.min_queries:
+                segment.note = f"under eval.segments.min_queries={segments_cfg.min_queries}; not tested"
+            else:
+                low, high = bootstrap_interval(
+                    task, metric, subset, int(segments_cfg.n_bootstrap), float(segments_cfg.confidence), seed
+                )
+                segment.ci_low, segment.ci_high = low, high
+                if low is None or high is None:
+                    segment.note = "bootstrap interval undefined (too few resamples with both classes)"
+                else:
+                    segment.flagged = bool(low > overall) if lower else bool(high < overall)
+                    if segment.flagged:
+                        segment.note = f"significantly worse than overall {metric}"
+            found.append(segment)
+        if len(counts) > segments_cfg.max_segments:
+            found.append(
+                Segment(
+                    column,
+                    "(other)",
+                    int(counts.iloc[int(segments_cfg.max_segments) :].sum()),
+                    None,
+                    None,
+                    None,
+                    False,
+                    f"{len(counts) - int(segments_cfg.max_segments)} smaller segments beyond "
+                    f"eval.segments.max_segments={segments_cfg.max_segments}",
+                )
+            )
+    return {
+        "metric": metric,
+        "lower_is_better": lower,
+        "overall": _finite(overall),
+        "rows": len(rows.y),
+        "resampled_unit": "query" if task == "ranking" else "row",
+        "confidence": float(segments_cfg.confidence),
+        "n_bootstrap": int(segments_cfg.n_bootstrap),
+        "min_rows": int(segments_cfg.min_rows),
+        "min_queries": int(segments_cfg.min_queries) if task == "ranking" else None,
+        "seed": int(seed),
+        "segments": [segment.as_dict() for segment in found],
+        "flagged": [f"{s.column}={s.segment}" for s in found if s.flagged],
+    }

@@ -1,0 +1,227 @@
+"""The one entry point of the evaluation suite, called by training (on the test split) and
+by ``tabpipe eval`` (on any dataset with the bundle's schema).
+
+It computes the task's metrics for the model and its references (the baseline, the
+production version) on the same rows, the gates, the threshold analysis, the plots, the
+feature importance and the segments, and writes into ``out_dir``: ``plots/``,
+``segments.json``, ``evaluation.json`` and ``report.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tabpipe.evaluation import plots, ranking_plots, report
+from tabpipe.evaluation.gates import GateResult, gate_results
+from tabpipe.evaluation.importance import Scorer, permutation_importances
+from tabpipe.evaluation.metrics import (
+    CLASSIFICATION,
+    RANKING_K,
+    Scored,
+    compute_metrics,
+    metric_names,
+    scored,
+)
+from tabpipe.evaluation.ranking_metrics import check_ks
+from tabpipe.evaluation.segments import analyse_segments
+from tabpipe.evaluation.thresholds import ThresholdChoice, optimal_thresholds, threshold_table
+from tabpipe.io import write_json_atomic, write_text_atomic
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Reference:
+    """Another model scored on the same rows: ``baseline`` or ``production``."""
+
+    name: str
+    description: str
+    scores: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    # why it could not be scored (then scores is None)
+    note: str | None = None
+
+
+@dataclass
+class EvaluationInputs:
+    task: str
+    classes: list[str] | None
+    y_true: np.ndarray  # class indices, or floats for regression
+    scores: np.ndarray  # probabilities [N, K], or predictions [N]
+    labels: np.ndarray | None  # class indices the model outputs (binary: after its threshold)
+    frame: pd.DataFrame  # the same rows: raw input columns, group and time columns
+    primary: str
+    seed: int
+    prefix: str = "test"
+    title: str = "Evaluation"
+    group_columns: list[str] = field(default_factory=list)
+    time_column: str | None = None
+    # task=ranking: the query id of every row, and the cut-offs of ndcg@k / map@k
+    groups: np.ndarray | None = None
+    ranking_k: list[int] | None = None
+    threshold: ThresholdChoice | None = None
+    references: list[Reference] = field(default_factory=list)
+    # the graph on raw columns (permutation importance) and the columns it reads
+    scorer: Scorer | None = None
+    input_columns: list[str] = field(default_factory=list)
+    native_importance: pd.DataFrame | None = None
+    # metrics the caller already holds (k-fold means); they win over the pooled values
+    known_metrics: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EvaluationResult:
+    metrics: dict[str, float]
+    gates: list[GateResult]
+    segments: dict[str, Any] | None
+    images: dict[str, str]
+    report: Path
+
+
+def _prefixed(metrics: dict[str, float], prefix: str) -> dict[str, float]:
+    return {f"{prefix}/{name}": value for name, value in metrics.items()}
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _metrics(inputs: EvaluationInputs, rows: Scored, bins: int) -> dict[str, float]:
+    def compute(scores: np.ndarray, labels: np.ndarray | None) -> dict[str, float]:
+        return compute_metrics(inputs.task, rows.y, scores, labels, bins, rows.groups, inputs.ranking_k)
+
+    metrics = _prefixed(compute(rows.scores, rows.labels), inputs.prefix)
+    for ref in inputs.references:
+        if ref.scores is not None:
+            metrics |= _prefixed(compute(ref.scores, ref.labels), f"{ref.name}/{inputs.prefix}")
+    return metrics | inputs.known_metrics
+
+
+def _threshold_analysis(inputs: EvaluationInputs, rows: Scored, writer: plots.PlotWriter | None):
+    """The evaluated rows' metrics across thresholds; the optima on these rows are for
+    information only (the threshold in use was chosen on the validation split)."""
+    if inputs.task != "binary" or inputs.threshold is None or len(np.unique(rows.y)) < 2:
+        return None
+    table = threshold_table(rows.y, rows.p, inputs.threshold.cost)
+    f1_here, cost_here = optimal_thresholds(table)
+    if writer is not None:
+        marks = {
+            f"in use ({inputs.threshold.strategy})": inputs.threshold.value,
+            "F1-optimal on val": inputs.threshold.f1_optimal,
+            "cost-optimal on val": inputs.threshold.cost_optimal,
+        }
+        plots.threshold_curves(writer, table, marks)
+    reached = table[table["threshold"] >= inputs.threshold.value]  # decreasing thresholds
+    at = reached.iloc[-1] if len(reached) else table.iloc[0]
+    return {
+        "in_use": inputs.threshold.as_dict(),
+        f"{inputs.prefix}_at_threshold": {k: float(at[k]) for k in ("precision", "recall", "f1", "cost")},
+        f"{inputs.prefix}_f1_optimal": f1_here,
+        f"{inputs.prefix}_cost_optimal": cost_here,
+    }
+
+
+def _plots(inputs: EvaluationInputs, rows: Scored, writer: plots.PlotWriter, bins: int) -> None:
+    if inputs.task in CLASSIFICATION:
+        plots.confusion(writer, list(inputs.classes or []), rows.y, rows.labels)
+    if inputs.task == "binary" and len(np.unique(rows.y)) == 2:
+        plots.binary_curves(writer, rows.y, rows.p, bins)
+    if inputs.task == "regression":
+        plots.regression(writer, rows.y, rows.scores)
+    if inputs.task == "ranking":
+        scored_refs = {r.name: r.scores for r in inputs.references if r.scores is not None}
+        ranking_plots.at_k(writer, rows, scored_refs, max(metric_cutoffs(inputs)))
+        ranking_plots.query_distribution(writer, rows, inputs.primary)
+
+
+def metric_cutoffs(inputs: EvaluationInputs) -> list[int]:
+    return check_ks(RANKING_K if inputs.ranking_k is None else inputs.ranking_k)
+
+
+def ranking_summary(rows: Scored) -> dict[str, int]:
+    """How many of the rows' queries were ranked (the others have nothing to rank)."""
+    return {"queries": len(np.unique(rows.groups)), "ranked_queries": len(rows.queries)}
+
+
+def _importance(inputs: EvaluationInputs, eval_cfg: Any, writer: plots.PlotWriter) -> None:
+    if inputs.native_importance is not None:
+        plots.importance(writer, "native", inputs.native_importance, "feature", "importance")
+    if inputs.scorer is not None and eval_cfg.importance.permutation and inputs.input_columns:
+        table = permutation_importances(
+            inputs.scorer,
+            inputs.task,
+            inputs.primary,
+            inputs.frame[inputs.input_columns],
+            inputs.y_true,
+            eval_cfg.importance,
+            inputs.seed,
+            inputs.groups,
+        )
+        plots.importance(writer, "permutation", table, "column", "importance_mean")
+
+
+def evaluate_predictions(inputs: EvaluationInputs, eval_cfg: Any, out_dir: Path) -> EvaluationResult:
+    """Evaluate scored rows and write the suite's files into ``out_dir``."""
+    out_dir = Path(out_dir)
+    bins = int(eval_cfg.calibration_bins)
+    rows = scored(inputs.task, inputs.y_true, inputs.scores, inputs.labels, bins, inputs.groups)
+    metrics = _metrics(inputs, rows, bins)
+    production = next((r.description for r in inputs.references if r.name == "production"), None)
+    gates = gate_results(metrics, inputs.primary, inputs.prefix, eval_cfg, production)
+    writer = plots.PlotWriter(out_dir, eval_cfg.max_plot_points, inputs.seed) if eval_cfg.plots else None
+    if writer is not None:
+        _plots(inputs, rows, writer, bins)
+    thresholds = _threshold_analysis(inputs, rows, writer)
+    if writer is not None:
+        _importance(inputs, eval_cfg, writer)
+    segments = None
+    if eval_cfg.segments.enabled and (inputs.group_columns or inputs.time_column):
+        segments = _json_safe(
+            analyse_segments(
+                inputs.task,
+                inputs.primary,
+                rows,
+                inputs.frame,
+                list(inputs.group_columns),
+                inputs.time_column,
+                eval_cfg.segments,
+                inputs.seed,
+            )
+        )
+        write_json_atomic(out_dir / "segments.json", segments)
+        for flagged in segments["flagged"]:
+            log.warning("segment %s: %s significantly worse than overall", flagged, inputs.primary)
+        if writer is not None:
+            plots.segments(writer, segments)
+    summary = {
+        "task": inputs.task,
+        "rows": len(rows.y),
+        "primary_metric": inputs.primary,
+        "metrics": metrics,
+        "gates": [gate.as_dict() for gate in gates],
+        "threshold": thresholds,
+        "ranking": ranking_summary(rows) if inputs.task == "ranking" else None,
+        "references": [
+            {"name": r.name, "description": r.description, "note": r.note} for r in inputs.references
+        ],
+        "plots": dict(writer.images) if writer else {},
+        "notes": inputs.notes,
+    }
+    write_json_atomic(out_dir / "evaluation.json", _json_safe(summary))
+    text = report.render(inputs, metric_names(inputs.task, inputs.ranking_k), summary, segments)
+    path = write_text_atomic(out_dir / "report.md", text)
+    return EvaluationResult(metrics, gates, segments, dict(writer.images) if writer else {}, path)

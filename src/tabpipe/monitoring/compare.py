@@ -1,0 +1,194 @@
+"""One drift result per feature and per prediction output, each with a severity.
+
+Severity (``ok`` < ``warn`` < ``alert``) is the worst of three checks, each from config:
+
+* PSI on the reference bins: below ``psi_warn`` (0.1) ok, up to ``psi_alert`` (0.25) warn,
+  above it alert (the credit-scoring convention);
+* the change of the missing rate, in absolute terms: ``missing_warn`` (0.05) and
+  ``missing_alert`` (0.10);
+* optionally the test p-value (KS for numbers, chi-square for categories), after the
+  multiple-testing correction (Benjamini-Hochberg by default): below ``alpha`` it raises the
+  severity to ``severity`` (``tests.alpha`` is null by default: p-values are reported only,
+  since with many rows they flag differences too small to matter).
+
+A feature with fewer than ``min_samples`` current values is ``insufficient_data``, never an
+alert, unless its missing rate alone (judged on all its rows) breaks a threshold.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tabpipe.monitoring import drift
+
+SEVERITIES = ("ok", "insufficient_data", "warn", "alert")
+
+
+@dataclass
+class Thresholds:
+    psi_warn: float = 0.1
+    psi_alert: float = 0.25
+    missing_warn: float = 0.05
+    missing_alert: float = 0.1
+    epsilon: float = drift.EPSILON
+    min_samples: int = 100
+    alpha: float | None = None
+    test_severity: str = "warn"
+    correction: str = "bh"
+
+
+@dataclass
+class FeatureDrift:
+    name: str
+    kind: str
+    rows: int
+    present: int
+    psi: float | None = None
+    kl: float | None = None
+    test: str | None = None
+    statistic: float | None = None
+    p_value: float | None = None
+    p_adjusted: float | None = None
+    missing_reference: float | None = None
+    missing_current: float | None = None
+    missing_change: float | None = None
+    bins: list[str] = field(default_factory=list)
+    reference_shares: list[float] = field(default_factory=list)
+    current_shares: list[float] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    unlisted_categories: dict[str, int] = field(default_factory=dict)
+    severity: str = "ok"
+    reasons: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def worst(*severities: str) -> str:
+    return max(severities, key=SEVERITIES.index)
+
+
+def _numeric_labels(edges: np.ndarray) -> list[str]:
+    if len(edges) == 0:
+        return ["all"]
+    cuts = [f"{e:.4g}" for e in edges]
+    inner = [f"({a}, {b}]" for a, b in itertools.pairwise(cuts)]
+    return [f"<= {cuts[0]}", *inner, f"> {cuts[-1]}"]
+
+
+def _with_shares(result: FeatureDrift, reference: np.ndarray, counts: np.ndarray, eps: float) -> None:
+    result.reference_shares = [float(v) for v in reference]
+    result.counts = [int(v) for v in counts]
+    total = counts.sum()
+    result.current_shares = [float(v) for v in (counts / total if total else counts.astype(float))]
+    if total:
+        result.psi = drift.psi(reference, counts, eps)
+        result.kl = drift.kl_divergence(reference, counts, eps)
+
+
+def compare_numeric(name: str, entry: dict[str, Any], values: np.ndarray, t: Thresholds) -> FeatureDrift:
+    """``values``: float64, NaN for missing (datetimes as seconds)."""
+    edges = np.asarray(entry.get("edges", []), dtype=np.float64)
+    counts, missing = drift.numeric_counts(values, edges)
+    result = FeatureDrift(name, entry.get("type", "numeric"), len(values), len(values) - missing)
+    result.bins = _numeric_labels(edges)
+    _missing(result, entry, missing)
+    if result.present and entry.get("shares"):
+        _with_shares(result, np.asarray(entry["shares"]), counts, t.epsilon)
+    return result
+
+
+def add_ks(result: FeatureDrift, entry: dict[str, Any], values: np.ndarray, t: Thresholds) -> None:
+    """KS test of the present values against the profile's quantile sample (profiles written
+    before the sample existed get no test)."""
+    if entry.get("ks_sample") and result.present >= t.min_samples:
+        result.test = "ks"
+        result.statistic, result.p_value = drift.ks_test(entry["ks_sample"], values[~np.isnan(values)])
+
+
+def add_chi2(result: FeatureDrift, t: Thresholds) -> None:
+    """Chi-square test of the current bin counts against the reference shares."""
+    if result.counts and result.present >= t.min_samples:
+        result.test = "chi2"
+        result.statistic, result.p_value = drift.chi2_test(
+            np.asarray(result.reference_shares), np.asarray(result.counts), t.epsilon
+        )
+
+
+def compare_categorical(name: str, entry: dict[str, Any], values: pd.Series, t: Thresholds) -> FeatureDrift:
+    """``values``: text categories, NaN for missing (``coerce_columns``' categorical form)."""
+    frequencies: dict[str, float] = entry.get("frequencies", {})
+    listed = [k for k in frequencies if k != drift.OTHER]
+    counts, missing, unlisted = drift.category_counts(values, listed)
+    result = FeatureDrift(name, "categorical", len(values), len(values) - missing)
+    result.bins = [*listed, drift.OTHER]
+    reference = np.array([frequencies[k] for k in listed] + [frequencies.get(drift.OTHER, 0.0)])
+    top = sorted(unlisted.items(), key=lambda item: -item[1])[:5]
+    result.unlisted_categories = dict(top)
+    _missing(result, entry, missing)
+    if result.present:
+        _with_shares(result, reference, counts, t.epsilon)
+    return result
+
+
+def compare_binned(
+    name: str, edges: list[float], reference: list[float], values: np.ndarray, t: Thresholds
+) -> FeatureDrift:
+    """Predicted probabilities on the profile's equal-width bins (``np.histogram``'s rule)."""
+    values = np.asarray(values, dtype=np.float64)
+    present = values[~np.isnan(values)]
+    counts = np.histogram(present, bins=np.asarray(edges))[0]
+    result = FeatureDrift(name, "prediction", len(values), len(present))
+    result.bins = [f"[{a:.2f}, {b:.2f})" for a, b in itertools.pairwise(edges)]
+    _missing(result, {"missing_rate": 0.0}, len(values) - len(present))
+    if len(present):
+        _with_shares(result, np.asarray(reference), counts, t.epsilon)
+    return result
+
+
+def _missing(result: FeatureDrift, entry: dict[str, Any], missing: int) -> None:
+    result.missing_reference = float(entry.get("missing_rate", 0.0))
+    if result.rows:
+        result.missing_current = missing / result.rows
+        result.missing_change = result.missing_current - result.missing_reference
+
+
+def judge(results: list[FeatureDrift], t: Thresholds) -> list[FeatureDrift]:
+    """Adjust the p-values across all results, then set each severity and its reasons."""
+    adjusted = drift.adjust_p_values([r.p_value for r in results], t.correction)
+    for result, p in zip(results, adjusted, strict=True):
+        result.p_adjusted = p
+        severity, reasons = "ok", []
+        if result.rows < t.min_samples:
+            result.severity = "insufficient_data"
+            result.reasons = [f"{result.rows} rows < min_samples={t.min_samples}"]
+            continue
+        change = abs(result.missing_change or 0.0)
+        if change >= t.missing_alert or change >= t.missing_warn:
+            level = "alert" if change >= t.missing_alert else "warn"
+            severity = worst(severity, level)
+            reasons.append(f"missing rate {result.missing_reference:.3f} -> {result.missing_current:.3f}")
+        if result.present < t.min_samples:
+            severity = worst(severity, "insufficient_data")
+            reasons.append(f"{result.present} present values < min_samples={t.min_samples}")
+        elif result.psi is not None and result.psi >= t.psi_warn:
+            severity = worst(severity, "alert" if result.psi > t.psi_alert else "warn")
+            reasons.append(f"PSI {result.psi:.3f}")
+        if t.alpha is not None and p is not None and p < t.alpha:
+            severity = worst(severity, t.test_severity)
+            reasons.append(f"{result.test} p={p:.2g} < alpha={t.alpha} ({t.correction})")
+        if result.unlisted_categories and result.psi is not None and result.psi >= t.psi_warn:
+            name, count = next(iter(result.unlisted_categories.items()))
+            reasons.append(f"unseen category {name!r} in {count / result.present:.0%} of rows")
+        result.severity, result.reasons = severity, reasons
+    return results
+
+
+def rank(results: list[FeatureDrift]) -> list[FeatureDrift]:
+    """By PSI, highest first; results without a PSI last."""
+    return sorted(results, key=lambda r: (r.psi is None, -(r.psi or 0.0)))

@@ -1,0 +1,196 @@
+"""The current data: a CSV or Parquet file, or the serving prediction log (JSONL).
+
+The prediction log (``tabpipe serve prediction_log.path=...``) is read with its rotated
+backups (``.N`` ... ``.1``, oldest first). ``window`` selects part of it: ``24h``, ``30m``,
+``7d``, ``90s`` (the records whose ``ts`` is that recent) or a number ``N`` (the last N input
+records). From the same lines come the serving figures: latency P50/P95/P99 of the answered
+requests and the error rate (error lines / all requests). Shadow lines are left out of both
+the inputs and the figures; lines that do not parse are counted, not silently dropped.
+
+For a file, ``window=N`` keeps its last N rows; a duration needs the log's timestamps.
+Prediction columns in a file (``label`` and ``proba_<class>``, ``prediction`` or ``score``, as
+``tabpipe predict`` writes them) are used for the prediction drift.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tabpipe.errors import ConfigError
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+@dataclass
+class CurrentData:
+    frame: pd.DataFrame
+    predictions: pd.DataFrame | None
+    source: str
+    window: str | None = None
+    serving: dict[str, Any] | None = None
+
+
+def parse_window(window: str | int | None) -> int | timedelta | None:
+    """``None`` (everything), a row count, or a duration (``24h``)."""
+    if window is None or str(window).strip() in ("", "null", "all"):
+        return None
+    text = str(window).strip().lower()
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    match = _DURATION.match(text)
+    if not match:
+        raise ConfigError(f"window={window!r}: use a number of records (10000) or a duration (30m, 24h, 7d)")
+    return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+
+
+def prediction_columns(frame: pd.DataFrame, features: set[str]) -> list[str]:
+    return [
+        c
+        for c in frame.columns
+        if c not in features and (c in ("label", "prediction", "score") or str(c).startswith("proba_"))
+    ]
+
+
+def read_current(
+    path: Path, window: str | int | None, features: set[str], version: str | None
+) -> CurrentData:
+    """Read ``path`` (``.csv``, ``.parquet``, ``.jsonl``/``.log``) limited to ``window``.
+
+    ``version``: the monitored bundle's registry version; prediction-log outputs of other
+    versions (an A/B arm) are left out of the prediction drift.
+    """
+    limit = parse_window(window)
+    if not path.is_file():
+        raise ConfigError(f"current={str(path)!r}: no such file")
+    if path.suffix in (".jsonl", ".log", ".json"):
+        data = read_prediction_log(path, limit, version)
+    elif path.suffix in (".csv", ".parquet"):
+        if isinstance(limit, timedelta):
+            raise ConfigError(f"window={window}: a duration needs a prediction log (.jsonl); use a row count")
+        frame = read_table(path)
+        if limit is not None:
+            frame = frame.iloc[-limit:]
+        predicted = prediction_columns(frame, features)
+        data = CurrentData(frame, frame[predicted] if predicted else None, str(path))
+    else:
+        raise ConfigError(f"current={str(path)!r}: expected a .csv, .parquet or .jsonl (prediction log) file")
+    data.window = None if window is None else str(window)
+    if len(data.frame) == 0:
+        where = f" in window={window}" if window is not None else ""
+        raise ConfigError(f"current={str(path)!r}: no rows{where}; nothing to compare")
+    return data
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV or Parquet file with text columns as pandas categoricals: Arrow's dictionary
+    encoding counts categories without a Python object per value. Blank CSV fields are
+    missing, as in training."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+    else:
+        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+    return table.to_pandas(strings_to_categorical=True)
+
+
+def log_files(path: Path) -> list[Path]:
+    """The log and its ``RotatingFileHandler`` backups, oldest first."""
+    backups = sorted(
+        (p for p in path.parent.glob(f"{path.name}.*") if p.suffix[1:].isdigit()),
+        key=lambda p: -int(p.suffix[1:]),
+    )
+    return [*backups, path]
+
+
+def _lines(path: Path) -> tuple[list[dict[str, Any]], int]:
+    entries, unreadable = [], 0
+    for file in log_files(path):
+        with file.open() as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                try:
+                    entries.append(json.loads(line))
+                except json.JSONDecodeError:
+                    unreadable += 1
+    return entries, unreadable
+
+
+def _timestamp(entry: dict[str, Any]) -> datetime:
+    stamp = datetime.fromisoformat(str(entry["ts"]))
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+
+
+def _select(entries: list[dict[str, Any]], limit: int | timedelta | None) -> list[dict[str, Any]]:
+    if limit is None or not entries:
+        return entries
+    if isinstance(limit, timedelta):
+        cutoff = datetime.now(timezone.utc) - limit
+        return [e for e in entries if _timestamp(e) >= cutoff]
+    rows, start = 0, len(entries)
+    for i in range(len(entries) - 1, -1, -1):
+        if "inputs" in entries[i] and not entries[i].get("shadow"):
+            rows += len(entries[i]["inputs"])
+            start = i
+            if rows >= limit:
+                break
+    return entries[start:]
+
+
+def read_prediction_log(path: Path, limit: int | timedelta | None, version: str | None) -> CurrentData:
+    entries, unreadable = _lines(path)
+    chosen = _select(entries, limit)
+    answered = [e for e in chosen if "inputs" in e and not e.get("shadow")]
+    errors = [e for e in chosen if "error" in e and "inputs" not in e]
+    records = [record for e in answered for record in e["inputs"]]
+    frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
+    if isinstance(limit, int) and len(frame) > limit:
+        frame = frame.iloc[-limit:].reset_index(drop=True)
+    ours = [e for e in answered if version is None or str(e.get("version")) == str(version)]
+    outputs = [row for e in ours for row in e.get("outputs", [])]
+    return CurrentData(
+        frame, _prediction_frame(outputs), str(path), serving=_serving(answered, errors, unreadable)
+    )
+
+
+def _prediction_frame(outputs: list[dict[str, Any]]) -> pd.DataFrame | None:
+    if not outputs:
+        return None
+    for name in ("prediction", "score"):  # regression, ranking
+        if name in outputs[0]:
+            return pd.DataFrame({name: [o.get(name) for o in outputs]}, dtype=np.float64)
+    frame = pd.DataFrame({"label": [o.get("label") for o in outputs]})
+    probabilities = pd.DataFrame.from_records([o.get("probabilities", {}) for o in outputs])
+    return pd.concat([frame, probabilities.add_prefix("proba_")], axis=1)
+
+
+def _serving(answered: list[dict], errors: list[dict], unreadable: int) -> dict[str, Any]:
+    latencies = np.array([e["latency_ms"] for e in answered if "latency_ms" in e], dtype=np.float64)
+    total = len(answered) + len(errors)
+    stamps = [_timestamp(e) for e in (*answered, *errors) if "ts" in e]
+    by_kind: dict[str, int] = {}
+    for e in errors:
+        by_kind[str(e["error"])] = by_kind.get(str(e["error"]), 0) + 1
+    p50, p95, p99 = np.percentile(latencies, [50, 95, 99]).tolist() if len(latencies) else [None] * 3
+    return {
+        "requests": total,
+        "answered": len(answered),
+        "errors": len(errors),
+        "error_rate": len(errors) / total if total else None,
+        "errors_by_kind": by_kind,
+        "latency_ms": {"p50": p50, "p95": p95, "p99": p99},
+        "first": min(stamps).isoformat() if stamps else None,
+        "last": max(stamps).isoformat() if stamps else None,
+        "unreadable_lines": unreadable,
+    }

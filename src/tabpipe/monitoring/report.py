@@ -1,0 +1,125 @@
+"""The monitor's outputs: ``drift.json`` (machine-readable), ``report.md`` (a per-feature
+table sorted by PSI, the serving figures, the trigger) and ``plots/<feature>.png``
+(reference against current shares for the most drifted features: those at warn or
+alert, ``top_plots`` at most). matplotlib is imported
+only here, with the Agg backend, and only when there is something to plot."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from tabpipe.io import write_atomic, write_json_atomic, write_text_atomic
+from tabpipe.monitoring.compare import FeatureDrift
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def plot_name(feature: str) -> str:
+    return f"{_UNSAFE.sub('_', feature)}.png"
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _p(value: float | None) -> str:
+    return "" if value is None else f"{value:.2g}"
+
+
+def plot_feature(result: FeatureDrift, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    positions = np.arange(len(result.bins))
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(result.bins) + 2), 3.8))
+    fig.subplots_adjust(bottom=0.3, top=0.9, left=0.1, right=0.97)
+    try:
+        ax.bar(positions - 0.2, result.reference_shares, width=0.4, label="reference (train)")
+        ax.bar(positions + 0.2, result.current_shares, width=0.4, label="current")
+        ax.set_xticks(positions, result.bins, rotation=45, ha="right", fontsize=7)
+        ax.set_ylabel("share of present values")
+        psi = "" if result.psi is None else f"  PSI {result.psi:.3f}"
+        ax.set_title(f"{result.name}: {result.severity}{psi}")
+        ax.legend(fontsize=8)
+        write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=90))
+    finally:
+        plt.close(fig)
+    return path
+
+
+def write_plots(results: list[FeatureDrift], directory: Path, top: int) -> list[str]:
+    """Histograms of the ``top`` most drifted results (warn or alert) that have shares."""
+    drifted = [r for r in results if r.severity in ("warn", "alert")]
+    drawable = [r for r in drifted if r.current_shares and r.psi is not None][:top]
+    return [str(plot_feature(r, directory / "plots" / plot_name(r.name)).name) for r in drawable]
+
+
+def markdown(document: dict[str, Any], plots: list[str]) -> str:
+    lines = [
+        f"# Drift report: {document['bundle']['name']}:{document['bundle']['version']}",
+        "",
+        f"- current: `{document['current']['source']}` ({document['current']['rows']} rows"
+        + (f", window {document['current']['window']}" if document["current"]["window"] else "")
+        + ")",
+        f"- generated: {document['generated_at']}",
+        f"- status: **{document['status']}** "
+        f"({', '.join(f'{k}: {v}' for k, v in document['counts'].items())})",
+        "",
+    ]
+    schema = document["schema"]
+    if schema["alert"]:
+        lines += ["## Schema drift (alert)", ""]
+        lines += [f"- `{name}`: missing from the current data" for name in schema["missing"]]
+        lines += [f"- `{name}`: {why}" for name, why in schema["type_changed"].items()]
+        lines.append("")
+    lines += [
+        "## Features and predictions, by PSI",
+        "",
+        "| feature | kind | severity | PSI | KL | test | p (adj.) | missing ref → cur | rows | why |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in document["features"]:
+        missing = f"{_fmt(r['missing_reference'])} → {_fmt(r['missing_current'])}"
+        why = "; ".join(r["reasons"])
+        lines.append(
+            f"| `{r['name']}` | {r['kind']} | {r['severity']} | {_fmt(r['psi'])} | {_fmt(r['kl'])} | "
+            f"{r['test'] or ''} | {_p(r['p_adjusted'])} | {missing} | {r['rows']} | {why} |"
+        )
+    serving = document["current"].get("serving")
+    if serving:
+        latency = serving["latency_ms"]
+        lines += [
+            "",
+            "## Serving (prediction log)",
+            "",
+            f"- requests: {serving['requests']} ({serving['answered']} answered, {serving['errors']} errors; "
+            f"error rate {_fmt(serving['error_rate'], 4)})",
+            f"- latency ms: P50 {_fmt(latency['p50'])}, P95 {_fmt(latency['p95'])}, "
+            f"P99 {_fmt(latency['p99'])}",
+            f"- from {serving['first']} to {serving['last']}",
+        ]
+    trigger = document.get("trigger")
+    if trigger:
+        lines += ["", "## Retraining trigger", "", f"- {trigger['action']}: {', '.join(trigger['reasons'])}"]
+        if trigger.get("command"):
+            lines.append(f"- command: `{trigger['command']}` (exit code {trigger.get('returncode')})")
+        if trigger.get("detail"):
+            lines.append(f"- {trigger['detail']}")
+    if plots:
+        lines += ["", "## Histograms (most drifted first)", ""]
+        lines += [f"![{name}](plots/{name})" for name in plots]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(document: dict[str, Any], results: list[FeatureDrift], directory: Path, top: int) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    plots = write_plots(results, directory, top)
+    document["plots"] = [f"plots/{name}" for name in plots]
+    write_json_atomic(directory / "drift.json", document)
+    write_text_atomic(directory / "report.md", markdown(document, plots))
+    return directory / "drift.json"

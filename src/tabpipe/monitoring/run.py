@@ -1,0 +1,208 @@
+"""``tabpipe monitor``: compare the current data with a bundle's reference profile, write
+``drift.json`` + ``report.md`` + plots, and fire the retraining trigger when due."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tabpipe.config import option_value
+from tabpipe.errors import ConfigError
+from tabpipe.export.bundle import Bundle, load_bundle
+from tabpipe.export.profile import as_numbers
+from tabpipe.export.registry import Registry
+from tabpipe.monitoring import trigger
+from tabpipe.monitoring.compare import (
+    FeatureDrift,
+    Thresholds,
+    add_chi2,
+    add_ks,
+    compare_categorical,
+    compare_numeric,
+    judge,
+    rank,
+)
+from tabpipe.monitoring.current_data import CurrentData, prediction_columns, read_current
+from tabpipe.monitoring.predictions import compare_predictions, score
+from tabpipe.monitoring.report import write_report
+from tabpipe.monitoring.schema_drift import SchemaDrift, coerce_current
+
+
+@dataclass
+class MonitorResult:
+    document: dict[str, Any]
+    directory: Path
+    alert: bool
+
+
+def thresholds(cfg: Any) -> Thresholds:
+    return Thresholds(
+        psi_warn=cfg.severity.psi_warn,
+        psi_alert=cfg.severity.psi_alert,
+        missing_warn=cfg.severity.missing_warn,
+        missing_alert=cfg.severity.missing_alert,
+        epsilon=cfg.epsilon,
+        min_samples=cfg.min_samples,
+        alpha=cfg.tests.alpha,
+        test_severity=option_value(cfg.tests.severity),
+        correction=option_value(cfg.tests.correction),
+    )
+
+
+def bundle_identity(bundle: Bundle) -> tuple[str, str]:
+    registry = bundle.metadata.get("registry") or {}
+    return str(registry.get("name") or bundle.path.name), str(registry.get("version", "unregistered"))
+
+
+def compare_features(
+    profile: dict[str, Any], coerced: pd.DataFrame, types: dict[str, str], t: Thresholds, timings: dict
+) -> list[FeatureDrift]:
+    """Bin every present feature on its reference bins (timed as ``binning_s``), then run the
+    KS / chi-square tests (``tests_s``). ``binning_cpu_s`` is the binning's CPU time: on one
+    thread, the per-core cost whatever else the machine runs."""
+    started, cpu = time.perf_counter(), time.process_time()
+    pending = []
+    for name in coerced.columns:
+        entry = profile["features"].get(name)
+        if entry is None:
+            continue
+        if entry["kind"] == "categorical":
+            pending.append((compare_categorical(name, entry, coerced[name], t), entry, None))
+        else:
+            values = as_numbers(coerced[name], types[name]).to_numpy(dtype=np.float64, na_value=np.nan)
+            pending.append((compare_numeric(name, entry, values, t), entry, values))
+    timings["binning_s"] = time.perf_counter() - started
+    timings["binning_cpu_s"] = time.process_time() - cpu
+    started = time.perf_counter()
+    for result, entry, values in pending:
+        if values is None:
+            add_chi2(result, t)
+        else:
+            add_ks(result, entry, values, t)
+    timings["tests_s"] = time.perf_counter() - started
+    return [result for result, _, _ in pending]
+
+
+def _schema_results(
+    schema: SchemaDrift, results: list[FeatureDrift], types: dict[str, str]
+) -> list[FeatureDrift]:
+    """Schema drift as alerting rows of the table, next to the compared features."""
+    for result in results:
+        if result.name in schema.type_changed:
+            result.severity = "alert"
+            result.reasons.insert(0, f"type changed: {schema.type_changed[result.name]}")
+    missing = [
+        FeatureDrift(name, types[name], 0, 0, severity="alert", reasons=["missing from the current data"])
+        for name in schema.missing
+    ]
+    return missing + results
+
+
+def _predictions(
+    cfg: Any, bundle: Bundle, current: CurrentData, coerced: pd.DataFrame, schema: SchemaDrift, timings: dict
+) -> tuple[pd.DataFrame | None, str]:
+    if current.predictions is not None:
+        return current.predictions, "log" if current.serving is not None else "file"
+    if not cfg.score or schema.missing:
+        return None, "none"
+    started = time.perf_counter()
+    types = {i["name"]: i["type"] for i in bundle.schema["inputs"]}
+    frame = score(
+        bundle.model_path,
+        coerced,
+        types,
+        bundle.schema["task"],
+        list(bundle.schema.get("classes") or []),
+        list(cfg.providers),
+    )
+    timings["score_s"] = time.perf_counter() - started
+    return frame, "scored"
+
+
+def _trigger(cfg: Any, bundle: Bundle, alert: bool, state_dir: Path, context: dict) -> dict[str, Any] | None:
+    reasons, cadence = [], None
+    if alert:
+        reasons.append("alert")
+    if cfg.schedule and cfg.cadence_days is not None:
+        trained_at = trigger.parse_time(bundle.metadata["started_at"])
+        due, due_at = trigger.cadence_due(
+            trained_at, trigger.last_run(state_dir), cfg.cadence_days, trigger.utc_now()
+        )
+        cadence = {"due": due, "due_at": due_at.isoformat(), "trained_at": trained_at.isoformat()}
+        if due:
+            reasons.append("cadence")
+    if not reasons:
+        return {"action": "none", "reasons": [], "cadence": cadence} if cadence else None
+    outcome = trigger.fire(state_dir, reasons, cfg.on_alert, cfg.cooldown_hours, context)
+    return outcome | ({"cadence": cadence} if cadence else {})
+
+
+def run_monitor(cfg: Any) -> MonitorResult:
+    started = time.perf_counter()
+    bundle = load_bundle(Registry(cfg.registry_root).resolve(cfg.bundle))
+    name, version = bundle_identity(bundle)
+    profile = bundle.read_json("reference_profile.json")
+    types = {i["name"]: i["type"] for i in bundle.schema["inputs"] if i["name"] not in cfg.exclude}
+    t = thresholds(cfg)
+    stamp = datetime.now().astimezone().strftime("%Y%m%dT%H%M%S%f")
+    state_dir = Path(cfg.state_dir) if cfg.state_dir else Path("monitoring") / name
+    directory = Path(cfg.output_dir) if cfg.output_dir else state_dir / stamp
+    timings: dict[str, float] = {}
+    if cfg.current is None:
+        if not cfg.schedule:
+            raise ConfigError(
+                "current: required (pass current=<csv|parquet|jsonl>); only schedule=true may omit it"
+            )
+        current, results, schema, source = None, [], SchemaDrift(), "none"
+    else:
+        current = read_current(
+            Path(cfg.current), cfg.window, set(types), version if version != "unregistered" else None
+        )
+        timings["read_s"] = time.perf_counter() - started
+        ignore = [
+            *bundle.schema.get("id_columns", []),
+            *prediction_columns(current.frame, set(types)),
+            *cfg.exclude,
+        ]
+        coerce_started = time.perf_counter()
+        coerced, schema = coerce_current(current.frame, types, profile["features"], ignore)
+        timings["coerce_s"] = time.perf_counter() - coerce_started
+        results = compare_features(profile, coerced, types, t, timings)
+        predictions, source = _predictions(cfg, bundle, current, coerced, schema, timings)
+        if predictions is not None and "prediction" in profile:
+            classes = list(bundle.schema.get("classes") or [])
+            results += compare_predictions(
+                profile["prediction"], predictions, bundle.schema["task"], classes, t
+            )
+        results = _schema_results(schema, rank(judge(results, t)), types)
+    counts = {s: sum(r.severity == s for r in results) for s in ("alert", "warn", "insufficient_data", "ok")}
+    alert = schema.alert or counts["alert"] > 0
+    context = {"bundle": cfg.bundle, "model": name, "version": version, "report": str(directory)}
+    outcome = _trigger(cfg, bundle, alert, state_dir, context)
+    timings["total_s"] = time.perf_counter() - started
+    document = {
+        "generated_at": trigger.utc_now().isoformat(),
+        "status": "alert" if alert else ("warn" if counts["warn"] else "ok"),
+        "counts": counts,
+        "bundle": {"ref": cfg.bundle, "name": name, "version": version, "path": str(bundle.path)},
+        "current": {
+            "source": cfg.current or "none (schedule check only)",
+            "window": current.window if current else None,
+            "rows": len(current.frame) if current else 0,
+            "predictions": source,
+            "serving": current.serving if current else None,
+        },
+        "schema": schema.as_dict(),
+        "thresholds": vars(t),
+        "features": [r.as_dict() for r in results],
+        "trigger": outcome,
+        "timings_s": {k: round(v, 4) for k, v in timings.items()},
+    }
+    write_report(document, results, directory, cfg.top_plots)
+    return MonitorResult(document, directory, alert)

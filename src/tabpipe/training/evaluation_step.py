@@ -1,0 +1,127 @@
+"""After the folds are fitted: run the evaluation suite on the test predictions (plots,
+segments, references, report) and record what the bundle needs (threshold, baseline)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tabpipe.data.ingestion import Dataset
+from tabpipe.data.splits import Split
+from tabpipe.evaluation.graph_scoring import bundle_reference, graph_scorer
+from tabpipe.evaluation.importance import native_importance
+from tabpipe.evaluation.metrics import CLASSIFICATION
+from tabpipe.evaluation.suite import EvaluationInputs, EvaluationResult, Reference, evaluate_predictions
+from tabpipe.export import runtime
+from tabpipe.export.inputs import column_types
+from tabpipe.export.registry import Registry, check_name
+from tabpipe.models.ranking import describe_ranker
+from tabpipe.training.fold import FoldResult, model_name
+
+
+def segment_frame(dataset: Dataset, rows: np.ndarray, data_cfg: Any) -> pd.DataFrame:
+    """The rows' feature columns, plus group columns that are not features (dropped ones)."""
+    frame = dataset.features.iloc[rows].reset_index(drop=True)
+    for column in data_cfg.group_columns:
+        if column not in frame.columns:
+            frame[column] = dataset.source.frame[column].iloc[rows].to_numpy()
+    return frame
+
+
+def baseline_reference(dataset: Dataset, folds: list[FoldResult]) -> Reference:
+    scores = np.concatenate([fold.baseline_test_scores for fold in folds])
+    if dataset.task == "ranking":
+        described = sorted({describe_ranker(fold.baseline_ranker) for fold in folds})
+        return Reference("baseline", "; ".join(described), scores)
+    if dataset.task == "regression":
+        return Reference("baseline", "the train mean", scores.reshape(-1))
+    return Reference("baseline", "the train class priors (most frequent class)", scores)
+
+
+def production_reference(cfg: Any, dataset: Dataset, rows: np.ndarray) -> Reference | None:
+    """The registry's ``eval.production_alias`` version of ``registry.name``, if there is one."""
+    name, alias = cfg.registry.name, cfg.eval.production_alias
+    if not name or not alias:
+        return None
+    registry = Registry(cfg.registry.root)
+    version = registry.aliases(check_name(str(name), "registry.name")).get(str(alias))
+    if version is None:
+        return None
+    raw = dataset.source.frame.iloc[rows].reset_index(drop=True)
+    return bundle_reference(
+        "production",
+        f"{name}:{version} (alias {alias})",
+        registry.resolve(f"{name}@{alias}"),
+        raw,
+        dataset.task,
+        dataset.classes,
+    )
+
+
+def evaluate_run(
+    cfg: Any,
+    dataset: Dataset,
+    y: np.ndarray,
+    splits: list[Split],
+    folds: list[FoldResult],
+    metrics: dict[str, float],
+    primary: str,
+) -> EvaluationResult:
+    rows = np.concatenate([split.test for split in splits])
+    single = len(folds) == 1
+    references = [baseline_reference(dataset, folds)]
+    production = production_reference(cfg, dataset, rows)
+    if production is not None:
+        references.append(production)
+    labels = np.concatenate([f.test_labels for f in folds]) if dataset.task in CLASSIFICATION else None
+    notes = []
+    if not single:
+        notes.append(
+            f"{len(folds)}-fold run: plots and segments pool the out-of-fold test predictions (each fold "
+            "with its own threshold); the metrics table shows the fold means; feature importance needs a "
+            "single split."
+        )
+    types = column_types(dataset.schema)
+    inputs = EvaluationInputs(
+        task=dataset.task,
+        classes=dataset.classes,
+        y_true=y[rows],
+        scores=np.concatenate([fold.test_scores for fold in folds]),
+        labels=labels,
+        frame=segment_frame(dataset, rows, cfg.data),
+        primary=primary,
+        seed=int(cfg.seed),
+        prefix="test",
+        title=f"{model_name(cfg.model)} on {dataset.source.uri}",
+        group_columns=list(cfg.data.group_columns),
+        time_column=cfg.data.get("time_column"),
+        groups=dataset.groups.iloc[rows].to_numpy() if dataset.task == "ranking" else None,
+        ranking_k=list(cfg.eval.ranking_k),
+        threshold=folds[0].threshold if single else None,
+        references=references,
+        scorer=graph_scorer(runtime.session(folds[0].graph), types, dataset.task, dataset.classes)
+        if single
+        else None,
+        input_columns=list(types),
+        native_importance=native_importance(folds[0].model, folds[0].preprocessor.feature_names_)
+        if single
+        else None,
+        known_metrics={k: v for k, v in metrics.items() if k.startswith(("test/", "baseline/test/"))},
+        notes=notes,
+    )
+    return evaluate_predictions(inputs, cfg.eval, cfg.paths.output_dir)
+
+
+def evaluation_record(fold: FoldResult, result: EvaluationResult) -> dict[str, Any]:
+    """What the bundle keeps: the decision threshold, the baseline's constant (ranking: its
+    feature, which ``tabpipe eval`` re-scores), the gates."""
+    record = {
+        "threshold": fold.threshold.as_dict() if fold.threshold else None,
+        "baseline_values": fold.baseline_values,
+        "gates": [gate.as_dict() for gate in result.gates],
+    }
+    if fold.baseline_ranker is not None:
+        record["baseline_ranker"] = fold.baseline_ranker
+    return record

@@ -1,0 +1,229 @@
+"""The evaluation suite in real runs: training writes plots, segments and the report; the
+graph applies the threshold chosen on val; `tabpipe eval` reproduces the training-time test
+metrics exactly; the production version is compared on the same rows and can gate a run."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pandas as pd
+import pytest
+
+from helpers import ROOT, cli_env, compose_config
+from tabpipe.data.ingestion import ingest
+from tabpipe.data.splits import make_splits
+from tabpipe.errors import BaselineGateError
+from tabpipe.evaluation.thresholds import choose_threshold
+from tabpipe.export import runtime
+from tabpipe.export.bundle import load_bundle
+from tabpipe.export.inputs import graph_inputs
+from tabpipe.export.registry import Registry
+
+CHURN = ROOT / "src/tabpipe/datasets/telco_churn.csv"
+PNG = b"\x89PNG\r\n\x1a\n"
+OVERRIDES = [
+    "model=xgb",
+    "model.n_estimators=60",
+    "eval.threshold.strategy=f1",
+    "data.group_columns=[contract]",
+    "eval.segments.n_bootstrap=100",
+]
+DATA_FILES = {
+    "confusion.csv": ["actual", "predicted"],
+    "roc.csv": ["fpr", "tpr"],
+    "pr.csv": ["recall", "precision"],
+    "calibration.csv": ["prob_pred", "prob_true", "rows"],
+    "thresholds.csv": ["threshold", "precision", "recall", "f1", "accuracy", "cost"],
+    "importance_native.csv": ["feature", "importance"],
+    "importance_permutation.csv": ["column", "importance_mean", "importance_std"],
+    "segments.csv": ["column", "segment", "rows", "value", "ci_low", "ci_high", "flagged"],
+}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    from tabpipe.training.train import run_training
+
+    base = tmp_path_factory.mktemp("evaluation")
+    result = run_training(compose_config(OVERRIDES, base / "run"))
+    return {"base": base, "result": result, "registry": base / "registry"}
+
+
+def tabpipe(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tabpipe.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=600,
+    )
+
+
+def test_training_writes_plots_segments_and_the_report(run) -> None:
+    out = run["result"].output_dir
+    for name, columns in DATA_FILES.items():
+        assert list(pd.read_csv(out / "plots" / name).columns) == columns, name
+    report = (out / "report.md").read_text()
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
+    assert len(links) == 8
+    for link in links:  # relative links to non-empty PNG files: readable offline
+        data = (out / link).read_bytes()
+        assert data[:8] == PNG and len(data) > 5000, link
+    for heading in ("## Metrics", "## Gates", "## Decision threshold", "## Segments", "## Plots"):
+        assert heading in report
+    segments = json.loads((out / "segments.json").read_text())
+    assert segments["metric"] == "auc"
+    assert {s["segment"] for s in segments["segments"]} == {"Month-to-month", "One year", "Two year"}
+    assert sum(s["rows"] for s in segments["segments"]) == 1057
+    metrics = json.loads((out / "metrics.json").read_text())
+    for name in (
+        "auc",
+        "pr_auc",
+        "f1",
+        "f1_macro",
+        "precision",
+        "recall",
+        "accuracy",
+        "log_loss",
+        "brier",
+        "ece",
+    ):
+        assert np.isfinite(metrics[f"test/{name}"]) and np.isfinite(metrics[f"baseline/test/{name}"])
+    permutation = pd.read_csv(out / "plots" / "importance_permutation.csv")
+    assert permutation["column"].iloc[0] in {"contract", "tenure"}  # the known strongest inputs
+
+
+def test_the_graph_applies_the_threshold_chosen_on_val(run) -> None:
+    bundle = load_bundle(run["result"].bundle)
+    record = bundle.metadata["evaluation"][0]["threshold"]
+    assert record["strategy"] == "f1" and record["chosen_on"] == "val"
+    model = onnx.load(bundle.model_path)
+    assert float({p.key: p.value for p in model.metadata_props}["decision_threshold"]) == record["value"]
+    # re-derive the val split and choose again: the same threshold, from val rows only
+    cfg = compose_config(OVERRIDES)
+    dataset = ingest(cfg.data)
+    (split,) = make_splits(dataset, cfg.split, cfg.seed)
+    raw = dataset.source.frame[list(dataset.schema)]
+    schema = {i["name"]: {"type": i["type"]} for i in bundle.schema["inputs"]}
+    session = runtime.session(bundle.model_path)
+    val = runtime.run(session, graph_inputs(raw.iloc[split.val], schema))
+    y_val = (dataset.target.iloc[split.val] == "Yes").to_numpy().astype(int)
+    assert choose_threshold(cfg.eval.threshold, y_val, val["probabilities"][:, 1]).value == record["value"]
+    # the graph's label output applies it, on the test rows as on any row
+    test = runtime.run(session, graph_inputs(raw.iloc[split.test], schema))
+    p = test["probabilities"][:, 1].astype(np.float64)
+    assert record["value"] < 0.5
+    assert (test["label"] == np.where(p >= record["value"], "Yes", "No")).all()
+    assert ((p < 0.5) & (test["label"] == "Yes")).sum() > 10  # differs from the argmax
+    predictions = pd.read_parquet(run["result"].output_dir / "predictions" / "test.parquet")
+    assert (predictions["y_pred"].to_numpy() == test["label"]).all()
+
+
+@pytest.mark.slow
+def test_tabpipe_eval_reproduces_the_training_test_metrics_exactly(run, tmp_path: Path) -> None:
+    done = tabpipe(
+        "eval",
+        "bundle=telco_churn:1",
+        f"registry_root={run['registry']}",
+        "rows=test",
+        f"output_dir={tmp_path}",
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    training = run["result"].metrics
+    evaluated = json.loads((tmp_path / "metrics.json").read_text())
+    keys = [k for k in training if k.startswith(("test/", "baseline/test/"))]
+    assert len(keys) == 20
+    assert {k: evaluated[k] for k in keys} == {k: training[k] for k in keys}  # exactly, not approx
+    expected = pd.read_parquet(run["result"].output_dir / "predictions" / "test.parquet")
+    scored = pd.read_parquet(tmp_path / "predictions.parquet")
+    assert (scored["customer_id"] == expected["customer_id"]).all()
+    assert (scored["y_pred"] == expected["y_pred"]).all()
+    assert np.array_equal(scored["proba_Yes"], expected["proba_Yes"])
+    for name in (
+        "report.md",
+        "evaluation.json",
+        "segments.json",
+        "plots/roc.png",
+        "plots/segments_contract.png",
+    ):
+        assert (tmp_path / name).is_file(), name
+    assert json.loads(done.stdout.strip().splitlines()[-1])["gates"] == {"baseline": True}
+
+
+@pytest.mark.slow
+def test_tabpipe_eval_on_new_data_and_bad_inputs(run, tmp_path: Path) -> None:
+    rows = pd.read_csv(CHURN).sample(600, random_state=1)
+    rows.to_csv(tmp_path / "new.csv", index=False)
+    data = [
+        "data=csv",
+        f"data.path={tmp_path / 'new.csv'}",
+        "data.target=churn",
+        "data.task=binary",
+        "data.positive_class=Yes",
+        "data.id_columns=[customer_id]",
+    ]
+    common = ["eval", "bundle=telco_churn:1", f"registry_root={run['registry']}"]
+    done = tabpipe(*common, *data, f"output_dir={tmp_path / 'out'}", "eval.plots=false")
+    assert done.returncode == 0, done.stderr[-2000:]
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["eval/auc"] > 0.75 and "baseline/eval/auc" in metrics
+    assert len(pd.read_parquet(tmp_path / "out" / "predictions.parquet")) == 600
+    assert not (tmp_path / "out" / "plots").exists()
+    wrong_rows = tabpipe(*common, *data, "rows=test", f"output_dir={tmp_path / 'x'}")
+    assert wrong_rows.returncode == 2
+    assert re.fullmatch(
+        r"error: rows=test: the data .* is not the bundle's training data .*; use rows=all\n",
+        wrong_rows.stderr,
+    )
+    rows.drop(columns=["tenure"]).to_csv(tmp_path / "missing.csv", index=False)
+    missing = tabpipe(*common, *data, f"data.path={tmp_path / 'missing.csv'}", f"output_dir={tmp_path / 'y'}")
+    assert missing.returncode == 2 and "'tenure'" in missing.stderr and "Traceback" not in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_production_version_is_compared_on_the_same_rows_and_can_gate(run) -> None:
+    from tabpipe.training.train import run_training
+
+    registry = Registry(run["registry"])
+    registry.promote("telco_churn", 1, "production")
+    gated = [
+        *OVERRIDES,
+        "model.n_estimators=30",  # same seed, so the same test rows
+        "eval.require_beat_production=true",
+        "eval.min_improvement_over_production=0.5",
+    ]
+    out = run["base"] / "gated"
+    with pytest.raises(
+        BaselineGateError, match=r"^production gate: test/auc=.* of telco_churn:1 \(alias production\)"
+    ):
+        run_training(compose_config(gated, out))
+    assert registry.versions("telco_churn") == [1]  # a gated run registers nothing
+    evaluation = json.loads((out / "evaluation.json").read_text())
+    assert [(g["reference"], g["passed"]) for g in evaluation["gates"]] == [
+        ("baseline", True),
+        ("production", False),
+    ]
+    metrics = json.loads((out / "metrics.json").read_text())
+    # version 1 scored on this run's test rows (same split): its training-time test metrics
+    assert metrics["production/test/auc"] == run["result"].metrics["test/auc"]
+    assert "| production |" in (out / "report.md").read_text()
+
+
+def test_eval_help_imports_no_ml_library() -> None:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tabpipe.cli.main", "eval", "--help"],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+    )
+    assert done.returncode == 0 and "tabpipe eval bundle=" in done.stdout
+    imported = {
+        m.split(".")[0] for m in re.findall(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s+(\S+)", done.stderr, re.M)
+    }
+    assert not imported & {"sklearn", "pandas", "onnxruntime", "matplotlib", "torch", "xgboost"}
