@@ -36,6 +36,10 @@ class DataValidationError(TabpipeError):
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
 
+    def __reduce__(self) -> tuple:
+        # rebuilt from the problems, not the joined message (jobs of parallel launchers are pickled)
+        return (type(self), (self.problems,))
+
 
 class BaselineGateError(TabpipeError):
     exit_code = 3

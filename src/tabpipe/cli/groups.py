@@ -20,6 +20,7 @@ GROUPS = (
     "paths",
     "hydra",
     "experiment",
+    "hparams_search",
     "debug",
 )
 
@@ -64,6 +65,22 @@ def _one_line(exc: BaseException) -> str:
     if cause is not None and str(cause).strip():
         lines.append(str(cause).strip().splitlines()[0])
     return ": ".join(lines)
+
+
+def check_overrides_parse(overrides: list[str]) -> None:
+    """A malformed ``key=value`` (``'model.max_depth=range(3,'``) -> one line naming it, also
+    for multirun sweeps, which :func:`check_composes` leaves to Hydra."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+    for override in overrides:
+        if "=" not in override or override.startswith("-"):
+            continue
+        try:
+            parser.parse_override(override)
+        except HydraException as exc:
+            raise ConfigError(f"{override}: malformed override: {str(exc).strip().splitlines()[0]}") from exc
 
 
 def check_composes(overrides: list[str], root: Path | None = None, config_name: str = "train") -> None:

@@ -14,6 +14,8 @@ commands:
   monitor   drift report against the training profile: tabpipe monitor bundle=<ref> current=<file>
   registry  list | show <ref> | promote <name>:<version> <alias> [--require-significant]
   compare   two models on the same held-out rows: tabpipe compare <run|ref> <run|ref>
+  stage     one DVC pipeline stage (dvc.yaml): tabpipe stage ingest|split|train|evaluate|export
+  params    write params.yaml from conf/ (DVC reads it): tabpipe params [--check]
   check-run verify a run directory's metadata and artifact checksums: tabpipe check-run <run_dir>
   reproduce train again from a run's overrides and seed, compare metrics: tabpipe reproduce <run_dir>
 
@@ -45,6 +47,11 @@ def main(argv: list[str] | None = None) -> None:
         from tabpipe.cli.registry import main as registry_main
 
         registry_main(rest)
+        return
+    if command in ("stage", "params"):
+        from tabpipe.cli import stage
+
+        (stage.stage_main if command == "stage" else stage.params_main)(rest)
         return
     if command in ("check-run", "reproduce"):
         from tabpipe.cli import runs

@@ -11,15 +11,23 @@ Recipes::
     python train.py debug=fdr                         # fast dev run
     python train.py logger=[wandb,mlflow,csv] tags=[v2] tracking.group=ablation
     python train.py --cfg job                         # print the composed config
+    python train.py -m hparams_search=xgb_optuna      # Optuna sweep (resumable; see README)
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
-from tabpipe.cli.groups import check_composes, check_group_choices, conf_dir, help_text
-from tabpipe.errors import TabpipeError
+from tabpipe.cli.groups import (
+    check_composes,
+    check_group_choices,
+    check_overrides_parse,
+    conf_dir,
+    help_text,
+)
+from tabpipe.errors import ConfigError, TabpipeError
 
 log = logging.getLogger("tabpipe")
 
@@ -30,14 +38,29 @@ def _fail(error: TabpipeError) -> None:
     sys.exit(error.exit_code)
 
 
-def _task(cfg: object) -> float:
+def _objective(cfg: Any, metrics: dict[str, float], default: float) -> float:
+    """What a multirun sweep optimizes: ``optimized_metric`` (e.g. ``val/auc``), else
+    ``val/<primary metric>``. With ``split=kfold`` the plain key is the mean over folds."""
+    name = cfg.get("optimized_metric")
+    if not name:
+        return default
+    if name not in metrics:
+        known = ", ".join(sorted(k for k in metrics if k.startswith(("val/", "test/")) and "_std" not in k))
+        raise ConfigError(f"optimized_metric={name!r}: not a metric of this run; one of: {known}")
+    return metrics[name]
+
+
+def _task(cfg: Any) -> float:
     # imported here so that --help and config errors never pay for pandas or sklearn
     from tabpipe.training.train import run_training
 
     try:
-        return run_training(cfg).objective
+        result = run_training(cfg)
+        return _objective(cfg, result.metrics, result.objective)
     except TabpipeError as error:
         log.error("%s", error)
+        if cfg.get("optuna") and cfg.optuna.get("trial_number") is not None:
+            raise  # a sweep trial: the sweeper records the failure and goes on
         _fail(error)
         raise  # unreachable: _fail exits
 
@@ -55,6 +78,7 @@ def main(argv: list[str] | None = None, program: str = "train.py") -> None:
     register_configs()
     try:
         check_group_choices(args)
+        check_overrides_parse(args)
         check_composes(args)
     except TabpipeError as error:
         _fail(error)

@@ -112,7 +112,7 @@ def compare(
 ) -> dict[str, Any]:
     from tabpipe.evaluation.metrics import CALIBRATION_BINS, LOWER_IS_BETTER, compute_metrics, primary_metric
     from tabpipe.evaluation.metrics import scored as scored_rows
-    from tabpipe.training.train import encode_target
+    from tabpipe.training.stages import encode_target
 
     if not 0 < confidence < 1 or n_resamples < 100:
         raise ConfigError(

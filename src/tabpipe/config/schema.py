@@ -320,6 +320,16 @@ class TrackingConfig:
 
 
 @dataclass
+class OptunaTrialConfig:
+    """Set by the Optuna sweeper on each trial job (null outside a sweep): the job opens
+    this trial to report per-step metrics and prune (``tabpipe.tuning.trial_logger``)."""
+
+    storage: Optional[str] = None
+    study_name: Optional[str] = None
+    trial_number: Optional[int] = None
+
+
+@dataclass
 class TrainConfig:
     """The root of ``conf/train.yaml``: the keys that belong to no group."""
 
@@ -341,6 +351,9 @@ class TrainConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     registry: RegistryConfig = field(default_factory=RegistryConfig)
+    # the metric a sweep optimizes (e.g. val/auc); the task returns it; null: val/<primary>
+    optimized_metric: Optional[str] = None
+    optuna: OptunaTrialConfig = field(default_factory=OptunaTrialConfig)
 
 
 class InputPolicy(str, Enum):

@@ -143,9 +143,10 @@ def _warnings(features: pd.DataFrame, schema: dict, target: pd.Series, data_cfg:
     return notes
 
 
-def ingest(data_cfg: Any) -> Dataset:
-    """Load ``data_cfg``'s source, validate it and return a :class:`Dataset`."""
-    source = load_source(data_cfg)
+def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
+    """Load ``data_cfg``'s source (or take the already loaded ``source``: a DVC stage's
+    snapshot of it), validate it and return a :class:`Dataset`."""
+    source = source if source is not None else load_source(data_cfg)
     frame = source.frame
     task = option_value(data_cfg.task)
     pinned = pinned_specs(data_cfg)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -38,20 +39,29 @@ _TRAINER_KEYS = (
 
 
 class _MetricsJournal(pl.Callback):
-    """Appends each epoch's logged metrics to a JSONL file (rank zero only).
+    """Reports each epoch's logged metrics (rank zero only).
 
-    A file, not a Python callback, so that spawned DDP workers can report too; the
-    parent process replays it into the run's metric loggers after ``fit``.
+    In the process that called ``fit`` they go straight to the run's metric loggers, live,
+    so a sweep trial can be pruned mid-training. Spawned DDP workers cannot reach those
+    loggers: they append to a JSONL file that the parent replays after ``fit``.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, live: Any = None) -> None:
         self.path = path
+        self.live = live
+        self.owner_pid = os.getpid()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "live": None}  # the loggers stay in the parent process
 
     def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
         # runs after the epoch's validation, so train/ and val/ metrics are both there
         if not trainer.is_global_zero:
             return
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
+        if self.live is not None and os.getpid() == self.owner_pid:
+            self.live(metrics, trainer.current_epoch)
+            return
         with self.path.open("a") as handle:
             handle.write(json.dumps({"step": trainer.current_epoch, "metrics": metrics}) + "\n")
 
@@ -160,7 +170,7 @@ class LightningModel:
         trainer_cfg = {k: context.trainer[k] for k in _TRAINER_KEYS if context.trainer[k] is not None}
         callbacks = _build_callbacks(context.callbacks, bool(context.trainer.fast_dev_run))
         Path(context.output_dir).mkdir(parents=True, exist_ok=True)
-        journal = _MetricsJournal(Path(context.output_dir) / ".epoch_metrics.jsonl")
+        journal = _MetricsJournal(Path(context.output_dir) / ".epoch_metrics.jsonl", live=data.report)
         if is_rank_zero():
             journal.path.unlink(missing_ok=True)
         trainer = pl.Trainer(

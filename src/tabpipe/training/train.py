@@ -8,45 +8,23 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
-from tqdm import tqdm
 
-from tabpipe.data.column_schema import save_schema
-from tabpipe.data.ingestion import Dataset, ingest
+from tabpipe.data.ingestion import ingest
 from tabpipe.data.splits import Split, make_splits
 from tabpipe.errors import ConfigError
-from tabpipe.evaluation.gates import enforce
 from tabpipe.evaluation.metrics import primary_metric
-from tabpipe.export.parity import ParityResult, require_parity
-from tabpipe.models.base import RunContext
 from tabpipe.tracking.fault_tolerant import FaultTolerantLogger
-from tabpipe.training import evaluation_step, export_step, outputs, reproducibility, run_metadata
-from tabpipe.training.fold import FoldResult, fit_fold
+from tabpipe.training import reproducibility, run_metadata, stages
+from tabpipe.training.stages import TrainingResult
+from tabpipe.tuning.trial_logger import trial_loggers
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TrainingResult:
-    metrics: dict[str, float]
-    primary_metric: str
-    output_dir: Path
-    folds: list[FoldResult]
-    parity: list[ParityResult] = field(default_factory=list)
-    bundle: Path | None = None
-    registered: dict[str, Any] | None = None
-
-    @property
-    def objective(self) -> float:
-        return self.metrics[f"val/{self.primary_metric}"]
 
 
 def build_loggers(logger_cfg: Any) -> list[FaultTolerantLogger]:
@@ -62,73 +40,6 @@ def build_loggers(logger_cfg: Any) -> list[FaultTolerantLogger]:
     return loggers
 
 
-def encode_target(dataset: Dataset) -> np.ndarray:
-    if dataset.task in ("regression", "ranking"):
-        return dataset.target.to_numpy(dtype=np.float64)
-    index = {label: i for i, label in enumerate(dataset.classes or [])}
-    return dataset.target.map(index).to_numpy(dtype=np.int64)
-
-
-def aggregate(folds: list[FoldResult]) -> dict[str, float]:
-    """One split: its metrics. K folds: mean (the plain key), ``_std`` and per-fold keys."""
-    if len(folds) == 1:
-        return dict(folds[0].metrics)
-    out: dict[str, float] = {}
-    for key in folds[0].metrics:
-        values = np.array([fold.metrics[key] for fold in folds])
-        out[key], out[f"{key}_std"] = float(values.mean()), float(values.std(ddof=1))
-    for fold in folds:
-        out |= {f"fold_{fold.fold}/{key}": value for key, value in fold.metrics.items()}
-    return out
-
-
-def _write_artifacts(
-    cfg: Any,
-    dataset: Dataset,
-    folds: list[FoldResult],
-    splits: list[Split],
-    metrics: dict[str, float],
-    output_dir: Path,
-    metadata: dict[str, Any],
-    started: float,
-) -> tuple[list[ParityResult], list[list[Path]]]:
-    parity, native = [], []
-    for fold, split in zip(folds, splits, strict=True):
-        model_dir = output_dir / "model" / (f"fold_{fold.fold}" if len(folds) > 1 else "")
-        native.append(fold.model.save(model_dir))
-        outputs.write_preprocessor(fold.preprocessor, model_dir / "preprocessor.joblib")
-        outputs.write_json(fold.preprocessor.feature_names_, model_dir / "feature_names.json")
-        graph_path = export_step.write_graph(fold, model_dir)
-        parity.append(export_step.parity_check(cfg, dataset, split, fold, graph_path))
-    predictions = pd.concat([fold.predictions for fold in folds], ignore_index=True)
-    outputs.write_predictions(predictions, output_dir / "predictions" / "test.parquet")
-    save_schema(dataset.schema, output_dir / "schema.json")
-    outputs.write_json(dataset.report.as_dict(), output_dir / "validation_report.json")
-    outputs.write_json(folds[0].preprocessor.describe(), output_dir / "features.json")
-    outputs.write_resolved_config(cfg, output_dir / "config_resolved.yaml")
-    metadata["parity"] = [result.as_dict() for result in parity]
-    outputs.write_json(metrics, output_dir / "metrics.json")
-    run_metadata.write(metadata, output_dir, metrics, started)
-    return parity, native
-
-
-def _log_summary(metrics: dict[str, float], primary: str, n_folds: int) -> None:
-    suffix = f" (mean ± std over {n_folds} folds)" if n_folds > 1 else ""
-    log.info("test metrics%s:", suffix)
-    for key in sorted(k for k in metrics if k.startswith("test/") and not k.endswith("_std")):
-        std = metrics.get(f"{key}_std")
-        spread = f" ± {std:.4f}" if std is not None else ""
-        marker = "  <- primary" if key == f"test/{primary}" else ""
-        log.info(
-            "  %-18s %.4f%s   (baseline %.4f)%s",
-            key,
-            metrics[key],
-            spread,
-            metrics[f"baseline/{key}"],
-            marker,
-        )
-
-
 def _check_checkpoint(cfg: Any) -> None:
     ckpt = cfg.get("ckpt_path")
     if not ckpt:
@@ -140,6 +51,9 @@ def _check_checkpoint(cfg: Any) -> None:
 
 
 def run_training(cfg: Any) -> TrainingResult:
+    """Every stage in one process: ingest -> split -> train -> evaluate -> export. The DVC
+    pipeline (``dvc.yaml``, ``tabpipe stage <name>``) runs the same stage functions, one
+    process per stage, with their inputs and outputs on disk."""
     started = time.time()
     output_dir = Path(cfg.paths.output_dir)
     reproducibility.seed_everything(cfg.seed)
@@ -148,49 +62,29 @@ def run_training(cfg: Any) -> TrainingResult:
     dataset = ingest(cfg.data)
     primary = primary_metric(dataset.task, cfg.eval.primary_metric, cfg.eval.ranking_k)
     splits = make_splits(dataset, cfg.split, cfg.seed)
-    y = encode_target(dataset)
     # DDP worker processes run this function too: only rank zero tracks the run
-    loggers = build_loggers(cfg.logger) if reproducibility.is_rank_zero() else []
+    rank_zero = reproducibility.is_rank_zero()
+    loggers = build_loggers(cfg.logger) if rank_zero else []
+    # in a sweep trial, per-step metrics also go to the Optuna trial, which may prune (its
+    # TrialPruned must reach the sweeper, so it is not behind the fault-tolerant wrapper)
+    trials = trial_loggers(cfg) if rank_zero else []
     facts = run_metadata.run_facts(cfg, dataset)
     status = "failed"
     try:
         for logger in loggers:
             logger.log_config(OmegaConf.to_container(cfg, resolve=True) | facts)
-        folds = []
-        for split in tqdm(splits, desc="folds", unit="fold", disable=len(splits) == 1 or None):
-            prefix = f"fold_{split.fold}/" if len(splits) > 1 else ""
-            fold_dir = output_dir / prefix.rstrip("/") if prefix else output_dir
-            context = RunContext(cfg.seed, cfg.trainer, cfg.callbacks, fold_dir, cfg.get("ckpt_path"))
-            folds.append(fit_fold(cfg, dataset, y, split, context, [_forwarder(loggers, prefix)]))
-        metrics = aggregate(folds)
+        forwarders = [_forwarder([*loggers, *trials], prefix) for prefix in _prefixes(splits)]
+        folds = stages.fit_folds(cfg, dataset, splits, output_dir, forwarders)
         if not reproducibility.is_rank_zero():
             status = "worker"
-            return TrainingResult(metrics, primary, output_dir, folds)
-        evaluation = evaluation_step.evaluate_run(cfg, dataset, y, splits, folds, metrics, primary)
-        metrics |= {key: value for key, value in evaluation.metrics.items() if key not in metrics}
+            return TrainingResult(stages.aggregate(folds), primary, output_dir, folds)
+        metrics, evaluation = stages.evaluate_folds(cfg, dataset, splits, folds, primary)
         for logger in loggers:
             logger.log_summary(metrics)
-        metadata = run_metadata.build(cfg, dataset, splits, started, facts)
-        metadata["evaluation"] = [evaluation_step.evaluation_record(fold, evaluation) for fold in folds]
-        parity, native = _write_artifacts(cfg, dataset, folds, splits, metrics, output_dir, metadata, started)
-        _log_summary(metrics, primary, len(folds))
-        result = TrainingResult(metrics, primary, output_dir, folds, parity)
-        for check in parity:
-            require_parity(check)
-        enforce(evaluation.gates)
-        if len(folds) == 1:
-            result.bundle = export_step.build_bundle(
-                cfg, dataset, splits[0], folds[0], output_dir, metrics, metadata, parity[0], native[0]
-            )
-            run_metadata.write(metadata, output_dir, metrics, started)  # now with the bundle's files
+        result = stages.export_run(cfg, dataset, splits, folds, metrics, evaluation, primary, started, facts)
+        if result.bundle is not None:
             for logger in loggers:
                 logger.log_artifact(result.bundle, str(cfg.registry.name or "model"), "model")
-            result.registered = export_step.register(cfg, result.bundle, output_dir)
-        else:
-            log.info(
-                "k-fold runs estimate performance: each fold's graph is in model/fold_<k>/; "
-                "train with split=stratified or split=temporal for a registered bundle"
-            )
         log.info("run directory: %s", output_dir)
         status = "finished"
         return result
@@ -200,6 +94,13 @@ def run_training(cfg: Any) -> TrainingResult:
             for logger in loggers:
                 logger.log_plots(plots)
                 logger.finalize(status)
+            for trial in trials:
+                trial.finalize(status)
+
+
+def _prefixes(splits: list[Split]) -> list[str]:
+    """Per-step metric names: plain for one split, ``fold_<k>/`` per fold of k-fold."""
+    return [f"fold_{split.fold}/" if len(splits) > 1 else "" for split in splits]
 
 
 def _forwarder(loggers: list[Any], prefix: str):

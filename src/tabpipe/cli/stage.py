@@ -1,0 +1,63 @@
+"""``tabpipe stage <ingest|split|train|evaluate|export>``: one stage of the DVC pipeline
+(``dvc.yaml``), configured by params.yaml. ``tabpipe params`` writes params.yaml from conf/.
+
+    dvc repro                       # runs the stages that changed, in order
+    tabpipe stage train             # one stage by hand (its inputs must exist)
+    tabpipe params [--check]        # params.yaml := the composition of conf/ (or check it)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from tabpipe.errors import TabpipeError
+
+STAGES = ("ingest", "split", "train", "evaluate", "export")
+
+
+def _fail(error: TabpipeError) -> None:
+    for line in str(error).splitlines():
+        print(f"error: {line}", file=sys.stderr)
+    sys.exit(error.exit_code)
+
+
+def stage_main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(
+        prog="tabpipe stage", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("name", choices=STAGES)
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s")
+    from tabpipe.pipeline.run import run_stage  # after argparse: --help imports no ML library
+
+    try:
+        run_stage(args.name, args.params)
+    except TabpipeError as error:
+        _fail(error)
+
+
+def params_main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(
+        prog="tabpipe params", description="Write params.yaml as the composition of conf/ (for DVC)."
+    )
+    parser.add_argument("--check", action="store_true", help="exit 1 if params.yaml is stale")
+    parser.add_argument("--conf", type=Path, default=Path("conf"))
+    parser.add_argument("--output", type=Path, default=Path("params.yaml"))
+    args = parser.parse_args(argv)
+    from tabpipe.config.params_file import composed
+    from tabpipe.io import write_text_atomic
+
+    if not args.conf.is_dir():
+        _fail(TabpipeError(f"{args.conf}: no conf/ directory here; run from the project root"))
+    text = composed(args.conf)
+    if args.check:
+        if not args.output.is_file() or args.output.read_text() != text:
+            print(f"error: {args.output} differs from {args.conf}/; run `tabpipe params`", file=sys.stderr)
+            sys.exit(1)
+        return
+    write_text_atomic(args.output, text)
+    print(f"wrote {args.output}")

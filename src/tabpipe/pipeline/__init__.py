@@ -1,0 +1,1 @@
+"""The DVC pipeline: ``dvc.yaml``'s stages, each ``tabpipe stage <name>`` reading params.yaml."""

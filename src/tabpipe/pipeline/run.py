@@ -1,0 +1,99 @@
+"""``tabpipe stage <name>``: one DVC stage, with the stage functions ``python train.py`` runs.
+
+The config is params.yaml (checked against the schemas); each stage writes to its fixed
+directory (:mod:`.layout`) so that ``dvc.yaml`` can declare it. Trackers are not used here:
+DVC records the params, metrics and plots of every stage (``dvc exp show``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from tabpipe.config.params_file import load_params
+from tabpipe.pipeline import layout, stage_io
+from tabpipe.training import reproducibility, run_metadata, stages
+
+log = logging.getLogger(__name__)
+STAGES = ("ingest", "split", "train", "evaluate", "export")
+
+
+def stage_config(params: Path, output_dir: Path) -> DictConfig:
+    cfg = load_params(params)
+    cfg.paths.output_dir = str(output_dir)
+    OmegaConf.resolve(cfg)
+    return cfg
+
+
+def _ingest(cfg: Any) -> None:
+    from tabpipe.data.ingestion import ingest
+
+    dataset = ingest(cfg.data)
+    stage_io.save_ingested(dataset)
+    log.info("ingest: %d rows x %d columns from %s", *dataset.features.shape, dataset.source.uri)
+
+
+def _split(cfg: Any) -> None:
+    from tabpipe.data.splits import make_splits
+
+    dataset = stage_io.load_dataset(cfg.data)
+    splits = make_splits(dataset, cfg.split, cfg.seed)
+    stage_io.save_splits(dataset, splits)
+    log.info("split: %s", ", ".join(f"{len(s.train)}/{len(s.val)}/{len(s.test)}" for s in splits))
+
+
+def _train(cfg: Any) -> None:
+    from tabpipe.training import export_step
+
+    reproducibility.seed_everything(cfg.seed)
+    reproducibility.require_accelerator(str(cfg.trainer.accelerator))
+    dataset = stage_io.load_dataset(cfg.data)
+    folds = stages.fit_folds(cfg, dataset, stage_io.load_splits(), layout.TRAIN)
+    for fold in folds:  # the graphs, to look at; the next stages read folds.joblib
+        export_step.write_graph(
+            fold, layout.TRAIN / "model" / (f"fold_{fold.fold}" if len(folds) > 1 else "")
+        )
+    stage_io.save_object(folds, layout.FOLDS)
+
+
+def _evaluate(cfg: Any) -> None:
+    from tabpipe.evaluation.metrics import primary_metric
+    from tabpipe.io import write_json_atomic
+
+    dataset = stage_io.load_dataset(cfg.data)
+    folds = stage_io.load_object(layout.FOLDS, "train")
+    primary = primary_metric(dataset.task, cfg.eval.primary_metric, cfg.eval.ranking_k)
+    metrics, evaluation = stages.evaluate_folds(cfg, dataset, stage_io.load_splits(), folds, primary)
+    write_json_atomic(layout.METRICS, metrics)
+    stage_io.save_object((metrics, evaluation, primary), layout.EVALUATION)
+
+
+def _export(cfg: Any) -> None:
+    started = time.time()
+    dataset = stage_io.load_dataset(cfg.data)
+    folds = stage_io.load_object(layout.FOLDS, "train")
+    metrics, evaluation, primary = stage_io.load_object(layout.EVALUATION, "evaluate")
+    facts = run_metadata.run_facts(cfg, dataset)
+    splits = stage_io.load_splits()
+    result = stages.export_run(cfg, dataset, splits, folds, metrics, evaluation, primary, started, facts)
+    if result.registered:
+        log.info("export: registered %s:%s", result.registered["name"], result.registered["version"])
+
+
+_OUTPUT_DIRS = {
+    "ingest": layout.VALIDATED,
+    "split": layout.SPLIT,
+    "train": layout.TRAIN,
+    "evaluate": layout.EVALUATION_RUN,
+    "export": layout.EXPORT,
+}
+_RUNNERS = {"ingest": _ingest, "split": _split, "train": _train, "evaluate": _evaluate, "export": _export}
+
+
+def run_stage(name: str, params: Path = Path("params.yaml")) -> None:
+    cfg = stage_config(params, _OUTPUT_DIRS[name])
+    _RUNNERS[name](cfg)

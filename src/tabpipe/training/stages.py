@@ -1,0 +1,180 @@
+"""The stages after the split: train (fit every fold), evaluate, export.
+
+``python train.py`` calls them one after another in one process (:mod:`.train`); the DVC
+pipeline calls the same functions one stage per process (:mod:`tabpipe.pipeline`), with
+their inputs and outputs on disk. There is one implementation of each.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from tabpipe.data.column_schema import save_schema
+from tabpipe.data.ingestion import Dataset
+from tabpipe.data.splits import Split
+from tabpipe.evaluation.gates import enforce
+from tabpipe.evaluation.suite import EvaluationResult
+from tabpipe.export.parity import ParityResult, require_parity
+from tabpipe.models.base import RunContext
+from tabpipe.training import evaluation_step, export_step, outputs, run_metadata
+from tabpipe.training.fold import FoldResult, fit_fold
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainingResult:
+    metrics: dict[str, float]
+    primary_metric: str
+    output_dir: Path
+    folds: list[FoldResult]
+    parity: list[ParityResult] = field(default_factory=list)
+    bundle: Path | None = None
+    registered: dict[str, Any] | None = None
+
+    @property
+    def objective(self) -> float:
+        return self.metrics[f"val/{self.primary_metric}"]
+
+
+def encode_target(dataset: Dataset) -> np.ndarray:
+    if dataset.task in ("regression", "ranking"):
+        return dataset.target.to_numpy(dtype=np.float64)
+    index = {label: i for i, label in enumerate(dataset.classes or [])}
+    return dataset.target.map(index).to_numpy(dtype=np.int64)
+
+
+def aggregate(folds: list[FoldResult]) -> dict[str, float]:
+    """One split: its metrics. K folds: mean (the plain key), ``_std`` and per-fold keys."""
+    if len(folds) == 1:
+        return dict(folds[0].metrics)
+    out: dict[str, float] = {}
+    for key in folds[0].metrics:
+        values = np.array([fold.metrics[key] for fold in folds])
+        out[key], out[f"{key}_std"] = float(values.mean()), float(values.std(ddof=1))
+    for fold in folds:
+        out |= {f"fold_{fold.fold}/{key}": value for key, value in fold.metrics.items()}
+    return out
+
+
+def fit_folds(
+    cfg: Any,
+    dataset: Dataset,
+    splits: list[Split],
+    output_dir: Path,
+    on_metrics: list[Callable[[dict[str, float], int], None]] | None = None,
+) -> list[FoldResult]:
+    """The train stage: features, model and baseline for every split (one per k-fold fold).
+    ``on_metrics[i]`` receives split ``i``'s per-epoch / per-round metrics."""
+    y = encode_target(dataset)
+    folds = []
+    for i, split in enumerate(tqdm(splits, desc="folds", unit="fold", disable=len(splits) == 1 or None)):
+        fold_dir = output_dir / f"fold_{split.fold}" if len(splits) > 1 else output_dir
+        context = RunContext(cfg.seed, cfg.trainer, cfg.callbacks, fold_dir, cfg.get("ckpt_path"))
+        forward = [on_metrics[i]] if on_metrics else []
+        folds.append(fit_fold(cfg, dataset, y, split, context, forward))
+    return folds
+
+
+def evaluate_folds(
+    cfg: Any, dataset: Dataset, splits: list[Split], folds: list[FoldResult], primary: str
+) -> tuple[dict[str, float], EvaluationResult]:
+    """The evaluate stage: the fold metrics aggregated, then the evaluation suite (plots,
+    segments, references, report) written to ``cfg.paths.output_dir``."""
+    metrics = aggregate(folds)
+    y = encode_target(dataset)
+    evaluation = evaluation_step.evaluate_run(cfg, dataset, y, splits, folds, metrics, primary)
+    metrics |= {key: value for key, value in evaluation.metrics.items() if key not in metrics}
+    outputs.write_json(metrics, Path(cfg.paths.output_dir) / "metrics.json")
+    _log_summary(metrics, primary, len(folds))
+    return metrics, evaluation
+
+
+def export_run(
+    cfg: Any,
+    dataset: Dataset,
+    splits: list[Split],
+    folds: list[FoldResult],
+    metrics: dict[str, float],
+    evaluation: EvaluationResult,
+    primary: str,
+    started: float,
+    facts: dict[str, Any],
+) -> TrainingResult:
+    """The export stage: the run's artifacts and metadata, the parity and evaluation gates,
+    then (single split) the bundle and its registration."""
+    output_dir = Path(cfg.paths.output_dir)
+    metadata = run_metadata.build(cfg, dataset, splits, started, facts)
+    metadata["evaluation"] = [evaluation_step.evaluation_record(fold, evaluation) for fold in folds]
+    parity, native = _write_artifacts(cfg, dataset, folds, splits, metrics, output_dir, metadata, started)
+    result = TrainingResult(metrics, primary, output_dir, folds, parity)
+    for check in parity:
+        require_parity(check)
+    enforce(evaluation.gates)
+    if len(folds) == 1:
+        result.bundle = export_step.build_bundle(
+            cfg, dataset, splits[0], folds[0], output_dir, metrics, metadata, parity[0], native[0]
+        )
+        run_metadata.write(metadata, output_dir, metrics, started)  # now with the bundle's files
+        result.registered = export_step.register(cfg, result.bundle, output_dir)
+    else:
+        log.info(
+            "k-fold runs estimate performance: each fold's graph is in model/fold_<k>/; "
+            "train with split=stratified or split=temporal for a registered bundle"
+        )
+    return result
+
+
+def _write_artifacts(
+    cfg: Any,
+    dataset: Dataset,
+    folds: list[FoldResult],
+    splits: list[Split],
+    metrics: dict[str, float],
+    output_dir: Path,
+    metadata: dict[str, Any],
+    started: float,
+) -> tuple[list[ParityResult], list[list[Path]]]:
+    parity, native = [], []
+    for fold, split in zip(folds, splits, strict=True):
+        model_dir = output_dir / "model" / (f"fold_{fold.fold}" if len(folds) > 1 else "")
+        native.append(fold.model.save(model_dir))
+        outputs.write_preprocessor(fold.preprocessor, model_dir / "preprocessor.joblib")
+        outputs.write_json(fold.preprocessor.feature_names_, model_dir / "feature_names.json")
+        graph_path = export_step.write_graph(fold, model_dir)
+        parity.append(export_step.parity_check(cfg, dataset, split, fold, graph_path))
+    predictions = pd.concat([fold.predictions for fold in folds], ignore_index=True)
+    outputs.write_predictions(predictions, output_dir / "predictions" / "test.parquet")
+    save_schema(dataset.schema, output_dir / "schema.json")
+    outputs.write_json(dataset.report.as_dict(), output_dir / "validation_report.json")
+    outputs.write_json(folds[0].preprocessor.describe(), output_dir / "features.json")
+    outputs.write_resolved_config(cfg, output_dir / "config_resolved.yaml")
+    metadata["parity"] = [result.as_dict() for result in parity]
+    outputs.write_json(metrics, output_dir / "metrics.json")
+    run_metadata.write(metadata, output_dir, metrics, started)
+    return parity, native
+
+
+def _log_summary(metrics: dict[str, float], primary: str, n_folds: int) -> None:
+    suffix = f" (mean ± std over {n_folds} folds)" if n_folds > 1 else ""
+    log.info("test metrics%s:", suffix)
+    for key in sorted(k for k in metrics if k.startswith("test/") and not k.endswith("_std")):
+        std = metrics.get(f"{key}_std")
+        spread = f" ± {std:.4f}" if std is not None else ""
+        marker = "  <- primary" if key == f"test/{primary}" else ""
+        log.info(
+            "  %-18s %.4f%s   (baseline %.4f)%s",
+            key,
+            metrics[key],
+            spread,
+            metrics[f"baseline/{key}"],
+            marker,
+        )

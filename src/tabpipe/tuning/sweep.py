@@ -1,0 +1,284 @@
+"""The sweep loop: ask a batch of ``n_jobs`` trials, launch them through Hydra's launcher,
+tell the study how each ended, until the study holds ``n_trials`` finished trials.
+
+``n_trials`` counts the study's finished trials (complete, pruned, failed), not this
+invocation's, which is what makes a re-run resume: a finished study runs nothing, a larger
+``n_trials`` tops it up, and trials an ended sweep left RUNNING are failed as interrupted
+and their parameters re-run (:func:`tabpipe.tuning.study.recover_interrupted`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from numbers import Real
+from pathlib import Path
+from typing import Any
+
+import optuna
+from hydra.core.utils import JobReturn, JobStatus
+from omegaconf import DictConfig, OmegaConf
+
+from tabpipe.errors import ConfigError, TabpipeError
+from tabpipe.tuning import records
+from tabpipe.tuning import study as studies
+from tabpipe.tuning.search_space import SearchSpace, build_search_space, describe, format_value
+from tabpipe.tuning.storage import open_storage, storage_location
+
+log = logging.getLogger(__name__)
+
+_STUDY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# failure rate is judged once this many trials have finished, so one early crash does not stop a sweep
+MIN_TRIALS_FOR_FAILURE_RATE = 3
+
+
+class SweepStopped(TabpipeError):
+    """Too many trials failed (``max_failure_rate``); exit code 1."""
+
+    exit_code = 1
+
+
+@dataclass
+class SweepOptions:
+    """``hydra.sweeper`` as the sweep loop reads it (see the plugin's config schema)."""
+
+    sampler: Any
+    direction: Any
+    storage: str | None
+    study_name: str | None
+    n_trials: int
+    n_jobs: int
+    params: dict[str, Any] | None
+    custom_search_space: str | None
+    search_space: Any
+    pruner_spec: dict[str, Any] | None
+    max_failure_rate: float
+    pruning_metric: str | None
+    trial_overrides: list[str] = field(default_factory=list)
+    best_experiment_dir: str | None = None
+
+
+def _quote(text: str) -> str:
+    return "'" + str(text).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class OptunaSweep:
+    def __init__(self, options: SweepOptions, config: DictConfig, launcher: Any, config_loader: Any) -> None:
+        self.options = options
+        self.config = config
+        self.launcher = launcher
+        self.config_loader = config_loader
+        self.sweep_dir = Path(str(config.hydra.sweep.dir))
+        self.optimized_metric = OmegaConf.select(config, "optimized_metric", default=None)
+        self.launched = self.failed = 0
+        self.last_failure = ""
+
+    # ---- settings, checked before any trial runs -------------------------------------------
+    def _study_name(self) -> str:
+        name = self.options.study_name
+        if name is None:
+            name = OmegaConf.select(self.config, "hydra.runtime.choices.hparams_search") or "study"
+        name = str(name)
+        if not _STUDY_NAME.match(name):
+            raise ConfigError(
+                f"hydra.sweeper.study_name={name!r}: use letters, digits, '_', '.' and '-' "
+                "(it also names the best-params experiment file)"
+            )
+        return name
+
+    def _direction(self) -> str:
+        direction = self.options.direction
+        if OmegaConf.is_list(direction) or isinstance(direction, list | tuple):
+            if len(direction) != 1:
+                raise ConfigError(
+                    f"hydra.sweeper.direction={list(direction)}: one objective only "
+                    "(the task returns one optimized_metric)"
+                )
+            direction = direction[0]
+        text = str(getattr(direction, "name", direction)).lower()
+        if text not in ("minimize", "maximize"):
+            raise ConfigError(f"hydra.sweeper.direction={direction!r}: use minimize or maximize")
+        return text
+
+    def _check_options(self) -> None:
+        if self.options.search_space is not None:
+            raise ConfigError("hydra.sweeper.search_space: deprecated in the official plugin; use params")
+        if self.options.n_jobs < 1:
+            raise ConfigError(f"hydra.sweeper.n_jobs={self.options.n_jobs}: must be at least 1")
+        if not 0.0 <= self.options.max_failure_rate <= 1.0:
+            raise ConfigError(
+                f"hydra.sweeper.max_failure_rate={self.options.max_failure_rate}: must be in [0, 1]"
+            )
+
+    def _custom_extender(self) -> Any:
+        target = self.options.custom_search_space
+        if not target:
+            return None
+        from hydra.utils import get_method
+
+        try:
+            return get_method(target)
+        except (ImportError, ValueError) as exc:
+            raise ConfigError(f"hydra.sweeper.custom_search_space={target!r}: cannot import ({exc})") from exc
+
+    def _check_composes(self, space: SearchSpace) -> None:
+        """Compose one trial's config: an unknown key or a bad value fails here, once."""
+        from hydra.errors import HydraException
+        from omegaconf.errors import OmegaConfBaseException
+
+        from tabpipe.cli.groups import _one_line
+
+        overrides = [*space.overrides(space.sample()), *self.options.trial_overrides]
+        try:
+            self.config_loader.load_sweep_config(self.config, overrides)
+        except (HydraException, OmegaConfBaseException) as exc:
+            raise ConfigError(f"hydra.sweeper.params: {_one_line(exc)}") from exc
+
+    # ---- the loop -----------------------------------------------------------------------------
+    def run(self, arguments: Sequence[str]) -> Any:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # the sweep logs each trial itself
+        self._check_options()
+        space = self.space = build_search_space(self.options.params, arguments)
+        self.extender = self._custom_extender()
+        self._check_composes(space)
+        self.location = storage_location(self.options.storage, self.sweep_dir)
+        self.storage = open_storage(self.location)
+        settings = studies.StudySettings(
+            name=self._study_name(),
+            direction=self._direction(),
+            optimized_metric=self.optimized_metric,
+            pruner_spec=self.options.pruner_spec,
+            pruning_metric=self.options.pruning_metric or self.optimized_metric,
+        )
+        self.sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, self.sweep_dir / "multirun.yaml")
+        study = studies.open_study(self.storage, settings, self.options.sampler, space)
+        studies.recover_interrupted(study, self.storage)
+        log.info(
+            "study %s (%s %s) in %s; search space:\n%s",
+            study.study_name,
+            settings.direction,
+            self.optimized_metric or "the task's return value",
+            self.location,
+            describe(space),
+        )
+        while True:
+            self._check_failure_rate(study)
+            counts = studies.tally(study)
+            remaining = self.options.n_trials - studies.finished(counts) - studies.running_elsewhere(study)
+            if remaining <= 0:
+                break
+            batch = [self._ask(study, space) for _ in range(min(self.options.n_jobs, remaining))]
+            self._launch(study, space, batch)
+        if self.launched == 0:
+            log.info(
+                "study %s already holds %d finished trials (n_trials=%d): nothing to run",
+                study.study_name,
+                studies.finished(studies.tally(study)),
+                self.options.n_trials,
+            )
+        return records.finish(self, study)
+
+    def _ask(self, study: optuna.Study, space: SearchSpace) -> optuna.Trial:
+        trial = study.ask(fixed_distributions=space.distributions)
+        if self.extender is not None:
+            self.extender(self.config, trial)
+        trial.set_user_attr(studies.OWNER, studies.this_owner())
+        return trial
+
+    def trial_overrides(self, study: optuna.Study, space: SearchSpace, trial: optuna.Trial) -> list[str]:
+        overrides = [*space.overrides(trial.params), *self.options.trial_overrides]
+        # trial directories are named by trial number, so a resumed sweep never reuses one
+        overrides.append(f"hydra.sweep.subdir={trial.number}")
+        if OmegaConf.select(self.config, "optuna") is not None:
+            overrides += [
+                f"optuna.storage={_quote(self.location)}",
+                f"optuna.study_name={_quote(study.study_name)}",
+                f"optuna.trial_number={trial.number}",
+            ]
+        tracking = OmegaConf.select(self.config, "tracking")
+        if OmegaConf.is_dict(tracking):
+            if "group" in tracking:
+                overrides.append(f"tracking.group={_quote(study.study_name)}")
+            if "run_name" in tracking:
+                overrides.append(f"tracking.run_name={_quote(f'{study.study_name}-trial-{trial.number}')}")
+        return overrides
+
+    def _launch(self, study: optuna.Study, space: SearchSpace, batch: list[optuna.Trial]) -> None:
+        jobs = [self.trial_overrides(study, space, trial) for trial in batch]
+        for trial in batch:
+            trial.set_user_attr(studies.OVERRIDES, space.overrides(trial.params))
+        told: set[int] = set()
+        try:
+            returns = self.launcher.launch(jobs, initial_job_idx=batch[0].number)
+            for trial, ret in zip(batch, returns, strict=True):
+                self._tell(study, trial, ret)
+                told.add(trial.number)
+        except BaseException as exc:  # Ctrl-C or a launcher crash: give the batch back, re-raise
+            for trial in batch:
+                if trial.number not in told:
+                    reason = f"interrupted: {type(exc).__name__} in the sweep process"
+                    studies.abandon(study, self.storage, trial.number, trial.params, reason)
+            raise
+
+    def _tell(self, study: optuna.Study, trial: optuna.Trial, ret: JobReturn) -> None:
+        self.launched += 1
+        if ret.status == JobStatus.FAILED:
+            error = ret._return_value
+            if isinstance(error, optuna.TrialPruned):
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                log.info("trial %d pruned (%s)", trial.number, error)
+                return
+            self._fail(study, trial, f"{type(error).__name__}: {_first_line(error)}")
+            return
+        value = ret.return_value
+        problem = _objective_problem(value)
+        if problem:
+            self._fail(study, trial, problem)
+            return
+        study.tell(trial, float(value))
+        best = study.best_trial
+        log.info(
+            "trial %d complete: %s=%.6g (best %.6g, trial %d)",
+            trial.number,
+            self.optimized_metric or "objective",
+            float(value),
+            best.value,
+            best.number,
+        )
+
+    def _fail(self, study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
+        self.failed += 1
+        self.last_failure = f"trial {trial.number}: {reason}"
+        trial.set_user_attr(studies.FAIL_REASON, reason)
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        params = " ".join(f"{k}={format_value(v)}" for k, v in trial.params.items())
+        log.warning("trial %d failed: %s [%s]", trial.number, reason, params)
+
+    def _check_failure_rate(self, study: optuna.Study) -> None:
+        """Judged on this invocation's trials, so a fixed bug is not held against a re-run."""
+        done = self.launched
+        if done < MIN_TRIALS_FOR_FAILURE_RATE or self.failed / done <= self.options.max_failure_rate:
+            return
+        records.finish(self, study)
+        raise SweepStopped(
+            f"sweep stopped: {self.failed} of the {done} trials run failed, more than "
+            f"hydra.sweeper.max_failure_rate={self.options.max_failure_rate}; last failure: "
+            f"{self.last_failure}"
+        )
+
+
+def _objective_problem(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return f"objective is not a number: {value!r} (set optimized_metric to a metric name)"
+    if not math.isfinite(float(value)):
+        return f"objective is {float(value)}"
+    return None
+
+
+def _first_line(error: Any) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else "(no message)"

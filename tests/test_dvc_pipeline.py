@@ -1,0 +1,175 @@
+"""The DVC pipeline in a temporary git repository: real `dvc repro`, `dvc exp run`, metrics,
+plots, push and pull. The stages run this checkout's code (PYTHONPATH=<repo>/src)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT, cli_env, compose_config
+
+pytestmark = pytest.mark.slow
+
+# a faster model than the defaults; the pipeline is what is under test
+FAST = ["model.n_estimators=60", "eval.importance.permutation=false"]
+STAGES = ("ingest", "split", "train", "evaluate", "export")
+METRICS = ("pipeline", "evaluate", "metrics.json")
+
+
+def run(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = cli_env()
+    env["PYTHONPATH"] = os.pathsep.join([str(repo / "src"), str(ROOT / "tests")])
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
+    env["TABPIPE_REGISTRY"] = str(repo / "registry")
+    env["DVC_NO_ANALYTICS"] = "1"
+    done = subprocess.run(list(args), cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+    if check:
+        assert done.returncode == 0, f"{args}: {done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done
+
+
+def stages_run(done: subprocess.CompletedProcess) -> list[str]:
+    return [s for s in STAGES if f"Running stage '{s}'" in done.stdout]
+
+
+def file_hashes(*roots: Path) -> dict[str, str]:
+    """Every DVC-cached file (metrics.json is `cache: false`: git keeps it, not the remote)."""
+    return {
+        str(path): hashlib.md5(path.read_bytes()).hexdigest()
+        for root in roots
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and path.name != ".gitignore" and path.parts[-3:] != METRICS
+    }
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = tmp_path_factory.mktemp("dvc") / "project"
+    repo.mkdir()
+    for name in ("conf", "src"):
+        shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("dvc.yaml", ".dvcignore", ".gitignore"):
+        shutil.copy(ROOT / name, repo / name)
+    run(repo, "git", "init", "-q")
+    run(repo, "git", "config", "user.email", "ci@example.com")
+    run(repo, "git", "config", "user.name", "ci")
+    run(repo, "dvc", "init", "-q")
+    shutil.copy(ROOT / ".dvc" / "config", repo / ".dvc" / "config")
+    from tabpipe.config.params_file import composed
+
+    (repo / "params.yaml").write_text(composed(repo / "conf", FAST))
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "project")
+    return repo
+
+
+def test_repro_runs_every_stage_then_nothing(repo: Path, tmp_path: Path) -> None:
+    first = run(repo, "dvc", "repro")
+    assert stages_run(first) == list(STAGES)
+    assert (repo / "data" / "raw" / "telco_churn.csv").read_bytes() == (
+        ROOT / "src/tabpipe/datasets/telco_churn.csv"
+    ).read_bytes()
+    assert (repo / "pipeline" / "export" / "bundle" / "model.onnx").is_file()
+    assert list((repo / "registry" / "telco_churn").iterdir())
+
+    # the stages are the in-process run, split over processes: same metrics, exactly
+    from tabpipe.training.train import run_training
+
+    in_process = run_training(compose_config([*FAST, "logger=none"], tmp_path / "run")).metrics
+    piped = json.loads((repo / "pipeline" / "evaluate" / "metrics.json").read_text())
+    assert {k: v for k, v in piped.items() if k.startswith("test/")} == {
+        k: v for k, v in in_process.items() if k.startswith("test/")
+    }
+
+    second = run(repo, "dvc", "repro")
+    assert stages_run(second) == [] and "up to date" in second.stdout
+
+    metrics = json.loads(run(repo, "dvc", "metrics", "show", "--json").stdout)
+    assert "test/auc" in json.dumps(metrics)
+    plots = json.loads(run(repo, "dvc", "plots", "show", "--json").stdout)
+    assert {"ROC", "Precision-recall", "Confusion matrix"} <= set(plots["data"])
+    assert (repo / "pipeline/evaluate/run/plots/roc.png").stat().st_size > 1000
+
+
+def test_a_model_parameter_reruns_only_downstream(repo: Path) -> None:
+    run(repo, "dvc", "repro")
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("max_depth: 6", "max_depth: 4"))
+    changed = run(repo, "dvc", "repro")
+    assert stages_run(changed) == ["train", "evaluate", "export"]
+
+
+def test_exp_run_composes_params_from_conf(repo: Path) -> None:
+    run(repo, "dvc", "repro")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "baseline run")
+    overrides = [
+        "model=xgb",
+        "model.max_depth=3",
+        "model.n_estimators=40",
+        "eval.importance.permutation=false",
+    ]
+    run(repo, "dvc", "exp", "run", *[arg for o in overrides for arg in ("-S", o)])
+    shown = run(repo, "dvc", "exp", "show", "--json").stdout
+    assert "test/auc" in shown and '"max_depth": 3' in shown.replace("'", '"')
+
+
+def test_changed_raw_data_reruns_everything(repo: Path) -> None:
+    run(repo, "dvc", "repro")
+    raw = repo / "src/tabpipe/datasets/telco_churn.csv"
+    lines = raw.read_text().splitlines(keepends=True)
+    raw.write_text("".join(lines[:-100]))  # 100 customers fewer
+    changed = run(repo, "dvc", "repro")
+    assert stages_run(changed) == list(STAGES)
+    report = json.loads((repo / "data/validated/validation_report.json").read_text())
+    assert report["n_rows"] == len(lines) - 101
+
+
+def test_push_then_pull_restores_identical_files(repo: Path) -> None:
+    run(repo, "dvc", "repro")
+    before = file_hashes(repo / "data", repo / "pipeline")
+    run(repo, "dvc", "push")
+    assert any((repo / "dvc-remote").rglob("*"))
+    for path in (repo / ".dvc" / "cache", repo / "data", repo / "pipeline"):
+        shutil.rmtree(path)
+    run(repo, "dvc", "pull")
+    assert file_hashes(repo / "data", repo / "pipeline") == before
+
+
+def test_bad_input_is_one_clear_line(repo: Path) -> None:
+    from omegaconf import OmegaConf
+
+    params = repo / "params.yaml"
+    good = params.read_text()
+
+    def edited(**keys: object) -> str:
+        cfg = OmegaConf.create(good)
+        for key, value in keys.items():
+            OmegaConf.update(cfg, key.replace("__", "."), value, force_add=True)
+        return OmegaConf.to_yaml(cfg)
+
+    try:
+        params.write_text(edited(model__max_dept=3))
+        failed = run(repo, "tabpipe", "stage", "train", check=False)
+        assert failed.returncode == 2
+        assert "params.yaml: model.max_dept" in failed.stderr
+        via_dvc = run(repo, "dvc", "repro", check=False)
+        assert via_dvc.returncode != 0 and "model.max_dept" in via_dvc.stderr + via_dvc.stdout
+
+        params.write_text(edited(data__source="csv", data__path="gone.csv"))
+        missing = run(repo, "tabpipe", "stage", "ingest", check=False)
+        assert missing.returncode == 2
+        assert "data.path='gone.csv': file not found" in missing.stderr
+    finally:
+        params.write_text(good)
+    params.unlink()
+    absent = run(repo, "tabpipe", "stage", "split", check=False)
+    assert absent.returncode == 2 and "params.yaml: not found; run `tabpipe params`" in absent.stderr
+    params.write_text(good)

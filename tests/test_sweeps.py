@@ -1,0 +1,416 @@
+"""Optuna sweeps through Hydra multirun, as a user runs them: subprocesses of
+``python train.py -m hparams_search=...`` with real Optuna and a real journal storage."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT, TESTS
+from sweep_helpers import (
+    copy_conf,
+    error_lines,
+    load_study,
+    results,
+    run_app,
+    run_train,
+    states,
+    sweep_env,
+    train_command,
+    wandb_runs,
+)
+
+pytestmark = pytest.mark.slow
+
+# small and quick: 40 rounds
+XGB_BASE = [
+    "-m",
+    "hparams_search=xgb_optuna",
+    "model.n_estimators=40",
+    "hydra.sweeper.sampler.n_startup_trials=3",
+]
+# median pruning after 2 complete trials and 3 rounds
+XGB_SWEEP = [*XGB_BASE, "hydra.sweeper.pruner.n_startup_trials=2", "hydra.sweeper.pruner.n_warmup_steps=3"]
+XGB_NO_PRUNING = [*XGB_BASE, "hydra/sweeper/pruner=nop"]
+
+
+@pytest.fixture(scope="module")
+def xgb_sweep(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One 6-trial xgb sweep, shared by the tests that only read it (or copy it)."""
+    root = tmp_path_factory.mktemp("xgb_sweep")
+    conf = copy_conf(root)
+    sweep_dir = root / "sweep"
+    args = [*XGB_SWEEP, "hydra.sweeper.n_trials=6", f"hydra.sweep.dir={sweep_dir}"]
+    done = run_train(args, conf)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {"dir": sweep_dir, "conf": conf, "args": args, "stderr": done.stderr}
+
+
+def test_sweep_writes_results_and_a_rerun_runs_nothing(xgb_sweep: dict) -> None:
+    sweep_dir = xgb_sweep["dir"]
+    summary = results(sweep_dir)
+    study = load_study(sweep_dir, "xgb_optuna")
+    counts = states(study)
+    assert summary["study_name"] == "xgb_optuna" and summary["optimized_metric"] == "val/auc"
+    trials = summary["trials"]
+    assert trials["complete"] + trials["pruned"] + trials["failed"] == 6
+    assert (trials["complete"], trials["pruned"]) == (counts.get("COMPLETE"), counts.get("PRUNED", 0))
+    assert summary["best_value"] == pytest.approx(study.best_value)
+    assert summary["best_params"] == study.best_params
+    assert set(summary["best_params"]) == {
+        "model.learning_rate",
+        "model.max_depth",
+        "model.min_child_weight",
+        "model.subsample",
+        "model.colsample_bytree",
+        "model.reg_lambda",
+        "model.reg_alpha",
+        "model.gamma",
+    }
+    # the objective is the run's val/auc
+    best_metrics = json.loads((Path(summary["best_run_dir"]) / "metrics.json").read_text())
+    assert best_metrics["val/auc"] == summary["best_value"]
+    assert sorted(p.name for p in sweep_dir.iterdir() if p.name.isdigit()) == [str(i) for i in range(6)]
+
+    done = run_train(xgb_sweep["args"], xgb_sweep["conf"])
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "nothing to run" in done.stdout
+    assert len(load_study(sweep_dir, "xgb_optuna").trials) == 6
+    assert not (sweep_dir / "6").exists()
+
+
+def test_a_larger_n_trials_tops_the_study_up(xgb_sweep: dict, tmp_path: Path) -> None:
+    sweep_dir = tmp_path / "sweep"
+    shutil.copytree(xgb_sweep["dir"], sweep_dir)
+    before = {t.number: (t.state, t.value, t.params) for t in load_study(sweep_dir, "xgb_optuna").trials}
+    args = [*XGB_SWEEP, "hydra.sweeper.n_trials=8", f"hydra.sweep.dir={sweep_dir}"]
+    done = run_train(args, xgb_sweep["conf"])
+    assert done.returncode == 0, done.stderr[-3000:]
+    study = load_study(sweep_dir, "xgb_optuna")
+    assert [t.number for t in study.trials] == list(range(8))
+    assert {t.number: (t.state, t.value, t.params) for t in study.trials[:6]} == before
+    assert results(sweep_dir)["trials"]["complete"] + results(sweep_dir)["trials"]["pruned"] == 8
+
+
+def test_xgb_trials_are_pruned_per_boosting_round(xgb_sweep: dict) -> None:
+    study = load_study(xgb_sweep["dir"], "xgb_optuna")
+    pruned = [t for t in study.trials if t.state.name == "PRUNED"]
+    assert pruned, states(study)
+    for trial in pruned:
+        # stopped early: fewer rounds reported than the 40 it was given
+        assert 3 <= max(trial.intermediate_values) < 39
+        assert not (Path(trial.user_attrs["tabpipe:run_dir"]) / "metrics.json").exists()
+    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    assert all(len(t.intermediate_values) >= 10 for t in complete)
+
+
+def test_changed_search_space_is_refused_before_any_trial(xgb_sweep: dict) -> None:
+    done = run_train([*xgb_sweep["args"], "model.max_depth=range(3, 12)"], xgb_sweep["conf"])
+    assert done.returncode == 2
+    [line] = error_lines(done.stderr)
+    assert "search space differs" in line and "model.max_depth" in line and "study_name" in line
+    assert len(load_study(xgb_sweep["dir"], "xgb_optuna").trials) == 6
+
+
+def test_best_params_experiment_reruns_to_the_best_value(xgb_sweep: dict, tmp_path: Path) -> None:
+    summary = results(xgb_sweep["dir"])
+    experiment = Path(summary["best_experiment"]["file"])
+    assert experiment == xgb_sweep["conf"] / "experiment" / "xgb_optuna_best.yaml"
+    text = experiment.read_text()
+    assert text.startswith("# @package _global_") and "override /model: xgb" in text
+    run_dir = tmp_path / "best"
+    done = run_train(["experiment=xgb_optuna_best", f"hydra.run.dir={run_dir}"], xgb_sweep["conf"])
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["val/auc"] == summary["best_value"]
+    assert (run_dir / "bundle" / "model.onnx").is_file()
+
+
+def test_optuna_dashboard_reads_the_study(xgb_sweep: dict) -> None:
+    from wsgiref.util import setup_testing_defaults
+
+    import optuna_dashboard
+
+    app = optuna_dashboard.wsgi(str(xgb_sweep["dir"] / "optuna.journal"))
+
+    def get(path: str) -> dict:
+        environ: dict = {"PATH_INFO": path, "REQUEST_METHOD": "GET"}
+        setup_testing_defaults(environ)
+        status: list[str] = []
+        body = b"".join(app(environ, lambda s, h, exc_info=None: status.append(s)))
+        assert status[0].startswith("200"), status
+        return json.loads(body)
+
+    [study] = get("/api/studies")["study_summaries"]
+    assert study["study_name"] == "xgb_optuna"
+    detail = get(f"/api/studies/{study['study_id']}")
+    assert len(detail["trials"]) == 6
+    assert detail["trials"][0]["params"]
+
+
+def test_sigkill_mid_trial_then_resume_reruns_only_the_interrupted_trial(tmp_path: Path) -> None:
+    conf = copy_conf(tmp_path)
+    sweep_dir = tmp_path / "sweep"
+    args = [
+        *XGB_NO_PRUNING,
+        "hydra.sweeper.n_trials=4",
+        f"hydra.sweep.dir={sweep_dir}",
+    ]
+    proc = subprocess.Popen(
+        train_command(args),
+        cwd=ROOT,
+        env=sweep_env(conf),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 600
+        while not (sweep_dir / "2").exists() and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the sweep ended before trial 2 started"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    interrupted = load_study(sweep_dir, "xgb_optuna")
+    assert [t.state.name for t in interrupted.trials] == ["COMPLETE", "COMPLETE", "RUNNING"]
+
+    done = run_train(args, conf)
+    assert done.returncode == 0, done.stderr[-3000:]
+    study = load_study(sweep_dir, "xgb_optuna")
+    by_state = states(study)
+    assert by_state == {"COMPLETE": 4, "FAIL": 1}, by_state
+    failed = study.trials[2]
+    assert failed.state.name == "FAIL" and failed.user_attrs["tabpipe:interrupted"] is True
+    assert "interrupted" in failed.user_attrs["tabpipe:fail_reason"]
+    retry = study.trials[3]
+    assert retry.user_attrs["tabpipe:retry_of"] == 2 and retry.params == failed.params
+    # the two finished trials kept their values and were not repeated
+    assert [t.value for t in study.trials[:2]] == [t.value for t in interrupted.trials[:2]]
+    complete = [tuple(sorted(t.params.items())) for t in study.trials if t.state.name == "COMPLETE"]
+    assert len(set(complete)) == 4
+    assert results(sweep_dir)["trials"]["interrupted"] == 1
+
+
+def test_failing_nan_and_inf_trials_are_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
+    sweep_dir = tmp_path / "sweep"
+    done = run_app(
+        [
+            "-m",
+            "+hparams=outcomes",
+            f"hydra.sweep.dir={sweep_dir}",
+            f"hydra.sweeper.best_experiment_dir={tmp_path}",
+        ]
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    study = load_study(sweep_dir, "app")
+    outcome = dict(zip(["ok", "nan", "inf", "raise"], study.trials, strict=True))
+    assert outcome["ok"].state.name == "COMPLETE"
+    assert outcome["ok"].value == pytest.approx((outcome["ok"].params["x"] - 0.3) ** 2)
+    reasons = {k: outcome[k].user_attrs["tabpipe:fail_reason"] for k in ("nan", "inf", "raise")}
+    assert all(outcome[k].state.name == "FAIL" for k in reasons)
+    assert reasons == {
+        "nan": "objective is nan",
+        "inf": "objective is inf",
+        "raise": "RuntimeError: this trial breaks on purpose",
+    }
+    assert results(sweep_dir)["trials"] | {} == {
+        "complete": 1,
+        "pruned": 0,
+        "failed": 3,
+        "interrupted": 0,
+        "running": 0,
+        "waiting": 0,
+    }
+
+
+def test_max_failure_rate_stops_a_sweep_that_only_fails(tmp_path: Path) -> None:
+    sweep_dir = tmp_path / "sweep"
+    done = run_app(
+        [
+            "-m",
+            "outcome=raise",
+            "hydra.sweeper.n_trials=20",
+            "hydra.sweeper.max_failure_rate=0.5",
+            f"hydra.sweep.dir={sweep_dir}",
+        ]
+    )
+    assert done.returncode == 1
+    [line] = error_lines(done.stderr)
+    assert "sweep stopped: 3 of the 3 trials run failed" in line and "max_failure_rate=0.5" in line
+    assert "this trial breaks on purpose" in line
+    assert len(load_study(sweep_dir, "app").trials) == 3
+
+
+def test_a_search_file_written_for_the_official_plugin_runs_with_only_the_override_changed(
+    tmp_path: Path,
+) -> None:
+    conf = copy_conf(tmp_path)
+    shutil.copy(TESTS / "data" / "official_optuna_search.yaml", conf / "hparams_search" / "official.yaml")
+    sweep_dir = tmp_path / "sweep"
+    args = ["hparams_search=official", "hydra.sweeper.n_trials=2", "model.n_estimators=20"]
+    done = run_train([*args, f"hydra.sweep.dir={sweep_dir}"], conf)
+    assert done.returncode == 0, done.stderr[-3000:]
+    # study_name null: named after the search file
+    study = load_study(sweep_dir, "official")
+    assert states(study) == {"COMPLETE": 2}
+    assert study.direction.name == "MAXIMIZE"
+    for trial in study.trials:
+        assert 0.0001 <= trial.params["model.learning_rate"] <= 0.1 and trial.params["model.max_depth"] in (
+            3,
+            4,
+            5,
+        )
+        metrics = json.loads((Path(trial.user_attrs["tabpipe:run_dir"]) / "metrics.json").read_text())
+        assert trial.value == metrics["val/auc"]
+    assert (conf / "experiment" / "official_best.yaml").is_file()
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ("model.max_dept: range(3, 10)", "Could not override 'model.max_dept'"),
+        ("model.max_depth: range(3,", "hydra.sweeper.params.model.max_depth: malformed sweep expression"),
+        ("model.max_depth: 5", "empty search space"),
+    ],
+    ids=["unknown-path", "malformed", "empty"],
+)
+def test_bad_sweep_input_gets_one_line_before_any_trial(tmp_path: Path, params: str, expected: str) -> None:
+    conf = copy_conf(tmp_path)
+    (conf / "hparams_search" / "bad.yaml").write_text(
+        "# @package _global_\n"
+        "defaults:\n  - override /hydra/sweeper: tabpipe_optuna\n"
+        f"hydra:\n  mode: MULTIRUN\n  sweeper:\n    params:\n      {params}\n"
+    )
+    sweep_dir = tmp_path / "sweep"
+    done = run_train(["hparams_search=bad", f"hydra.sweep.dir={sweep_dir}"], conf)
+    assert done.returncode == 2, done.stderr[-3000:]
+    [line] = error_lines(done.stderr)
+    assert expected in line, line
+    assert "Traceback" not in done.stderr
+    assert not sweep_dir.exists()
+
+
+def test_malformed_sweep_on_the_command_line_gets_one_line(tmp_path: Path) -> None:
+    sweep_dir = tmp_path / "sweep"
+    done = run_train([*XGB_SWEEP, "model.max_depth=range(3,", f"hydra.sweep.dir={sweep_dir}"])
+    assert done.returncode == 2
+    [line] = error_lines(done.stderr)
+    assert line.startswith("error: model.max_depth=range(3,: malformed override:"), line
+    assert not sweep_dir.exists()
+
+
+def test_kfold_objective_is_the_mean_over_folds(tmp_path: Path) -> None:
+    sweep_dir = tmp_path / "sweep"
+    args = [
+        *XGB_NO_PRUNING,
+        "split=kfold",
+        "split.n_folds=3",
+        "model.n_estimators=20",
+        # the seed's cross_val_score(cv=..., scoring="f1_macro"): held-out folds' f1_macro
+        "optimized_metric=test/f1_macro",
+        "hydra.sweeper.n_trials=2",
+        f"hydra.sweep.dir={sweep_dir}",
+        f"hydra.sweeper.best_experiment_dir={tmp_path}",
+    ]
+    done = run_train(args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    study = load_study(sweep_dir, "xgb_optuna")
+    assert states(study) == {"COMPLETE": 2}
+    for trial in study.trials:
+        metrics = json.loads((Path(trial.user_attrs["tabpipe:run_dir"]) / "metrics.json").read_text())
+        folds = [metrics[f"fold_{k}/test/f1_macro"] for k in range(3)]
+        assert trial.value == pytest.approx(sum(folds) / 3, rel=1e-12)
+
+
+def test_joblib_launcher_runs_two_trials_at_once_in_two_processes(tmp_path: Path) -> None:
+    sweep_dir = tmp_path / "sweep"
+    args = [
+        *XGB_NO_PRUNING,
+        "hydra/launcher=joblib",
+        "hydra.sweeper.n_jobs=2",
+        "hydra.sweeper.n_trials=2",
+        "model.n_jobs=1",
+        f"hydra.sweep.dir={sweep_dir}",
+        f"hydra.sweeper.best_experiment_dir={tmp_path}",
+    ]
+    done = run_train(args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    study = load_study(sweep_dir, "xgb_optuna")
+    assert states(study) == {"COMPLETE": 2}
+    first, second = (t.user_attrs for t in study.trials)
+    sweeper_pid = first["tabpipe:owner"]["pid"]
+    assert len({first["tabpipe:job_pid"], second["tabpipe:job_pid"], sweeper_pid}) == 3
+    # both jobs were running at the same time
+    assert first["tabpipe:job_started"] < second["tabpipe:job_finished"]
+    assert second["tabpipe:job_started"] < first["tabpipe:job_finished"]
+
+
+def test_mlp_trials_are_pruned_per_epoch(tmp_path: Path) -> None:
+    sweep_dir = tmp_path / "sweep"
+    args = [
+        "-m",
+        "hparams_search=mlp_optuna",
+        "hydra.sweeper.n_trials=5",
+        "trainer.max_epochs=4",
+        "trainer.limit_train_batches=0.25",
+        "hydra.sweeper.pruner.n_startup_trials=2",
+        "hydra.sweeper.pruner.n_warmup_steps=0",
+        f"hydra.sweep.dir={sweep_dir}",
+        f"hydra.sweeper.best_experiment_dir={tmp_path}",
+    ]
+    done = run_train(args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    study = load_study(sweep_dir, "mlp_optuna")
+    pruned = [t for t in study.trials if t.state.name == "PRUNED"]
+    assert pruned, states(study)
+    assert all(max(t.intermediate_values) < 3 for t in pruned)
+
+
+@pytest.mark.skipif(
+    not (ROOT / "conf" / "logger" / "wandb.yaml").exists(),
+    reason="needs logger=wandb (conf/logger/wandb.yaml, the W&B tracking issue)",
+)
+def test_every_trial_is_a_wandb_run_in_the_study_group(tmp_path: Path) -> None:
+    sweep_dir = tmp_path / "sweep"
+    args = [
+        *XGB_NO_PRUNING,
+        "logger=wandb",
+        "hydra.sweeper.n_trials=3",
+        "hydra.sweeper.study_name=wandb_group_test",
+        f"hydra.sweep.dir={sweep_dir}",
+        f"hydra.sweeper.best_experiment_dir={tmp_path}",
+    ]
+    env_root = tmp_path / "wandb_home"
+    env_root.mkdir()
+    done = subprocess.run(
+        train_command(args),
+        cwd=ROOT,
+        env=sweep_env() | {"WANDB_DIR": str(env_root)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    runs = wandb_runs(sweep_dir) or wandb_runs(env_root)
+    assert len(runs) == 3
+    assert {run.run_group for run in runs} == {"wandb_group_test"}
+    study = load_study(sweep_dir, "wandb_group_test")
+    numbers = set()
+    for run in runs:
+        # named after the trial; the config holds the trial number and the sampled parameters
+        number = int(re.search(r"trial-(\d+)", run.display_name).group(1))
+        numbers.add(number)
+        config = json.dumps({item.key: json.loads(item.value_json) for item in run.config.update})
+        assert json.dumps(study.trials[number].params["model.learning_rate"]) in config
+        assert f'"trial_number": {number}' in config
+    assert numbers == {0, 1, 2}
