@@ -5,7 +5,9 @@ Exit codes (also in the README):
 * 2 -- bad input: configuration or data that breaks a rule (:class:`ConfigError`,
   :class:`IncompleteRunError` for a run directory that lacks a record,
   :class:`DataValidationError`).
-* 3 -- the model did not beat the baseline (:class:`BaselineGateError`).
+* 3 -- the model did not beat the baseline (:class:`BaselineGateError`), or
+  ``registry promote --require-significant`` found no significant improvement
+  (:class:`tabpipe.comparison.promotion.SignificanceGateError`).
 * 4 -- a requested device is not available (:class:`DeviceUnavailableError`).
 * 5 -- the exported graph failed the parity gate (:class:`tabpipe.export.parity.ParityError`).
 * 6 -- ``tabpipe monitor`` found drift at alert level (not an error:

@@ -12,7 +12,8 @@ commands:
   predict   batch-score a file: tabpipe predict bundle=<ref> input=<file|dir> output=<file>
   eval      evaluate a bundle on a dataset: tabpipe eval bundle=<ref> [data=... rows=all|test]
   monitor   drift report against the training profile: tabpipe monitor bundle=<ref> current=<file>
-  registry  list | show <ref> | promote <name>:<version> <alias>
+  registry  list | show <ref> | promote <name>:<version> <alias> [--require-significant]
+  compare   two models on the same held-out rows: tabpipe compare <run|ref> <run|ref>
   stage     one DVC pipeline stage (dvc.yaml): tabpipe stage ingest|split|train|evaluate|export
   params    write params.yaml from conf/ (DVC reads it): tabpipe params [--check]
   check-run verify a run directory's metadata and artifact checksums: tabpipe check-run <run_dir>
@@ -36,6 +37,11 @@ def main(argv: list[str] | None = None) -> None:
         import importlib
 
         importlib.import_module(f"tabpipe.cli.{command}").main(rest)
+        return
+    if command == "compare":
+        from tabpipe.cli.compare import main as compare_main
+
+        compare_main(rest)
         return
     if command == "registry":
         from tabpipe.cli.registry import main as registry_main

@@ -1,4 +1,4 @@
-"""``tabpipe registry list | show <ref> | promote <name>:<version> <alias>``."""
+"""``tabpipe registry list | show <ref> | promote <name>:<version> <alias> [--require-significant]``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,13 @@ def _parser() -> argparse.ArgumentParser:
     promote.add_argument("version_ref", metavar="name:version")
     promote.add_argument("alias")
     promote.add_argument("--who", help="recorded in the alias history (default: the OS user)")
+    promote.add_argument(
+        "--require-significant",
+        action="store_true",
+        help="move only if the version is significantly better than the alias's current holder "
+        "(paired bootstrap 95%% CI of the primary metric's improvement above 0; see tabpipe compare)",
+    )
+    promote.add_argument("--metric", help="with --require-significant: the metric (default: primary)")
     return parser
 
 
@@ -61,8 +68,19 @@ def _run(args: argparse.Namespace) -> None:
         name, _, number = args.version_ref.partition(":")
         if not number.isdigit():
             raise RegistryError(f"{args.version_ref}: expected <name>:<version>")
-        move = registry.promote(name, int(number), args.alias, who=args.who)
+        note = None
+        if args.require_significant:
+            from tabpipe.comparison.promotion import significance_record
+
+            note = {"significance": significance_record(registry, name, int(number), args.alias, args.metric)}
+        move = registry.promote(name, int(number), args.alias, who=args.who, note=note)
         print(f"{name}@{args.alias}: {move['from']} -> {move['to']}")
+        if note and note["significance"].get("ci"):
+            sig = note["significance"]
+            print(
+                f"significant: {sig['metric']} {sig['holder_value']:.4f} -> {sig['candidate_value']:.4f}, "
+                f"improvement {sig['improvement']:+.4f}, CI [{sig['ci'][0]:+.4f}, {sig['ci'][1]:+.4f}]"
+            )
 
 
 def main(argv: list[str]) -> None:

@@ -18,6 +18,7 @@ class Task(str, Enum):
     binary = "binary"
     multiclass = "multiclass"
     regression = "regression"
+    ranking = "ranking"
 
 
 class SourceKind(str, Enum):
@@ -56,6 +57,8 @@ class DataConfig:
     time_column: Optional[str] = None
     drop_columns: List[str] = field(default_factory=list)
     group_columns: List[str] = field(default_factory=list)
+    # the query id of task=ranking: rows are ranked within each value (kept out of features)
+    group_column: Optional[str] = None
     categorical_columns: List[str] = field(default_factory=list)
     positive_class: Optional[str] = None
     # Pinned schema: inline ({column: ColumnSpec}), or a schema.json from an earlier run.
@@ -181,6 +184,9 @@ class SegmentsConfig:
     time_period: TimePeriod = TimePeriod.month
     # segments with fewer rows are reported but never flagged
     min_rows: int = 30
+    # task=ranking: segments with fewer ranked queries are reported but never flagged
+    # (the bootstrap resamples queries)
+    min_queries: int = 5
     # per column, the largest segments only
     max_segments: int = 20
     n_bootstrap: int = 200
@@ -198,7 +204,8 @@ class ImportanceConfig:
 @dataclass
 class EvalConfig:
     require_beat_baseline: bool = True
-    # Empty: the task's default (binary auc, multiclass f1_macro, regression rmse).
+    # Empty: the task's default (binary auc, multiclass f1_macro, regression rmse,
+    # ranking ndcg@<largest ranking_k>).
     primary_metric: Optional[str] = None
     # The model must beat the baseline by at least this much on the primary metric.
     min_improvement: float = 0.0
@@ -209,6 +216,9 @@ class EvalConfig:
     require_beat_production: bool = False
     min_improvement_over_production: float = 0.0
     calibration_bins: int = 10
+    # task=ranking: the cut-offs of ndcg@k and map@k (primary default: ndcg@<largest k>);
+    # `tabpipe eval` reads null as the bundle's recorded cut-offs
+    ranking_k: Optional[List[int]] = field(default_factory=lambda: [5, 10])
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
     # PNG plots + DVC plot data in <run_dir>/plots/, report.md, segments.json
     plots: bool = True
@@ -245,6 +255,8 @@ class XGBModelConfig:
     max_bin: int = 256
     early_stopping_rounds: int = 10
     n_jobs: int = 0
+    # task=ranking: rank:ndcg, rank:pairwise or rank:map (binary relevance)
+    rank_objective: str = "rank:ndcg"
 
 
 @dataclass
@@ -262,6 +274,8 @@ class LGBMModelConfig:
     reg_alpha: float = 0.0
     early_stopping_rounds: int = 10
     n_jobs: int = 0
+    # task=ranking: lambdarank or rank_xendcg
+    rank_objective: str = "lambdarank"
 
 
 @dataclass

@@ -16,6 +16,7 @@ import pandas as pd
 from tabpipe.config import option_value
 from tabpipe.data.coercion import coerce_columns
 from tabpipe.data.column_schema import ColumnSchema, describe_column, infer_type, pinned_specs
+from tabpipe.data.ranking_target import ranking_problems, relevance
 from tabpipe.data.sources import LoadedSource, load_source
 from tabpipe.errors import DataValidationError
 
@@ -46,6 +47,8 @@ class Dataset:
     source: LoadedSource
     report: ValidationReport
     time: pd.Series | None = None
+    # task=ranking: the query id of every row (``data.group_column``)
+    groups: pd.Series | None = None
 
     @property
     def n_rows(self) -> int:
@@ -56,8 +59,9 @@ def _check_columns_exist(frame: pd.DataFrame, data_cfg: Any, pinned: dict) -> li
     wanted = {"data.target": [data_cfg.target]}
     for key in ("id_columns", "drop_columns", "group_columns", "categorical_columns"):
         wanted[f"data.{key}"] = list(data_cfg.get(key) or [])
-    if data_cfg.get("time_column"):
-        wanted["data.time_column"] = [data_cfg.time_column]
+    for key in ("time_column", "group_column"):
+        if data_cfg.get(key):
+            wanted[f"data.{key}"] = [data_cfg[key]]
     wanted["data.schema"] = list(pinned)
     return [
         f"column {name!r} (from {key}): missing from the dataset"
@@ -153,7 +157,16 @@ def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
         raise DataValidationError(problems)
 
     target = frame[data_cfg.target]
-    problems += _target_problems(target, task, data_cfg.target, data_cfg.get("positive_class"))
+    group_column = data_cfg.get("group_column")
+    if task == "ranking":
+        problems += ranking_problems(frame, data_cfg.target, group_column, data_cfg.get("positive_class"))
+    else:
+        problems += _target_problems(target, task, data_cfg.target, data_cfg.get("positive_class"))
+        if group_column:
+            problems.append(
+                f"data.group_column={group_column!r}: a query id makes the task a ranking; "
+                f"set data.task=ranking (got {task})"
+            )
     id_columns = list(data_cfg.id_columns)
     if id_columns:
         duplicated = frame.duplicated(subset=id_columns, keep="first")
@@ -167,7 +180,12 @@ def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
     else:
         ids = pd.DataFrame({ROW_ID: np.arange(len(frame))})
 
-    excluded = {data_cfg.target, *id_columns, *data_cfg.drop_columns}
+    excluded = {
+        data_cfg.target,
+        *id_columns,
+        *data_cfg.drop_columns,
+        *([group_column] if group_column else []),
+    }
     feature_names = [c for c in frame.columns if c not in excluded]
     if not feature_names:
         problems.append("dataset: no feature columns left after removing target, ids and drops")
@@ -201,9 +219,13 @@ def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
         raise DataValidationError(problems)
 
     target = target.reset_index(drop=True)
-    classes = None
+    classes, groups = None, None
     if task == "regression":
         target = pd.to_numeric(target).astype("float64")
+    elif task == "ranking":
+        target = relevance(target, data_cfg.get("positive_class"))
+        groups = frame[group_column].reset_index(drop=True)
+        ids = ids.assign(**{group_column: groups})  # passed through to predictions and scores
     else:
         target = target.astype(str)
         classes = sorted(target.unique().tolist())
@@ -215,4 +237,4 @@ def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
     report.warnings = _warnings(features, schema, target, data_cfg)
     for note in report.warnings:
         log.warning(note)
-    return Dataset(features, target, ids, task, classes, schema, source, report, time)
+    return Dataset(features, target, ids, task, classes, schema, source, report, time, groups)

@@ -18,6 +18,8 @@ from tabpipe.io import sha256_file
 BUNDLED_DATASETS = {
     "telco_churn": "telco_churn.csv",
     "seattle_weather": "seattle_weather.csv",
+    # the churn data again, under its own name (and registry name) for the ranking demo
+    "telco_cohorts": "telco_churn.csv",
 }
 SKLEARN_DATASETS = ("breast_cancer", "wine", "iris", "diabetes")
 

@@ -27,7 +27,7 @@ def _stratify(target: pd.Series, task: str) -> pd.Series | None:
     return None if task == "regression" else target
 
 
-def _check_fractions(split_cfg: Any, need_test: bool) -> None:
+def check_fractions(split_cfg: Any, need_test: bool) -> None:
     val, test = split_cfg.val_fraction, split_cfg.test_fraction if need_test else 0.0
     if not 0 < val < 1 or (need_test and not 0 < test < 1) or val + test >= 1:
         raise ConfigError(
@@ -42,7 +42,7 @@ def _train_val(positions: np.ndarray, target: pd.Series, task: str, fraction: fl
 
 
 def stratified_split(target: pd.Series, task: str, split_cfg: Any, seed: int) -> list[Split]:
-    _check_fractions(split_cfg, need_test=True)
+    check_fractions(split_cfg, need_test=True)
     positions = np.arange(len(target))
     rest, test = train_test_split(
         positions,
@@ -58,7 +58,7 @@ def stratified_split(target: pd.Series, task: str, split_cfg: Any, seed: int) ->
 def kfold_split(target: pd.Series, task: str, split_cfg: Any, seed: int) -> list[Split]:
     if split_cfg.n_folds < 2:
         raise ConfigError(f"split.n_folds={split_cfg.n_folds}: needs at least 2 folds")
-    _check_fractions(split_cfg, need_test=False)
+    check_fractions(split_cfg, need_test=False)
     splitter = (
         KFold(split_cfg.n_folds, shuffle=True, random_state=seed)
         if task == "regression"
@@ -75,7 +75,7 @@ def temporal_split(time: pd.Series | None, split_cfg: Any) -> list[Split]:
     """Test = the latest rows, val = the period before; rows sharing a timestamp stay together."""
     if time is None:
         raise ConfigError("split=temporal: needs data.time_column")
-    _check_fractions(split_cfg, need_test=True)
+    check_fractions(split_cfg, need_test=True)
     order = np.argsort(time.to_numpy(), kind="stable")
     stamps = time.to_numpy()[order]
     n = len(order)
@@ -93,6 +93,10 @@ def temporal_split(time: pd.Series | None, split_cfg: Any) -> list[Split]:
 
 
 def make_splits(dataset: Any, split_cfg: Any, seed: int) -> list[Split]:
+    if getattr(dataset, "groups", None) is not None:
+        from tabpipe.data.group_splits import group_splits
+
+        return group_splits(dataset.groups, split_cfg, seed)
     kind = option_value(split_cfg.kind)
     if kind == "stratified":
         return stratified_split(dataset.target, dataset.task, split_cfg, seed)

@@ -21,7 +21,7 @@ from tabpipe.config import option_value
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.data.splits import make_splits
 from tabpipe.errors import ConfigError, DataValidationError
-from tabpipe.evaluation.graph_scoring import bundle_reference, graph_scorer
+from tabpipe.evaluation.graph_scoring import bundle_reference, feature_scorer, graph_scorer
 from tabpipe.evaluation.metrics import primary_metric
 from tabpipe.evaluation.suite import EvaluationInputs, EvaluationResult, Reference, evaluate_predictions
 from tabpipe.evaluation.thresholds import ThresholdChoice
@@ -29,6 +29,7 @@ from tabpipe.export import runtime
 from tabpipe.export.bundle import Bundle, load_bundle
 from tabpipe.export.registry import Registry
 from tabpipe.io import write_atomic, write_json_atomic
+from tabpipe.models.ranking import describe_ranker
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def data_config(cfg: Any, bundle: Bundle) -> DictConfig:
 
 
 def encode_target(dataset: Dataset, task: str, classes: list[str]) -> np.ndarray:
-    if task == "regression":
+    if task in ("regression", "ranking"):
         return dataset.target.to_numpy(dtype=np.float64)
     unknown = sorted(set(dataset.target.unique()) - set(classes))
     if unknown:
@@ -100,11 +101,30 @@ def _production(cfg: Any, bundle: Bundle, registry: Registry, raw: Any, task: st
     )
 
 
+def ranking_baseline(bundle: Bundle, state: dict[str, Any], frame: Any, types: dict[str, str]) -> Reference:
+    """The bundle's ranking baseline: its recorded feature (sign included), read from the
+    encoded features inside the bundle's graph, as training scored it."""
+    features = feature_scorer(bundle.model_path, types)(frame)
+    scores = state["sign"] * features[:, int(state["feature_index"])].astype(np.float64)
+    return Reference("baseline", describe_ranker(state), scores)
+
+
 def _references(
-    cfg: Any, bundle: Bundle, registry: Registry, record: dict, raw: Any, task: str, classes: list[str]
+    cfg: Any,
+    bundle: Bundle,
+    registry: Registry,
+    record: dict,
+    rows: tuple[Any, Any],
+    types: dict[str, str],
+    task: str,
+    classes: list[str],
 ) -> list[Reference]:
-    """The bundle's own baseline (its recorded constant) and the production version."""
+    """The bundle's own baseline (its recorded constant; ranking: its recorded feature) and
+    the production version. ``rows``: (raw rows, the same rows coerced to the schema)."""
+    raw, frame = rows
     references = []
+    if record.get("baseline_ranker"):
+        references.append(ranking_baseline(bundle, record["baseline_ranker"], frame[list(types)], types))
     if record.get("baseline_values"):
         constant = np.tile(np.asarray(record["baseline_values"], dtype=np.float64), (len(raw), 1))
         if task == "regression":
@@ -146,9 +166,11 @@ def evaluate_bundle(cfg: Any) -> EvaluationResult:
     scores, labels = scorer(frame[list(types)])
     record = _record(bundle)
     raw = dataset.source.frame.iloc[rows].reset_index(drop=True)
-    references = _references(cfg, bundle, registry, record, raw, task, classes)
+    references = _references(cfg, bundle, registry, record, (raw, frame), types, task, classes)
     recorded = bundle.metadata.get("config") or {}
-    configured = cfg.eval.primary_metric or (recorded.get("eval") or {}).get("primary_metric")
+    recorded_eval = recorded.get("eval") or {}
+    configured = cfg.eval.primary_metric or recorded_eval.get("primary_metric")
+    ranking_k = cfg.eval.ranking_k or recorded_eval.get("ranking_k")
     out_dir = Path(cfg.output_dir)
     prefix = "test" if option_value(cfg.rows) == "test" else "eval"
     inputs = EvaluationInputs(
@@ -158,12 +180,14 @@ def evaluate_bundle(cfg: Any) -> EvaluationResult:
         scores=scores,
         labels=labels,
         frame=frame,
-        primary=primary_metric(task, configured),
+        primary=primary_metric(task, configured, ranking_k),
         seed=int(cfg.seed if cfg.seed is not None else recorded.get("seed", 0)),
         prefix=prefix,
         title=f"{_bundle_name(bundle)} on {dataset.source.uri}",
         group_columns=list(data_cfg.group_columns),
         time_column=data_cfg.get("time_column"),
+        groups=dataset.groups.iloc[rows].to_numpy() if task == "ranking" else None,
+        ranking_k=None if ranking_k is None else list(ranking_k),
         threshold=ThresholdChoice.from_dict(record["threshold"]) if record.get("threshold") else None,
         references=references,
         scorer=scorer,

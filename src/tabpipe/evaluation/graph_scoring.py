@@ -25,9 +25,9 @@ def label_indices(names: np.ndarray, classes: list[str]) -> np.ndarray:
 
 
 def outputs_to_scores(outputs: dict[str, np.ndarray], task: str, classes: list[str] | None):
-    """(scores, class indices of the graph's label output or None for regression)."""
+    """(scores, class indices of the graph's label output; None for regression and ranking)."""
     scores = scores_from_outputs(outputs, task)
-    labels = None if task == "regression" else label_indices(outputs[LABEL], list(classes or []))
+    labels = label_indices(outputs[LABEL], list(classes or [])) if LABEL in outputs else None
     return scores, labels
 
 
@@ -65,3 +65,20 @@ def bundle_reference(
         return Reference(name, description, note=f"not compared: {str(exc).splitlines()[0]}")
     scores, labels = outputs_to_scores(outputs, task, classes)
     return Reference(name, description, scores, labels)
+
+
+def feature_scorer(model_path: Path, types: dict[str, str], providers: list[str] | None = None):
+    """A frame in canonical dtypes -> the encoded features [N, F] inside the bundle's graph
+    (the feature graph's output, which the model part reads), exposed as an extra output."""
+    import onnx
+
+    from tabpipe.export.feature_graph import FEATURES
+
+    model = onnx.load(str(model_path))
+    model.graph.output.append(onnx.helper.make_tensor_value_info(FEATURES, onnx.TensorProto.FLOAT, None))
+    session = runtime.session(model, providers or runtime.DEFAULT_PROVIDERS)
+
+    def features(frame: pd.DataFrame) -> np.ndarray:
+        return runtime.run(session, tensors_from_coerced(frame, types))[FEATURES]
+
+    return features

@@ -40,6 +40,18 @@ class GraphEstimator:
         return self.scorer(X)
 
 
+def sample_rows(n: int, max_rows: int, rng: np.random.Generator, groups: np.ndarray | None) -> np.ndarray:
+    """Sorted positions of at most ``max_rows`` random rows; with ``groups``, of random whole
+    queries (at least one) whose items add up to at most ``max_rows``."""
+    if groups is None:
+        return np.sort(rng.choice(n, max_rows, replace=False))
+    codes = np.unique(groups, return_inverse=True)[1]
+    sizes = np.bincount(codes)
+    order = rng.permutation(len(sizes))
+    taken = order[: max(1, int(np.searchsorted(np.cumsum(sizes[order]), max_rows, side="right")))]
+    return np.flatnonzero(np.isin(codes, taken))
+
+
 def permutation_importances(
     scorer: Scorer,
     task: str,
@@ -48,21 +60,26 @@ def permutation_importances(
     y: np.ndarray,
     importance_cfg: Any,
     seed: int,
+    groups: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Drop of ``metric`` when one raw column is shuffled (sign-adjusted so that larger
     always means more important), over ``n_repeats`` shuffles of at most ``max_rows`` rows,
-    with ``sklearn.inspection.permutation_importance``."""
+    with ``sklearn.inspection.permutation_importance``. Ranking (``groups``: the query id
+    of every row) keeps whole queries and scores each shuffle per query; a shuffle moves
+    values across queries, as it moves them across rows for the other tasks."""
     from sklearn.inspection import permutation_importance
 
     rng = np.random.default_rng(seed)
     if len(frame) > importance_cfg.max_rows:
-        keep = np.sort(rng.choice(len(frame), int(importance_cfg.max_rows), replace=False))
+        keep = sample_rows(len(frame), int(importance_cfg.max_rows), rng, groups)
         frame, y = frame.iloc[keep], y[keep]
+        groups = None if groups is None else groups[keep]
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
 
     def score(estimator: GraphEstimator, X: pd.DataFrame, target: np.ndarray) -> float:
+        # permutation_importance scores every shuffle on all rows, in order: groups align
         scores, labels = estimator.predict(X)
-        return sign * metric_value(task, metric, scored(task, target, scores, labels))
+        return sign * metric_value(task, metric, scored(task, target, scores, labels, groups=groups))
 
     result = permutation_importance(
         GraphEstimator(scorer),

@@ -6,7 +6,11 @@ Keys (unprefixed; callers add ``test/``, ``val/``, ``baseline/test/``, ...):
   ``f1_macro``, ``precision``, ``recall``, ``accuracy``, ``log_loss``, ``brier``, ``ece``;
 * multiclass: ``f1_macro``, ``f1_weighted``, ``accuracy``, ``log_loss``, ``auc_ovr``
   (one-vs-rest, macro);
-* regression: ``rmse``, ``mae``, ``r2``, ``mape`` (over the rows whose target is not zero).
+* regression: ``rmse``, ``mae``, ``r2``, ``mape`` (over the rows whose target is not zero);
+* ranking: ``ndcg@k`` and ``map@k`` for every k of ``eval.ranking_k``, the mean over the
+  queries (the rows' query ids, ``Scored.groups``) that have something to rank; see
+  :mod:`tabpipe.evaluation.ranking_metrics`. Their names depend on the cut-offs, so ranking
+  has no fixed entry in :data:`METRICS`; use :func:`metric_names` and :func:`metric_value`.
 
 Label metrics use the labels the model outputs (binary: after its decision threshold).
 A metric that is undefined on the rows (AUC with one class present) is NaN.
@@ -14,29 +18,35 @@ A metric that is undefined on the rows (AUC with one class present) is NaN.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 
 from tabpipe.errors import ConfigError
+from tabpipe.evaluation import ranking_metrics
 
 DEFAULT_PRIMARY = {"binary": "auc", "multiclass": "f1_macro", "regression": "rmse"}
 LOWER_IS_BETTER = frozenset({"log_loss", "brier", "ece", "rmse", "mae", "mape"})
 CALIBRATION_BINS = 10
+CLASSIFICATION = frozenset({"binary", "multiclass"})
+RANKING_K = (5, 10)
 
 
 @dataclass(frozen=True)
 class Scored:
-    """Rows as a metric sees them: the target, the scores (probabilities [N, K] or
-    predictions [N]) and the class indices the model outputs (classification)."""
+    """Rows as a metric sees them: the target, the scores (probabilities [N, K],
+    predictions or ranking scores [N]), the class indices the model outputs
+    (classification) and the query id of each row (ranking)."""
 
     y: np.ndarray
     scores: np.ndarray
     labels: np.ndarray | None = None
     calibration_bins: int = CALIBRATION_BINS
+    groups: np.ndarray | None = None
 
     @property
     def p(self) -> np.ndarray:
@@ -46,9 +56,16 @@ class Scored:
     def classes(self) -> np.ndarray:
         return np.arange(self.scores.shape[1])
 
+    @cached_property
+    def queries(self) -> ranking_metrics.Queries:
+        """Ranking: the row positions of each query that has something to rank."""
+        return ranking_metrics.Queries.of(self.groups, self.y)
+
     def subset(self, rows: np.ndarray) -> Scored:
+        """These rows only (ranking: each query keeps its items among them)."""
         labels = None if self.labels is None else self.labels[rows]
-        return Scored(self.y[rows], self.scores[rows], labels, self.calibration_bins)
+        groups = None if self.groups is None else self.groups[rows]
+        return Scored(self.y[rows], self.scores[rows], labels, self.calibration_bins, groups)
 
 
 def predicted_labels(scores: np.ndarray, threshold: float | None = None) -> np.ndarray:
@@ -133,17 +150,37 @@ def scored(
     scores: np.ndarray,
     labels: np.ndarray | None = None,
     calibration_bins: int = CALIBRATION_BINS,
+    groups: np.ndarray | None = None,
 ) -> Scored:
-    """Normalise inputs: float64 scores; classification labels default to the argmax."""
+    """Normalise inputs: float64 scores; classification labels default to the argmax;
+    ranking needs the query id of every row."""
     scores = np.asarray(scores, dtype=np.float64)
-    if task != "regression" and labels is None:
+    if task in CLASSIFICATION and labels is None:
         labels = predicted_labels(scores)
+    if task == "ranking" and groups is None:
+        raise ConfigError("task=ranking: ranking metrics need the query id of every row (data.group_column)")
     return Scored(
-        np.asarray(y_true), scores, None if labels is None else np.asarray(labels), calibration_bins
+        np.asarray(y_true),
+        scores,
+        None if labels is None else np.asarray(labels),
+        calibration_bins,
+        None if groups is None else np.asarray(groups),
     )
 
 
+def metric_names(task: str, ranking_k: Sequence[int] | None = None) -> list[str]:
+    """The metrics of ``task`` in report order (ranking: one per kind and cut-off)."""
+    if task == "ranking":
+        return ranking_metrics.metric_names(
+            ranking_metrics.check_ks(RANKING_K if ranking_k is None else ranking_k)
+        )
+    return list(METRICS[task])
+
+
 def metric_value(task: str, name: str, rows: Scored) -> float:
+    """One metric on the rows; NaN where it is undefined (ranking: no query to rank)."""
+    if task == "ranking":
+        return ranking_metrics.mean_metric(name, rows.y, rows.scores, rows.queries)
     return float(METRICS[task][name](rows))
 
 
@@ -153,14 +190,26 @@ def compute_metrics(
     scores: np.ndarray,
     labels: np.ndarray | None = None,
     calibration_bins: int = CALIBRATION_BINS,
+    groups: np.ndarray | None = None,
+    ranking_k: Sequence[int] | None = None,
 ) -> dict[str, float]:
-    """Every metric of ``task``. ``scores``: probabilities [N, K] or predictions [N];
-    ``labels``: the class indices the model outputs (default: the argmax)."""
-    rows = scored(task, y_true, scores, labels, calibration_bins)
-    return {name: metric_value(task, name, rows) for name in METRICS[task]}
+    """Every metric of ``task``. ``scores``: probabilities [N, K], predictions or ranking
+    scores [N]; ``labels``: the class indices the model outputs (default: the argmax);
+    ``groups``/``ranking_k``: the rows' query ids and the cut-offs (ranking only, which
+    raises :class:`ConfigError` when no query has anything to rank)."""
+    rows = scored(task, y_true, scores, labels, calibration_bins, groups)
+    if task == "ranking":
+        ranking_metrics.require_queries(rows.queries)
+    return {name: metric_value(task, name, rows) for name in metric_names(task, ranking_k)}
 
 
-def primary_metric(task: str, configured: str | None) -> str:
+def primary_metric(task: str, configured: str | None, ranking_k: Sequence[int] | None = None) -> str:
+    """The configured primary metric, checked against the task's metrics, else the task's
+    default (ranking: ``ndcg@<largest k>``)."""
+    if task == "ranking":
+        return ranking_metrics.ranking_primary_metric(
+            configured, RANKING_K if ranking_k is None else ranking_k
+        )
     name = configured or DEFAULT_PRIMARY[task]
     if name not in METRICS[task]:
         raise ConfigError(

@@ -116,13 +116,18 @@ def _threshold_section(inputs: Any, summary: dict[str, Any]) -> list[str]:
 def _segments_section(segments: dict[str, Any] | None) -> list[str]:
     if segments is None:
         return []
+    by_query = segments.get("resampled_unit") == "query"
+    resampled, too_small = f"{segments['n_bootstrap']} resamples", f"{segments['min_rows']} rows"
+    if by_query:
+        resampled += " of the ranked queries"
+        too_small += f" or {segments['min_queries']} ranked queries"
     lines = [
         "## Segments",
         "",
         f"{segments['metric']} per segment (overall {_fmt(segments['overall'])}); flagged when the "
-        f"{segments['confidence']:.0%} bootstrap interval ({segments['n_bootstrap']} resamples) lies "
-        f"entirely on the worse side of the overall value; segments under {segments['min_rows']} rows "
-        "are not tested.",
+        f"{segments['confidence']:.0%} bootstrap interval ({resampled}) lies entirely on the worse side "
+        f"of the overall value; segments under {too_small} are not tested."
+        + (" Each query ranks its items in the segment." if by_query else ""),
         "",
     ]
     flagged = segments["flagged"]
@@ -132,6 +137,7 @@ def _segments_section(segments: dict[str, Any] | None) -> list[str]:
             s["column"],
             s["segment"],
             s["rows"],
+            *([s.get("queries")] if by_query else []),
             s["value"],
             s["ci_low"],
             s["ci_high"],
@@ -140,9 +146,29 @@ def _segments_section(segments: dict[str, Any] | None) -> list[str]:
         ]
         for s in segments["segments"]
     ]
+    counts = ["rows", "queries"] if by_query else ["rows"]
     return lines + _table(
-        ["column", "segment", "rows", segments["metric"], "CI low", "CI high", "flagged", "note"], rows
+        ["column", "segment", *counts, segments["metric"], "CI low", "CI high", "flagged", "note"], rows
     )
+
+
+def _ranking_section(summary: dict[str, Any]) -> list[str]:
+    ranking = summary.get("ranking")
+    if not ranking:
+        return []
+    return [
+        "## Ranking",
+        "",
+        f"{ranking['ranked_queries']} of {ranking['queries']} queries ranked: the metrics are means over "
+        "the queries with at least two items of different relevance (a query whose items are all equally "
+        "relevant has no order to get right).",
+        "",
+        "Not drawn for ranking: the confusion matrix, ROC, precision-recall, calibration and threshold "
+        "curves (a ranker outputs scores comparable only within a query, with no classes, probabilities "
+        "or decision threshold). Drawn instead: NDCG@k and MAP@k against k, and the primary metric per "
+        "query.",
+        "",
+    ]
 
 
 def render(
@@ -158,6 +184,7 @@ def render(
     lines += _metrics_section(inputs, metric_names, summary)
     lines += _gates_section(summary)
     lines += _threshold_section(inputs, summary)
+    lines += _ranking_section(summary)
     lines += _segments_section(segments)
     if summary["plots"]:
         lines += ["## Plots", ""]

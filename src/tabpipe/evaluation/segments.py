@@ -1,11 +1,17 @@
 """Segment analysis: the primary metric per value of each group column and per time period,
 with row counts; a segment is flagged when its bootstrap confidence interval lies entirely
-on the worse side of the overall value. Segments under ``min_rows`` are reported, never
-flagged.
+on the worse side of the overall value. Segments under ``min_rows`` (ranking: or under
+``min_queries`` ranked queries) are reported, never flagged.
 
 The bootstrap is a seeded numpy percentile bootstrap rather than ``scipy.stats.bootstrap``:
 a resample of a small segment may hold one class only, where AUC is undefined; those
 resamples are skipped here, while scipy would turn the whole interval into NaN.
+
+Ranking (task=ranking) segments the rows the same way and ranks, within each query, the
+query's items in the segment (a query whose items span several segments contributes its
+items in each); ``queries`` counts the ranked queries of a segment. Its bootstrap resamples
+those queries, not rows: ``ndcg@k`` / ``map@k`` are means over queries, and resampling
+rows would duplicate items inside a query.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import pandas as pd
 
 from tabpipe.config import option_value
 from tabpipe.evaluation.metrics import LOWER_IS_BETTER, Scored, metric_value
+from tabpipe.evaluation.ranking_metrics import per_query
 
 MISSING = "(missing)"
 PERIOD_CODES = {"month": "M", "week": "W"}
@@ -35,6 +42,8 @@ class Segment:
     ci_high: float | None
     flagged: bool
     note: str = ""
+    # task=ranking: the segment's ranked queries
+    queries: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -47,11 +56,16 @@ def _finite(value: float) -> float | None:
 def bootstrap_interval(
     task: str, metric: str, rows: Scored, n_resamples: int, confidence: float, seed: int
 ) -> tuple[float | None, float | None]:
-    """Percentile interval of ``metric`` over ``n_resamples`` seeded resamples of the rows;
-    resamples where the metric is undefined are skipped (None when most of them are)."""
+    """Percentile interval of ``metric`` over ``n_resamples`` seeded resamples of the rows
+    (ranking: of the queries); resamples where the metric is undefined are skipped (None
+    when most of them are)."""
     from sklearn import config_context
 
     rng = np.random.default_rng(seed)
+    if task == "ranking":
+        return _query_interval(
+            per_query(metric, rows.y, rows.scores, rows.queries), n_resamples, confidence, rng
+        )
     n = len(rows.y)
     # the rows were validated once; scikit-learn's per-call checks would dominate the loop
     with config_context(skip_parameter_validation=True, assume_finite=True):
@@ -61,6 +75,16 @@ def bootstrap_interval(
         return None, None
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(finite, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def _query_interval(
+    values: np.ndarray, n_resamples: int, confidence: float, rng: np.random.Generator
+) -> tuple[float | None, float | None]:
+    """Percentile interval of the mean of per-query values over resampled queries."""
+    means = values[rng.integers(0, len(values), (n_resamples, len(values)))].mean(axis=1)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
     return float(low), float(high)
 
 
@@ -102,10 +126,14 @@ def analyse_segments(
             subset = rows.subset(members)
             point = _finite(metric_value(task, metric, subset))
             segment = Segment(column, str(value), int(count), point, None, None, False)
+            if task == "ranking":
+                segment.queries = len(subset.queries)
             if point is None:
                 segment.note = f"{metric} undefined on this segment"
             elif count < segments_cfg.min_rows:
                 segment.note = f"under eval.segments.min_rows={segments_cfg.min_rows}; not tested"
+            elif segment.queries is not None and segment.queries < segments_cfg.min_queries:
+                segment.note = f"under eval.segments.min_queries={segments_cfg.min_queries}; not tested"
             else:
                 low, high = bootstrap_interval(
                     task, metric, subset, int(segments_cfg.n_bootstrap), float(segments_cfg.confidence), seed
@@ -137,9 +165,11 @@ def analyse_segments(
         "lower_is_better": lower,
         "overall": _finite(overall),
         "rows": len(rows.y),
+        "resampled_unit": "query" if task == "ranking" else "row",
         "confidence": float(segments_cfg.confidence),
         "n_bootstrap": int(segments_cfg.n_bootstrap),
         "min_rows": int(segments_cfg.min_rows),
+        "min_queries": int(segments_cfg.min_queries) if task == "ranking" else None,
         "seed": int(seed),
         "segments": [segment.as_dict() for segment in found],
         "flagged": [f"{s.column}={s.segment}" for s in found if s.flagged],

@@ -18,10 +18,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tabpipe.evaluation import plots, report
+from tabpipe.evaluation import plots, ranking_plots, report
 from tabpipe.evaluation.gates import GateResult, gate_results
 from tabpipe.evaluation.importance import Scorer, permutation_importances
-from tabpipe.evaluation.metrics import METRICS, Scored, compute_metrics, scored
+from tabpipe.evaluation.metrics import (
+    CLASSIFICATION,
+    RANKING_K,
+    Scored,
+    compute_metrics,
+    metric_names,
+    scored,
+)
+from tabpipe.evaluation.ranking_metrics import check_ks
 from tabpipe.evaluation.segments import analyse_segments
 from tabpipe.evaluation.thresholds import ThresholdChoice, optimal_thresholds, threshold_table
 from tabpipe.io import write_json_atomic, write_text_atomic
@@ -55,6 +63,9 @@ class EvaluationInputs:
     title: str = "Evaluation"
     group_columns: list[str] = field(default_factory=list)
     time_column: str | None = None
+    # task=ranking: the query id of every row, and the cut-offs of ndcg@k / map@k
+    groups: np.ndarray | None = None
+    ranking_k: list[int] | None = None
     threshold: ThresholdChoice | None = None
     references: list[Reference] = field(default_factory=list)
     # the graph on raw columns (permutation importance) and the columns it reads
@@ -90,11 +101,13 @@ def _json_safe(value: Any) -> Any:
 
 
 def _metrics(inputs: EvaluationInputs, rows: Scored, bins: int) -> dict[str, float]:
-    metrics = _prefixed(compute_metrics(inputs.task, rows.y, rows.scores, rows.labels, bins), inputs.prefix)
+    def compute(scores: np.ndarray, labels: np.ndarray | None) -> dict[str, float]:
+        return compute_metrics(inputs.task, rows.y, scores, labels, bins, rows.groups, inputs.ranking_k)
+
+    metrics = _prefixed(compute(rows.scores, rows.labels), inputs.prefix)
     for ref in inputs.references:
         if ref.scores is not None:
-            values = compute_metrics(inputs.task, rows.y, ref.scores, ref.labels, bins)
-            metrics |= _prefixed(values, f"{ref.name}/{inputs.prefix}")
+            metrics |= _prefixed(compute(ref.scores, ref.labels), f"{ref.name}/{inputs.prefix}")
     return metrics | inputs.known_metrics
 
 
@@ -123,12 +136,25 @@ def _threshold_analysis(inputs: EvaluationInputs, rows: Scored, writer: plots.Pl
 
 
 def _plots(inputs: EvaluationInputs, rows: Scored, writer: plots.PlotWriter, bins: int) -> None:
-    if inputs.task != "regression":
+    if inputs.task in CLASSIFICATION:
         plots.confusion(writer, list(inputs.classes or []), rows.y, rows.labels)
     if inputs.task == "binary" and len(np.unique(rows.y)) == 2:
         plots.binary_curves(writer, rows.y, rows.p, bins)
     if inputs.task == "regression":
         plots.regression(writer, rows.y, rows.scores)
+    if inputs.task == "ranking":
+        scored_refs = {r.name: r.scores for r in inputs.references if r.scores is not None}
+        ranking_plots.at_k(writer, rows, scored_refs, max(metric_cutoffs(inputs)))
+        ranking_plots.query_distribution(writer, rows, inputs.primary)
+
+
+def metric_cutoffs(inputs: EvaluationInputs) -> list[int]:
+    return check_ks(RANKING_K if inputs.ranking_k is None else inputs.ranking_k)
+
+
+def ranking_summary(rows: Scored) -> dict[str, int]:
+    """How many of the rows' queries were ranked (the others have nothing to rank)."""
+    return {"queries": len(np.unique(rows.groups)), "ranked_queries": len(rows.queries)}
 
 
 def _importance(inputs: EvaluationInputs, eval_cfg: Any, writer: plots.PlotWriter) -> None:
@@ -143,6 +169,7 @@ def _importance(inputs: EvaluationInputs, eval_cfg: Any, writer: plots.PlotWrite
             inputs.y_true,
             eval_cfg.importance,
             inputs.seed,
+            inputs.groups,
         )
         plots.importance(writer, "permutation", table, "column", "importance_mean")
 
@@ -151,7 +178,7 @@ def evaluate_predictions(inputs: EvaluationInputs, eval_cfg: Any, out_dir: Path)
     """Evaluate scored rows and write the suite's files into ``out_dir``."""
     out_dir = Path(out_dir)
     bins = int(eval_cfg.calibration_bins)
-    rows = scored(inputs.task, inputs.y_true, inputs.scores, inputs.labels, bins)
+    rows = scored(inputs.task, inputs.y_true, inputs.scores, inputs.labels, bins, inputs.groups)
     metrics = _metrics(inputs, rows, bins)
     production = next((r.description for r in inputs.references if r.name == "production"), None)
     gates = gate_results(metrics, inputs.primary, inputs.prefix, eval_cfg, production)
@@ -187,6 +214,7 @@ def evaluate_predictions(inputs: EvaluationInputs, eval_cfg: Any, out_dir: Path)
         "metrics": metrics,
         "gates": [gate.as_dict() for gate in gates],
         "threshold": thresholds,
+        "ranking": ranking_summary(rows) if inputs.task == "ranking" else None,
         "references": [
             {"name": r.name, "description": r.description, "note": r.note} for r in inputs.references
         ],
@@ -194,6 +222,6 @@ def evaluate_predictions(inputs: EvaluationInputs, eval_cfg: Any, out_dir: Path)
         "notes": inputs.notes,
     }
     write_json_atomic(out_dir / "evaluation.json", _json_safe(summary))
-    text = report.render(inputs, METRICS[inputs.task], summary, segments)
+    text = report.render(inputs, metric_names(inputs.task, inputs.ranking_k), summary, segments)
     path = write_text_atomic(out_dir / "report.md", text)
     return EvaluationResult(metrics, gates, segments, dict(writer.images) if writer else {}, path)

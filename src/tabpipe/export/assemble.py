@@ -2,7 +2,8 @@
 
 Outputs: classification -> ``label`` (string [N]) and ``probabilities`` (float [N, K],
 classes in ``metadata_props['classes']`` order, no zipmap); regression -> ``prediction``
-(float [N]). The label is the argmax for multiclass; for binary it is the positive class
+(float [N]); ranking -> ``score`` (float [N], higher ranks first within a query; comparable
+only within one query). The label is the argmax for multiclass; for binary it is the positive class
 where ``P(positive) >= threshold``, the decision threshold chosen on the validation split
 (an initializer, also in ``metadata_props['decision_threshold']``), so every consumer of
 the graph (serving, batch scoring, evaluation) applies the same threshold.
@@ -21,12 +22,13 @@ from tabpipe.export.feature_graph import FEATURES
 from tabpipe.export.graph_builder import ONNX_TYPES
 from tabpipe.export.model_graphs import SCORES
 
-LABEL, PROBABILITIES, PREDICTION = "label", "probabilities", "prediction"
+LABEL, PROBABILITIES, PREDICTION, SCORE = "label", "probabilities", "prediction", "score"
+_SINGLE_OUTPUT = {"regression": PREDICTION, "ranking": SCORE}
 THRESHOLD = "post_threshold"
 
 
 def output_names(task: str) -> list[str]:
-    return [PREDICTION] if task == "regression" else [LABEL, PROBABILITIES]
+    return [_SINGLE_OUTPUT[task]] if task in _SINGLE_OUTPUT else [LABEL, PROBABILITIES]
 
 
 def _label_index(graph: onnx.GraphProto, task: str, threshold: float | None) -> str:
@@ -66,11 +68,12 @@ def _postprocess(
     graph: onnx.GraphProto, scores: str, task: str, classes: list[str] | None, threshold: float | None
 ) -> None:
     del graph.output[:]
-    if task == "regression":
+    if task in _SINGLE_OUTPUT:
+        name = _SINGLE_OUTPUT[task]
         shape = helper.make_tensor("post_flat", onnx.TensorProto.INT64, [1], [-1])
         graph.initializer.append(shape)
-        graph.node.append(helper.make_node("Reshape", [scores, "post_flat"], [PREDICTION]))
-        graph.output.append(helper.make_tensor_value_info(PREDICTION, ONNX_TYPES["float"], [None]))
+        graph.node.append(helper.make_node("Reshape", [scores, "post_flat"], [name]))
+        graph.output.append(helper.make_tensor_value_info(name, ONNX_TYPES["float"], [None]))
         return
     k = len(classes or [])
     graph.node.append(helper.make_node("Identity", [scores], [PROBABILITIES]))
@@ -118,6 +121,6 @@ def assemble(
 
 
 def scores_from_outputs(outputs: dict[str, np.ndarray], task: str) -> np.ndarray:
-    """What evaluation consumes: probabilities [N, K] (float64) or predictions [N]."""
-    key = PREDICTION if task == "regression" else PROBABILITIES
+    """What evaluation consumes: probabilities [N, K] (float64), predictions or scores [N]."""
+    key = _SINGLE_OUTPUT.get(task, PROBABILITIES)
     return np.asarray(outputs[key], dtype=np.float64)

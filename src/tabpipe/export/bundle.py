@@ -44,7 +44,7 @@ def _sha256(path: Path) -> str:
 
 
 def schema_document(
-    schema: dict, task: str, classes: list[str] | None, id_columns: list[str]
+    schema: dict, task: str, classes: list[str] | None, id_columns: list[str], group_column: str | None = None
 ) -> dict[str, Any]:
     inputs = []
     for name, spec in schema.items():
@@ -61,8 +61,8 @@ def schema_document(
             entry["categories"] = spec.categories
         inputs.append(entry)
     outputs = (
-        [{"name": "prediction", "type": "float32", "shape": ["N"]}]
-        if task == "regression"
+        [{"name": output_names(task)[0], "type": "float32", "shape": ["N"]}]
+        if task in ("regression", "ranking")
         else [
             {"name": "label", "type": "string", "shape": ["N"], "values": classes},
             {
@@ -74,7 +74,16 @@ def schema_document(
         ]
     )
     assert [o["name"] for o in outputs] == output_names(task)
-    return {"task": task, "classes": classes, "id_columns": id_columns, "inputs": inputs, "outputs": outputs}
+    document = {
+        "task": task,
+        "classes": classes,
+        "id_columns": id_columns,
+        "inputs": inputs,
+        "outputs": outputs,
+    }
+    if group_column:  # ranking: scores compare only within one value of this column
+        document["group_column"] = group_column
+    return document
 
 
 def write_manifest(directory: Path) -> dict[str, str]:

@@ -1,8 +1,9 @@
 """ONNX graphs of the fitted models: input ``features`` float [N, F] -> output ``scores``.
 
 ``scores`` are class probabilities [N, K] for classification, predictions [N, 1] for
-regression. Trees go through onnxmltools, linear models through skl2onnx, Lightning
-networks through ``torch.onnx.export``; the baseline is a constant.
+regression, scores [N, 1] for ranking. Trees go through onnxmltools, linear models through
+skl2onnx, Lightning networks through ``torch.onnx.export``; the baseline is a constant (or,
+for ranking, one feature column).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def _retarget(model: onnx.ModelProto, score_output: str) -> onnx.ModelProto:
 
 def _score_output(model: onnx.ModelProto, task: str) -> str:
     names = [o.name for o in model.graph.output]
-    return names[1] if task != "regression" else names[0]
+    return names[1] if task in ("binary", "multiclass") else names[0]
 
 
 def xgboost_graph(booster: Any, best_iteration: int, n_features: int, task: str) -> onnx.ModelProto:
@@ -50,6 +51,11 @@ def xgboost_graph(booster: Any, best_iteration: int, n_features: int, task: str)
     from onnxmltools.convert.common.data_types import FloatTensorType
 
     trimmed = booster[: best_iteration + 1]
+    if task == "ranking":
+        # onnxmltools guesses "classifier" for a rank:* booster (its covers are not whole
+        # numbers); a ranking score is the raw margin, which is exactly what the identity-link
+        # regression converter emits (same trees, same base score)
+        trimmed.set_param({"objective": "reg:squarederror"})
     model = convert_xgboost(
         trimmed, initial_types=[(FEATURES, FloatTensorType([None, n_features]))], target_opset=OPSET
     )
@@ -95,6 +101,16 @@ def constant_graph(values: np.ndarray, n_features: int) -> onnx.ModelProto:
     row = g.const(np.asarray(values, dtype=np.float32).reshape(1, -1))
     g.add_output(g.op("Expand", [row, shape]), SCORES, "float", [None, len(values)])
     return g.model("tabpipe_baseline")
+
+
+def single_feature_graph(feature: int, sign: float, n_features: int) -> onnx.ModelProto:
+    """The ranking baseline: ``sign * features[:, feature]`` as scores [N, 1]."""
+    g = GraphBuilder("base_")
+    x = g.add_input(FEATURES, "float", n_features)
+    column = g.op("Gather", [x, g.const(np.array([feature], dtype=np.int64))], axis=1)
+    scores = g.op("Mul", [column, g.const(np.array([sign], dtype=np.float32))])
+    g.add_output(scores, SCORES, "float", [None, 1])
+    return g.model("tabpipe_single_feature")
 
 
 def torch_graph(

@@ -57,7 +57,7 @@ def check_parity(
     diff = np.abs(got - expected)
     rel = diff / np.maximum(np.abs(expected), 1e-12)
     agreement = 1.0
-    if task != "regression":
+    if task in ("binary", "multiclass"):
         if expected_labels is None:
             expected_labels = np.asarray(classes, dtype=object)[expected.argmax(axis=1)]
         agreement = float(np.mean(outputs[LABEL].astype(object) == expected_labels))

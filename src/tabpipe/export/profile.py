@@ -86,7 +86,7 @@ def reference_profile(
         else:
             entry = _numeric(as_numbers(features[name], spec.type), bins)
             profile["features"][name] = entry | {"type": spec.type}
-    if task == "regression":
+    if task in ("regression", "ranking"):
         profile["prediction"] = _numeric(pd.Series(scores), bins)
     else:
         labels = np.asarray(classes, dtype=object)[scores.argmax(axis=1)]

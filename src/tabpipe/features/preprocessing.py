@@ -77,7 +77,7 @@ class TabularPreprocessor:
                 handle_unknown="use_encoded_value", unknown_value=-1, min_frequency=min_frequency
             )
         target_type = {"binary": "binary", "multiclass": "multiclass"}.get(self.task, "continuous")
-        folds = StratifiedKFold if self.task != "regression" else KFold
+        folds = StratifiedKFold if self.task in ("binary", "multiclass") else KFold
         return TargetEncoder(
             target_type=target_type,
             cv=folds(cfg.target_encoding_folds, shuffle=True, random_state=self.seed),

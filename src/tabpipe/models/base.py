@@ -19,8 +19,8 @@ MetricsCallback = Callable[[dict[str, float], int], None]
 class FitData:
     """Encoded features (float32) and targets of the train and val splits.
 
-    ``y`` holds class indices 0..K-1 for classification (``n_classes`` = K) and floats
-    for regression.
+    ``y`` holds class indices 0..K-1 for classification (``n_classes`` = K), floats
+    for regression and the graded relevance for ranking.
     """
 
     X_train: np.ndarray
@@ -32,6 +32,10 @@ class FitData:
     feature_names: list[str]
     categorical_slots: Sequence[CategoricalSlot] = ()
     on_metrics: list[MetricsCallback] = field(default_factory=list)
+    # task=ranking: the query id of each train / val row, and the k of val/ndcg@k
+    groups_train: np.ndarray | None = None
+    groups_val: np.ndarray | None = None
+    ranking_k: int = 10
 
     def report(self, metrics: dict[str, float], step: int) -> None:
         for callback in self.on_metrics:
@@ -73,6 +77,6 @@ def as_probabilities(raw: np.ndarray, task: str) -> np.ndarray:
     raw = np.asarray(raw, dtype=np.float64)
     if task == "binary" and raw.ndim == 1:
         return np.column_stack([1.0 - raw, raw])
-    if task == "regression":
+    if task in ("regression", "ranking"):
         return raw.reshape(-1)
     return raw

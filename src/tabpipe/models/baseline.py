@@ -9,17 +9,23 @@ import numpy as np
 
 from tabpipe.io import write_json_atomic
 from tabpipe.models.base import FitData, RunContext
+from tabpipe.models.ranking import SingleFeatureRanker
 
 
 class BaselineModel:
     """Predicts the most frequent train class (with the train class priors as
-    probabilities) or the train mean, via scikit-learn's Dummy estimators."""
+    probabilities) or the train mean, via scikit-learn's Dummy estimators; for ranking, the
+    best single feature (:class:`tabpipe.models.ranking.SingleFeatureRanker`)."""
+
+    supports_ranking = True
 
     def fit(self, data: FitData, context: RunContext) -> BaselineModel:
         from sklearn.dummy import DummyClassifier, DummyRegressor
 
         self.task_ = data.task
-        if data.task == "regression":
+        if data.task == "ranking":
+            self.estimator_ = SingleFeatureRanker().fit(data, context)
+        elif data.task == "regression":
             self.estimator_ = DummyRegressor(strategy="mean")
             self.estimator_.fit(data.X_train, data.y_train)
         else:
@@ -33,18 +39,28 @@ class BaselineModel:
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
+        if self.task_ == "ranking":
+            return self.estimator_.predict(X)
         if self.task_ == "regression":
             return self.estimator_.predict(X).astype(np.float64)
         return self.estimator_.predict_proba(np.zeros((len(X), 1), dtype=np.float32))
 
+    def ranker_state(self) -> dict[str, Any] | None:
+        """task=ranking: the chosen feature (index, name, sign, train NDCG); else None."""
+        return self.estimator_.state() if self.task_ == "ranking" else None
+
     def to_onnx(self, n_features: int) -> Any:
         from tabpipe.export.model_graphs import constant_graph
 
+        if self.task_ == "ranking":
+            return self.estimator_.to_onnx(n_features)
         if self.task_ == "regression":
             return constant_graph(np.atleast_1d(self.estimator_.constant_).ravel()[:1], n_features)
         return constant_graph(self.estimator_.class_prior_, n_features)
 
     def save(self, directory: Path) -> list[Path]:
+        if self.task_ == "ranking":
+            return self.estimator_.save(directory)
         if self.task_ == "regression":
             state = {"mean": float(self.estimator_.constant_.ravel()[0])}
         else:

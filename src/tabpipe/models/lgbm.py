@@ -10,17 +10,30 @@ import numpy as np
 from tabpipe.models.base import FitData, RunContext, as_probabilities
 from tabpipe.models.boosting import GradientBoostingModel
 from tabpipe.models.progress import round_bar
+from tabpipe.models.ranking import check_objective, query_sorted
 
 _OBJECTIVES = {
     "binary": ("binary", ["auc", "binary_logloss"]),
     "multiclass": ("multiclass", ["multi_logloss"]),
     "regression": ("regression", ["rmse"]),
 }
+RANK_OBJECTIVES = ("lambdarank", "rank_xendcg")
 
 
 class LightGBMModel(GradientBoostingModel):
-    def booster_params(self, task: str, n_classes: int, seed: int, accelerator: str) -> dict:
-        objective, metrics = _OBJECTIVES[task]
+    supports_ranking = True
+
+    def __init__(self, rank_objective: str = "lambdarank", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rank_objective = rank_objective
+
+    def booster_params(
+        self, task: str, n_classes: int, seed: int, accelerator: str, ranking_k: int = 10
+    ) -> dict:
+        if task == "ranking":
+            objective, metrics = self.rank_objective, ["ndcg"]
+        else:
+            objective, metrics = _OBJECTIVES[task]
         params = {
             **self.params,
             "objective": objective,
@@ -36,6 +49,8 @@ class LightGBMModel(GradientBoostingModel):
         }
         if task == "multiclass":
             params["num_class"] = n_classes
+        if task == "ranking":
+            params["eval_at"] = [ranking_k]
         return params
 
     def fit(self, data: FitData, context: RunContext) -> LightGBMModel:
@@ -43,11 +58,18 @@ class LightGBMModel(GradientBoostingModel):
 
         self.task_ = data.task
         params = self.booster_params(
-            data.task, data.n_classes, context.seed, str(context.trainer.accelerator)
+            data.task, data.n_classes, context.seed, str(context.trainer.accelerator), data.ranking_k
         )
         rounds = self.rounds(context)
-        dtrain = lgb.Dataset(data.X_train, label=data.y_train, free_raw_data=False)
-        dval = lgb.Dataset(data.X_val, label=data.y_val, reference=dtrain)
+        if data.task == "ranking":
+            check_objective(self.rank_objective, RANK_OBJECTIVES, "model.rank_objective", data.y_train)
+            X, y, _, sizes = query_sorted(data.X_train, data.y_train, data.groups_train)
+            dtrain = lgb.Dataset(X, label=y, group=sizes, free_raw_data=False)
+            X, y, _, sizes = query_sorted(data.X_val, data.y_val, data.groups_val)
+            dval = lgb.Dataset(X, label=y, group=sizes, reference=dtrain)
+        else:
+            dtrain = lgb.Dataset(data.X_train, label=data.y_train, free_raw_data=False)
+            dval = lgb.Dataset(data.X_val, label=data.y_val, reference=dtrain)
 
         with round_bar(rounds, "lgbm") as bar:
 

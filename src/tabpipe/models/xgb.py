@@ -10,12 +10,14 @@ import numpy as np
 from tabpipe.models.base import FitData, RunContext, as_probabilities
 from tabpipe.models.boosting import GradientBoostingModel
 from tabpipe.models.progress import round_bar
+from tabpipe.models.ranking import check_objective, query_sorted
 
 _OBJECTIVES = {
     "binary": ("binary:logistic", ["auc", "logloss"]),
     "multiclass": ("multi:softprob", ["mlogloss"]),
     "regression": ("reg:squarederror", ["rmse"]),
 }
+RANK_OBJECTIVES = ("rank:ndcg", "rank:pairwise", "rank:map")
 
 
 def _reporting_callback(data: FitData, bar: Any) -> Any:
@@ -36,8 +38,19 @@ def _reporting_callback(data: FitData, bar: Any) -> Any:
 
 
 class XGBoostModel(GradientBoostingModel):
-    def booster_params(self, task: str, n_classes: int, seed: int, accelerator: str) -> dict:
-        objective, metrics = _OBJECTIVES[task]
+    supports_ranking = True
+
+    def __init__(self, rank_objective: str = "rank:ndcg", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rank_objective = rank_objective
+
+    def booster_params(
+        self, task: str, n_classes: int, seed: int, accelerator: str, ranking_k: int = 10
+    ) -> dict:
+        if task == "ranking":
+            objective, metrics = self.rank_objective, [f"ndcg@{ranking_k}"]
+        else:
+            objective, metrics = _OBJECTIVES[task]
         params = {
             **self.params,
             "objective": objective,
@@ -56,12 +69,19 @@ class XGBoostModel(GradientBoostingModel):
 
         self.task_ = data.task
         params = self.booster_params(
-            data.task, data.n_classes, context.seed, str(context.trainer.accelerator)
+            data.task, data.n_classes, context.seed, str(context.trainer.accelerator), data.ranking_k
         )
         rounds = self.rounds(context)
         names = [f"f{i}" for i in range(data.X_train.shape[1])]  # ONNX converters need f0..
-        dtrain = xgb.DMatrix(data.X_train, label=data.y_train, feature_names=names)
-        dval = xgb.DMatrix(data.X_val, label=data.y_val, feature_names=names)
+        if data.task == "ranking":
+            check_objective(self.rank_objective, RANK_OBJECTIVES, "model.rank_objective", data.y_train)
+            X, y, qid, _ = query_sorted(data.X_train, data.y_train, data.groups_train)
+            dtrain = xgb.DMatrix(X, label=y, qid=qid, feature_names=names)
+            X, y, qid, _ = query_sorted(data.X_val, data.y_val, data.groups_val)
+            dval = xgb.DMatrix(X, label=y, qid=qid, feature_names=names)
+        else:
+            dtrain = xgb.DMatrix(data.X_train, label=data.y_train, feature_names=names)
+            dval = xgb.DMatrix(data.X_val, label=data.y_val, feature_names=names)
         with round_bar(rounds, "xgb") as bar:
             self.booster_ = xgb.train(
                 params,

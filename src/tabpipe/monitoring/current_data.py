@@ -8,7 +8,7 @@ requests and the error rate (error lines / all requests). Shadow lines are left 
 the inputs and the figures; lines that do not parse are counted, not silently dropped.
 
 For a file, ``window=N`` keeps its last N rows; a duration needs the log's timestamps.
-Prediction columns in a file (``label`` and ``proba_<class>``, or ``prediction``, as
+Prediction columns in a file (``label`` and ``proba_<class>``, ``prediction`` or ``score``, as
 ``tabpipe predict`` writes them) are used for the prediction drift.
 """
 
@@ -56,7 +56,7 @@ def prediction_columns(frame: pd.DataFrame, features: set[str]) -> list[str]:
     return [
         c
         for c in frame.columns
-        if c not in features and (c in ("label", "prediction") or str(c).startswith("proba_"))
+        if c not in features and (c in ("label", "prediction", "score") or str(c).startswith("proba_"))
     ]
 
 
@@ -167,8 +167,9 @@ def read_prediction_log(path: Path, limit: int | timedelta | None, version: str 
 def _prediction_frame(outputs: list[dict[str, Any]]) -> pd.DataFrame | None:
     if not outputs:
         return None
-    if "prediction" in outputs[0]:
-        return pd.DataFrame({"prediction": [o.get("prediction") for o in outputs]}, dtype=np.float64)
+    for name in ("prediction", "score"):  # regression, ranking
+        if name in outputs[0]:
+            return pd.DataFrame({name: [o.get(name) for o in outputs]}, dtype=np.float64)
     frame = pd.DataFrame({"label": [o.get("label") for o in outputs]})
     probabilities = pd.DataFrame.from_records([o.get("probabilities", {}) for o in outputs])
     return pd.concat([frame, probabilities.add_prefix("proba_")], axis=1)

@@ -1,8 +1,9 @@
 """Prediction drift: the current predictions against the profile's prediction distribution.
 
-The predictions come from the prediction log's outputs, from ``label``/``proba_<class>`` or
-``prediction`` columns of the current file, or, when the file holds features only, from
-scoring it with the bundle's own graph (ONNX Runtime; ``monitor.score``).
+The predictions come from the prediction log's outputs, from ``label``/``proba_<class>``,
+``prediction`` (regression) or ``score`` (ranking) columns of the current file, or, when the
+file holds features only, from scoring it with the bundle's own graph (ONNX Runtime;
+``monitor.score``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from tabpipe.monitoring.compare import (
 )
 
 SCORE_CHUNK = 100_000
+# the one numeric output of a regression or ranking graph
+SINGLE_OUTPUT = {"regression": "prediction", "ranking": "score"}
 
 
 def score(
@@ -41,8 +44,9 @@ def score(
     parts = []
     for start in range(0, len(coerced), SCORE_CHUNK):
         outputs = runtime.run(session, tensors_from_coerced(coerced.iloc[start : start + SCORE_CHUNK], types))
-        if task == "regression":
-            parts.append(pd.DataFrame({"prediction": outputs["prediction"].reshape(-1)}))
+        if task in SINGLE_OUTPUT:
+            name = SINGLE_OUTPUT[task]
+            parts.append(pd.DataFrame({name: outputs[name].reshape(-1)}))
         else:
             probabilities = outputs["probabilities"]
             frame = pd.DataFrame(probabilities, columns=[f"proba_{c}" for c in classes])
@@ -54,13 +58,14 @@ def score(
 def compare_predictions(
     reference: dict[str, Any], predictions: pd.DataFrame, task: str, classes: list[str], t: Thresholds
 ) -> list[FeatureDrift]:
-    """``prediction`` (regression) or ``prediction.label`` and ``prediction.proba_<class>``
-    (the positive class only for a binary task), each with its test."""
-    if task == "regression":
-        if "prediction" not in predictions:
+    """``prediction`` (regression), ``score`` (ranking) or ``prediction.label`` and
+    ``prediction.proba_<class>`` (the positive class only for a binary task), each with its test."""
+    if task in SINGLE_OUTPUT:
+        name = SINGLE_OUTPUT[task]
+        if name not in predictions:
             return []
-        values = predictions["prediction"].to_numpy(dtype=np.float64, na_value=np.nan)
-        result = compare_numeric("prediction", reference, values, t)
+        values = predictions[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        result = compare_numeric(name, reference, values, t)
         result.kind = "prediction"
         add_ks(result, reference, values, t)
         return [result]

@@ -66,7 +66,7 @@ def _evaluate(cfg: Any) -> None:
 
     dataset = stage_io.load_dataset(cfg.data)
     folds = stage_io.load_object(layout.FOLDS, "train")
-    primary = primary_metric(dataset.task, cfg.eval.primary_metric)
+    primary = primary_metric(dataset.task, cfg.eval.primary_metric, cfg.eval.ranking_k)
     metrics, evaluation = stages.evaluate_folds(cfg, dataset, stage_io.load_splits(), folds, primary)
     write_json_atomic(layout.METRICS, metrics)
     stage_io.save_object((metrics, evaluation, primary), layout.EVALUATION)

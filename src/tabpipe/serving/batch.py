@@ -2,10 +2,10 @@
 graph in chunks, so memory stays bounded whatever the input size.
 
 The output (Parquet or CSV, by suffix) holds the id columns, then ``label`` and
-``proba_<class>`` (or ``prediction``). It is written to a temporary file and renamed when
-complete. A row whose values cannot be read as their column's type is, per ``on_bad_row``,
-either fatal (``fail``: one line with its row number, nothing written) or written with its
-row number and reason to the reject file (``reject``).
+``proba_<class>`` (or ``prediction``, or the ranking ``score``). It is written to a
+temporary file and renamed when complete. A row whose values cannot be read as their
+column's type is, per ``on_bad_row``, either fatal (``fail``: one line with its row number,
+nothing written) or written with its row number and reason to the reject file (``reject``).
 """
 
 from __future__ import annotations
@@ -96,8 +96,9 @@ def score_frame(
     outputs = model.session.run(None, tensors_from_coerced(good, model.types))
     names = [o.name for o in model.session.get_outputs()]
     result = dict(zip(names, outputs, strict=True))
-    if model.task == "regression":
-        scored["prediction"] = result["prediction"]
+    if model.task in ("regression", "ranking"):
+        name = "prediction" if model.task == "regression" else "score"
+        scored[name] = result[name]
     else:
         scored["label"] = result["label"]
         for i, label in enumerate(model.classes):

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from tabpipe.export import runtime
-from tabpipe.export.assemble import LABEL, PREDICTION, PROBABILITIES
+from tabpipe.export.assemble import LABEL, PREDICTION, PROBABILITIES, SCORE
 from tabpipe.export.bundle import Bundle, load_bundle
 from tabpipe.export.registry import Registry
 
@@ -25,6 +25,7 @@ class LoadedModel:
         self.output_names = [o.name for o in self.session.get_outputs()]
         self._run = runtime.complete_feeds_runner(self.session)
         self._regression = self.task == "regression"
+        self._ranking = self.task == "ranking"
         self._classes = self.classes
 
     @property
@@ -44,10 +45,12 @@ class LoadedModel:
         return list(self.bundle.schema.get("classes") or [])
 
     def score(self, feeds: dict[str, np.ndarray]) -> list[dict[str, Any]]:
-        """One result per row: label + probabilities, or the prediction."""
+        """One result per row: label + probabilities, the prediction, or the ranking score."""
         outputs = dict(zip(self.output_names, self._run(self.output_names, feeds), strict=True))
         if self._regression:
             return [{"prediction": v} for v in outputs[PREDICTION].tolist()]
+        if self._ranking:
+            return [{"score": v} for v in outputs[SCORE].tolist()]
         return [
             {"label": str(label), "probabilities": dict(zip(self._classes, row, strict=True))}
             for label, row in zip(outputs[LABEL].tolist(), outputs[PROBABILITIES].tolist(), strict=True)

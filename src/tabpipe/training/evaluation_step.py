@@ -12,10 +12,12 @@ from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.evaluation.graph_scoring import bundle_reference, graph_scorer
 from tabpipe.evaluation.importance import native_importance
+from tabpipe.evaluation.metrics import CLASSIFICATION
 from tabpipe.evaluation.suite import EvaluationInputs, EvaluationResult, Reference, evaluate_predictions
 from tabpipe.export import runtime
 from tabpipe.export.inputs import column_types
 from tabpipe.export.registry import Registry, check_name
+from tabpipe.models.ranking import describe_ranker
 from tabpipe.training.fold import FoldResult, model_name
 
 
@@ -28,11 +30,11 @@ def segment_frame(dataset: Dataset, rows: np.ndarray, data_cfg: Any) -> pd.DataF
     return frame
 
 
-def baseline_reference(dataset: Dataset, splits: list[Split], folds: list[FoldResult]) -> Reference:
-    blocks = [
-        np.tile(fold.baseline_values, (len(split.test), 1)) for fold, split in zip(folds, splits, strict=True)
-    ]
-    scores = np.concatenate(blocks)
+def baseline_reference(dataset: Dataset, folds: list[FoldResult]) -> Reference:
+    scores = np.concatenate([fold.baseline_test_scores for fold in folds])
+    if dataset.task == "ranking":
+        described = sorted({describe_ranker(fold.baseline_ranker) for fold in folds})
+        return Reference("baseline", "; ".join(described), scores)
     if dataset.task == "regression":
         return Reference("baseline", "the train mean", scores.reshape(-1))
     return Reference("baseline", "the train class priors (most frequent class)", scores)
@@ -69,11 +71,11 @@ def evaluate_run(
 ) -> EvaluationResult:
     rows = np.concatenate([split.test for split in splits])
     single = len(folds) == 1
-    references = [baseline_reference(dataset, splits, folds)]
+    references = [baseline_reference(dataset, folds)]
     production = production_reference(cfg, dataset, rows)
     if production is not None:
         references.append(production)
-    labels = None if dataset.task == "regression" else np.concatenate([f.test_labels for f in folds])
+    labels = np.concatenate([f.test_labels for f in folds]) if dataset.task in CLASSIFICATION else None
     notes = []
     if not single:
         notes.append(
@@ -95,6 +97,8 @@ def evaluate_run(
         title=f"{model_name(cfg.model)} on {dataset.source.uri}",
         group_columns=list(cfg.data.group_columns),
         time_column=cfg.data.get("time_column"),
+        groups=dataset.groups.iloc[rows].to_numpy() if dataset.task == "ranking" else None,
+        ranking_k=list(cfg.eval.ranking_k),
         threshold=folds[0].threshold if single else None,
         references=references,
         scorer=graph_scorer(runtime.session(folds[0].graph), types, dataset.task, dataset.classes)
@@ -111,9 +115,13 @@ def evaluate_run(
 
 
 def evaluation_record(fold: FoldResult, result: EvaluationResult) -> dict[str, Any]:
-    """What the bundle keeps: the decision threshold, the baseline's constant, the gates."""
-    return {
+    """What the bundle keeps: the decision threshold, the baseline's constant (ranking: its
+    feature, which ``tabpipe eval`` re-scores), the gates."""
+    record = {
         "threshold": fold.threshold.as_dict() if fold.threshold else None,
         "baseline_values": fold.baseline_values,
         "gates": [gate.as_dict() for gate in result.gates],
     }
+    if fold.baseline_ranker is not None:
+        record["baseline_ranker"] = fold.baseline_ranker
+    return record

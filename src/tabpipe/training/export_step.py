@@ -72,7 +72,11 @@ def build_bundle(
     )
     documents = {
         "schema.json": schema_document(
-            dataset.schema, dataset.task, dataset.classes, list(dataset.ids.columns)
+            dataset.schema,
+            dataset.task,
+            dataset.classes,
+            list(dataset.ids.columns),
+            cfg.data.get("group_column"),
         ),
         "reference_profile.json": reference_profile(
             train, dataset.schema, train_scores, dataset.task, dataset.classes, cfg.export.profile_bins

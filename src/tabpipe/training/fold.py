@@ -20,7 +20,7 @@ from tabpipe import __version__
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.errors import ConfigError
-from tabpipe.evaluation.metrics import compute_metrics, predicted_labels
+from tabpipe.evaluation.metrics import CLASSIFICATION, compute_metrics, predicted_labels
 from tabpipe.evaluation.thresholds import ThresholdChoice, choose_threshold
 from tabpipe.export import OPSET, runtime
 from tabpipe.export.assemble import assemble, scores_from_outputs, set_threshold
@@ -29,6 +29,7 @@ from tabpipe.export.inputs import column_types, tensors_from_coerced
 from tabpipe.features.preprocessing import TabularPreprocessor
 from tabpipe.models.base import FitData, RunContext
 from tabpipe.models.baseline import BaselineModel
+from tabpipe.training.ranking_fit import check_supports_task, ranking_fit_data
 
 
 @dataclass
@@ -46,6 +47,10 @@ class FoldResult:
     threshold: ThresholdChoice | None = None
     # the baseline's constant output: class priors [K] or the train mean [1]
     baseline_values: list[float] | None = None
+    # the baseline's scores of the test rows (ranking: its best single feature's values)
+    baseline_test_scores: np.ndarray | None = None
+    # task=ranking: the baseline's feature (index into the encoded features, name, sign)
+    baseline_ranker: dict[str, Any] | None = None
 
     def test_label_names(self, classes: list[str] | None) -> np.ndarray | None:
         if self.test_labels is None:
@@ -91,7 +96,7 @@ def prediction_frame(
     frame = dataset.ids.iloc[rows].reset_index(drop=True).copy()
     frame["fold"] = fold
     frame["y_true"] = dataset.target.iloc[rows].to_numpy()
-    if dataset.task == "regression":
+    if dataset.task in ("regression", "ranking"):
         frame["y_pred"] = scores
         return frame
     classes = np.asarray(dataset.classes, dtype=object)
@@ -134,8 +139,9 @@ def fit_fold(
         feature_names=preprocessor.feature_names_,
         categorical_slots=preprocessor.categorical_slots_,
         on_metrics=on_metrics,
+        **ranking_fit_data(dataset, split, cfg.eval),
     )
-    model = build_model(cfg.model).fit(data, context)
+    model = check_supports_task(build_model(cfg.model), dataset.task).fit(data, context)
     baseline = BaselineModel().fit(data, context)
     graph = assemble(
         feature_graph,
@@ -155,16 +161,20 @@ def fit_fold(
         set_threshold(graph, threshold.value)
     metrics: dict[str, float] = {}
     labels: dict[str, np.ndarray | None] = {}
-    bins = cfg.eval.calibration_bins
+    baseline_scores: dict[str, np.ndarray] = {}
+    groups = dataset.groups.to_numpy() if dataset.task == "ranking" else None
+
+    def rows_metrics(rows: np.ndarray, values: np.ndarray, labels_: np.ndarray | None) -> dict[str, float]:
+        query_ids = None if groups is None else groups[rows]
+        ranking_k, bins = cfg.eval.ranking_k, cfg.eval.calibration_bins
+        return compute_metrics(dataset.task, y[rows], values, labels_, bins, query_ids, ranking_k)
+
     for name, rows, X in parts:
-        if dataset.task != "regression":
+        if dataset.task in CLASSIFICATION:
             labels[name] = predicted_labels(scores[name], threshold.value if threshold else None)
-        metrics |= _prefixed(
-            compute_metrics(dataset.task, y[rows], scores[name], labels.get(name), bins), name
-        )
-        metrics |= _prefixed(
-            compute_metrics(dataset.task, y[rows], baseline.predict(X), None, bins), f"baseline/{name}"
-        )
+        metrics |= _prefixed(rows_metrics(rows, scores[name], labels.get(name)), name)
+        baseline_scores[name] = baseline.predict(X)
+        metrics |= _prefixed(rows_metrics(rows, baseline_scores[name], None), f"baseline/{name}")
     native = model.predict(X_test)
     predictions = prediction_frame(dataset, split.test, scores["test"], labels.get("test"), split.fold)
     return FoldResult(
@@ -178,5 +188,7 @@ def fit_fold(
         float(np.max(np.abs(native - scores["test"]), initial=0.0)),
         labels.get("test"),
         threshold,
-        [float(v) for v in np.ravel(baseline.predict(X_test[:1]))],
+        None if dataset.task == "ranking" else [float(v) for v in np.ravel(baseline_scores["test"][:1])],
+        baseline_scores["test"],
+        baseline.ranker_state(),
     )

@@ -46,7 +46,7 @@ class TrainingResult:
 
 
 def encode_target(dataset: Dataset) -> np.ndarray:
-    if dataset.task == "regression":
+    if dataset.task in ("regression", "ranking"):
         return dataset.target.to_numpy(dtype=np.float64)
     index = {label: i for i, label in enumerate(dataset.classes or [])}
     return dataset.target.map(index).to_numpy(dtype=np.int64)

@@ -60,7 +60,7 @@ def run_training(cfg: Any) -> TrainingResult:
     reproducibility.require_accelerator(str(cfg.trainer.accelerator))
     _check_checkpoint(cfg)
     dataset = ingest(cfg.data)
-    primary = primary_metric(dataset.task, cfg.eval.primary_metric)
+    primary = primary_metric(dataset.task, cfg.eval.primary_metric, cfg.eval.ranking_k)
     splits = make_splits(dataset, cfg.split, cfg.seed)
     # DDP worker processes run this function too: only rank zero tracks the run
     rank_zero = reproducibility.is_rank_zero()

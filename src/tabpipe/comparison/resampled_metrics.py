@@ -1,0 +1,73 @@
+"""The difference of one metric between two models on resampled units, for the bootstrap.
+
+Both models arrive as :class:`tabpipe.evaluation.metrics.Scored` rows (the same rows and
+targets; each model's scores and the class labels its graph output, i.e. after a binary
+model's decision threshold), and every metric is the one :mod:`tabpipe.evaluation.metrics`
+computes. Ranking resamples queries (each query's NDCG@k / AP@k is computed once per model,
+and a resample averages them). Other tasks resample rows: accuracy, MAE and RMSE are
+averages of per-row values, and binary AUC is the Mann-Whitney statistic of
+``scipy.stats.rankdata`` ranks (tied scores at their average rank, exactly
+``roc_auc_score``), so a whole batch of resamples is one numpy operation; any other metric
+is recomputed on each resample with :func:`tabpipe.evaluation.metrics.metric_value`.
+Tests check every fast path against that function.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tabpipe.comparison.significance import Difference
+from tabpipe.evaluation.metrics import Scored, metric_value
+from tabpipe.evaluation.ranking_metrics import per_query
+
+
+def _per_row(metric: str, task: str, rows: Scored) -> np.ndarray | None:
+    """Per-row values whose mean is the metric (RMSE: the root of the mean), else None."""
+    if metric == "accuracy" and task in ("binary", "multiclass"):
+        return (rows.labels == rows.y).astype(np.float64)
+    if metric == "mae" and task == "regression":
+        return np.abs(rows.scores - rows.y)
+    if metric == "rmse" and task == "regression":
+        return (rows.scores - rows.y) ** 2
+    return None
+
+
+def auc_batch(y: np.ndarray, positive_scores: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """ROC AUC of each resample (row of ``idx``): (rank sum of positives - n1(n1+1)/2) / (n1 n0)."""
+    from scipy.stats import rankdata
+
+    ranks = rankdata(positive_scores[idx], axis=1)
+    positive = y[idx] == 1
+    n1 = positive.sum(axis=1)
+    n0 = idx.shape[1] - n1
+    with np.errstate(divide="ignore", invalid="ignore"):  # a resample of one class: NaN
+        return ((ranks * positive).sum(axis=1) - n1 * (n1 + 1) / 2) / (n1 * n0)
+
+
+def metric_difference(metric: str, task: str, a: Scored, b: Scored) -> tuple[Difference, int, str]:
+    """(B minus A over resampled units, number of units, unit name)."""
+    if task == "ranking":
+        queries = a.queries
+        per_a, per_b = per_query(metric, a.y, a.scores, queries), per_query(metric, b.y, b.scores, queries)
+        return (lambda idx: per_b[idx].mean(axis=1) - per_a[idx].mean(axis=1)), len(queries), "query"
+    n = len(a.y)
+    rows_a, rows_b = _per_row(metric, task, a), _per_row(metric, task, b)
+    if rows_a is not None and rows_b is not None:
+        root = np.sqrt if metric == "rmse" else (lambda v: v)
+        return (lambda idx: root(rows_b[idx].mean(axis=1)) - root(rows_a[idx].mean(axis=1))), n, "row"
+    if metric == "auc" and task == "binary":
+        return (lambda idx: auc_batch(a.y, b.p, idx) - auc_batch(a.y, a.p, idx)), n, "row"
+
+    def loop(idx: np.ndarray) -> np.ndarray:
+        from sklearn import config_context
+
+        # the rows were validated once; scikit-learn's per-call checks would dominate the loop
+        with config_context(skip_parameter_validation=True, assume_finite=True):
+            return np.array(
+                [
+                    metric_value(task, metric, b.subset(i)) - metric_value(task, metric, a.subset(i))
+                    for i in idx
+                ]
+            )
+
+    return loop, n, "row"
