@@ -145,8 +145,8 @@ def run_app_command(doc: str, config_name: str, argv: list[str], action: Callabl
     """``--help`` prints ``doc``; otherwise compose ``conf/<config_name>.yaml`` with ``argv``
     and run ``action(cfg)``; a :class:`TabpipeError` becomes one ``error:`` line per problem
     and its exit code."""
-    import sys
 
+    from tabpipe.cli import fail
     from tabpipe.errors import TabpipeError
 
     if any(flag in argv for flag in ("-h", "--help")):
@@ -155,6 +155,4 @@ def run_app_command(doc: str, config_name: str, argv: list[str], action: Callabl
     try:
         action(compose_app_config(config_name, argv))
     except TabpipeError as error:
-        for line in str(error).splitlines():
-            print(f"error: {line}", file=sys.stderr)
-        sys.exit(error.exit_code)
+        fail(error)

@@ -13,13 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from tabpipe.cli import fail
 from tabpipe.errors import TabpipeError
-
-
-def _fail(error: TabpipeError) -> None:
-    for line in str(error).splitlines():
-        print(f"error: {line}", file=sys.stderr)
-    sys.exit(error.exit_code)
 
 
 def check_run_main(argv: list[str]) -> None:
@@ -35,7 +30,7 @@ def check_run_main(argv: list[str]) -> None:
     try:
         print(check_run(args.run_dir).summary)
     except TabpipeError as error:
-        _fail(error)
+        fail(error)
 
 
 def reproduce_main(argv: list[str]) -> None:
@@ -52,7 +47,7 @@ def reproduce_main(argv: list[str]) -> None:
     try:
         result = reproduce(args.run_dir, args.output_dir)
     except TabpipeError as error:
-        _fail(error)
+        fail(error)
         return
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)

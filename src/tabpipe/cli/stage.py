@@ -13,15 +13,10 @@ import logging
 import sys
 from pathlib import Path
 
+from tabpipe.cli import fail
 from tabpipe.errors import TabpipeError
 
 STAGES = ("ingest", "split", "train", "evaluate", "export")
-
-
-def _fail(error: TabpipeError) -> None:
-    for line in str(error).splitlines():
-        print(f"error: {line}", file=sys.stderr)
-    sys.exit(error.exit_code)
 
 
 def stage_main(argv: list[str]) -> None:
@@ -37,7 +32,7 @@ def stage_main(argv: list[str]) -> None:
     try:
         run_stage(args.name, args.params)
     except TabpipeError as error:
-        _fail(error)
+        fail(error)
 
 
 def params_main(argv: list[str]) -> None:
@@ -52,7 +47,7 @@ def params_main(argv: list[str]) -> None:
     from tabpipe.io import write_text_atomic
 
     if not args.conf.is_dir():
-        _fail(TabpipeError(f"{args.conf}: no conf/ directory here; run from the project root"))
+        fail(TabpipeError(f"{args.conf}: no conf/ directory here; run from the project root"))
     text = composed(args.conf)
     if args.check:
         if not args.output.is_file() or args.output.read_text() != text:

@@ -20,6 +20,7 @@ import logging
 import sys
 from typing import Any
 
+from tabpipe.cli import fail
 from tabpipe.cli.groups import (
     check_composes,
     check_group_choices,
@@ -30,12 +31,6 @@ from tabpipe.cli.groups import (
 from tabpipe.errors import ConfigError, TabpipeError
 
 log = logging.getLogger("tabpipe")
-
-
-def _fail(error: TabpipeError) -> None:
-    for line in str(error).splitlines():
-        print(f"error: {line}", file=sys.stderr)
-    sys.exit(error.exit_code)
 
 
 def _objective(cfg: Any, metrics: dict[str, float], default: float) -> float:
@@ -61,8 +56,7 @@ def _task(cfg: Any) -> float:
         log.error("%s", error)
         if cfg.get("optuna") and cfg.optuna.get("trial_number") is not None:
             raise  # a sweep trial: the sweeper records the failure and goes on
-        _fail(error)
-        raise  # unreachable: _fail exits
+        fail(error)
 
 
 def main(argv: list[str] | None = None, program: str = "train.py") -> None:
@@ -81,7 +75,7 @@ def main(argv: list[str] | None = None, program: str = "train.py") -> None:
         check_overrides_parse(args)
         check_composes(args)
     except TabpipeError as error:
-        _fail(error)
+        fail(error)
     sys.argv = [program, *args]
     hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="train")(_task)()
 

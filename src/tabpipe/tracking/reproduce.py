@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -83,6 +84,16 @@ def provenance_warnings(recorded: dict[str, Any], new: dict[str, Any]) -> list[s
     return warnings
 
 
+def _override_value(path: Path) -> str:
+    """A path as a Hydra override value: quoted when it holds characters the grammar parses."""
+    text = str(path)
+    if re.fullmatch(r"[\w/.:+-]+", text):
+        return text
+    stripped = text.rstrip("\\")  # Hydra unescapes backslashes only before a quote or the end
+    trailing = (len(text) - len(stripped)) * 2
+    return "'" + stripped.replace("'", "\\'") + "\\" * trailing + "'"
+
+
 def _child_env() -> dict[str, str]:
     """This process's environment, with the tabpipe it imports first on the path."""
     env = dict(os.environ)
@@ -101,7 +112,13 @@ def reproduce(run_dir: Path, output_dir: Path | None = None) -> Reproduction:
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     target = Path(output_dir or run_dir.parent / f"{run_dir.name}-reproduce-{stamp}").resolve()
     recorded_cwd = Path((recorded.get("hydra") or {}).get("cwd") or ".")
-    command = [sys.executable, "-m", "tabpipe.cli.train", *overrides, f"hydra.run.dir={target}"]
+    command = [
+        sys.executable,
+        "-m",
+        "tabpipe.cli.train",
+        *overrides,
+        f"hydra.run.dir={_override_value(target)}",
+    ]
     print("reproducing:", " ".join(command[3:]), flush=True)
     done = subprocess.run(
         command, cwd=recorded_cwd if recorded_cwd.is_dir() else None, env=_child_env(), check=False
