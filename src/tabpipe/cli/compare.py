@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
+from tabpipe.cli import fail
 from tabpipe.errors import TabpipeError
 
 
@@ -46,5 +46,4 @@ def main(argv: list[str]) -> None:
             write_text_atomic(args.output, json.dumps(result, indent=2) + "\n")
             print(f"written: {args.output}")
     except TabpipeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(error.exit_code)
+        fail(error)

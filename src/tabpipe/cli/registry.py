@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
+from tabpipe.cli import fail
 from tabpipe.errors import TabpipeError
 
 
@@ -88,5 +88,4 @@ def main(argv: list[str]) -> None:
     try:
         _run(args)
     except TabpipeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(error.exit_code)
+        fail(error)

@@ -144,12 +144,12 @@ def _plots(inputs: EvaluationInputs, rows: Scored, writer: plots.PlotWriter, bin
         plots.regression(writer, rows.y, rows.scores)
     if inputs.task == "ranking":
         scored_refs = {r.name: r.scores for r in inputs.references if r.scores is not None}
-        ranking_plots.at_k(writer, rows, scored_refs, max(metric_cutoffs(inputs)))
+        ranking_plots.at_k(writer, rows, scored_refs, _largest_cutoff(inputs))
         ranking_plots.query_distribution(writer, rows, inputs.primary)
 
 
-def metric_cutoffs(inputs: EvaluationInputs) -> list[int]:
-    return check_ks(RANKING_K if inputs.ranking_k is None else inputs.ranking_k)
+def _largest_cutoff(inputs: EvaluationInputs) -> int:
+    return check_ks(RANKING_K if inputs.ranking_k is None else inputs.ranking_k)[-1]
 
 
 def ranking_summary(rows: Scored) -> dict[str, int]:
