@@ -10,15 +10,21 @@ from tabpipe.models.base import RunContext
 
 class GradientBoostingModel:
     """Boosting rounds, early stopping on val after ``early_stopping_rounds`` without
-    improvement, threads (0 = all cores); any other keyword is a library parameter."""
+    improvement, threads (0 = all cores), the ranking objective (default: the library's first
+    in ``RANK_OBJECTIVES``); any other keyword is a library parameter."""
+
+    supports_ranking = True
+    RANK_OBJECTIVES: tuple[str, ...] = ()
 
     def __init__(
         self,
         n_estimators: int = 500,
         early_stopping_rounds: int = 10,
         n_jobs: int = 0,
+        rank_objective: str | None = None,
         **params: Any,
     ) -> None:
+        self.rank_objective = rank_objective or self.RANK_OBJECTIVES[0]
         self.n_estimators = n_estimators
         self.early_stopping_rounds = early_stopping_rounds
         self.n_jobs = n_jobs

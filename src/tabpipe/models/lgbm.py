@@ -21,11 +21,7 @@ RANK_OBJECTIVES = ("lambdarank", "rank_xendcg")
 
 
 class LightGBMModel(GradientBoostingModel):
-    supports_ranking = True
-
-    def __init__(self, rank_objective: str = "lambdarank", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.rank_objective = rank_objective
+    RANK_OBJECTIVES = RANK_OBJECTIVES
 
     def booster_params(
         self, task: str, n_classes: int, seed: int, accelerator: str, ranking_k: int = 10

@@ -38,11 +38,7 @@ def _reporting_callback(data: FitData, bar: Any) -> Any:
 
 
 class XGBoostModel(GradientBoostingModel):
-    supports_ranking = True
-
-    def __init__(self, rank_objective: str = "rank:ndcg", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.rank_objective = rank_objective
+    RANK_OBJECTIVES = RANK_OBJECTIVES
 
     def booster_params(
         self, task: str, n_classes: int, seed: int, accelerator: str, ranking_k: int = 10
