@@ -3,7 +3,7 @@
 from hydra.core.config_store import ConfigStore
 from omegaconf import OmegaConf
 
-from tabpipe.config import schema
+from tabpipe.config import app_schema, schema
 
 _GROUP_SCHEMAS = {
     "data": {"data": schema.DataConfig},
@@ -39,7 +39,7 @@ def register_configs() -> None:
         for name, node in nodes.items():
             cs.store(group=f"schema/{group}", name=name, node=node)
     cs.store(group="schema", name="train", node=schema.TrainConfig)
-    cs.store(group="schema", name="serve", node=schema.ServeConfig)
-    cs.store(group="schema", name="predict", node=schema.PredictConfig)
-    cs.store(group="schema", name="monitor", node=schema.MonitorConfig)
-    cs.store(group="schema", name="evaluate", node=schema.EvalAppConfig)
+    cs.store(group="schema", name="serve", node=app_schema.ServeConfig)
+    cs.store(group="schema", name="predict", node=app_schema.PredictConfig)
+    cs.store(group="schema", name="monitor", node=app_schema.MonitorConfig)
+    cs.store(group="schema", name="evaluate", node=app_schema.EvalAppConfig)

@@ -1,0 +1,161 @@
+"""Dataclass schemas of the commands other than training: ``tabpipe serve``, ``predict``,
+``monitor`` and ``eval`` (``conf/serve.yaml``, ``predict.yaml``, ``monitor.yaml``, ``eval.yaml``).
+
+OmegaConf needs ``typing.Optional``/``List`` here, not PEP 604 unions.
+"""
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, List, Optional
+
+from omegaconf import MISSING
+
+from tabpipe.config.schema import EvalConfig
+
+
+class InputPolicy(str, Enum):
+    allow = "allow"
+    warn = "warn"
+    error = "error"
+
+
+@dataclass
+class ABConfig:
+    # the second arm (name@alias, name:version or a path); null = no A/B split
+    bundle: Optional[str] = None
+    weight: float = 0.0
+    # request field whose value makes the assignment sticky (e.g. customer_id)
+    key: Optional[str] = None
+    salt: str = "tabpipe"
+
+
+@dataclass
+class PredictionLogConfig:
+    path: Optional[str] = None
+    max_bytes: int = 10_000_000
+    backups: int = 5
+
+
+@dataclass
+class DriftGaugesConfig:
+    # requests kept for the /metrics drift gauges (PSI per feature); 0 turns them off
+    window: int = 1000
+    top: int = 10
+    min_samples: int = 100
+
+
+@dataclass
+class ServeConfig:
+    bundle: str = MISSING
+    registry_root: str = "registry"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
+    timeout_ms: float = 1000.0
+    max_body_bytes: int = 1_048_576
+    max_records: int = 10_000
+    on_missing: InputPolicy = InputPolicy.allow
+    on_unseen_category: InputPolicy = InputPolicy.warn
+    on_out_of_range: InputPolicy = InputPolicy.warn
+    admin_token: Optional[str] = None
+    ab: ABConfig = field(default_factory=ABConfig)
+    shadow: Optional[str] = None
+    prediction_log: PredictionLogConfig = field(default_factory=PredictionLogConfig)
+    drift: DriftGaugesConfig = field(default_factory=DriftGaugesConfig)
+    log_level: str = "warning"
+    opentelemetry: bool = False
+
+
+class BadRowPolicy(str, Enum):
+    reject = "reject"
+    fail = "fail"
+
+
+class BatchEngine(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+@dataclass
+class PredictConfig:
+    bundle: str = MISSING
+    input: str = MISSING
+    output: str = MISSING
+    registry_root: str = "registry"
+    providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
+    chunk_rows: int = 100_000
+    on_bad_row: BadRowPolicy = BadRowPolicy.reject
+    reject_path: Optional[str] = None
+    engine: BatchEngine = BatchEngine.local
+    progress: bool = True
+
+
+class PValueCorrection(str, Enum):
+    bh = "bh"
+    by = "by"
+    none = "none"
+
+
+class DriftSeverity(str, Enum):
+    warn = "warn"
+    alert = "alert"
+
+
+@dataclass
+class MonitorSeverityConfig:
+    psi_warn: float = 0.1
+    psi_alert: float = 0.25
+    missing_warn: float = 0.05
+    missing_alert: float = 0.1
+
+
+@dataclass
+class MonitorTestsConfig:
+    # null: p-values are reported only; else an adjusted p below alpha raises the severity
+    alpha: Optional[float] = None
+    correction: PValueCorrection = PValueCorrection.bh
+    severity: DriftSeverity = DriftSeverity.warn
+
+
+@dataclass
+class MonitorConfig:
+    bundle: str = MISSING
+    current: Optional[str] = MISSING
+    window: Optional[str] = None
+    registry_root: str = "registry"
+    providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
+    output_dir: Optional[str] = None
+    state_dir: Optional[str] = None
+    exclude: List[str] = field(default_factory=list)
+    epsilon: float = 1e-4
+    min_samples: int = 100
+    severity: MonitorSeverityConfig = field(default_factory=MonitorSeverityConfig)
+    tests: MonitorTestsConfig = field(default_factory=MonitorTestsConfig)
+    score: bool = True
+    top_plots: int = 5
+    on_alert: Optional[str] = None
+    cadence_days: Optional[float] = None
+    cooldown_hours: float = 24.0
+    schedule: bool = False
+
+
+class EvalRows(str, Enum):
+    all = "all"
+    test = "test"
+
+
+@dataclass
+class EvalAppConfig:
+    """``tabpipe eval bundle=<ref> [data=...]``: evaluate a saved bundle."""
+
+    bundle: str = MISSING
+    registry_root: str = "registry"
+    # a data group option (data=csv data.path=...); null = the bundle's training data
+    data: Any = None
+    # all rows, or the training run's test split (re-derived; needs the same data file)
+    rows: EvalRows = EvalRows.all
+    output_dir: str = MISSING
+    providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
+    # bootstrap and permutation seed; null = the bundle's training seed
+    seed: Optional[int] = None
+    eval: EvalConfig = field(default_factory=EvalConfig)
