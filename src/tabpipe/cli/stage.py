@@ -15,8 +15,7 @@ from pathlib import Path
 
 from tabpipe.cli import fail
 from tabpipe.errors import TabpipeError
-
-STAGES = ("ingest", "split", "train", "evaluate", "export")
+from tabpipe.pipeline.layout import STAGES
 
 
 def stage_main(argv: list[str]) -> None:

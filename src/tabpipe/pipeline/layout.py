@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+STAGES = ("ingest", "split", "train", "evaluate", "export")  # in dvc.yaml's order
+
 RAW = Path("data/raw")
 VALIDATED = Path("data/validated")
 SPLIT = Path("data/split")

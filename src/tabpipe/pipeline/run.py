@@ -19,7 +19,6 @@ from tabpipe.pipeline import layout, stage_io
 from tabpipe.training import reproducibility, run_metadata, stages
 
 log = logging.getLogger(__name__)
-STAGES = ("ingest", "split", "train", "evaluate", "export")
 
 
 def stage_config(params: Path, output_dir: Path) -> DictConfig:
