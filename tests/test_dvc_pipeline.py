@@ -167,6 +167,11 @@ def test_bad_input_is_one_clear_line(repo: Path) -> None:
         missing = run(repo, "tabpipe", "stage", "ingest", check=False)
         assert missing.returncode == 2
         assert "data.path='gone.csv': file not found" in missing.stderr
+
+        params.write_text(edited(export__onnx=False))
+        search_run = run(repo, "tabpipe", "stage", "train", check=False)
+        assert search_run.returncode == 2
+        assert "export.onnx=false: the DVC pipeline exports a bundle" in search_run.stderr
     finally:
         params.write_text(good)
     params.unlink()

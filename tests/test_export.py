@@ -227,3 +227,13 @@ def test_parity_failure_stops_the_run_and_registers_nothing(tmp_path: Path) -> N
     assert len(lines) == 1 and lines[0].startswith("error: parity gate:")
     assert not (tmp_path / "run" / "bundle").exists()
     assert not registry.exists() or not any(registry.rglob("model.onnx"))
+
+
+def test_a_search_run_scores_natively_and_exports_nothing(churn_run, train) -> None:
+    """``export.onnx=false`` (sweep trials): same metrics as the graph gives, no graph or bundle."""
+    result = train(["model=xgb", "model.n_estimators=150", "features=target_encoding", "export.onnx=false"])
+    for key in ("val/auc", "val/log_loss", "test/auc", "test/f1"):
+        assert result.metrics[key] == pytest.approx(churn_run.metrics[key], rel=1e-6, abs=1e-9)
+    assert result.bundle is None and result.parity == [] and result.registered is None
+    assert not (result.output_dir / "model").exists()
+    assert (result.output_dir / "metrics.json").is_file() and (result.output_dir / "metadata.json").is_file()

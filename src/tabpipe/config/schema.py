@@ -302,6 +302,9 @@ class RegistryConfig:
 
 @dataclass
 class ExportConfig:
+    # false: a search run (sweep trials): the model is scored natively on the graph-computed
+    # features; no ONNX graph, parity gate, bundle or registry entry
+    onnx: bool = True
     # ONNX Runtime execution providers, in order of preference
     providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
     parity_rtol: float = 1e-6

@@ -15,6 +15,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from tabpipe.config.params_file import load_params
+from tabpipe.errors import ConfigError
 from tabpipe.pipeline import layout, stage_io
 from tabpipe.training import reproducibility, run_metadata, stages
 
@@ -95,4 +96,6 @@ _RUNNERS = {"ingest": _ingest, "split": _split, "train": _train, "evaluate": _ev
 
 def run_stage(name: str, params: Path = Path("params.yaml")) -> None:
     cfg = stage_config(params, _OUTPUT_DIRS[name])
+    if not cfg.export.onnx:  # the train and export stages' outputs are the graph and the bundle
+        raise ConfigError("export.onnx=false: the DVC pipeline exports a bundle; set export.onnx=true")
     _RUNNERS[name](cfg)

@@ -102,7 +102,7 @@ def evaluate_run(
         threshold=folds[0].threshold if single else None,
         references=references,
         scorer=graph_scorer(runtime.session(folds[0].graph), types, dataset.task, dataset.classes)
-        if single
+        if single and folds[0].graph is not None
         else None,
         input_columns=list(types),
         native_importance=native_importance(folds[0].model, folds[0].preprocessor.feature_names_)

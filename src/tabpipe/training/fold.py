@@ -2,7 +2,8 @@
 
 Apply-time features come from the compiled ONNX feature graph, so the model trains on the
 float32 values that serving computes; only target-encoded train columns keep their
-cross-fitted values. Evaluation runs the assembled graph on the raw split rows.
+cross-fitted values. Evaluation runs the assembled graph on the raw split rows; a search
+run (``export.onnx=false``, sweep trials) scores with the native model on those features.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ class FoldResult:
     predictions: pd.DataFrame
     model: Any
     preprocessor: TabularPreprocessor
-    graph: onnx.ModelProto
+    graph: onnx.ModelProto | None  # None: export.onnx=false (scored natively)
     test_scores: np.ndarray
-    native_max_abs_diff: float
+    native_max_abs_diff: float | None
     # class indices the graph outputs on the test rows (binary: after the threshold)
     test_labels: np.ndarray | None = None
     threshold: ThresholdChoice | None = None
@@ -143,22 +144,28 @@ def fit_fold(
     )
     model = check_supports_task(build_model(cfg.model), dataset.task).fit(data, context)
     baseline = BaselineModel().fit(data, context)
-    graph = assemble(
-        feature_graph,
-        model.to_onnx(X_train.shape[1]),
-        dataset.task,
-        dataset.classes,
-        graph_metadata(dataset, cfg.model),
-    )
-    session = runtime.session(graph)
     parts = (("val", split.val, X_val), ("test", split.test, X_test))
-    scores = {
-        name: scores_from_outputs(runtime.run(session, feeds(rows)), dataset.task) for name, rows, _ in parts
-    }
+    graph = None
+    if cfg.export.onnx:  # scored by the assembled graph on the raw rows, as serving will
+        graph = assemble(
+            feature_graph,
+            model.to_onnx(X_train.shape[1]),
+            dataset.task,
+            dataset.classes,
+            graph_metadata(dataset, cfg.model),
+        )
+        session = runtime.session(graph)
+        scores = {
+            name: scores_from_outputs(runtime.run(session, feeds(rows)), dataset.task)
+            for name, rows, _ in parts
+        }
+    else:  # a search run: the native model on the graph-computed features
+        scores = {name: model.predict(X) for name, _, X in parts}
     threshold = None
     if dataset.task == "binary":  # chosen on val, never on test; the graph's label applies it
         threshold = choose_threshold(cfg.eval.threshold, y[split.val], scores["val"][:, 1])
-        set_threshold(graph, threshold.value)
+        if graph is not None:
+            set_threshold(graph, threshold.value)
     metrics: dict[str, float] = {}
     labels: dict[str, np.ndarray | None] = {}
     baseline_scores: dict[str, np.ndarray] = {}
@@ -175,7 +182,7 @@ def fit_fold(
         metrics |= _prefixed(rows_metrics(rows, scores[name], labels.get(name)), name)
         baseline_scores[name] = baseline.predict(X)
         metrics |= _prefixed(rows_metrics(rows, baseline_scores[name], None), f"baseline/{name}")
-    native = model.predict(X_test)
+    native = model.predict(X_test) if graph is not None else None
     predictions = prediction_frame(dataset, split.test, scores["test"], labels.get("test"), split.fold)
     return FoldResult(
         split.fold,
@@ -185,7 +192,7 @@ def fit_fold(
         preprocessor,
         graph,
         scores["test"],
-        float(np.max(np.abs(native - scores["test"]), initial=0.0)),
+        None if native is None else float(np.max(np.abs(native - scores["test"]), initial=0.0)),
         labels.get("test"),
         threshold,
         None if dataset.task == "ranking" else [float(v) for v in np.ravel(baseline_scores["test"][:1])],

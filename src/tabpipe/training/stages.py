@@ -119,7 +119,9 @@ def export_run(
     for check in parity:
         require_parity(check)
     enforce(evaluation.gates)
-    if len(folds) == 1:
+    if not cfg.export.onnx:
+        log.info("export.onnx=false: a search run (no graph, parity gate, bundle or registry entry)")
+    elif len(folds) == 1:
         result.bundle = export_step.build_bundle(
             cfg, dataset, splits[0], folds[0], output_dir, metrics, metadata, parity[0], native[0]
         )
@@ -145,6 +147,8 @@ def _write_artifacts(
 ) -> tuple[list[ParityResult], list[list[Path]]]:
     parity, native = [], []
     for fold, split in zip(folds, splits, strict=True):
+        if fold.graph is None:
+            continue
         model_dir = output_dir / "model" / (f"fold_{fold.fold}" if len(folds) > 1 else "")
         native.append(fold.model.save(model_dir))
         outputs.write_preprocessor(fold.preprocessor, model_dir / "preprocessor.joblib")
