@@ -15,7 +15,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from tabpipe.data.ingestion import ingest
+from tabpipe.data.dataset_cache import ingest_once
 from tabpipe.data.splits import Split, make_splits
 from tabpipe.errors import ConfigError
 from tabpipe.evaluation.metrics import primary_metric
@@ -59,7 +59,7 @@ def run_training(cfg: Any) -> TrainingResult:
     reproducibility.seed_everything(cfg.seed)
     reproducibility.require_accelerator(str(cfg.trainer.accelerator))
     _check_checkpoint(cfg)
-    dataset = ingest(cfg.data)
+    dataset = ingest_once(cfg.data)  # a sweep's trials validate an unchanged source once
     primary = primary_metric(dataset.task, cfg.eval.primary_metric, cfg.eval.ranking_k)
     splits = make_splits(dataset, cfg.split, cfg.seed)
     # DDP worker processes run this function too: only rank zero tracks the run

@@ -1,0 +1,63 @@
+"""The last validated dataset, kept by the process: the trials of a sweep run in one process
+(or in a few reused joblib workers) and would otherwise read, hash and validate an unchanged
+source once per trial.
+
+A hit needs the same ``data`` config and, for a file, the same path, size and modification
+time (what ``make`` and DVC's fast path trust too). A :class:`Dataset` is never modified
+after ingestion, so the same object is handed out again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from tabpipe.config import option_value
+from tabpipe.data.ingestion import Dataset, ingest
+from tabpipe.data.sources import bundled_dataset_path
+
+log = logging.getLogger(__name__)
+
+_last: dict[str, Any] = {}
+
+
+def _file(data_cfg: Any) -> Path | None:
+    source = option_value(data_cfg.source)
+    if source in ("csv", "parquet") and data_cfg.get("path"):
+        return Path(str(data_cfg.path)).expanduser()
+    if source == "bundled":
+        return bundled_dataset_path(str(data_cfg.name))
+    return None
+
+
+def source_key(data_cfg: Any) -> str | None:
+    """What identifies the validated result; ``None`` when the source cannot be fingerprinted."""
+    settings = OmegaConf.to_container(data_cfg, resolve=True) if OmegaConf.is_config(data_cfg) else data_cfg
+    path = _file(data_cfg)
+    if path is not None:
+        if not path.is_file():
+            return None  # ingest reports it
+        stat = path.stat()
+        fingerprint: Any = [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
+    elif option_value(data_cfg.source) == "sklearn":
+        fingerprint = ["sklearn", str(data_cfg.name)]
+    else:
+        return None
+    return json.dumps([settings, fingerprint], sort_keys=True, default=str)
+
+
+def ingest_once(data_cfg: Any) -> Dataset:
+    """:func:`ingest`, or the dataset this process last validated from the unchanged source."""
+    key = source_key(data_cfg)
+    if key is not None and _last.get("key") == key:
+        log.info("dataset: %s, validated earlier in this process (unchanged)", _last["dataset"].source.uri)
+        return _last["dataset"]
+    dataset = ingest(data_cfg)
+    _last.clear()
+    if key is not None:
+        _last.update(key=key, dataset=dataset)
+    return dataset
