@@ -354,6 +354,27 @@ def test_joblib_launcher_runs_two_trials_at_once_in_two_processes(tmp_path: Path
     assert second["tabpipe:job_started"] < first["tabpipe:job_finished"]
 
 
+def test_a_free_joblib_slot_takes_the_next_trial_without_waiting_for_the_batch(tmp_path: Path) -> None:
+    """Trial 0 runs 6 s, the others 0.2 s: with 2 slots, trials 1..3 all run alongside trial 0
+    (the official plugin's batches would hold trial 2 until trial 0 ends)."""
+    sweep_dir = tmp_path / "sweep"
+    done = run_app(
+        [
+            "-m",
+            "hydra/launcher=joblib",
+            "hydra.sweeper.n_jobs=2",
+            "hydra.sweeper.n_trials=4",
+            "sleep_s_by_trial=[6.0,0.2,0.2,0.2]",
+            f"hydra.sweep.dir={sweep_dir}",
+        ]
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert states(load_study(sweep_dir, "app")) == {"COMPLETE": 4}
+    jobs = [json.loads((sweep_dir / str(n) / "job.json").read_text()) for n in range(4)]
+    assert len({job["pid"] for job in jobs}) == 2
+    assert all(job["finished"] < jobs[0]["finished"] for job in jobs[1:])
+
+
 def test_mlp_trials_are_pruned_per_epoch(tmp_path: Path) -> None:
     sweep_dir = tmp_path / "sweep"
     args = [

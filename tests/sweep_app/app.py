@@ -3,6 +3,7 @@ number, NaN, inf or an exception, on demand, and each job records its pid and ru
 
 ``outcome=by_trial`` picks the outcome from the trial number the sweeper passes
 (``optuna.trial_number``): trial 0 ok, 1 NaN, 2 inf, 3 raises, then again.
+``sleep_s_by_trial=[4, 0.2]`` makes trial durations differ the same way.
 
     python tests/sweep_app/app.py -m +hparams=outcomes hydra.sweep.dir=/tmp/s
 """
@@ -22,7 +23,8 @@ from omegaconf import DictConfig
 @hydra.main(version_base="1.3", config_path="conf", config_name="app")
 def main(cfg: DictConfig) -> float:
     started = time.time()
-    time.sleep(cfg.sleep_s)
+    by_trial = list(cfg.sleep_s_by_trial)
+    time.sleep(by_trial[cfg.optuna.trial_number % len(by_trial)] if by_trial else cfg.sleep_s)
     record = {"pid": os.getpid(), "started": started, "finished": time.time()}
     Path(HydraConfig.get().runtime.output_dir, "job.json").write_text(json.dumps(record))
     outcome = cfg.outcome

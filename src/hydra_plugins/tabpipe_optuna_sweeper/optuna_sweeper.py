@@ -65,8 +65,14 @@ class TabpipeOptunaSweeper(Sweeper):
             # a parallel launcher left at "all cores" runs exactly n_jobs trials at once
             with read_write(launcher), open_dict(launcher):
                 launcher.n_jobs = self.kwargs["n_jobs"]
+        from tabpipe.tuning.trial_configs import TrialConfigLoader
+
+        # trials compose the defaults once per sweep, then apply their sampled values
+        self.hydra_context = HydraContext(
+            config_loader=TrialConfigLoader(hydra_context.config_loader), callbacks=hydra_context.callbacks
+        )
         self.launcher = Plugins.instance().instantiate_launcher(
-            hydra_context=hydra_context, task_function=task_function, config=config
+            hydra_context=self.hydra_context, task_function=task_function, config=config
         )
 
     def sweep(self, arguments: list[str]) -> Any:

@@ -13,6 +13,7 @@ import logging
 import math
 import re
 from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from numbers import Real
 from pathlib import Path
@@ -31,6 +32,8 @@ from tabpipe.tuning.storage import open_storage, storage_location
 log = logging.getLogger(__name__)
 
 _STUDY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# the overrides that change from trial to trial besides the sampled parameters
+PER_TRIAL_KEYS = ("hydra.sweep.subdir", "optuna.trial_number", "tracking.run_name")
 # failure rate is judged once this many trials have finished, so one early crash does not stop a sweep
 MIN_TRIALS_FOR_FAILURE_RATE = 3
 
@@ -131,7 +134,9 @@ class OptunaSweep:
 
         from tabpipe.cli.groups import _one_line
 
-        overrides = [*space.overrides(space.sample()), *self.options.trial_overrides]
+        overrides = self.trial_overrides(self._study_name(), space.sample(), 0)
+        if hasattr(self.config_loader, "vary"):  # composes the trials' template here, once
+            self.config_loader.vary([*space.distributions, *PER_TRIAL_KEYS])
         try:
             self.config_loader.load_sweep_config(self.config, overrides)
         except (HydraException, OmegaConfBaseException) as exc:
@@ -143,8 +148,8 @@ class OptunaSweep:
         self._check_options()
         space = self.space = build_search_space(self.options.params, arguments)
         self.extender = self._custom_extender()
-        self._check_composes(space)
         self.location = storage_location(self.options.storage, self.sweep_dir)
+        self._check_composes(space)
         self.storage = open_storage(self.location)
         settings = studies.StudySettings(
             name=self._study_name(),
@@ -165,14 +170,10 @@ class OptunaSweep:
             self.location,
             describe(space),
         )
-        while True:
-            self._check_failure_rate(study)
-            counts = studies.tally(study)
-            remaining = self.options.n_trials - studies.finished(counts) - studies.running_elsewhere(study)
-            if remaining <= 0:
-                break
-            batch = [self._ask(study, space) for _ in range(min(self.options.n_jobs, remaining))]
-            self._launch(study, space, batch)
+        if self.options.n_jobs > 1 and _refills_slots(self.launcher):
+            self._run_refilling_slots(study)
+        else:
+            self._run_in_batches(study, space)
         if self.launched == 0:
             log.info(
                 "study %s already holds %d finished trials (n_trials=%d): nothing to run",
@@ -182,6 +183,50 @@ class OptunaSweep:
             )
         return records.finish(self, study)
 
+    def _remaining(self, study: optuna.Study, in_flight: int = 0) -> int:
+        counts = studies.tally(study)
+        finished = studies.finished(counts) + studies.running_elsewhere(study) + in_flight
+        return self.options.n_trials - finished
+
+    def _run_in_batches(self, study: optuna.Study, space: SearchSpace) -> None:
+        """The official plugin's loop: ask ``n_jobs`` trials, launch them, tell all, repeat."""
+        while True:
+            self._check_failure_rate(study)
+            remaining = self._remaining(study)
+            if remaining <= 0:
+                return
+            batch = [self._ask(study, space) for _ in range(min(self.options.n_jobs, remaining))]
+            self._launch(study, space, batch)
+
+    def _run_refilling_slots(self, study: optuna.Study) -> None:
+        """``n_jobs`` trials in flight, each launched alone from its own thread: a slot that
+        frees up takes the next trial at once, instead of waiting for the batch's slowest."""
+        running: dict[Future, optuna.Trial] = {}
+        pool = ThreadPoolExecutor(self.options.n_jobs, thread_name_prefix="tabpipe-trial")
+        try:
+            while True:
+                free = min(self.options.n_jobs - len(running), self._remaining(study, len(running)))
+                if self._failure_rate_exceeded():
+                    free = 0  # let the running finish, then stop
+                for _ in range(max(free, 0)):
+                    trial = self._ask(study, self.space)
+                    job = self._job(study, trial)
+                    running[pool.submit(self.launcher.launch, [job], trial.number)] = trial
+                if not running:
+                    self._check_failure_rate(study)
+                    return
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    trial = running.pop(future)
+                    self._tell(study, trial, future.result()[0])
+        except BaseException as exc:  # Ctrl-C or a launcher crash: give the running back, re-raise
+            for trial in running.values():
+                reason = f"interrupted: {type(exc).__name__} in the sweep process"
+                studies.abandon(study, self.storage, trial.number, trial.params, reason)
+            raise
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
     def _ask(self, study: optuna.Study, space: SearchSpace) -> optuna.Trial:
         trial = study.ask(fixed_distributions=space.distributions)
         if self.extender is not None:
@@ -189,28 +234,31 @@ class OptunaSweep:
         trial.set_user_attr(studies.OWNER, studies.this_owner())
         return trial
 
-    def trial_overrides(self, study: optuna.Study, space: SearchSpace, trial: optuna.Trial) -> list[str]:
-        overrides = [*space.overrides(trial.params), *self.options.trial_overrides]
+    def trial_overrides(self, study_name: str, params: dict[str, Any], number: int) -> list[str]:
+        """A trial job's overrides; only its parameters and :data:`PER_TRIAL_KEYS` vary."""
+        overrides = [*self.space.overrides(params), *self.options.trial_overrides]
         # trial directories are named by trial number, so a resumed sweep never reuses one
-        overrides.append(f"hydra.sweep.subdir={trial.number}")
+        overrides.append(f"hydra.sweep.subdir={number}")
         if OmegaConf.select(self.config, "optuna") is not None:
             overrides += [
                 f"optuna.storage={_quote(self.location)}",
-                f"optuna.study_name={_quote(study.study_name)}",
-                f"optuna.trial_number={trial.number}",
+                f"optuna.study_name={_quote(study_name)}",
+                f"optuna.trial_number={number}",
             ]
         tracking = OmegaConf.select(self.config, "tracking")
         if OmegaConf.is_dict(tracking):
             if "group" in tracking:
-                overrides.append(f"tracking.group={_quote(study.study_name)}")
+                overrides.append(f"tracking.group={_quote(study_name)}")
             if "run_name" in tracking:
-                overrides.append(f"tracking.run_name={_quote(f'{study.study_name}-trial-{trial.number}')}")
+                overrides.append(f"tracking.run_name={_quote(f'{study_name}-trial-{number}')}")
         return overrides
 
+    def _job(self, study: optuna.Study, trial: optuna.Trial) -> list[str]:
+        trial.set_user_attr(studies.OVERRIDES, self.space.overrides(trial.params))
+        return self.trial_overrides(study.study_name, trial.params, trial.number)
+
     def _launch(self, study: optuna.Study, space: SearchSpace, batch: list[optuna.Trial]) -> None:
-        jobs = [self.trial_overrides(study, space, trial) for trial in batch]
-        for trial in batch:
-            trial.set_user_attr(studies.OVERRIDES, space.overrides(trial.params))
+        jobs = [self._job(study, trial) for trial in batch]
         told: set[int] = set()
         try:
             returns = self.launcher.launch(jobs, initial_job_idx=batch[0].number)
@@ -258,17 +306,27 @@ class OptunaSweep:
         params = " ".join(f"{k}={format_value(v)}" for k, v in trial.params.items())
         log.warning("trial %d failed: %s [%s]", trial.number, reason, params)
 
-    def _check_failure_rate(self, study: optuna.Study) -> None:
+    def _failure_rate_exceeded(self) -> bool:
         """Judged on this invocation's trials, so a fixed bug is not held against a re-run."""
         done = self.launched
-        if done < MIN_TRIALS_FOR_FAILURE_RATE or self.failed / done <= self.options.max_failure_rate:
+        return done >= MIN_TRIALS_FOR_FAILURE_RATE and self.failed / done > self.options.max_failure_rate
+
+    def _check_failure_rate(self, study: optuna.Study) -> None:
+        if not self._failure_rate_exceeded():
             return
+        done = self.launched
         records.finish(self, study)
         raise SweepStopped(
             f"sweep stopped: {self.failed} of the {done} trials run failed, more than "
             f"hydra.sweeper.max_failure_rate={self.options.max_failure_rate}; last failure: "
             f"{self.last_failure}"
         )
+
+
+def _refills_slots(launcher: Any) -> bool:
+    """Launchers whose ``launch`` may run from several threads at once (each call, one job in
+    its own worker process). Others get the official plugin's batches of ``n_jobs``."""
+    return type(launcher).__name__ == "JoblibLauncher"
 
 
 def _objective_problem(value: Any) -> str | None:
