@@ -104,6 +104,9 @@ def write_best_experiment(
     sweep: OptunaSweep, study: optuna.Study, best: optuna.trial.FrozenTrial
 ) -> dict[str, str] | None:
     """Write ``<study>_best.yaml``; returns its path and the command that uses it."""
+    if "experiment" not in sweep.config.hydra.runtime.choices:
+        log.info("the app's defaults list has no `optional experiment`: no best-params experiment written")
+        return None
     main_dir = main_config_dir(sweep.config)
     configured = sweep.options.best_experiment_dir
     directory = Path(configured) if configured else (main_dir / "experiment" if main_dir else None)
