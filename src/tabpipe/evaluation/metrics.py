@@ -57,6 +57,15 @@ class Scored:
         return np.arange(self.scores.shape[1])
 
     @cached_property
+    def per_class(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Precision, recall and F1 of every class from one confusion count (the label
+        metrics read these instead of counting once each)."""
+        precision, recall, f1, _ = skm.precision_recall_fscore_support(
+            self.y, self.labels, labels=self.classes, average=None, zero_division=0.0
+        )
+        return precision, recall, f1
+
+    @cached_property
     def queries(self) -> ranking_metrics.Queries:
         """Ranking: the row positions of each query that has something to rank."""
         return ranking_metrics.Queries.of(self.groups, self.y)
@@ -111,10 +120,10 @@ METRICS: dict[str, dict[str, MetricFunction]] = {
     "binary": {
         "auc": lambda s: skm.roc_auc_score(s.y, s.p) if _both_classes(s) else np.nan,
         "pr_auc": lambda s: skm.average_precision_score(s.y, s.p) if _both_classes(s) else np.nan,
-        "f1": lambda s: skm.f1_score(s.y, s.labels, zero_division=0.0),
-        "f1_macro": lambda s: skm.f1_score(s.y, s.labels, average="macro", labels=[0, 1], zero_division=0.0),
-        "precision": lambda s: skm.precision_score(s.y, s.labels, zero_division=0.0),
-        "recall": lambda s: skm.recall_score(s.y, s.labels, zero_division=0.0),
+        "f1": lambda s: s.per_class[2][1],
+        "f1_macro": lambda s: s.per_class[2].mean(),
+        "precision": lambda s: s.per_class[0][1],
+        "recall": lambda s: s.per_class[1][1],
         "accuracy": lambda s: skm.accuracy_score(s.y, s.labels),
         "log_loss": lambda s: skm.log_loss(s.y, s.scores, labels=[0, 1]),
         "brier": lambda s: skm.brier_score_loss(s.y, s.p, pos_label=1),

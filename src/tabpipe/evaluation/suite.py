@@ -101,13 +101,20 @@ def _json_safe(value: Any) -> Any:
 
 
 def _metrics(inputs: EvaluationInputs, rows: Scored, bins: int) -> dict[str, float]:
-    def compute(scores: np.ndarray, labels: np.ndarray | None) -> dict[str, float]:
-        return compute_metrics(inputs.task, rows.y, scores, labels, bins, rows.groups, inputs.ranking_k)
+    """The metrics of the rows and of each reference; ``known_metrics`` win (k-fold: the fold
+    means), and a set they already hold in full is not computed again."""
+    names = metric_names(inputs.task, inputs.ranking_k)
 
-    metrics = _prefixed(compute(rows.scores, rows.labels), inputs.prefix)
+    def compute(scores: np.ndarray, labels: np.ndarray | None, prefix: str) -> dict[str, float]:
+        if all(f"{prefix}/{name}" in inputs.known_metrics for name in names):
+            return {}
+        values = compute_metrics(inputs.task, rows.y, scores, labels, bins, rows.groups, inputs.ranking_k)
+        return _prefixed(values, prefix)
+
+    metrics = compute(rows.scores, rows.labels, inputs.prefix)
     for ref in inputs.references:
         if ref.scores is not None:
-            metrics |= _prefixed(compute(ref.scores, ref.labels), f"{ref.name}/{inputs.prefix}")
+            metrics |= compute(ref.scores, ref.labels, f"{ref.name}/{inputs.prefix}")
     return metrics | inputs.known_metrics
 
 
