@@ -68,16 +68,17 @@ class XGBoostModel(GradientBoostingModel):
             data.task, data.n_classes, context.seed, str(context.trainer.accelerator), data.ranking_k
         )
         rounds = self.rounds(context)
-        names = [f"f{i}" for i in range(data.X_train.shape[1])]  # ONNX converters need f0..
+        # no feature names: XGBoost then calls them f0.. in its dumps, which is what the ONNX
+        # converter reads, and does not re-validate both eval sets' names every round
         if data.task == "ranking":
             check_objective(self.rank_objective, RANK_OBJECTIVES, "model.rank_objective", data.y_train)
             X, y, qid, _ = query_sorted(data.X_train, data.y_train, data.groups_train)
-            dtrain = xgb.DMatrix(X, label=y, qid=qid, feature_names=names)
+            dtrain = xgb.DMatrix(X, label=y, qid=qid)
             X, y, qid, _ = query_sorted(data.X_val, data.y_val, data.groups_val)
-            dval = xgb.DMatrix(X, label=y, qid=qid, feature_names=names)
+            dval = xgb.DMatrix(X, label=y, qid=qid)
         else:
-            dtrain = xgb.DMatrix(data.X_train, label=data.y_train, feature_names=names)
-            dval = xgb.DMatrix(data.X_val, label=data.y_val, feature_names=names)
+            dtrain = xgb.DMatrix(data.X_train, label=data.y_train)
+            dval = xgb.DMatrix(data.X_val, label=data.y_val)
         with round_bar(rounds, "xgb") as bar:
             self.booster_ = xgb.train(
                 params,
