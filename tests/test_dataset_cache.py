@@ -49,3 +49,18 @@ def test_the_key_is_the_resolved_data_config(tmp_path: Path) -> None:
     cfg = data_cfg(tmp_path, path)
     plain = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
     assert ingest_once(plain) is ingest_once(cfg)
+
+
+def test_splits_are_reused_for_the_same_dataset_config_and_seed(tmp_path: Path) -> None:
+    from tabpipe.data.dataset_cache import splits_once
+
+    path = tmp_path / "d.csv"
+    write(path, 400)
+    cfg = compose_config(["data=csv", f"data.path={path}", "data.target=y", "data.task=binary"], tmp_path)
+    dataset = ingest_once(cfg.data)
+    first = splits_once(dataset, cfg.split, 42)
+    assert splits_once(dataset, cfg.split, 42) is first
+    other_seed = splits_once(dataset, cfg.split, 7)
+    assert other_seed is not first and not (other_seed[0].test == first[0].test).all()
+    cfg.split.test_fraction = 0.3
+    assert len(splits_once(dataset, cfg.split, 7)[0].test) == 120

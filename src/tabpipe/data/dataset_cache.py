@@ -1,10 +1,11 @@
-"""The last validated dataset, kept by the process: the trials of a sweep run in one process
-(or in a few reused joblib workers) and would otherwise read, hash and validate an unchanged
-source once per trial.
+"""The last validated dataset (and its splits), kept by the process: the trials of a sweep
+run in one process (or in a few reused joblib workers) and would otherwise read, hash,
+validate and split an unchanged source once per trial.
 
 A hit needs the same ``data`` config and, for a file, the same path, size and modification
-time (what ``make`` and DVC's fast path trust too). A :class:`Dataset` is never modified
-after ingestion, so the same object is handed out again.
+time (what ``make`` and DVC's fast path trust too); the splits, the same dataset object,
+``split`` config and seed. Datasets and splits are never modified after they are made, so
+the same objects are handed out again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from omegaconf import OmegaConf
 from tabpipe.config import option_value
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.data.sources import bundled_dataset_path
+from tabpipe.data.splits import Split, make_splits
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +36,13 @@ def _file(data_cfg: Any) -> Path | None:
     return None
 
 
+def _settings(cfg: Any) -> Any:
+    return OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else cfg
+
+
 def source_key(data_cfg: Any) -> str | None:
     """What identifies the validated result; ``None`` when the source cannot be fingerprinted."""
-    settings = OmegaConf.to_container(data_cfg, resolve=True) if OmegaConf.is_config(data_cfg) else data_cfg
+    settings = _settings(data_cfg)
     path = _file(data_cfg)
     if path is not None:
         if not path.is_file():
@@ -61,3 +67,14 @@ def ingest_once(data_cfg: Any) -> Dataset:
     if key is not None:
         _last.update(key=key, dataset=dataset)
     return dataset
+
+
+def splits_once(dataset: Dataset, split_cfg: Any, seed: int) -> list[Split]:
+    """:func:`make_splits`, or the splits this process last made of the same dataset object."""
+    key = json.dumps([_settings(split_cfg), seed], sort_keys=True, default=str)
+    if _last.get("dataset") is dataset and _last.get("splits_key") == key:
+        return _last["splits"]
+    splits = make_splits(dataset, split_cfg, seed)
+    if _last.get("dataset") is dataset:
+        _last.update(splits_key=key, splits=splits)
+    return splits

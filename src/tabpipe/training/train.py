@@ -15,8 +15,8 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from tabpipe.data.dataset_cache import ingest_once
-from tabpipe.data.splits import Split, make_splits
+from tabpipe.data.dataset_cache import ingest_once, splits_once
+from tabpipe.data.splits import Split
 from tabpipe.errors import ConfigError
 from tabpipe.evaluation.metrics import primary_metric
 from tabpipe.tracking.fault_tolerant import FaultTolerantLogger
@@ -61,7 +61,7 @@ def run_training(cfg: Any) -> TrainingResult:
     _check_checkpoint(cfg)
     dataset = ingest_once(cfg.data)  # a sweep's trials validate an unchanged source once
     primary = primary_metric(dataset.task, cfg.eval.primary_metric, cfg.eval.ranking_k)
-    splits = make_splits(dataset, cfg.split, cfg.seed)
+    splits = splits_once(dataset, cfg.split, cfg.seed)
     # DDP worker processes run this function too: only rank zero tracks the run
     rank_zero = reproducibility.is_rank_zero()
     loggers = build_loggers(cfg.logger) if rank_zero else []
