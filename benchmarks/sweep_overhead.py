@@ -2,10 +2,11 @@
 
 1. ``python train.py -m hparams_search=xgb_optuna`` (the tabpipe sweeper, basic launcher,
    no pruning, random sampler for a fixed sequence) runs ``--trials`` trials on a synthetic
-   ``--rows`` x 20 CSV. Each trial is a full tabpipe run: ingestion and validation, the
-   fitted features, XGBoost with early stopping, the ONNX graph and its parity gate, the
-   run's artifacts.
-2. A plain script: the same CSV, a stratified split, an Optuna study with the sweep's very
+   ``--rows`` x 20 CSV. Each trial is the search run the search file configures: ingestion
+   and validation (once per process), the features fitted and computed by the compiled
+   feature graph, XGBoost with early stopping, val/test and baseline metrics, the run's
+   records (metrics, metadata, predictions); no ONNX model export (the best re-run does it).
+2. A plain script: the same CSV, the same stratified split, an Optuna study with the sweep's very
    parameter sets enqueued, and ``xgboost.train`` with early stopping plus the val AUC per
    trial. Ratio = sweep wall time / plain wall time (target <= 1.2).
 3. The same sweep with ``hydra/launcher=joblib hydra.sweeper.n_jobs=2``, against the sweep
@@ -14,7 +15,12 @@
 
 Every side runs as its own process, imports included.
 
-    python benchmarks/sweep_overhead.py [--rows 20000] [--trials 30] [--n-estimators N] [--json out.json]
+Each pair runs ``--rounds`` times, the two sides alternating (sweep, plain, sweep, plain...),
+and the figures are the medians; CPU time (user + system, workers included) is reported too,
+as the shared machine's load moves wall time by up to ~20% between runs.
+
+    python benchmarks/sweep_overhead.py [--rows 20000] [--trials 30] [--rounds 2]
+        [--n-estimators N] [--json out.json]
 """
 
 from __future__ import annotations
@@ -22,10 +28,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,14 +49,15 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 csv, params_file, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
-pinned_rounds = int(sys.argv[4]) if len(sys.argv) > 4 else None
+pinned_rounds = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[4] else None
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 frame = pd.read_csv(csv)
 X, y = frame.drop(columns="y").to_numpy(np.float32), frame["y"].to_numpy()
-X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=0.15, stratify=y, random_state=42)
-X_train, X_val, y_train, y_val = train_test_split(
-    X_rest, y_rest, test_size=0.15 / 0.85, stratify=y_rest, random_state=42
-)
+# 70/15/15 stratified, rows kept in file order (what tabpipe's split=stratified does)
+rest, _ = train_test_split(np.arange(len(y)), test_size=0.15, stratify=y, random_state=42)
+train, val = train_test_split(rest, test_size=0.15 / 0.85, stratify=y[rest], random_state=42)
+train, val = np.sort(train), np.sort(val)
+X_train, y_train, X_val, y_val = X[train], y[train], X[val], y[val]
 dtrain, dval = xgb.DMatrix(X_train, label=y_train), xgb.DMatrix(X_val, label=y_val)
 
 def objective(trial):
@@ -96,16 +106,25 @@ def env() -> dict[str, str]:
     return out
 
 
-def timed(command: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+@dataclass
+class Timing:
+    wall_s: float
+    cpu_s: float  # user + system of the process and its children (joblib workers included)
+
+
+def timed(command: list[str]) -> tuple[Timing, subprocess.CompletedProcess]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=env(), capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         sys.exit(f"failed: {' '.join(command)}\n{done.stderr[-3000:]}")
-    return elapsed, done
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Timing(elapsed, cpu), done
 
 
-def sweep(csv: Path, sweep_dir: Path, trials: int, extra: list[str]) -> float:
+def sweep(csv: Path, sweep_dir: Path, trials: int, extra: list[str]) -> Timing:
     command = [
         sys.executable,
         str(ROOT / "train.py"),
@@ -115,6 +134,7 @@ def sweep(csv: Path, sweep_dir: Path, trials: int, extra: list[str]) -> float:
         f"data.path={csv}",
         "data.target=y",
         "data.task=binary",
+        "features=trees",  # the tree models' features (no scaling), as experiment=churn_xgb
         "hydra/sweeper/sampler=random",
         "hydra.sweeper.sampler.seed=0",
         "hydra/sweeper/pruner=nop",
@@ -137,6 +157,14 @@ def sweep_trials(sweep_dir: Path) -> list[tuple[dict, float]]:
     return [(t.params, t.value) for t in study.trials]
 
 
+def _summary(runs: list[Timing]) -> dict[str, object]:
+    return {
+        "median_wall_s": round(statistics.median(t.wall_s for t in runs), 2),
+        "wall_s": [round(t.wall_s, 2) for t in runs],
+        "cpu_s": [round(t.cpu_s, 2) for t in runs],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000)
@@ -144,49 +172,59 @@ def main() -> None:
     parser.add_argument(
         "--n-estimators", type=int, help="pin model.n_estimators (both sides) instead of searching it"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="alternating runs of each side; the figures are medians"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     pinned = [f"model.n_estimators={args.n_estimators}"] if args.n_estimators else []
+    rounds = [str(args.n_estimators)] if args.n_estimators else []
 
+    sweeps, plains, sequential, parallel = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         csv = work / "data.csv"
         synthetic_csv(csv, args.rows)
-
-        sweep_s = sweep(csv, work / "sweep", args.trials, pinned)
-        trials = sweep_trials(work / "sweep")
-        params_file = work / "params.json"
-        params_file.write_text(json.dumps([params for params, _ in trials]))
-        rounds = [str(args.n_estimators)] if args.n_estimators else []
-        plain_s, done = timed([sys.executable, "-c", PLAIN_LOOP, str(csv), str(params_file), "0", *rounds])
-        plain_values = json.loads(done.stdout.strip().splitlines()[-1])
-
-        sequential_s = sweep(csv, work / "seq1", args.trials, ["model.n_jobs=1"])
-        parallel_s = sweep(
-            csv,
-            work / "par2",
-            args.trials,
-            ["model.n_jobs=1", "hydra/launcher=joblib", "hydra.sweeper.n_jobs=2"],
-        )
-        same_sets = [p for p, _ in sweep_trials(work / "par2")] == [p for p, _ in trials]
+        # the two sides alternate, so that the shared machine's load moves both alike
+        for i in range(args.rounds):
+            sweeps.append(sweep(csv, work / f"sweep{i}", args.trials, pinned))
+            if i == 0:
+                trials = sweep_trials(work / "sweep0")
+                params_file = work / "params.json"
+                params_file.write_text(json.dumps([params for params, _ in trials]))
+            timing, done = timed([sys.executable, "-c", PLAIN_LOOP, str(csv), str(params_file), "0", *rounds])
+            plains.append(timing)
+            plain_values = json.loads(done.stdout.strip().splitlines()[-1])
+        same_sets = True
+        for i in range(args.rounds):
+            sequential.append(sweep(csv, work / f"seq{i}", args.trials, [*pinned, "model.n_jobs=1"]))
+            one_thread = [*pinned, "model.n_jobs=1", "hydra/launcher=joblib", "hydra.sweeper.n_jobs=2"]
+            parallel.append(sweep(csv, work / f"par{i}", args.trials, one_thread))
+            same_sets &= [p for p, _ in sweep_trials(work / f"par{i}")] == [p for p, _ in trials]
 
     auc_gap = max(abs(a - b) for (_, a), b in zip(trials, plain_values, strict=True))
+    sweep_s, plain_s = (statistics.median(t.wall_s for t in runs) for runs in (sweeps, plains))
+    seq_s, par_s = (statistics.median(t.wall_s for t in runs) for runs in (sequential, parallel))
     figures = {
         "rows": args.rows,
         "trials": args.trials,
+        "rounds": args.rounds,
         "n_estimators": args.n_estimators or "searched (100..1000)",
         "cpu_count": os.cpu_count(),
-        "sweep_vs_plain_s": {
-            "tabpipe_sweep": round(sweep_s, 2),
-            "plain_optuna_xgboost": round(plain_s, 2),
+        "sweep_vs_plain": {
+            "tabpipe_sweep": _summary(sweeps),
+            "plain_optuna_xgboost": _summary(plains),
             "ratio": round(sweep_s / plain_s, 3),
+            "ratio_by_round": [round(a.wall_s / b.wall_s, 3) for a, b in zip(sweeps, plains, strict=True)],
+            "cpu_ratio": round(sum(t.cpu_s for t in sweeps) / sum(t.cpu_s for t in plains), 3),
             "target": "<= 1.2",
-            "max_val_auc_difference": round(auc_gap, 4),
+            # both sides train on the same rows and values: the val AUCs agree
+            "max_val_auc_difference": float(f"{auc_gap:.3g}"),
         },
         "joblib_n_jobs_2": {
-            "sequential_s": round(sequential_s, 2),
-            "parallel_s": round(parallel_s, 2),
-            "speedup": round(sequential_s / parallel_s, 3),
+            "sequential": _summary(sequential),
+            "parallel": _summary(parallel),
+            "speedup": round(seq_s / par_s, 3),
             "target": ">= 1.6",
             "same_parameter_sets": same_sets,
         },
