@@ -19,7 +19,7 @@ Each pair runs ``--rounds`` times, the two sides alternating (sweep, plain, swee
 and the figures are the medians; CPU time (user + system, workers included) is reported too,
 as the shared machine's load moves wall time by up to ~20% between runs.
 
-    python benchmarks/sweep_overhead.py [--rows 20000] [--trials 30] [--rounds 2]
+    python benchmarks/sweep_overhead.py [--rows 20000] [--trials 30] [--rounds 3]
         [--n-estimators N] [--json out.json]
 """
 
@@ -173,7 +173,7 @@ def main() -> None:
         "--n-estimators", type=int, help="pin model.n_estimators (both sides) instead of searching it"
     )
     parser.add_argument(
-        "--rounds", type=int, default=2, help="alternating runs of each side; the figures are medians"
+        "--rounds", type=int, default=3, help="alternating runs of each side; the figures are medians"
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
