@@ -64,3 +64,15 @@ def test_splits_are_reused_for_the_same_dataset_config_and_seed(tmp_path: Path) 
     assert other_seed is not first and not (other_seed[0].test == first[0].test).all()
     cfg.split.test_fraction = 0.3
     assert len(splits_once(dataset, cfg.split, 7)[0].test) == 120
+
+
+def test_a_copy_that_keeps_size_and_mtime_is_still_seen(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    write(path, 40)
+    first = ingest_once(data_cfg(tmp_path, path))
+    stat = path.stat()
+    path.write_text(path.read_text().replace("a,0", "b,0"))  # same size, other content
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as cp -p / rsync -t leave it
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+    again = ingest_once(data_cfg(tmp_path, path))
+    assert again is not first and again.source.sha256 != first.source.sha256

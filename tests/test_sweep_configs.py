@@ -80,3 +80,27 @@ def test_the_template_travels_to_joblib_workers_pickled(loaders: tuple) -> None:
     copy = pickle.loads(pickle.dumps(once))
     assert copy.templates.keys() == once.templates.keys()
     assert copy.load_sweep_config(master, trial(3, 6)).model.max_depth == 6
+
+
+def test_a_value_under_a_key_another_override_sets_is_composed_in_full(loaders: tuple) -> None:
+    hydra_loader, _, master = loaders
+    once = TrialConfigLoader(hydra_loader)
+    once.vary(["+eval.threshold.default", *PER_TRIAL_KEYS])  # '+' prefixes are not part of the key
+    assert "eval.threshold.default" in once.varying
+    whole = "eval.threshold={strategy: f1, default: 0.5, cost: {tp: 0.0, fp: 2.0, fn: 1.0, tn: 0.0}}"
+    overrides = [*trial(0, 4), "eval.threshold.default=0.3", whole]
+    got = once.load_sweep_config(master, overrides)
+    assert as_dict(got) == as_dict(hydra_loader.load_sweep_config(master, overrides))
+    assert got.eval.threshold.default == 0.5 and not once.templates  # Hydra's order: the later wins
+
+
+def test_only_a_joblib_launcher_with_enough_workers_refills_slots() -> None:
+    from hydra._internal.core_plugins.basic_launcher import BasicLauncher
+    from hydra_plugins.hydra_joblib_launcher.joblib_launcher import JoblibLauncher
+
+    from tabpipe.tuning.sweep import _refills_slots
+
+    assert _refills_slots(JoblibLauncher(n_jobs=2), 2)
+    assert not _refills_slots(JoblibLauncher(n_jobs=1), 2)  # joblib would run jobs in our thread
+    assert not _refills_slots(JoblibLauncher(n_jobs=2), 1)
+    assert not _refills_slots(BasicLauncher(), 2)

@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -373,6 +374,39 @@ def test_a_free_joblib_slot_takes_the_next_trial_without_waiting_for_the_batch(t
     jobs = [json.loads((sweep_dir / str(n) / "job.json").read_text()) for n in range(4)]
     assert len({job["pid"] for job in jobs}) == 2
     assert all(job["finished"] < jobs[0]["finished"] for job in jobs[1:])
+
+
+def test_ctrl_c_stops_the_joblib_workers_and_hands_their_trials_back(tmp_path: Path) -> None:
+    sweep_dir = tmp_path / "sweep"
+    args = ["-m", "hydra/launcher=joblib", "hydra.sweeper.n_jobs=2", "hydra.sweeper.n_trials=4"]
+    command = [sys.executable, str(TESTS / "sweep_app" / "app.py"), *args, f"hydra.sweep.dir={sweep_dir}"]
+    proc = subprocess.Popen(
+        [*command, "sleep_s=60"],
+        cwd=ROOT,
+        env=sweep_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # the signal goes to the sweep process only, not its workers
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.time() + 120
+        while not ((sweep_dir / "0").exists() and (sweep_dir / "1").exists()) and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)
+        asked = time.time()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        assert time.time() - asked < 15, "the sweep waited for its running trials"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    study = load_study(sweep_dir, "app")
+    assert [t.state.name for t in study.trials] == ["FAIL", "FAIL", "WAITING", "WAITING"]
+    assert all(t.user_attrs["tabpipe:interrupted"] for t in study.trials[:2])
+    done = run_app([*args, "sleep_s=0", f"hydra.sweep.dir={sweep_dir}"])
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert states(load_study(sweep_dir, "app")) == {"COMPLETE": 4, "FAIL": 2}
 
 
 def test_mlp_trials_are_pruned_per_epoch(tmp_path: Path) -> None:

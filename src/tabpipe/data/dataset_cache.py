@@ -2,8 +2,9 @@
 run in one process (or in a few reused joblib workers) and would otherwise read, hash,
 validate and split an unchanged source once per trial.
 
-A hit needs the same ``data`` config and, for a file, the same path, size and modification
-time (what ``make`` and DVC's fast path trust too); the splits, the same dataset object,
+A hit needs the same ``data`` config and, for a file, the same path, inode, size,
+modification and status-change times (a copy that keeps the size and mtime still changes
+the ctime); the splits, the same dataset object,
 ``split`` config and seed. Datasets and splits are never modified after they are made, so
 the same objects are handed out again.
 """
@@ -48,7 +49,9 @@ def source_key(data_cfg: Any) -> str | None:
         if not path.is_file():
             return None  # ingest reports it
         stat = path.stat()
-        fingerprint: Any = [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
+        # ctime too: copies that keep the size and set the mtime (cp -p, rsync -t) change it
+        fingerprint: Any = [str(path.resolve()), stat.st_ino, stat.st_size]
+        fingerprint += [stat.st_mtime_ns, stat.st_ctime_ns]
     elif option_value(data_cfg.source) == "sklearn":
         fingerprint = ["sklearn", str(data_cfg.name)]
     else:

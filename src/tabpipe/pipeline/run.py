@@ -96,6 +96,6 @@ _RUNNERS = {"ingest": _ingest, "split": _split, "train": _train, "evaluate": _ev
 
 def run_stage(name: str, params: Path = Path("params.yaml")) -> None:
     cfg = stage_config(params, _OUTPUT_DIRS[name])
-    if not cfg.export.onnx:  # the train and export stages' outputs are the graph and the bundle
+    if not cfg.export.get("onnx", True):  # the train and export stages' outputs are the graph and the bundle
         raise ConfigError("export.onnx=false: the DVC pipeline exports a bundle; set export.onnx=true")
     _RUNNERS[name](cfg)

@@ -146,7 +146,7 @@ def fit_fold(
     baseline = BaselineModel().fit(data, context)
     parts = (("val", split.val, X_val), ("test", split.test, X_test))
     graph = None
-    if cfg.export.onnx:  # scored by the assembled graph on the raw rows, as serving will
+    if cfg.export.get("onnx", True):  # scored by the assembled graph on the raw rows, as serving will
         graph = assemble(
             feature_graph,
             model.to_onnx(X_train.shape[1]),

@@ -119,7 +119,7 @@ def export_run(
     for check in parity:
         require_parity(check)
     enforce(evaluation.gates)
-    if not cfg.export.onnx:
+    if not cfg.export.get("onnx", True):
         log.info("export.onnx=false: a search run (no graph, parity gate, bundle or registry entry)")
     elif len(folds) == 1:
         result.bundle = export_step.build_bundle(

@@ -170,7 +170,7 @@ class OptunaSweep:
             self.location,
             describe(space),
         )
-        if self.options.n_jobs > 1 and _refills_slots(self.launcher):
+        if _refills_slots(self.launcher, self.options.n_jobs):
             self._run_refilling_slots(study)
         else:
             self._run_in_batches(study, space)
@@ -216,16 +216,29 @@ class OptunaSweep:
                     self._check_failure_rate(study)
                     return
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    trial = running.pop(future)
-                    self._tell(study, trial, future.result()[0])
+                self._tell_done(study, {future: running.pop(future) for future in done})
         except BaseException as exc:  # Ctrl-C or a launcher crash: give the running back, re-raise
             for trial in running.values():
                 reason = f"interrupted: {type(exc).__name__} in the sweep process"
                 studies.abandon(study, self.storage, trial.number, trial.params, reason)
+            _stop_joblib_workers()  # else the process would wait for their trials at exit
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def _tell_done(self, study: optuna.Study, done: dict[Future, optuna.Trial]) -> None:
+        """Tell every finished launch; one that crashed gives its trial back, then raises."""
+        first_error: BaseException | None = None
+        for future, trial in done.items():
+            error = future.exception()
+            if error is None:
+                self._tell(study, trial, future.result()[0])
+                continue
+            reason = f"interrupted: {type(error).__name__} in the launcher"
+            studies.abandon(study, self.storage, trial.number, trial.params, reason)
+            first_error = first_error or error
+        if first_error is not None:
+            raise first_error
 
     def _ask(self, study: optuna.Study, space: SearchSpace) -> optuna.Trial:
         trial = study.ask(fixed_distributions=space.distributions)
@@ -255,6 +268,8 @@ class OptunaSweep:
 
     def _job(self, study: optuna.Study, trial: optuna.Trial) -> list[str]:
         trial.set_user_attr(studies.OVERRIDES, self.space.overrides(trial.params))
+        if hasattr(self.config_loader, "vary"):  # custom_search_space may add parameters
+            self.config_loader.vary(trial.params)
         return self.trial_overrides(study.study_name, trial.params, trial.number)
 
     def _launch(self, study: optuna.Study, space: SearchSpace, batch: list[optuna.Trial]) -> None:
@@ -323,10 +338,26 @@ class OptunaSweep:
         )
 
 
-def _refills_slots(launcher: Any) -> bool:
-    """Launchers whose ``launch`` may run from several threads at once (each call, one job in
-    its own worker process). Others get the official plugin's batches of ``n_jobs``."""
-    return type(launcher).__name__ == "JoblibLauncher"
+def _refills_slots(launcher: Any, n_jobs: int) -> bool:
+    """Launchers whose ``launch`` may run from several threads at once, each call one job in
+    its own worker process: joblib with at least ``n_jobs`` workers (with fewer, joblib would
+    run a job in the calling thread, inside the sweep process). Others get the official
+    plugin's batches of ``n_jobs``."""
+    if type(launcher).__name__ != "JoblibLauncher":
+        return False
+    from joblib import effective_n_jobs
+
+    return effective_n_jobs(launcher.joblib.get("n_jobs", -1)) >= n_jobs > 1
+
+
+def _stop_joblib_workers() -> None:
+    """Kill the worker processes of the pool that joblib's ``Parallel`` calls share (asking
+    ``get_reusable_executor()`` for it with other arguments would first wait for it)."""
+    from joblib.externals.loky import reusable_executor
+
+    executor = reusable_executor._executor
+    if executor is not None:
+        executor.shutdown(wait=False, kill_workers=True)
 
 
 def _objective_problem(value: Any) -> str | None:

@@ -8,10 +8,11 @@ sampled parameters and a few per-trial keys (``hydra.sweep.subdir``, ``optuna.tr
 loader composes the config once without them (the template) and applies them to a copy.
 
 It falls back to a full composition for anything else: a varying key that names a config
-group (``model: choice(xgb, lgbm)``), a package override, or a key also set by the fixed
-overrides. The launcher pickles its context to joblib workers, so the template (built in the
-sweep process before the first launch) travels with it. ``tests/test_sweep_configs.py``
-checks that both paths give the same config.
+group (``model: choice(xgb, lgbm)``), a package override, or a key that another override
+also sets (itself, a key below it or one above it). The launcher pickles its context to
+joblib workers, so the template (built in the sweep process before the first launch)
+travels with it. ``tests/test_sweep_configs.py`` checks that both paths give the same
+config.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+# templates kept (a sweep needs one; the best-params experiment composes another)
+MAX_TEMPLATES = 4
+
 
 class TrialConfigLoader(ConfigLoader):
     def __init__(self, inner: ConfigLoader) -> None:
@@ -35,8 +39,8 @@ class TrialConfigLoader(ConfigLoader):
         self.parsed: dict[str, Override] = {}
 
     def vary(self, keys: Iterable[str]) -> None:
-        """The override keys whose values change from trial to trial."""
-        self.varying = frozenset(keys)
+        """Add override keys whose values change from trial to trial (``+key``: ``key``)."""
+        self.varying |= frozenset(key.lstrip("+~") for key in keys)
 
     # ---- the trial path ------------------------------------------------------------------------
     def _parse(self, lines: list[str]) -> list[Override]:
@@ -57,6 +61,8 @@ class TrialConfigLoader(ConfigLoader):
             return self.inner.load_sweep_config(master_config, list(sweep_overrides))
         template = self.templates.get(fixed)
         if template is None:
+            if len(self.templates) >= MAX_TEMPLATES:
+                self.templates.pop(next(iter(self.templates)))
             template = self.templates[fixed] = self.inner.load_sweep_config(master_config, list(fixed))
         config = copy.deepcopy(template)
         ConfigLoaderImpl._apply_overrides_to_config(varying, config)
@@ -65,11 +71,17 @@ class TrialConfigLoader(ConfigLoader):
         return config
 
     def _plain_values(self, varying: list[Override], parsed: list[Override]) -> bool:
+        """Values that commute with the other overrides: no group, package or sweep, and no
+        other override of the same key, of a key below it or of one above it."""
         keys = [o.key_or_group for o in parsed]
+
+        def overlaps(key: str) -> bool:
+            return sum(k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.") for k in keys) > 1
+
         return all(
             o.package is None
             and not o.is_sweep_override()
-            and keys.count(o.key_or_group) == 1
+            and not overlaps(o.key_or_group)
             and not self._is_group(o.key_or_group)
             for o in varying
         )
