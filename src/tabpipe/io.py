@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -36,6 +37,17 @@ def _umask() -> int:
 
 def write_text_atomic(path: Path, text: str) -> Path:
     return write_atomic(path, lambda tmp: tmp.write_text(text))
+
+
+def json_safe(value: Any) -> Any:
+    """NaN / inf (e.g. a t-test over identical folds) become null: strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def write_json_atomic(path: Path, payload: Any) -> Path:

@@ -34,9 +34,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> None:
     args = _parser().parse_args(argv)
     try:
-        from tabpipe.comparison.compare import compare, json_safe
+        from tabpipe.comparison.compare import compare
         from tabpipe.comparison.table import format_comparison
-        from tabpipe.io import write_text_atomic
+        from tabpipe.io import json_safe, write_text_atomic
 
         result = json_safe(
             compare(args.a, args.b, args.root, args.metric, args.resamples, args.confidence, args.seed)

@@ -9,7 +9,6 @@ k-fold run holds out every row once (each scored by its own fold's graph).
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -179,14 +178,3 @@ def improvement_ci(result: dict[str, Any]) -> tuple[float, float, float]:
     if result["higher_is_better"]:
         return boot["estimate"], boot["low"], boot["high"]
     return -boot["estimate"], -boot["high"], -boot["low"]
-
-
-def json_safe(value: Any) -> Any:
-    """NaN / inf (e.g. a t-test over identical folds) become null: strict JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [json_safe(v) for v in value]
-    return value

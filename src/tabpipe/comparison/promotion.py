@@ -23,7 +23,8 @@ def significance_record(
 ) -> dict:
     """The comparison to record with the move; raises :class:`SignificanceGateError` when
     ``name:version`` is not significantly better than the current holder of ``alias``."""
-    from tabpipe.comparison.compare import compare, improvement_ci, json_safe
+    from tabpipe.comparison.compare import compare, improvement_ci
+    from tabpipe.io import json_safe
 
     holder = registry.aliases(name).get(alias)
     if holder is None:

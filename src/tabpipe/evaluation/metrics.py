@@ -77,6 +77,11 @@ class Scored:
         return Scored(self.y[rows], self.scores[rows], labels, self.calibration_bins, groups)
 
 
+def prefixed(metrics: dict[str, float], prefix: str) -> dict[str, float]:
+    """``{name: v}`` -> ``{prefix/name: v}`` (``test/auc``, ``baseline/val/auc``)."""
+    return {f"{prefix}/{name}": value for name, value in metrics.items()}
+
+
 def predicted_labels(scores: np.ndarray, threshold: float | None = None) -> np.ndarray:
     """Class index per row: argmax of the probabilities; for binary with a threshold,
     the positive class (index 1) where ``P(positive) >= threshold``."""

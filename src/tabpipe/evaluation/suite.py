@@ -10,7 +10,6 @@ feature importance and the segments, and writes into ``out_dir``: ``plots/``,
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,12 +26,13 @@ from tabpipe.evaluation.metrics import (
     Scored,
     compute_metrics,
     metric_names,
+    prefixed,
     scored,
 )
 from tabpipe.evaluation.ranking_metrics import check_ks
 from tabpipe.evaluation.segments import analyse_segments
 from tabpipe.evaluation.thresholds import ThresholdChoice, optimal_thresholds, threshold_table
-from tabpipe.io import write_json_atomic, write_text_atomic
+from tabpipe.io import json_safe, write_json_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -86,20 +86,6 @@ class EvaluationResult:
     report: Path
 
 
-def _prefixed(metrics: dict[str, float], prefix: str) -> dict[str, float]:
-    return {f"{prefix}/{name}": value for name, value in metrics.items()}
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 def _metrics(inputs: EvaluationInputs, rows: Scored, bins: int) -> dict[str, float]:
     """The metrics of the rows and of each reference; ``known_metrics`` win (k-fold: the fold
     means), and a set they already hold in full is not computed again."""
@@ -109,7 +95,7 @@ def _metrics(inputs: EvaluationInputs, rows: Scored, bins: int) -> dict[str, flo
         if all(f"{prefix}/{name}" in inputs.known_metrics for name in names):
             return {}
         values = compute_metrics(inputs.task, rows.y, scores, labels, bins, rows.groups, inputs.ranking_k)
-        return _prefixed(values, prefix)
+        return prefixed(values, prefix)
 
     metrics = compute(rows.scores, rows.labels, inputs.prefix)
     for ref in inputs.references:
@@ -197,7 +183,7 @@ def evaluate_predictions(inputs: EvaluationInputs, eval_cfg: Any, out_dir: Path)
         _importance(inputs, eval_cfg, writer)
     segments = None
     if eval_cfg.segments.enabled and (inputs.group_columns or inputs.time_column):
-        segments = _json_safe(
+        segments = json_safe(
             analyse_segments(
                 inputs.task,
                 inputs.primary,
@@ -228,7 +214,7 @@ def evaluate_predictions(inputs: EvaluationInputs, eval_cfg: Any, out_dir: Path)
         "plots": dict(writer.images) if writer else {},
         "notes": inputs.notes,
     }
-    write_json_atomic(out_dir / "evaluation.json", _json_safe(summary))
+    write_json_atomic(out_dir / "evaluation.json", json_safe(summary))
     text = report.render(inputs, metric_names(inputs.task, inputs.ranking_k), summary, segments)
     path = write_text_atomic(out_dir / "report.md", text)
     return EvaluationResult(metrics, gates, segments, dict(writer.images) if writer else {}, path)

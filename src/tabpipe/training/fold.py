@@ -21,7 +21,7 @@ from tabpipe import __version__
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.errors import ConfigError
-from tabpipe.evaluation.metrics import CLASSIFICATION, compute_metrics, predicted_labels
+from tabpipe.evaluation.metrics import CLASSIFICATION, compute_metrics, predicted_labels, prefixed
 from tabpipe.evaluation.thresholds import ThresholdChoice, choose_threshold
 from tabpipe.export import OPSET, runtime
 from tabpipe.export.assemble import assemble, scores_from_outputs, set_threshold
@@ -107,10 +107,6 @@ def prediction_frame(
     return frame
 
 
-def _prefixed(metrics: dict[str, float], prefix: str) -> dict[str, float]:
-    return {f"{prefix}/{name}": value for name, value in metrics.items()}
-
-
 def fit_fold(
     cfg: Any, dataset: Dataset, y: np.ndarray, split: Split, context: RunContext, on_metrics: list
 ) -> FoldResult:
@@ -179,9 +175,9 @@ def fit_fold(
     for name, rows, X in parts:
         if dataset.task in CLASSIFICATION:
             labels[name] = predicted_labels(scores[name], threshold.value if threshold else None)
-        metrics |= _prefixed(rows_metrics(rows, scores[name], labels.get(name)), name)
+        metrics |= prefixed(rows_metrics(rows, scores[name], labels.get(name)), name)
         baseline_scores[name] = baseline.predict(X)
-        metrics |= _prefixed(rows_metrics(rows, baseline_scores[name], None), f"baseline/{name}")
+        metrics |= prefixed(rows_metrics(rows, baseline_scores[name], None), f"baseline/{name}")
     native = model.predict(X_test) if graph is not None else None
     predictions = prediction_frame(dataset, split.test, scores["test"], labels.get("test"), split.fold)
     return FoldResult(
