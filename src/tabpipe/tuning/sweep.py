@@ -28,6 +28,7 @@ from tabpipe.tuning import records
 from tabpipe.tuning import study as studies
 from tabpipe.tuning.search_space import SearchSpace, build_search_space, describe, format_value
 from tabpipe.tuning.storage import open_storage, storage_location
+from tabpipe.tuning.trial_configs import TrialConfigLoader
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,9 @@ def _quote(text: str) -> str:
 
 
 class OptunaSweep:
-    def __init__(self, options: SweepOptions, config: DictConfig, launcher: Any, config_loader: Any) -> None:
+    def __init__(
+        self, options: SweepOptions, config: DictConfig, launcher: Any, config_loader: TrialConfigLoader
+    ) -> None:
         self.options = options
         self.config = config
         self.launcher = launcher
@@ -135,8 +138,7 @@ class OptunaSweep:
         from tabpipe.cli.groups import _one_line
 
         overrides = self.trial_overrides(self._study_name(), space.sample(), 0)
-        if hasattr(self.config_loader, "vary"):  # composes the trials' template here, once
-            self.config_loader.vary([*space.distributions, *PER_TRIAL_KEYS])
+        self.config_loader.vary([*space.distributions, *PER_TRIAL_KEYS])  # the template: composed here
         try:
             self.config_loader.load_sweep_config(self.config, overrides)
         except (HydraException, OmegaConfBaseException) as exc:
@@ -268,8 +270,7 @@ class OptunaSweep:
 
     def _job(self, study: optuna.Study, trial: optuna.Trial) -> list[str]:
         trial.set_user_attr(studies.OVERRIDES, self.space.overrides(trial.params))
-        if hasattr(self.config_loader, "vary"):  # custom_search_space may add parameters
-            self.config_loader.vary(trial.params)
+        self.config_loader.vary(trial.params)  # custom_search_space may add parameters
         return self.trial_overrides(study.study_name, trial.params, trial.number)
 
     def _launch(self, study: optuna.Study, space: SearchSpace, batch: list[optuna.Trial]) -> None:

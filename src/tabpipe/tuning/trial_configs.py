@@ -37,6 +37,7 @@ class TrialConfigLoader(ConfigLoader):
         self.varying: frozenset[str] = frozenset()
         self.templates: dict[tuple[str, ...], DictConfig] = {}
         self.parsed: dict[str, Override] = {}
+        self.groups: dict[str, bool] = {}
 
     def vary(self, keys: Iterable[str]) -> None:
         """Add override keys whose values change from trial to trial (``+key``: ``key``)."""
@@ -87,10 +88,12 @@ class TrialConfigLoader(ConfigLoader):
         )
 
     def _is_group(self, key: str) -> bool:
-        repository = getattr(self.inner, "repository", None)
-        if repository is None:
-            return True  # cannot tell: compose in full
-        return bool(repository.group_exists(key.replace(".", "/")))
+        """Asked of the config sources once per key (a file-system lookup each time)."""
+        if key not in self.groups:
+            repository = getattr(self.inner, "repository", None)
+            # a loader that cannot tell: compose in full
+            self.groups[key] = repository is None or bool(repository.group_exists(key.replace(".", "/")))
+        return self.groups[key]
 
     # ---- everything else is Hydra's -------------------------------------------------------------
     def load_configuration(self, *args: Any, **kwargs: Any) -> DictConfig:
