@@ -30,10 +30,25 @@ class ABConfig:
 
 
 @dataclass
+class RedactConfig:
+    # request fields written as a keyed hash (HMAC-SHA256), besides the bundle's id columns
+    hash: List[str] = field(default_factory=list)
+    # request fields left out of the log
+    drop: List[str] = field(default_factory=list)
+    # id columns written in clear (they are hashed otherwise)
+    keep: List[str] = field(default_factory=list)
+
+
+@dataclass
 class PredictionLogConfig:
     path: Optional[str] = None
     max_bytes: int = 10_000_000
     backups: int = 5
+    redact: RedactConfig = field(default_factory=RedactConfig)
+    # the hashes' HMAC key (conf/serve.yaml: TABPIPE_PREDICTION_LOG_KEY); null = key_file's
+    key: Optional[str] = None
+    # null = .<log name>.key beside the log, created with a random key and mode 0600
+    key_file: Optional[str] = None
 
 
 @dataclass

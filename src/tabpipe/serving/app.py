@@ -31,6 +31,7 @@ from tabpipe.monitoring.gauges import attach_drift_gauges
 from tabpipe.serving.body_limit import BodyLimitMiddleware
 from tabpipe.serving.loaded_model import LoadedModel, load_model
 from tabpipe.serving.observability import PredictionLog, ServingMetrics
+from tabpipe.serving.redaction import build_redaction
 from tabpipe.serving.request_model import InputPolicies, PolicyViolation, build_request_model
 
 log = logging.getLogger(__name__)
@@ -110,14 +111,18 @@ def create_app(cfg: Any) -> FastAPI:
         cfg = OmegaConf.to_object(cfg)
     state = ServingState(cfg)
     metrics = ServingMetrics()
-    prediction_log = PredictionLog(
-        cfg.prediction_log.path, cfg.prediction_log.max_bytes, cfg.prediction_log.backups
-    )
-    if prediction_log.path is not None:
-        metrics.on_error = prediction_log.write_error
     drift_gauges = attach_drift_gauges(cfg.drift, metrics.registry, lambda: state.arms["a"].bundle)
     served = state.arms["a"]
     schema = served.bundle.schema
+    log_cfg = cfg.prediction_log
+    prediction_log = PredictionLog(
+        log_cfg.path,
+        log_cfg.max_bytes,
+        log_cfg.backups,
+        build_redaction(log_cfg, schema) if log_cfg.path else None,
+    )
+    if prediction_log.path is not None:
+        metrics.on_error = prediction_log.write_error
     Record = build_request_model(schema)
     input_policies = InputPolicies(
         schema,
