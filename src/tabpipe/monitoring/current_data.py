@@ -137,6 +137,12 @@ def _timestamp(entry: dict[str, Any]) -> datetime:
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
 
 
+def _answered(entry: dict[str, Any]) -> bool:
+    """A served request's line: inputs, not a shadow line, not an error line (an error line
+    counts as an error even if it carries the request's inputs)."""
+    return "inputs" in entry and "error" not in entry and not entry.get("shadow")
+
+
 def _select(entries: list[dict[str, Any]], limit: int | timedelta | None) -> list[dict[str, Any]]:
     if limit is None or not entries:
         return entries
@@ -145,7 +151,7 @@ def _select(entries: list[dict[str, Any]], limit: int | timedelta | None) -> lis
         return [e for e in entries if _timestamp(e) >= cutoff]
     rows, start = 0, len(entries)
     for i in range(len(entries) - 1, -1, -1):
-        if "inputs" in entries[i] and not entries[i].get("shadow"):
+        if _answered(entries[i]):
             rows += len(entries[i]["inputs"])
             start = i
             if rows >= limit:
@@ -156,8 +162,8 @@ def _select(entries: list[dict[str, Any]], limit: int | timedelta | None) -> lis
 def read_prediction_log(path: Path, limit: int | timedelta | None, version: str | None) -> CurrentData:
     entries, unreadable = _lines(path)
     chosen = _select(entries, limit)
-    answered = [e for e in chosen if "inputs" in e and not e.get("shadow")]
-    errors = [e for e in chosen if "error" in e and "inputs" not in e]
+    answered = [e for e in chosen if _answered(e)]
+    errors = [e for e in chosen if "error" in e]
     records = [record for e in answered for record in e["inputs"]]
     frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
     if isinstance(limit, int) and len(frame) > limit:

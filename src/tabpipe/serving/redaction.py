@@ -2,15 +2,15 @@
 
 Fields listed in ``redact.hash`` are written as a keyed HMAC-SHA256 of the value's text (32 hex
 digits); those in ``redact.drop`` are left out. The bundle's id columns are hashed unless
-listed in ``redact.keep`` (or ``drop``). The hash is
-keyed so that an id cannot be found again by hashing a list of candidate ids: without the
-key, the log's hashes are opaque; with it, the same id always gives the same hash, so a
+listed in ``redact.keep`` (or ``drop``).
+
+The hash is keyed so that an id cannot be found again by hashing a list of candidate ids:
+without the key the log's hashes are opaque; with it, one id always gives the same hash, so a
 customer's requests can still be grouped. The key is ``prediction_log.key`` (by default from
 ``TABPIPE_PREDICTION_LOG_KEY``), else the contents of ``prediction_log.key_file`` (default
-``.<log name>.key`` beside the log), which is created with 32 random bytes and mode 0600 on
-first use, and refused if others may read it.
+``.<log name>.key`` beside the log), created with 32 random bytes and mode 0600 on first use,
+and refused if others may read it.
 """
-
 from __future__ import annotations
 
 import hashlib
