@@ -11,6 +11,7 @@ customer's requests can still be grouped. The key is ``prediction_log.key`` (by 
 ``.<log name>.key`` beside the log), created with 32 random bytes and mode 0600 on first use,
 and refused if others may read it.
 """
+
 from __future__ import annotations
 
 import hashlib
