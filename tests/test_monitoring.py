@@ -424,3 +424,14 @@ def test_an_error_line_with_inputs_counts_as_an_error_not_as_served_rows(tmp_pat
     data = read_prediction_log(tmp_path / "p.jsonl", None, "1")
     assert data.frame["tenure"].tolist() == [1.0]
     assert data.serving["errors"] == 1 and data.serving["answered"] == 1
+
+
+def test_a_log_left_world_readable_by_an_older_version_is_made_private(tmp_path: Path) -> None:
+    from tabpipe.serving.observability import PredictionLog
+
+    old = [tmp_path / "p.jsonl", tmp_path / "p.jsonl.1"]
+    for path in old:
+        path.write_text('{"ts": "2026-12-03T00:00:00+00:00", "error": "validation", "status": 422}\n')
+        path.chmod(0o644)
+    PredictionLog(str(old[0]), 10_000, 1).close()
+    assert [path.stat().st_mode & 0o777 for path in old] == [0o600, 0o600]
