@@ -300,7 +300,7 @@ def test_prediction_log_of_a_real_server_private_redacted_strict_and_monitored(
     latencies = [line["latency_ms"] for line in lines if "inputs" in line]
     done = monitor(bundle, tmp_path, f"current={log}", "window=24h", f"output_dir={tmp_path / 'out'}")
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
-    document = json.loads((tmp_path / "out" / "drift.json").read_text())
+    document = _strict_json((tmp_path / "out" / "drift.json").read_text())
     serving = document["current"]["serving"]
     assert document["current"]["rows"] == 241 and document["current"]["predictions"] == "log"
     assert document["current"]["redacted"] == {
