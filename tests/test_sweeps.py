@@ -17,12 +17,14 @@ import pytest
 
 from helpers import ROOT, TESTS
 from sweep_helpers import (
+    app_command,
     copy_conf,
     error_lines,
     load_study,
     results,
     run_app,
     run_train,
+    sigkill_when_exists,
     states,
     sweep_env,
     train_command,
@@ -469,3 +471,53 @@ def test_every_trial_is_a_wandb_run_in_the_study_group(tmp_path: Path) -> None:
         assert json.dumps(study.trials[number].params["model.learning_rate"]) in config
         assert f'"trial_number": {number}' in config
     assert numbers == {0, 1, 2}
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "random", "cmaes"])
+def test_resumed_and_topped_up_studies_never_repeat_parameters(tmp_path: Path, sampler: str) -> None:
+    """A seeded sampler in a new process replays its draws unless its seed moves on: a
+    SIGKILL mid-trial, a resume and a top-up must still give every trial new parameters,
+    and the interrupted trial's parameters run exactly once more."""
+    sweep_dir = tmp_path / "sweep"
+    base = [
+        "-m",
+        "+hparams=plane",
+        f"hydra/sweeper/sampler={sampler}",
+        "hydra.sweeper.sampler.seed=42",
+        f"hydra.sweep.dir={sweep_dir}",
+    ]
+    # trial 2 sleeps until it is killed
+    killed = [*base, "hydra.sweeper.n_trials=4", "sleep_s_by_trial=[0,0,120]"]
+    sigkill_when_exists(app_command(killed), sweep_env(), sweep_dir / "2")
+    for n_trials in (4, 7):  # resume, then top up
+        done = run_app([*base, f"hydra.sweeper.n_trials={n_trials}"])
+        assert done.returncode == 0, done.stderr[-3000:]
+    trials = load_study(sweep_dir, "app").trials
+    interrupted = [t for t in trials if t.user_attrs.get("tabpipe:interrupted")]
+    assert [t.number for t in interrupted] == [2]
+    [retry] = [t for t in trials if t.user_attrs.get("tabpipe:retry_of") == 2]
+    assert retry.params == interrupted[0].params and retry.state.name == "COMPLETE"
+    run = [t for t in trials if not t.user_attrs.get("tabpipe:interrupted")]
+    assert [t.state.name for t in run] == ["COMPLETE"] * 7
+    drawn = [tuple(sorted(t.params.items())) for t in run]
+    assert len(set(drawn)) == len(drawn), drawn
+
+
+def test_an_interrupted_trial_gets_exactly_one_rerun(tmp_path: Path) -> None:
+    """Killed between storing the FAIL and enqueuing the re-run: the next recovery enqueues
+    it; a recovery after that (or of a trial that has its re-run) enqueues nothing."""
+    import optuna
+
+    from tabpipe.tuning import study as studies
+    from tabpipe.tuning.storage import open_storage
+
+    storage = open_storage(str(tmp_path / "optuna.journal"))
+    study = optuna.create_study(storage=storage, study_name="s")
+    trial = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    trial.set_user_attr(studies.INTERRUPTED, True)
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    assert studies.recover_interrupted(study, storage) == [0]
+    assert studies.recover_interrupted(study, storage) == []
+    studies.abandon(study, storage, 0, trial.params, "again")  # finished: nothing to do
+    [retry] = study.get_trials(states=(optuna.trial.TrialState.WAITING,))
+    assert retry.user_attrs[studies.RETRY_OF] == 0 and len(study.trials) == 2

@@ -26,6 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 from tabpipe.errors import ConfigError, TabpipeError
 from tabpipe.tuning import records
 from tabpipe.tuning import study as studies
+from tabpipe.tuning.samplers import resumed_sampler
 from tabpipe.tuning.search_space import SearchSpace, build_search_space, describe, format_value
 from tabpipe.tuning.storage import open_storage, storage_location
 from tabpipe.tuning.trial_configs import TrialConfigLoader
@@ -63,6 +64,8 @@ class SweepOptions:
     pruning_metric: str | None
     trial_overrides: list[str] = field(default_factory=list)
     best_experiment_dir: str | None = None
+    # hydra.sweeper.sampler as config: a resumed study's sampler is rebuilt from it
+    sampler_spec: dict[str, Any] | None = None
 
 
 def _quote(text: str) -> str:
@@ -80,6 +83,7 @@ class OptunaSweep:
         self.sweep_dir = Path(str(config.hydra.sweep.dir))
         self.optimized_metric = OmegaConf.select(config, "optimized_metric", default=None)
         self.launched = self.failed = 0
+        self.sampler_seed: int | None = None
         self.last_failure = ""
 
     # ---- settings, checked before any trial runs -------------------------------------------
@@ -163,13 +167,18 @@ class OptunaSweep:
         self.sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, self.sweep_dir / "multirun.yaml")
         study = studies.open_study(self.storage, settings, self.options.sampler, space)
+        stored = len(study.get_trials(deepcopy=False))
+        study.sampler, self.sampler_seed = resumed_sampler(
+            self.options.sampler, self.options.sampler_spec, stored
+        )
         studies.recover_interrupted(study, self.storage)
         log.info(
-            "study %s (%s %s) in %s; search space:\n%s",
+            "study %s (%s %s) in %s%s; search space:\n%s",
             study.study_name,
             settings.direction,
             self.optimized_metric or "the task's return value",
             self.location,
+            _seed_note(self.sampler_seed, stored),
             describe(space),
         )
         if _refills_slots(self.launcher, self.options.n_jobs):
@@ -247,6 +256,8 @@ class OptunaSweep:
         if self.extender is not None:
             self.extender(self.config, trial)
         trial.set_user_attr(studies.OWNER, studies.this_owner())
+        if self.sampler_seed is not None:
+            trial.set_user_attr(studies.SAMPLER_SEED, self.sampler_seed)
         return trial
 
     def trial_overrides(self, study_name: str, params: dict[str, Any], number: int) -> list[str]:
@@ -337,6 +348,12 @@ class OptunaSweep:
             f"hydra.sweeper.max_failure_rate={self.options.max_failure_rate}; last failure: "
             f"{self.last_failure}"
         )
+
+
+def _seed_note(seed: int | None, stored: int) -> str:
+    if seed is None or stored == 0:
+        return ""
+    return f" (resumed with {stored} trials: sampler seed {seed}, so no earlier draw repeats)"
 
 
 def _refills_slots(launcher: Any, n_jobs: int) -> bool:
