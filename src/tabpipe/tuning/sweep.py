@@ -26,6 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 from tabpipe.errors import ConfigError, TabpipeError
 from tabpipe.tuning import records
 from tabpipe.tuning import study as studies
+from tabpipe.tuning.objective import resolve_objective
 from tabpipe.tuning.samplers import resumed_sampler
 from tabpipe.tuning.search_space import SearchSpace, build_search_space, describe, format_value
 from tabpipe.tuning.storage import open_storage, storage_location
@@ -41,7 +42,7 @@ MIN_TRIALS_FOR_FAILURE_RATE = 3
 
 
 class SweepStopped(TabpipeError):
-    """Too many trials failed (``max_failure_rate``); exit code 1."""
+    """Too many trials failed (``max_failure_rate``), or every trial run failed; exit code 1."""
 
     exit_code = 1
 
@@ -81,7 +82,7 @@ class OptunaSweep:
         self.launcher = launcher
         self.config_loader = config_loader
         self.sweep_dir = Path(str(config.hydra.sweep.dir))
-        self.optimized_metric = OmegaConf.select(config, "optimized_metric", default=None)
+        self.optimized_metric: str | None = None  # settled by run() (tabpipe.tuning.objective)
         self.launched = self.failed = 0
         self.sampler_seed: int | None = None
         self.last_failure = ""
@@ -98,20 +99,6 @@ class OptunaSweep:
                 "(it also names the best-params experiment file)"
             )
         return name
-
-    def _direction(self) -> str:
-        direction = self.options.direction
-        if OmegaConf.is_list(direction) or isinstance(direction, list | tuple):
-            if len(direction) != 1:
-                raise ConfigError(
-                    f"hydra.sweeper.direction={list(direction)}: one objective only "
-                    "(the task returns one optimized_metric)"
-                )
-            direction = direction[0]
-        text = str(getattr(direction, "name", direction)).lower()
-        if text not in ("minimize", "maximize"):
-            raise ConfigError(f"hydra.sweeper.direction={direction!r}: use minimize or maximize")
-        return text
 
     def _check_options(self) -> None:
         if self.options.search_space is not None:
@@ -134,7 +121,7 @@ class OptunaSweep:
         except (ImportError, ValueError) as exc:
             raise ConfigError(f"hydra.sweeper.custom_search_space={target!r}: cannot import ({exc})") from exc
 
-    def _check_composes(self, space: SearchSpace) -> None:
+    def _check_composes(self, space: SearchSpace) -> DictConfig:
         """Compose one trial's config: an unknown key or a bad value fails here, once."""
         from hydra.errors import HydraException
         from omegaconf.errors import OmegaConfBaseException
@@ -144,7 +131,7 @@ class OptunaSweep:
         overrides = self.trial_overrides(self._study_name(), space.sample(), 0)
         self.config_loader.vary([*space.distributions, *PER_TRIAL_KEYS])  # the template: composed here
         try:
-            self.config_loader.load_sweep_config(self.config, overrides)
+            return self.config_loader.load_sweep_config(self.config, overrides)
         except (HydraException, OmegaConfBaseException) as exc:
             raise ConfigError(f"hydra.sweeper.params: {_one_line(exc)}") from exc
 
@@ -155,11 +142,12 @@ class OptunaSweep:
         space = self.space = build_search_space(self.options.params, arguments)
         self.extender = self._custom_extender()
         self.location = storage_location(self.options.storage, self.sweep_dir)
-        self._check_composes(space)
+        objective = resolve_objective(self._check_composes(space), self.options.direction)
+        self.optimized_metric = objective.metric
         self.storage = open_storage(self.location)
         settings = studies.StudySettings(
             name=self._study_name(),
-            direction=self._direction(),
+            direction=objective.direction,
             optimized_metric=self.optimized_metric,
             pruner_spec=self.options.pruner_spec,
             pruning_metric=self.options.pruning_metric or self.optimized_metric,
@@ -192,7 +180,12 @@ class OptunaSweep:
                 studies.finished(studies.tally(study)),
                 self.options.n_trials,
             )
-        return records.finish(self, study)
+        summary = records.finish(self, study)
+        if self.launched and self.failed == self.launched:
+            raise SweepStopped(
+                f"sweep failed: all {self.launched} trials run failed; last failure: {self.last_failure}"
+            )
+        return summary
 
     def _remaining(self, study: optuna.Study, in_flight: int = 0) -> int:
         counts = studies.tally(study)
