@@ -54,7 +54,21 @@ def xgb_sweep(tmp_path_factory: pytest.TempPathFactory) -> dict:
     args = [*XGB_SWEEP, "hydra.sweeper.n_trials=6", f"hydra.sweep.dir={sweep_dir}"]
     done = run_train(args, conf)
     assert done.returncode == 0, done.stderr[-3000:]
-    return {"dir": sweep_dir, "conf": conf, "args": args, "stderr": done.stderr}
+    return {"dir": sweep_dir, "conf": conf, "args": args, "stdout": done.stdout, "stderr": done.stderr}
+
+
+def test_each_trial_shows_one_line_with_its_validation_metric_and_no_test_results(xgb_sweep: dict) -> None:
+    output = xgb_sweep["stdout"] + xgb_sweep["stderr"]
+    assert "test metrics" not in output and "test/" not in output
+    study = load_study(xgb_sweep["dir"], "xgb_optuna")
+    for trial in study.trials:
+        lines = [line for line in output.splitlines() if f"] trial {trial.number} " in line]
+        if trial.state.name == "COMPLETE":
+            assert (
+                len(lines) == 1 and f"trial {trial.number} complete: val/auc={trial.value:.6g} " in lines[0]
+            )
+        else:
+            assert len(lines) == 1 and f"trial {trial.number} pruned" in lines[0], lines
 
 
 def test_sweep_writes_results_and_a_rerun_runs_nothing(xgb_sweep: dict) -> None:
@@ -414,6 +428,11 @@ def test_a_free_joblib_slot_takes_the_next_trial_without_waiting_for_the_batch(t
     jobs = [json.loads((sweep_dir / str(n) / "job.json").read_text()) for n in range(4)]
     assert len({job["pid"] for job in jobs}) == 2
     assert all(job["finished"] < jobs[0]["finished"] for job in jobs[1:])
+    # one launch line per trial, numbered by trial (joblib numbers each one-job launch #0)
+    launches = re.findall(r"\t#(\d+) : (.*)", done.stdout)
+    assert [int(n) for n, _ in launches] == [0, 1, 2, 3], done.stdout
+    assert all(f"optuna.trial_number={n}" in line for n, line in launches)
+    assert "Joblib.Parallel" not in done.stdout
 
 
 def test_ctrl_c_stops_the_joblib_workers_and_hands_their_trials_back(tmp_path: Path) -> None:

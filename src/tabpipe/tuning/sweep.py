@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from hydra.core.utils import JobReturn, JobStatus
+from hydra.core.utils import JobReturn, JobStatus, filter_overrides
 from omegaconf import DictConfig, OmegaConf
 
 from tabpipe.errors import ConfigError, TabpipeError
-from tabpipe.tuning import records
+from tabpipe.tuning import joblib_slots, records
 from tabpipe.tuning import study as studies
 from tabpipe.tuning.objective import resolve_objective
 from tabpipe.tuning.samplers import resumed_sampler
@@ -169,7 +169,7 @@ class OptunaSweep:
             _seed_note(self.sampler_seed, stored),
             describe(space),
         )
-        if _refills_slots(self.launcher, self.options.n_jobs):
+        if joblib_slots.refills_slots(self.launcher, self.options.n_jobs):
             self._run_refilling_slots(study)
         else:
             self._run_in_batches(study, space)
@@ -205,30 +205,38 @@ class OptunaSweep:
     def _run_refilling_slots(self, study: optuna.Study) -> None:
         """``n_jobs`` trials in flight, each launched alone from its own thread: a slot that
         frees up takes the next trial at once, instead of waiting for the batch's slowest."""
+        log.info("joblib: %d trials at once, sweep output dir : %s", self.options.n_jobs, self.sweep_dir)
         running: dict[Future, optuna.Trial] = {}
         pool = ThreadPoolExecutor(self.options.n_jobs, thread_name_prefix="tabpipe-trial")
         try:
-            while True:
-                free = min(self.options.n_jobs - len(running), self._remaining(study, len(running)))
-                if self._failure_rate_exceeded():
-                    free = 0  # let the running finish, then stop
-                for _ in range(max(free, 0)):
-                    trial = self._ask(study, self.space)
-                    job = self._job(study, trial)
-                    running[pool.submit(self.launcher.launch, [job], trial.number)] = trial
-                if not running:
-                    self._check_failure_rate(study)
-                    return
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                self._tell_done(study, {future: running.pop(future) for future in done})
+            with joblib_slots.own_launch_lines():
+                self._refill_until_done(study, pool, running)
         except BaseException as exc:  # Ctrl-C or a launcher crash: give the running back, re-raise
             for trial in running.values():
                 reason = f"interrupted: {type(exc).__name__} in the sweep process"
                 studies.abandon(study, self.storage, trial.number, trial.params, reason)
-            _stop_joblib_workers()  # else the process would wait for their trials at exit
+            joblib_slots.stop_workers()  # else the process would wait for their trials at exit
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def _refill_until_done(
+        self, study: optuna.Study, pool: ThreadPoolExecutor, running: dict[Future, optuna.Trial]
+    ) -> None:
+        while True:
+            free = min(self.options.n_jobs - len(running), self._remaining(study, len(running)))
+            if self._failure_rate_exceeded():
+                free = 0  # let the running finish, then stop
+            for _ in range(max(free, 0)):
+                trial = self._ask(study, self.space)
+                job = self._job(study, trial)
+                log.info("\t#%d : %s", trial.number, " ".join(filter_overrides(job)))
+                running[pool.submit(self.launcher.launch, [job], trial.number)] = trial
+            if not running:
+                self._check_failure_rate(study)
+                return
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            self._tell_done(study, {future: running.pop(future) for future in done})
 
     def _tell_done(self, study: optuna.Study, done: dict[Future, optuna.Trial]) -> None:
         """Tell every finished launch; one that crashed gives its trial back, then raises."""
@@ -347,28 +355,6 @@ def _seed_note(seed: int | None, stored: int) -> str:
     if seed is None or stored == 0:
         return ""
     return f" (resumed with {stored} trials: sampler seed {seed}, so no earlier draw repeats)"
-
-
-def _refills_slots(launcher: Any, n_jobs: int) -> bool:
-    """Launchers whose ``launch`` may run from several threads at once, each call one job in
-    its own worker process: joblib with at least ``n_jobs`` workers (with fewer, joblib would
-    run a job in the calling thread, inside the sweep process). Others get the official
-    plugin's batches of ``n_jobs``."""
-    if type(launcher).__name__ != "JoblibLauncher":
-        return False
-    from joblib import effective_n_jobs
-
-    return effective_n_jobs(launcher.joblib.get("n_jobs", -1)) >= n_jobs > 1
-
-
-def _stop_joblib_workers() -> None:
-    """Kill the worker processes of the pool that joblib's ``Parallel`` calls share (asking
-    ``get_reusable_executor()`` for it with other arguments would first wait for it)."""
-    from joblib.externals.loky import reusable_executor
-
-    executor = reusable_executor._executor
-    if executor is not None:
-        executor.shutdown(wait=False, kill_workers=True)
 
 
 def _objective_problem(value: Any) -> str | None:
