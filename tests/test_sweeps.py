@@ -586,3 +586,22 @@ def test_an_interrupted_trial_gets_exactly_one_rerun(tmp_path: Path) -> None:
     studies.abandon(study, storage, 0, trial.params, "again")  # finished: nothing to do
     [retry] = study.get_trials(states=(optuna.trial.TrialState.WAITING,))
     assert retry.user_attrs[studies.RETRY_OF] == 0 and len(study.trials) == 2
+
+
+def test_a_resumed_sampler_gets_a_seed_of_its_own_per_stored_count() -> None:
+    import optuna
+
+    from tabpipe.errors import ConfigError
+    from tabpipe.tuning.samplers import resumed_sampler
+
+    spec = {"_target_": "optuna.samplers.RandomSampler", "seed": 42}
+    built = optuna.samplers.RandomSampler(seed=42)
+    assert resumed_sampler(built, spec, 0) == (built, 42)  # a new study: the configured seed
+    seeds = {resumed_sampler(built, spec, n)[1] for n in range(1, 50)}
+    assert len(seeds) == 49 and 42 not in seeds
+    sampler, seed = resumed_sampler(built, spec, 6)
+    assert isinstance(sampler, optuna.samplers.RandomSampler) and sampler is not built
+    assert resumed_sampler(built, spec, 6)[1] == seed  # deterministic
+    assert resumed_sampler(built, {**spec, "seed": None}, 6) == (built, None)
+    with pytest.raises(ConfigError, match=r"hydra.sweeper.sampler.seed=-1: use a non-negative integer"):
+        resumed_sampler(built, {**spec, "seed": -1}, 6)
