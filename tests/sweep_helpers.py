@@ -20,6 +20,17 @@ from helpers import CONF, ROOT, TESTS, cli_env
 
 SWEEP_APP = TESTS / "sweep_app" / "app.py"
 
+# small and quick: 40 rounds
+XGB_BASE = [
+    "-m",
+    "hparams_search=xgb_optuna",
+    "model.n_estimators=40",
+    "hydra.sweeper.sampler.n_startup_trials=3",
+]
+# median pruning after 2 complete trials and 3 rounds
+XGB_SWEEP = [*XGB_BASE, "hydra.sweeper.pruner.n_startup_trials=2", "hydra.sweeper.pruner.n_warmup_steps=3"]
+XGB_NO_PRUNING = [*XGB_BASE, "hydra/sweeper/pruner=nop"]
+
 
 def sweep_env(conf_dir: Path | None = None) -> dict[str, str]:
     env = cli_env()

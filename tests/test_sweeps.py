@@ -17,14 +17,14 @@ import pytest
 
 from helpers import ROOT, TESTS
 from sweep_helpers import (
-    app_command,
+    XGB_NO_PRUNING,
+    XGB_SWEEP,
     copy_conf,
     error_lines,
     load_study,
     results,
     run_app,
     run_train,
-    sigkill_when_exists,
     states,
     sweep_env,
     train_command,
@@ -32,17 +32,6 @@ from sweep_helpers import (
 )
 
 pytestmark = pytest.mark.slow
-
-# small and quick: 40 rounds
-XGB_BASE = [
-    "-m",
-    "hparams_search=xgb_optuna",
-    "model.n_estimators=40",
-    "hydra.sweeper.sampler.n_startup_trials=3",
-]
-# median pruning after 2 complete trials and 3 rounds
-XGB_SWEEP = [*XGB_BASE, "hydra.sweeper.pruner.n_startup_trials=2", "hydra.sweeper.pruner.n_warmup_steps=3"]
-XGB_NO_PRUNING = [*XGB_BASE, "hydra/sweeper/pruner=nop"]
 
 
 @pytest.fixture(scope="module")
@@ -181,50 +170,6 @@ def test_optuna_dashboard_reads_the_study(xgb_sweep: dict) -> None:
     assert detail["trials"][0]["params"]
 
 
-def test_sigkill_mid_trial_then_resume_reruns_only_the_interrupted_trial(tmp_path: Path) -> None:
-    conf = copy_conf(tmp_path)
-    sweep_dir = tmp_path / "sweep"
-    args = [
-        *XGB_NO_PRUNING,
-        "hydra.sweeper.n_trials=4",
-        f"hydra.sweep.dir={sweep_dir}",
-    ]
-    proc = subprocess.Popen(
-        train_command(args),
-        cwd=ROOT,
-        env=sweep_env(conf),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.time() + 600
-        while not (sweep_dir / "2").exists() and proc.poll() is None and time.time() < deadline:
-            time.sleep(0.05)
-        assert proc.poll() is None, "the sweep ended before trial 2 started"
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    interrupted = load_study(sweep_dir, "xgb_optuna")
-    assert [t.state.name for t in interrupted.trials] == ["COMPLETE", "COMPLETE", "RUNNING"]
-
-    done = run_train(args, conf)
-    assert done.returncode == 0, done.stderr[-3000:]
-    study = load_study(sweep_dir, "xgb_optuna")
-    by_state = states(study)
-    assert by_state == {"COMPLETE": 4, "FAIL": 1}, by_state
-    failed = study.trials[2]
-    assert failed.state.name == "FAIL" and failed.user_attrs["tabpipe:interrupted"] is True
-    assert "interrupted" in failed.user_attrs["tabpipe:fail_reason"]
-    retry = study.trials[3]
-    assert retry.user_attrs["tabpipe:retry_of"] == 2 and retry.params == failed.params
-    # the two finished trials kept their values and were not repeated
-    assert [t.value for t in study.trials[:2]] == [t.value for t in interrupted.trials[:2]]
-    complete = [tuple(sorted(t.params.items())) for t in study.trials if t.state.name == "COMPLETE"]
-    assert len(set(complete)) == 4
-    assert results(sweep_dir)["trials"]["interrupted"] == 1
-
-
 def test_failing_nan_and_inf_trials_are_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
     sweep_dir = tmp_path / "sweep"
     done = run_app(
@@ -273,44 +218,6 @@ def test_max_failure_rate_stops_a_sweep_that_only_fails(tmp_path: Path) -> None:
     assert "sweep stopped: 3 of the 3 trials run failed" in line and "max_failure_rate=0.5" in line
     assert "this trial breaks on purpose" in line
     assert len(load_study(sweep_dir, "app").trials) == 3
-
-
-def test_a_sweep_in_which_every_trial_failed_exits_non_zero(tmp_path: Path) -> None:
-    sweep_dir = tmp_path / "sweep"
-    args = ["-m", "outcome=raise", "hydra.sweeper.n_trials=2", "hydra.sweeper.max_failure_rate=1.0"]
-    done = run_app([*args, f"hydra.sweep.dir={sweep_dir}"])
-    assert done.returncode == 1, done.stderr[-3000:]
-    [line] = error_lines(done.stderr)
-    assert line.startswith("error: sweep failed: all 2 trials run failed; last failure: trial 1:"), line
-    assert results(sweep_dir)["trials"]["failed"] == 2  # the records are written first
-
-
-REGRESSION = ["data=sklearn", "data.name=diabetes", "data.task=regression", "model.n_estimators=20"]
-
-
-def test_a_regression_sweep_minimizes_the_primary_validation_metric(tmp_path: Path) -> None:
-    """The search files name no metric: a regression task's sweep minimizes val/rmse."""
-    sweep_dir = tmp_path / "sweep"
-    args = [*XGB_NO_PRUNING, *REGRESSION, "hydra.sweeper.n_trials=2", f"hydra.sweep.dir={sweep_dir}"]
-    done = run_train([*args, f"hydra.sweeper.best_experiment_dir={tmp_path}"])
-    assert done.returncode == 0, done.stderr[-3000:]
-    study = load_study(sweep_dir, "xgb_optuna")
-    assert study.direction.name == "MINIMIZE" and states(study) == {"COMPLETE": 2}
-    assert results(sweep_dir)["optimized_metric"] == "val/rmse"
-    for trial in study.trials:
-        metrics = json.loads((Path(trial.user_attrs["tabpipe:run_dir"]) / "metrics.json").read_text())
-        assert trial.value == metrics["val/rmse"]
-
-
-def test_an_optimized_metric_the_task_lacks_stops_before_the_first_trial(tmp_path: Path) -> None:
-    sweep_dir = tmp_path / "sweep"
-    args = [*XGB_NO_PRUNING, *REGRESSION, "optimized_metric=val/auc", f"hydra.sweep.dir={sweep_dir}"]
-    done = run_train(args)
-    assert done.returncode == 2, done.stderr[-3000:]
-    [line] = error_lines(done.stderr)
-    assert line.startswith("error: optimized_metric='val/auc': not a metric of a regression run;"), line
-    assert "rmse" in line and "(unset: val/rmse)" in line
-    assert not sweep_dir.exists()
 
 
 def test_a_search_file_written_for_the_official_plugin_runs_with_only_the_override_changed(
@@ -536,72 +443,3 @@ def test_every_trial_is_a_wandb_run_in_the_study_group(tmp_path: Path) -> None:
         assert json.dumps(study.trials[number].params["model.learning_rate"]) in config
         assert f'"trial_number": {number}' in config
     assert numbers == {0, 1, 2}
-
-
-@pytest.mark.parametrize("sampler", ["tpe", "random", "cmaes"])
-def test_resumed_and_topped_up_studies_never_repeat_parameters(tmp_path: Path, sampler: str) -> None:
-    """A seeded sampler in a new process replays its draws unless its seed moves on: a
-    SIGKILL mid-trial, a resume and a top-up must still give every trial new parameters,
-    and the interrupted trial's parameters run exactly once more."""
-    sweep_dir = tmp_path / "sweep"
-    base = [
-        "-m",
-        "+hparams=plane",
-        f"hydra/sweeper/sampler={sampler}",
-        "hydra.sweeper.sampler.seed=42",
-        f"hydra.sweep.dir={sweep_dir}",
-    ]
-    # trial 2 sleeps until it is killed
-    killed = [*base, "hydra.sweeper.n_trials=4", "sleep_s_by_trial=[0,0,120]"]
-    sigkill_when_exists(app_command(killed), sweep_env(), sweep_dir / "2")
-    for n_trials in (4, 7):  # resume, then top up
-        done = run_app([*base, f"hydra.sweeper.n_trials={n_trials}"])
-        assert done.returncode == 0, done.stderr[-3000:]
-    trials = load_study(sweep_dir, "app").trials
-    interrupted = [t for t in trials if t.user_attrs.get("tabpipe:interrupted")]
-    assert [t.number for t in interrupted] == [2]
-    [retry] = [t for t in trials if t.user_attrs.get("tabpipe:retry_of") == 2]
-    assert retry.params == interrupted[0].params and retry.state.name == "COMPLETE"
-    run = [t for t in trials if not t.user_attrs.get("tabpipe:interrupted")]
-    assert [t.state.name for t in run] == ["COMPLETE"] * 7
-    drawn = [tuple(sorted(t.params.items())) for t in run]
-    assert len(set(drawn)) == len(drawn), drawn
-
-
-def test_an_interrupted_trial_gets_exactly_one_rerun(tmp_path: Path) -> None:
-    """Killed between storing the FAIL and enqueuing the re-run: the next recovery enqueues
-    it; a recovery after that (or of a trial that has its re-run) enqueues nothing."""
-    import optuna
-
-    from tabpipe.tuning import study as studies
-    from tabpipe.tuning.storage import open_storage
-
-    storage = open_storage(str(tmp_path / "optuna.journal"))
-    study = optuna.create_study(storage=storage, study_name="s")
-    trial = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
-    trial.set_user_attr(studies.INTERRUPTED, True)
-    study.tell(trial, state=optuna.trial.TrialState.FAIL)
-    assert studies.recover_interrupted(study, storage) == [0]
-    assert studies.recover_interrupted(study, storage) == []
-    studies.abandon(study, storage, 0, trial.params, "again")  # finished: nothing to do
-    [retry] = study.get_trials(states=(optuna.trial.TrialState.WAITING,))
-    assert retry.user_attrs[studies.RETRY_OF] == 0 and len(study.trials) == 2
-
-
-def test_a_resumed_sampler_gets_a_seed_of_its_own_per_stored_count() -> None:
-    import optuna
-
-    from tabpipe.errors import ConfigError
-    from tabpipe.tuning.samplers import resumed_sampler
-
-    spec = {"_target_": "optuna.samplers.RandomSampler", "seed": 42}
-    built = optuna.samplers.RandomSampler(seed=42)
-    assert resumed_sampler(built, spec, 0) == (built, 42)  # a new study: the configured seed
-    seeds = {resumed_sampler(built, spec, n)[1] for n in range(1, 50)}
-    assert len(seeds) == 49 and 42 not in seeds
-    sampler, seed = resumed_sampler(built, spec, 6)
-    assert isinstance(sampler, optuna.samplers.RandomSampler) and sampler is not built
-    assert resumed_sampler(built, spec, 6)[1] == seed  # deterministic
-    assert resumed_sampler(built, {**spec, "seed": None}, 6) == (built, None)
-    with pytest.raises(ConfigError, match=r"hydra.sweeper.sampler.seed=-1: use a non-negative integer"):
-        resumed_sampler(built, {**spec, "seed": -1}, 6)
