@@ -102,8 +102,9 @@ class TabpipeOptunaSweeperConf:
     defaults: List[Any] = field(default_factory=lambda: [{"sampler": "tpe"}, {"pruner": "nop"}])
 
     sampler: Any = MISSING
-    # minimize | maximize: the direction of the task's return value (optimized_metric)
-    direction: Any = "minimize"
+    # minimize | maximize: the direction of the task's return value (optimized_metric); null:
+    # the metric's own for tabpipe's training app (maximize auc, minimize rmse), else minimize
+    direction: Any = None
     # null: <sweep dir>/optuna.journal; a path: a journal file; a URL: RDB (sqlite, postgresql)
     storage: Optional[str] = None
     # null: the hparams_search option's name; it also names <study>_best.yaml

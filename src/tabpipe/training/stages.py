@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from tabpipe.data.column_schema import save_schema
@@ -94,7 +95,10 @@ def evaluate_folds(
     evaluation = evaluation_step.evaluate_run(cfg, dataset, y, splits, folds, metrics, primary)
     metrics |= {key: value for key, value in evaluation.metrics.items() if key not in metrics}
     outputs.write_json(metrics, Path(cfg.paths.output_dir) / "metrics.json")
-    _log_summary(metrics, primary, len(folds))
+    # a sweep trial shows no test results while tuning: the sweeper logs its one line with
+    # the validation objective (tabpipe.tuning.sweep.OptunaSweep._tell)
+    if OmegaConf.select(cfg, "optuna.trial_number", default=None) is None:
+        _log_summary(metrics, primary, len(folds))
     return metrics, evaluation
 
 
