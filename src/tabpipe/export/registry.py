@@ -33,7 +33,7 @@ from typing import Any
 import onnx
 
 from tabpipe.errors import TabpipeError
-from tabpipe.export.bundle import load_bundle, write_manifest
+from tabpipe.export.bundle import load_bundle, verify_checksums, write_manifest
 from tabpipe.io import owner_token, write_json_atomic
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
@@ -155,7 +155,8 @@ class Registry:
         says where it came from (``kind``: run, multirun, sweep, dvc; run dir, experiment);
         ``primary_metric`` (e.g. ``auc``) is what ``registry list`` shows."""
         check_name(name, "model name")
-        load_bundle(bundle_dir)  # never register a broken bundle
+        # never register a broken bundle; its signature is not needed: the copy is signed here
+        verify_checksums(bundle_dir)
         version = self._reserve(name)
         directory = self.model_dir(name)
         staging = directory / f"{STAGING}{version}"
