@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -52,7 +49,9 @@ def test_alias_history_records_every_move(bundle: Path, tmp_path: Path) -> None:
     assert all(h["when"] for h in history)
 
 
-@pytest.mark.parametrize("bad", ["../evil", "a/b", "..", "x/../y", "", "prod\n", "prod\nx", " prod", "a" * 129])
+@pytest.mark.parametrize(
+    "bad", ["../evil", "a/b", "..", "x/../y", "", "prod\n", "prod\nx", " prod", "a" * 129]
+)
 def test_names_and_aliases_with_path_parts_are_rejected(bundle: Path, tmp_path: Path, bad: str) -> None:
     registry = Registry(tmp_path / "registry")
     registry.register("churn", bundle)
@@ -172,7 +171,10 @@ def test_an_unknown_alias_lists_the_aliases_that_exist(bundle: Path, tmp_path: P
     registry.promote("churn", 1, "candidate")
     with pytest.raises(RegistryError) as error:
         registry.resolve("churn@nope")
-    assert str(error.value) == "churn@nope: alias 'nope' is not set for model 'churn' (aliases: candidate, production)"
+    assert (
+        str(error.value)
+        == "churn@nope: alias 'nope' is not set for model 'churn' (aliases: candidate, production)"
+    )
     with pytest.raises(RegistryError, match=r"no model 'churm' .*\(models: churn\)"):
         registry.resolve("churm@production")
 

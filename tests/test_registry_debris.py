@@ -36,7 +36,11 @@ def owned_by(root: Path, pid: int) -> bool:
 
 def python(code: str, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env()
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
     )
 
 
@@ -97,7 +101,9 @@ def test_fsck_repair_removes_a_killed_registrations_debris(bundle: Path, tmp_pat
     assert debris(root) == []
 
 
-def test_a_live_registrations_reservation_survives_the_next_registration(bundle: Path, tmp_path: Path) -> None:
+def test_a_live_registrations_reservation_survives_the_next_registration(
+    bundle: Path, tmp_path: Path
+) -> None:
     root = tmp_path / "registry"
     hold = "import sys, time; from tabpipe.export.registry import Registry; "
     hold += "print(Registry(sys.argv[1])._reserve('churn'), flush=True); time.sleep(120)"
@@ -124,7 +130,11 @@ def test_temporary_files_of_killed_runs_are_removed_by_the_next_run(tmp_path: Pa
     from tabpipe.io import remove_stale_run_debris
 
     runs = tmp_path / "runs"
-    killed, live, other = runs / "2026-01-01_00-00-00", runs / "2026-01-01_00-00-01", tmp_path / "runs" / "notes"
+    killed, live, other = (
+        runs / "2026-01-01_00-00-00",
+        runs / "2026-01-01_00-00-01",
+        tmp_path / "runs" / "notes",
+    )
     for directory in (killed / ".hydra", live / ".hydra", other):
         directory.mkdir(parents=True)
     writers = [python(WRITE_SLOWLY, str(d / "model" / "metrics.json")) for d in (killed, live, other)]
@@ -152,7 +162,9 @@ SINK_THEN_SLEEP = (
 )
 
 
-def test_a_killed_batch_runs_partial_output_is_removed_by_the_next_batch_run(bundle: Path, tmp_path: Path) -> None:
+def test_a_killed_batch_runs_partial_output_is_removed_by_the_next_batch_run(
+    bundle: Path, tmp_path: Path
+) -> None:
     from tabpipe.serving.batch import score_files
     from tabpipe.serving.loaded_model import load_model
 
