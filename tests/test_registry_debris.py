@@ -156,7 +156,8 @@ def test_temporary_files_of_killed_runs_are_removed_by_the_next_run(tmp_path: Pa
 
 
 SINK_THEN_SLEEP = (
-    "import sys, time; import pandas as pd; from pathlib import Path; from tabpipe.serving.batch import _Sink; "
+    "import sys, time; import pandas as pd; from pathlib import Path; "
+    "from tabpipe.serving.batch import _Sink; "
     "sink = _Sink(Path(sys.argv[1])); sink.write(pd.DataFrame({'a': [1.0]})); print('writing', flush=True); "
     "time.sleep(120)"
 )
