@@ -11,7 +11,7 @@ import pytest
 from helpers import cli_env
 from registry_helpers import register_in_subprocess, trained_bundle
 from tabpipe.errors import TabpipeError
-from tabpipe.export.bundle import load_bundle, verify_bundle, write_manifest
+from tabpipe.export.bundle import BundleError, load_bundle, verify_bundle, write_manifest
 from tabpipe.export.registry import Registry, RegistryError
 
 
@@ -227,3 +227,25 @@ def test_without_a_key_signatures_are_not_required(bundle: Path, tmp_path: Path,
     registry = _registry_with(bundle, tmp_path / "registry")
     assert not (tmp_path / "registry" / "churn" / "1" / "signature.json").exists()
     load_bundle(registry.resolve("churn:1"))
+
+
+def test_registry_sign_signs_verified_versions_only(
+    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from registry_helpers import registry_cli
+
+    monkeypatch.delenv("TABPIPE_REGISTRY_KEY", raising=False)
+    root = tmp_path / "registry"
+    registry = _registry_with(bundle, root, 2)  # registered before there was a key
+    code, _, err = registry_cli(capsys, "--root", str(root), "sign", "--all")
+    assert code == 2 and err.strip() == "error: $TABPIPE_REGISTRY_KEY is not set: nothing to sign with"
+    monkeypatch.setenv("TABPIPE_REGISTRY_KEY", KEY)
+    with pytest.raises(BundleError, match="not signed"):
+        load_bundle(registry.resolve("churn:1"))
+    code, out, _ = registry_cli(capsys, "--root", str(root), "sign", "churn:1")
+    assert code == 0 and out.strip() == f"signed {root / 'churn' / '1'}"
+    load_bundle(registry.resolve("churn:1"))
+    (root / "churn" / "2" / "metrics.json").write_text("{}")
+    code, _, err = registry_cli(capsys, "--root", str(root), "sign", "--all")
+    assert code == 2 and "churn/2': file metrics.json fails its checksum" in err
+    assert not (root / "churn" / "2" / "signature.json").exists()

@@ -144,9 +144,12 @@ def verify_bundle(path: Path) -> dict[str, str]:
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         raise BundleError(f"bundle {str(path)!r}: missing {MANIFEST}; not a tabpipe bundle")
-    key = signing.signing_key()
-    if key is not None:
-        signing.verify(path, manifest_path, key)
+    try:  # one error type for every reason a bundle does not load
+        key = signing.signing_key()
+        if key is not None:
+            signing.verify(path, manifest_path, key)
+    except signing.SignatureError as error:
+        raise BundleError(str(error)) from error
     return verify_checksums(path)
 
 
