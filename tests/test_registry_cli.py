@@ -196,3 +196,12 @@ def test_a_plain_multirun_registers_only_with_registry_register_true(tmp_path: P
         "source"
     ]
     assert source["kind"] == "multirun" and source["job"] == 0
+
+
+def test_commands_on_an_unknown_model_create_nothing(tmp_path: Path, capsys) -> None:
+    root = tmp_path / "registry"
+    root.mkdir()
+    for args in (["promote", "nosuch:1", "production"], ["delete", "nosuch:1"], ["gc", "nosuch", "--keep", "1"]):
+        code, _, err = registry_cli(capsys, "--root", str(root), *args)
+        assert code == 2 and err.strip() == f"error: nosuch: no such model in {root} (models: none)"
+    assert list(root.iterdir()) == []

@@ -88,10 +88,15 @@ class Registry:
         return self.root / check_name(name, "model name")
 
     @contextmanager
-    def locked(self, name: str) -> Iterator[None]:
-        """The model's exclusive lock (reservations, aliases, deletions, repairs)."""
+    def locked(self, name: str, create: bool = False) -> Iterator[None]:
+        """The model's exclusive lock (reservations, aliases, deletions, repairs); only a
+        registration (``create``) makes the model's directory."""
         directory = self.model_dir(name)
-        directory.mkdir(parents=True, exist_ok=True)
+        if create:
+            directory.mkdir(parents=True, exist_ok=True)
+        elif not directory.is_dir():
+            have = ", ".join(self.names()) or "none"
+            raise RegistryError(f"{name}: no such model in {self.root} (models: {have})")
         with (directory / ".lock").open("w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
@@ -132,7 +137,7 @@ class Registry:
         from tabpipe.export.registry_fsck import remove_stale
 
         directory = self.model_dir(name)
-        with self.locked(name):
+        with self.locked(name, create=True):
             remove_stale(self, name)
             taken = {self._highest_deleted(name)}
             for p in directory.iterdir():
