@@ -201,7 +201,37 @@ def test_a_plain_multirun_registers_only_with_registry_register_true(tmp_path: P
 def test_commands_on_an_unknown_model_create_nothing(tmp_path: Path, capsys) -> None:
     root = tmp_path / "registry"
     root.mkdir()
-    for args in (["promote", "nosuch:1", "production"], ["delete", "nosuch:1"], ["gc", "nosuch", "--keep", "1"]):
+    commands = (["promote", "nosuch:1", "prod"], ["delete", "nosuch:1"], ["gc", "nosuch", "--keep", "1"])
+    for args in commands:
         code, _, err = registry_cli(capsys, "--root", str(root), *args)
         assert code == 2 and err.strip() == f"error: nosuch: no such model in {root} (models: none)"
     assert list(root.iterdir()) == []
+
+
+def test_a_sweeps_best_params_rerun_is_listed_as_coming_from_the_sweep(tmp_path: Path) -> None:
+    """The experiment file a sweep writes for its best trial carries the study as
+    tracking.group; a run of it records the sweep as its source."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.hydra_config import HydraConfig
+
+    from helpers import CONF
+    from tabpipe.training.export_step import registration_source
+
+    (tmp_path / "experiment").mkdir()
+    (tmp_path / "experiment" / "churn_study_best.yaml").write_text(
+        "# @package _global_\ntracking:\n  group: churn_study\nmodel:\n  C: 0.5\n"
+    )
+    overrides = ["model=linear", "experiment=churn_study_best", f"hydra.searchpath=[file://{tmp_path}]"]
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        cfg = compose("train", overrides=overrides, return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)
+    try:
+        source = registration_source(cfg, tmp_path / "run")
+    finally:
+        HydraConfig.instance().cfg = None
+    assert source == {
+        "kind": "sweep",
+        "study": "churn_study",
+        "experiment": "churn_study_best",
+        "run_dir": str(tmp_path / "run"),
+    }
