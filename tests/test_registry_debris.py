@@ -18,6 +18,7 @@ from helpers import ROOT, cli_env
 from registry_helpers import register_in_subprocess, registry_cli, trained_bundle
 from tabpipe.export.bundle import verify_bundle, write_manifest
 from tabpipe.export.registry import Registry
+from tabpipe.io import process_state
 
 
 @pytest.fixture(scope="module")
@@ -95,10 +96,33 @@ def test_fsck_repair_removes_a_killed_registrations_debris(bundle: Path, tmp_pat
     code, out, _ = registry_cli(capsys, "--root", str(root), "fsck", "--repair")
     assert code == 0 and f"in progress ({process.pid}@" in out  # a live owner's reservation is kept
     assert debris(root) == [f".reserved-{version}", f".staging-{version}"]
-    assert kill(process) == -signal.SIGKILL
+    process.send_signal(signal.SIGKILL)  # not reaped yet: a zombie still holds its pid
+    deadline = time.time() + 10
+    while process_state(process.pid)[0] != "Z" and time.time() < deadline:
+        time.sleep(0.01)
     code, out, _ = registry_cli(capsys, "--root", str(root), "fsck", "--repair")
     assert code == 0 and out.count("repaired: churn: stale debris") == 2, out
     assert debris(root) == []
+    assert process.wait() == -signal.SIGKILL
+
+
+def test_debris_under_a_reused_pid_is_stale(tmp_path: Path) -> None:
+    """A pid now held by a process that started after the debris was written is not its owner."""
+    from tabpipe.io import remove_stale_debris
+
+    other = python("import time; time.sleep(120)")
+    try:
+        old, new = (
+            tmp_path / f".a.json.{other.pid}-x1.tmp.json",
+            tmp_path / f".b.json.{other.pid}-x2.tmp.json",
+        )
+        old.write_text("{}")
+        new.write_text("{}")
+        os.utime(old, (time.time() - 3600, time.time() - 3600))  # written an hour before that process began
+        assert remove_stale_debris(tmp_path) == [old]
+        assert new.exists()
+    finally:
+        kill(other)
 
 
 def test_a_live_registrations_reservation_survives_the_next_registration(

@@ -116,13 +116,20 @@ def owner_gone(token: str, since: float) -> bool | None:
         return True
     except PermissionError:  # alive, another user's
         pass
-    started = process_started_at(pid)
-    # a process that started after the debris was written only reuses the owner's pid
-    return started is not None and started > since + 1.0
+    state, started = process_state(pid)
+    if state == "Z":  # killed, not yet reaped by its parent
+        return True
+    # a process that started well after the debris was written only reuses the owner's pid
+    # (the margin absorbs the clock's skew between file times and /proc)
+    return started is not None and started > since + PID_REUSE_MARGIN_S
 
 
-def process_started_at(pid: int) -> float | None:
-    """The start time (epoch seconds) of a process, from ``/proc`` (Linux); None elsewhere."""
+PID_REUSE_MARGIN_S = 60.0
+
+
+def process_state(pid: int) -> tuple[str | None, float | None]:
+    """A process's state letter and start time (epoch seconds), from ``/proc`` (Linux);
+    ``(None, None)`` elsewhere."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         boot = next(
@@ -131,9 +138,9 @@ def process_started_at(pid: int) -> float | None:
             if line.startswith("btime ")
         )
     except (OSError, StopIteration, ValueError):
-        return None
+        return None, None
     fields = stat.rsplit(")", 1)[1].split()
-    return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    return fields[0], boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
 
 
 def remove_stale_debris(directory: Path, depth: int = 0) -> list[Path]:
@@ -147,7 +154,11 @@ def remove_stale_debris(directory: Path, depth: int = 0) -> list[Path]:
     for entry in sorted(directory.iterdir()):
         pid = debris_owner(entry.name)
         if pid is not None:
-            if owner_gone(str(pid), entry.lstat().st_mtime):
+            try:
+                modified = entry.lstat().st_mtime
+            except FileNotFoundError:  # renamed into place meanwhile
+                continue
+            if owner_gone(str(pid), modified):
                 remove_path(entry)
                 removed.append(entry)
         elif depth > 0 and entry.is_dir() and not entry.is_symlink():

@@ -54,11 +54,14 @@ def find_debris(registry: Registry, name: str) -> list[Debris]:
     for path in entries:
         if path.name.startswith(RESERVED):
             number = path.name[len(RESERVED) :]
-            if path.is_symlink():
-                owner = os.readlink(path)
-                gone = owner_gone(owner, path.lstat().st_mtime)
-            else:
-                owner, gone = "unrecorded", _legacy(path)
+            try:  # a registration that finishes meanwhile removes its reservation
+                if path.is_symlink():
+                    owner = os.readlink(path)
+                    gone = owner_gone(owner, path.lstat().st_mtime)
+                else:
+                    owner, gone = "unrecorded", _legacy(path)
+            except FileNotFoundError:
+                continue
             reservations[number] = gone
             found.append(Debris(path, owner, gone))
     for path in entries:
@@ -68,7 +71,10 @@ def find_debris(registry: Registry, name: str) -> list[Debris]:
             found.append(Debris(path, f"reservation {number}", reservations.get(number, True)))
         elif path.name.startswith(DELETING):
             owner = path.name[len(DELETING) :].split("-", 1)[-1]
-            found.append(Debris(path, owner, owner_gone(owner, path.lstat().st_mtime)))
+            try:
+                found.append(Debris(path, owner, owner_gone(owner, path.lstat().st_mtime)))
+            except FileNotFoundError:
+                continue
     return found
 
 
