@@ -220,6 +220,8 @@ def test_signing_key_must_not_be_short(bundle: Path, tmp_path: Path, monkeypatch
     monkeypatch.setenv("TABPIPE_REGISTRY_KEY", "short")
     with pytest.raises(TabpipeError, match=r"\$TABPIPE_REGISTRY_KEY: the key must be at least 16 bytes"):
         Registry(tmp_path / "registry").register("churn", bundle)
+    # the registration failed while signing its copy: nothing is left behind
+    assert sorted(p.name for p in (tmp_path / "registry" / "churn").iterdir()) == [".lock"]
 
 
 def test_without_a_key_signatures_are_not_required(bundle: Path, tmp_path: Path, monkeypatch) -> None:

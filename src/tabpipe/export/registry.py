@@ -165,6 +165,24 @@ class Registry:
         version = self._reserve(name)
         directory = self.model_dir(name)
         staging = directory / f"{STAGING}{version}"
+        try:
+            self._assemble(name, version, bundle_dir, staging, source_run, source, primary_metric)
+        finally:  # on success the version is in place; on an error nothing is left behind
+            shutil.rmtree(staging, ignore_errors=True)
+            (directory / f"{RESERVED}{version}").unlink()
+        return version
+
+    def _assemble(
+        self,
+        name: str,
+        version: int,
+        bundle_dir: Path,
+        staging: Path,
+        source_run: str | None,
+        source: dict[str, Any] | None,
+        primary_metric: str | None,
+    ) -> None:
+        """Copy, stamp and sign the bundle in ``staging``, then rename it into place."""
         target = staging / "bundle"
         staging.mkdir()
         shutil.copytree(bundle_dir, target)
@@ -185,10 +203,7 @@ class Registry:
         }
         write_json_atomic(target / "metadata.json", metadata)
         write_manifest(target)  # signed when $TABPIPE_REGISTRY_KEY is set
-        os.rename(target, directory / str(version))  # atomic: the version appears complete
-        shutil.rmtree(staging)
-        (directory / f"{RESERVED}{version}").unlink()
-        return version
+        os.rename(target, self.model_dir(name) / str(version))  # atomic: the version appears complete
 
     # -- aliases ------------------------------------------------------------------------
 
