@@ -235,3 +235,13 @@ def test_a_sweeps_best_params_rerun_is_listed_as_coming_from_the_sweep(tmp_path:
         "experiment": "churn_study_best",
         "run_dir": str(tmp_path / "run"),
     }
+
+
+def test_versions_registered_without_a_recorded_metric_show_the_tasks_default(
+    bundle: Path, tmp_path: Path, capsys
+) -> None:
+    Registry(tmp_path / "registry").register("churn", bundle)  # as registries before this release
+    code, out, _ = registry_cli(capsys, "--root", str(tmp_path / "registry"), "list", "--json")
+    (row,) = json.loads(out)["versions"]
+    metrics = json.loads((bundle / "metrics.json").read_text())
+    assert row["metric"] == "test/auc" and row["value"] == metrics["test/auc"]

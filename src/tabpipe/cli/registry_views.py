@@ -42,8 +42,22 @@ def table(rows: list[list[str]], header: tuple[str, ...] = COLUMNS) -> str:
     return "\n".join(lines)
 
 
+def with_default_metric(registry: Registry, info: VersionInfo) -> VersionInfo:
+    """Versions registered before the primary metric was recorded: the task's default
+    (the evaluation package is imported only for them)."""
+    if info.metric is None and info.task and not info.problem:
+        from tabpipe.evaluation.metrics import primary_metric
+
+        key = f"test/{primary_metric(info.task, None)}"
+        path = registry.version_dir(info.name, info.version) / "metrics.json"
+        metrics = json.loads(path.read_text())
+        if key in metrics:
+            info.metric, info.value = key, metrics[key]
+    return info
+
+
 def print_list(registry: Registry, name: str | None, as_json: bool) -> None:
-    rows = list_versions(registry, [name] if name else None)
+    rows = [with_default_metric(registry, r) for r in list_versions(registry, [name] if name else None)]
     if as_json:
         print(json.dumps({"root": str(registry.root), "versions": [r.as_dict() for r in rows]}, indent=2))
     elif not rows:
@@ -60,7 +74,8 @@ def _show_document(registry: Registry, ref: str) -> dict[str, Any]:
     name, version = record.get("name"), record.get("version")
     document: dict[str, Any] = {"path": str(bundle.path)}
     if name and version:
-        document |= version_info(registry, name, int(version), registry.aliases(name)).as_dict()
+        info = version_info(registry, name, int(version), registry.aliases(name))
+        document |= with_default_metric(registry, info).as_dict()
     document |= {
         "registry": record,
         "task": bundle.schema["task"],
