@@ -129,11 +129,12 @@ def test_fsck_reports_bad_versions_and_aliases(bundle: Path, tmp_path: Path, cap
 
 
 @pytest.mark.parametrize("preset", ["fdr", "limit", "overfit"])
-def test_debug_presets_do_not_register(preset: str, tmp_path: Path) -> None:
-    assert registration(compose_config([f"debug={preset}"], tmp_path / "run")) == (
-        False,
-        "registry.register=false",
-    )
+def test_debug_presets_never_register(preset: str, tmp_path: Path) -> None:
+    for extra in ([], ["registry.register=true"]):
+        assert registration(compose_config([f"debug={preset}", *extra], tmp_path / "run")) == (
+            False,
+            "a debug run (task_name=debug) never registers",
+        )
 
 
 @pytest.mark.parametrize(

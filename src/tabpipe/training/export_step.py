@@ -113,13 +113,15 @@ def registration(cfg: Any) -> tuple[bool, str]:
     """Whether this run registers its bundle, and why (see ``registry.register``).
 
     Registering is a deliberate act: a plain single run and ``dvc repro`` register; a sweep
-    trial never does; a multirun job, a ``dvc exp run`` and the debug presets do only with
-    ``registry.register=true``.
+    trial and a debug run (the ``debug=`` presets) never do; a multirun job and a
+    ``dvc exp run`` do only with ``registry.register=true``.
     """
     if not cfg.registry.name:
         return False, "registry.name is null"
     if OmegaConf.select(cfg, "optuna.trial_number") is not None:
         return False, "a sweep trial never registers"
+    if cfg.get("task_name") == "debug":  # what debug=fdr|limit|overfit set
+        return False, "a debug run (task_name=debug) never registers"
     wanted = cfg.registry.get("register")
     if wanted is not None:
         return bool(wanted), f"registry.register={str(bool(wanted)).lower()}"
