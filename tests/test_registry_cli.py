@@ -243,6 +243,7 @@ def test_versions_registered_without_a_recorded_metric_show_the_tasks_default(
 ) -> None:
     Registry(tmp_path / "registry").register("churn", bundle)  # as registries before this release
     code, out, _ = registry_cli(capsys, "--root", str(tmp_path / "registry"), "list", "--json")
+    assert code == 0
     (row,) = json.loads(out)["versions"]
     metrics = json.loads((bundle / "metrics.json").read_text())
     assert row["metric"] == "test/auc" and row["value"] == metrics["test/auc"]
