@@ -296,6 +296,9 @@ class RegistryConfig:
     # $TABPIPE_REGISTRY overrides the root; name null = do not register
     root: str = "registry"
     name: Optional[str] = None
+    # null: a plain single run (and `dvc repro`) registers; a multirun job and a `dvc exp run`
+    # do not. true/false: always/never. Sweep trials and debug runs (task_name=debug) never do.
+    register: Optional[bool] = None
     # move this alias (e.g. candidate) to the new version after registering
     alias: Optional[str] = None
 

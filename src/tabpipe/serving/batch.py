@@ -28,6 +28,7 @@ from tqdm import tqdm
 from tabpipe.data.coercion import coerce_rows
 from tabpipe.errors import ConfigError, DataValidationError
 from tabpipe.export.inputs import tensors_from_coerced
+from tabpipe.io import remove_stale_debris
 from tabpipe.serving.loaded_model import LoadedModel
 
 ROW_NUMBER = "row_number"
@@ -133,6 +134,7 @@ class _Sink:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        remove_stale_debris(path.parent)  # temporary outputs of killed runs
         self.writer: Any = None
 
     def write(self, frame: pd.DataFrame) -> None:
