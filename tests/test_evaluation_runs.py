@@ -227,3 +227,29 @@ def test_eval_help_imports_no_ml_library() -> None:
         m.split(".")[0] for m in re.findall(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s+(\S+)", done.stderr, re.M)
     }
     assert not imported & {"sklearn", "pandas", "onnxruntime", "matplotlib", "torch", "xgboost"}
+
+
+def test_a_baseline_run_does_not_fail_its_own_baseline_gate(train) -> None:
+    result = train(["model=baseline", "eval.plots=false"])  # exit 3 before: it cannot beat itself
+    evaluation = json.loads((result.output_dir / "evaluation.json").read_text())
+    assert [g["reference"] for g in evaluation["gates"]] == []
+    report = (result.output_dir / "report.md").read_text()
+    assert "The model is the baseline: there is no baseline gate" in report
+    with pytest.raises(BaselineGateError, match=r"^baseline gate: test/auc="):
+        train(["model=xgb", "model.n_estimators=1", "eval.min_improvement=0.9", "eval.plots=false"])
+
+
+@pytest.mark.parametrize("model", ["lgbm", "xgb"])
+def test_gbdt_early_stopping_patience_and_best_iteration_per_fold(model, train, caplog) -> None:
+    from tabpipe.config import schema
+
+    defaults = {"lgbm": schema.LGBMModelConfig, "xgb": schema.XGBModelConfig}
+    patience = compose_config([f"model={model}"]).model.early_stopping_rounds
+    assert patience == defaults[model].early_stopping_rounds >= 50  # 10 stopped folds at ~10 rounds
+    caplog.set_level("INFO", logger="tabpipe.training.stages")
+    overrides = [f"model={model}", "model.n_estimators=30", "model.early_stopping_rounds=5"]
+    train([*overrides, "split=kfold", "split.n_folds=2", "eval.plots=false", "eval.segments.enabled=false"])
+    lines = [r.getMessage() for r in caplog.records if "best iteration" in r.getMessage()]
+    assert [line.split(":")[0] for line in lines] == ["fold 0", "fold 1"], lines
+    summary = r"fold \d: best iteration \d+ of \d+ trained \(n_estimators=30, early_stopping_rounds=5\)"
+    assert all(re.fullmatch(summary, line) for line in lines), lines

@@ -90,6 +90,12 @@ class LightGBMModel(GradientBoostingModel):
         self.best_iteration_ = int(self.booster_.best_iteration or self.booster_.current_iteration())
         return self
 
+    def rounds_used(self) -> int:
+        return self.best_iteration_  # LightGBM counts its best iteration from 1
+
+    def rounds_trained(self) -> int:
+        return int(self.booster_.current_iteration())
+
     def predict(self, X: np.ndarray) -> np.ndarray:
         raw = self.booster_.predict(X, num_iteration=self.best_iteration_)
         return as_probabilities(raw, self.task_)
