@@ -91,7 +91,12 @@ def params_drift(conf_dir: Path, path: Path) -> tuple[list[str], str]:
         what = f"written by `dvc exp run` from conf/ with {' '.join(overrides) or 'no overrides'}"
     have = _leaves(OmegaConf.to_container(written, resolve=resolve))
     want = _leaves(OmegaConf.to_container(wanted, resolve=resolve))
-    keys = sorted(k for k in have.keys() | want.keys() if have.get(k, _ABSENT) != want.get(k, _ABSENT))
+    # DVC resolves the interpolations (paths, the registry root from $TABPIPE_REGISTRY) where
+    # it runs: a derived value, not a source of drift
+    derived = {k for k, v in _leaves(OmegaConf.to_container(wanted)).items() if resolve and "${" in str(v)}
+    keys = sorted(
+        k for k in (have.keys() | want.keys()) - derived if have.get(k, _ABSENT) != want.get(k, _ABSENT)
+    )
     return keys, what
 
 
