@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
@@ -59,6 +60,9 @@ def _compose(conf_dir: Path, overrides: list[str]) -> DictConfig:
         return compose("train", overrides=list(overrides))
 
 
+_ABSENT = object()
+
+
 def _leaves(node: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(node, dict):
         out: dict[str, Any] = {}
@@ -84,11 +88,14 @@ def params_drift(conf_dir: Path, path: Path) -> tuple[list[str], str]:
         overrides = written.get(OVERRIDES_KEY) if isinstance(written, DictConfig) else None
         if overrides is None:
             return ["(whole file)"], "written by neither `tabpipe params` nor `dvc exp run`"
-        wanted = _compose(conf_dir, list(overrides))
+        what = f"written by `dvc exp run` from conf/ with {' '.join(overrides) or 'no overrides'}"
+        try:
+            wanted = _compose(conf_dir, list(overrides))
+        except (HydraException, OmegaConfBaseException) as exc:
+            return [f"{OVERRIDES_KEY} (they no longer compose: {str(exc).strip().splitlines()[0]})"], what
         with open_dict(wanted):
             wanted[OVERRIDES_KEY] = list(overrides)
         resolve = True
-        what = f"written by `dvc exp run` from conf/ with {' '.join(overrides) or 'no overrides'}"
     have = _leaves(OmegaConf.to_container(written, resolve=resolve))
     want = _leaves(OmegaConf.to_container(wanted, resolve=resolve))
     # DVC resolves the interpolations (paths, the registry root from $TABPIPE_REGISTRY) where
@@ -98,9 +105,6 @@ def params_drift(conf_dir: Path, path: Path) -> tuple[list[str], str]:
         k for k in (have.keys() | want.keys()) - derived if have.get(k, _ABSENT) != want.get(k, _ABSENT)
     )
     return keys, what
-
-
-_ABSENT = object()
 
 
 def _checked(section: str, schema_cls: type, values: Any) -> None:
