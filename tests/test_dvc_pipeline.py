@@ -164,6 +164,12 @@ def test_exp_run_composes_params_from_conf(repo: Path) -> None:
     run(repo, "dvc", "exp", "run", *[arg for o in overrides for arg in ("-S", o)])
     shown = run(repo, "dvc", "exp", "show", "--json").stdout
     assert "test/auc" in shown and '"max_depth": 3' in shown.replace("'", '"')
+    # `dvc exp show --only-changed`: the changed model keys, the overrides, the test metrics
+    # (params.yaml keeps conf/'s interpolations: no resolved paths that differ from HEAD's)
+    columns = run(repo, "dvc", "exp", "show", "--only-changed", "--csv").stdout.splitlines()[0].split(",")
+    params = {c for c in columns if "/" not in c} - {"Experiment", "rev", "typ", "Created"}
+    assert params == {"model.max_depth", "model.n_estimators", "dvc_overrides"}, columns
+    assert {"test/auc", "test/pr_auc", "test/f1", "test/log_loss"} <= set(columns)
     # params.yaml records the overrides it was composed with: an experiment is not drift ...
     checked = run(repo, "tabpipe", "params", "--check")
     assert f"params.yaml: up to date (written by `dvc exp run` from conf/ with {' '.join(overrides)})" in (

@@ -11,7 +11,7 @@ from configobj import ConfigObj
 
 from helpers import CONF, ROOT, cli_env
 from tabpipe.cli.stage import params_main
-from tabpipe.config.params_file import OVERRIDES_KEY, load_params
+from tabpipe.config.params_file import HEADER, OVERRIDES_KEY, composed, load_params
 
 
 def test_params_yaml_equals_the_composition_of_conf() -> None:
@@ -46,6 +46,9 @@ def test_an_experiments_params_are_not_drift_but_a_hand_edit_is(tmp_path: Path, 
     params = tmp_path / "params.yaml"
     overrides = ["model=lgbm", "model.num_leaves=15"]
     assert _dvc_compose(params, overrides).returncode == 0
+    # as `tabpipe params` writes it (interpolations kept, not resolved where DVC ran), plus the overrides
+    recorded = "dvc_overrides:\n- model=lgbm\n- model.num_leaves=15\n"
+    assert params.read_text() == composed(CONF, overrides).removeprefix(HEADER) + recorded
     params_main(["--check", "--conf", str(CONF), "--output", str(params)])
     assert "up to date (written by `dvc exp run` from conf/ with model=lgbm model.num_leaves=15)" in (
         capsys.readouterr().out

@@ -7,10 +7,10 @@ writers:
   :data:`HEADER`. DVC's plain ``dvc repro`` reads params.yaml as it is and never looks at
   ``conf/``, so ``tabpipe params --check`` (and a test) fail when it is stale.
 * ``dvc exp run -S ...`` (``hydra.enabled``): DVC composes ``conf/`` with the ``-S``
-  overrides itself and writes the file resolved; tabpipe's DVC plugin records those
-  overrides under :data:`OVERRIDES_KEY` (:mod:`tabpipe.pipeline.dvc_compose`), so ``--check``
-  recomposes ``conf/`` with them: an experiment is not drift, a hand edit or a changed
-  ``conf/`` is.
+  overrides itself; tabpipe's DVC plugin (:mod:`tabpipe.pipeline.dvc_compose`) keeps the
+  interpolations, as ``tabpipe params`` does, and records those overrides under
+  :data:`OVERRIDES_KEY`, so ``--check`` recomposes ``conf/`` with them: an experiment is not
+  drift, a hand edit or a changed ``conf/`` is.
 """
 
 from __future__ import annotations
@@ -81,7 +81,6 @@ def params_drift(conf_dir: Path, path: Path) -> tuple[list[str], str]:
         if text == expected:
             return [], "written by `tabpipe params` from conf/"
         written, wanted = OmegaConf.create(text), OmegaConf.create(expected)
-        resolve = False
         what = "written by `tabpipe params` from conf/"
     else:
         written = OmegaConf.load(path)
@@ -95,15 +94,9 @@ def params_drift(conf_dir: Path, path: Path) -> tuple[list[str], str]:
             return [f"{OVERRIDES_KEY} (they no longer compose: {str(exc).strip().splitlines()[0]})"], what
         with open_dict(wanted):
             wanted[OVERRIDES_KEY] = list(overrides)
-        resolve = True
-    have = _leaves(OmegaConf.to_container(written, resolve=resolve))
-    want = _leaves(OmegaConf.to_container(wanted, resolve=resolve))
-    # DVC resolves the interpolations (paths, the registry root from $TABPIPE_REGISTRY) where
-    # it runs: a derived value, not a source of drift
-    derived = {k for k, v in _leaves(OmegaConf.to_container(wanted)).items() if resolve and "${" in str(v)}
-    keys = sorted(
-        k for k in (have.keys() | want.keys()) - derived if have.get(k, _ABSENT) != want.get(k, _ABSENT)
-    )
+    have = _leaves(OmegaConf.to_container(written, enum_to_str=True))
+    want = _leaves(OmegaConf.to_container(wanted, enum_to_str=True))
+    keys = sorted(k for k in have.keys() | want.keys() if have.get(k, _ABSENT) != want.get(k, _ABSENT))
     return keys, what
 
 

@@ -9,9 +9,11 @@ Hydra's composition for the rest of the DVC process so that:
 * a bad ``-S`` (``model.num_leaves=7`` while the model is xgb, ``model=nope``, a value of the
   wrong type) is tabpipe's one line as DVC's own error type: DVC prints ``ERROR: <line>`` and
   exits non-zero, instead of ``ERROR: unexpected error`` and Hydra's text;
-* the overrides DVC composed with are recorded in params.yaml under :data:`OVERRIDES_KEY`,
-  so that ``tabpipe params --check`` recomposes exactly that and can tell an experiment
-  from a stale or hand-edited file.
+* params.yaml is written as ``tabpipe params`` writes it, interpolations kept (DVC would
+  resolve them where it runs), with the overrides DVC composed with under
+  :data:`OVERRIDES_KEY`, so that ``tabpipe params --check`` recomposes exactly that and can
+  tell an experiment from a stale or hand-edited file, and ``dvc exp show --only-changed``
+  shows what the experiments changed, not resolved paths.
 
 It wraps ``hydra._internal.hydra.Hydra.compose_config``, which ``hydra.compose()`` calls
 (hydra-core 1.3, pinned in requirements/constraints.txt).
@@ -28,12 +30,23 @@ from tabpipe.config.params_file import OVERRIDES_KEY
 _MARK = "__tabpipe_dvc__"
 
 
-def _recorded(cfg: Any) -> Any:
-    from omegaconf import open_dict
+def _escaped(node: Any) -> Any:
+    """Every ``${`` escaped, so that DVC's ``OmegaConf.resolve`` leaves interpolations as text."""
+    if isinstance(node, dict):
+        return {key: _escaped(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_escaped(value) for value in node]
+    return node.replace("${", "\\${") if isinstance(node, str) else node
 
-    with open_dict(cfg):
-        cfg[OVERRIDES_KEY] = list(cfg.hydra.overrides.task)
-    return cfg
+
+def _as_written(cfg: Any) -> Any:
+    """The composition as ``tabpipe params`` writes it (interpolations kept: paths and the
+    registry root resolve where a stage runs, not where DVC composed), plus the overrides."""
+    from omegaconf import OmegaConf, SCMode
+
+    data = OmegaConf.to_container(cfg, resolve=False, structured_config_mode=SCMode.DICT, enum_to_str=True)
+    data[OVERRIDES_KEY] = list(cfg.hydra.overrides.task)
+    return OmegaConf.create(_escaped(data))
 
 
 def _conf_dir(hydra: Any) -> Path | None:
@@ -66,7 +79,7 @@ def install() -> None:
         try:
             if root is not None:
                 check_group_choices(list(overrides), root)  # model=nope: the options, as train says
-            return _recorded(original(self, config_name, overrides, *args, **kwargs))
+            return _as_written(original(self, config_name, overrides, *args, **kwargs))
         except ConfigError as error:
             raise InvalidArgumentError(str(error)) from None
         except (HydraException, OmegaConfBaseException) as exc:
