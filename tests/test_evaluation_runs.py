@@ -283,3 +283,19 @@ def test_gbdt_early_stopping_patience_and_best_iteration_per_fold(model, train, 
     assert [line.split(":")[0] for line in lines] == ["fold 0", "fold 1"], lines
     summary = r"fold \d: best iteration \d+ of \d+ trained \(n_estimators=30, early_stopping_rounds=5\)"
     assert all(re.fullmatch(summary, line) for line in lines), lines
+
+
+@pytest.mark.parametrize("model", ["lgbm", "xgb"])
+def test_gbdt_early_stopping_watches_the_validation_loss(model, tmp_path: Path) -> None:
+    """Fold 0 of the default 5-fold churn split: val AUC peaks at round 10, the val loss near
+    round 58. LightGBM watched every metric and kept AUC's round 10 (recall 0.06 on that fold)."""
+    from tabpipe.training.stages import fit_folds
+
+    cfg = compose_config([f"model={model}", "split=kfold", "logger=none"], tmp_path / "run")
+    dataset = ingest(cfg.data)
+    fold_0 = make_splits(dataset, cfg.split, cfg.seed)[:1]
+    history: list[dict[str, float]] = []
+    (fold,) = fit_folds(cfg, dataset, fold_0, tmp_path / "run", [lambda m, i: history.append(m)])
+    loss = [next(v for k, v in m.items() if k.startswith("val/") and "logloss" in k) for m in history]
+    assert fold.model.rounds_used() == int(np.argmin(loss)) + 1 > 40
+    assert fold.model.rounds_trained() == len(history) == fold.model.rounds_used() + 50
