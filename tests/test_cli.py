@@ -143,9 +143,10 @@ def test_console_script_is_the_same_app() -> None:
 @pytest.mark.slow
 def test_baseline_gate_exit_code(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    done = run_cli(["model=baseline", f"hydra.run.dir={run_dir}"])
+    unreachable = ["model=linear", "eval.min_improvement=0.9"]  # AUC would have to exceed 1.4
+    done = run_cli([*unreachable, f"hydra.run.dir={run_dir}"])
     assert done.returncode == 3
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: baseline gate: test/auc=0.5")
-    off = run_cli(["model=baseline", "eval.require_beat_baseline=false", f"hydra.run.dir={tmp_path / 'off'}"])
+    assert len(lines) == 1 and lines[0].startswith("error: baseline gate: test/auc=0.8")
+    off = run_cli([*unreachable, "eval.require_beat_baseline=false", f"hydra.run.dir={tmp_path / 'off'}"])
     assert off.returncode == 0

@@ -1,22 +1,25 @@
-"""``tabpipe eval bundle=<ref> [data=<option> data.path=...] [rows=all|test]``: evaluate a
+"""``tabpipe eval bundle=<ref> [data=<option> data.path=...] [rows=test|all]``: evaluate a
 saved bundle with the training run's evaluation suite.
 
 Examples::
 
-    tabpipe eval bundle=telco_churn@production rows=test      # = the training-time test metrics
-    tabpipe eval bundle=telco_churn:3 data=csv data.path=new_customers.csv \\
+    tabpipe eval bundle=telco_churn@production                # rows=test: the training-time test metrics
+    tabpipe eval bundle=telco_churn@production rows=all       # every row; the training rows flagged
+    tabpipe eval bundle=telco_churn:3 rows=all data=csv data.path=new_customers.csv \\
         data.target=churn data.task=binary data.positive_class=Yes data.id_columns=[customer_id]
     tabpipe eval bundle=logs/train/runs/<run>/bundle output_dir=eval_out eval.plots=false
 
 Writes into output_dir (default logs/eval/runs/<timestamp>): metrics.json, evaluation.json,
 report.md, plots/, segments.json (with data.group_columns or data.time_column) and
-predictions.parquet. Options are the keys of conf/eval.yaml. Exit 3 when an enforced gate
-fails (the files are written first).
+predictions.parquet (``in_training`` flags the rows the bundle was fitted on: none under
+rows=test; under rows=all they are also counted in the report and warned about). Options are
+the keys of conf/eval.yaml. Exit 3 when an enforced gate fails (the files are written first).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from tabpipe.cli.groups import run_app_command
@@ -26,7 +29,10 @@ def _evaluate(cfg: Any) -> None:
     from tabpipe.evaluation.bundle_evaluation import evaluate_bundle
     from tabpipe.evaluation.gates import enforce
 
-    result = evaluate_bundle(cfg)
+    evaluated = evaluate_bundle(cfg)
+    result = evaluated.result
+    if evaluated.overlap.count:
+        print(f"warning: {evaluated.overlap.note()}", file=sys.stderr)
     print(
         json.dumps(
             {
@@ -34,6 +40,8 @@ def _evaluate(cfg: Any) -> None:
                 "report": str(result.report),
                 "metrics": result.metrics,
                 "gates": {g.reference: g.passed for g in result.gates},
+                # rows the bundle was fitted on (train/val); null: not checked (see the report)
+                "training_overlap": evaluated.overlap.count,
             }
         )
     )

@@ -167,8 +167,9 @@ class EvalAppConfig:
     registry_root: str = "registry"
     # a data group option (data=csv data.path=...); null = the bundle's training data
     data: Any = None
-    # all rows, or the training run's test split (re-derived; needs the same data file)
-    rows: EvalRows = EvalRows.all
+    # the training run's test split (re-derived; needs the same data file), or all rows
+    # (those in the training split flagged)
+    rows: EvalRows = EvalRows.test
     output_dir: str = MISSING
     providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
     # bootstrap and permutation seed; null = the bundle's training seed

@@ -253,7 +253,7 @@ class XGBModelConfig:
     reg_alpha: float = 0.0
     gamma: float = 0.0
     max_bin: int = 256
-    early_stopping_rounds: int = 10
+    early_stopping_rounds: int = 50
     n_jobs: int = 0
     # task=ranking: rank:ndcg, rank:pairwise or rank:map (binary relevance)
     rank_objective: str = "rank:ndcg"
@@ -272,7 +272,7 @@ class LGBMModelConfig:
     colsample_bytree: float = 0.9
     reg_lambda: float = 0.0
     reg_alpha: float = 0.0
-    early_stopping_rounds: int = 10
+    early_stopping_rounds: int = 50
     n_jobs: int = 0
     # task=ranking: lambdarank or rank_xendcg
     rank_objective: str = "lambdarank"

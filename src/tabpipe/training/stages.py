@@ -25,6 +25,7 @@ from tabpipe.evaluation.gates import enforce
 from tabpipe.evaluation.suite import EvaluationResult
 from tabpipe.export.parity import ParityResult, require_parity
 from tabpipe.models.base import RunContext
+from tabpipe.models.boosting import GradientBoostingModel
 from tabpipe.training import evaluation_step, export_step, outputs, run_metadata
 from tabpipe.training.fold import FoldResult, fit_fold
 
@@ -82,6 +83,8 @@ def fit_folds(
         context = RunContext(cfg.seed, cfg.trainer, cfg.callbacks, fold_dir, cfg.get("ckpt_path"))
         forward = [on_metrics[i]] if on_metrics else []
         folds.append(fit_fold(cfg, dataset, y, split, context, forward))
+        if isinstance(folds[-1].model, GradientBoostingModel):
+            log.info("fold %d: %s", split.fold, folds[-1].model.early_stopping_summary())
     return folds
 
 
