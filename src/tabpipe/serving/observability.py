@@ -2,7 +2,8 @@
 
 The log has one line per answered request (``ts``, ``request_id``, ``model``, ``version``,
 ``arm``, ``latency_ms``, ``inputs``, ``outputs``; shadow lines add ``"shadow": true``) and one
-per refused request (``ts``, ``error``: the kind, ``status``: the HTTP code), from which
+per refused or failed request (``ts``, ``error``: the kind, ``status``: the HTTP code; a 500
+adds its ``request_id``), from which
 ``tabpipe monitor`` reads the latency percentiles and the error rate."""
 
 from __future__ import annotations
@@ -43,12 +44,12 @@ class ServingMetrics:
             "tabpipe_rows_scored", "Rows scored", ["model", "version", "arm"], registry=self.registry
         )
         self._children: dict[tuple, tuple] = {}
-        self.on_error: Callable[[str, int], None] | None = None
+        self.on_error: Callable[[str, int, str | None], None] | None = None
 
-    def record_error(self, kind: str, status: int) -> None:
+    def record_error(self, kind: str, status: int, request_id: str | None = None) -> None:
         self.errors.labels(kind).inc()
         if self.on_error is not None:
-            self.on_error(kind, status)
+            self.on_error(kind, status, request_id)
 
     def record_success(self, model: str, version: str, arm: str, seconds: float, rows: int) -> None:
         """The three updates of a served request, with the labelled children cached."""
@@ -84,8 +85,11 @@ class PredictionLog:
         if self.path is not None:
             self.logger.info(json.dumps(entry, default=str))
 
-    def write_error(self, kind: str, status: int) -> None:
-        self.write({"ts": datetime.now(timezone.utc).isoformat(), "error": kind, "status": status})
+    def write_error(self, kind: str, status: int, request_id: str | None = None) -> None:
+        entry = {"ts": datetime.now(timezone.utc).isoformat(), "error": kind, "status": status}
+        if request_id is not None:
+            entry["request_id"] = request_id
+        self.write(entry)
 
     def close(self) -> None:
         for handler in list(self.logger.handlers):
