@@ -31,6 +31,7 @@ from tabpipe.errors import DataValidationError, TabpipeError
 from tabpipe.export.inputs import records_to_feeds
 from tabpipe.monitoring.gauges import attach_drift_gauges
 from tabpipe.serving import contract
+from tabpipe.serving.body_limit import BodyLimitMiddleware
 from tabpipe.serving.http_errors import http_error, validation_detail
 from tabpipe.serving.last_resort import LastResortMiddleware
 from tabpipe.serving.loaded_model import LoadedModel, load_model
@@ -114,10 +115,13 @@ def create_app(cfg: Any) -> FastAPI:
         version=__version__,
         description=f"{served.task} model; inputs and rules from the bundle's schema.json",
         telemetry={signal: cfg.opentelemetry for signal in ("tracing", "metrics", "logs")},
-        # bodies over the limit, with a Content-Length or streamed (chunked), end in a 413
-        max_body_size=cfg.max_body_bytes,
     )
-    app.add_middleware(LastResortMiddleware, on_error=metrics.record_error)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=cfg.max_body_bytes,
+        on_reject=lambda: metrics.record_error("body_too_large", 413),
+    )
+    app.add_middleware(LastResortMiddleware, on_error=metrics.record_error)  # the outermost
     app.state.serving = state
 
     @app.exception_handler(RequestValidationError)
@@ -228,7 +232,7 @@ def create_app(cfg: Any) -> FastAPI:
                 "description": "Prometheus text exposition format",
                 "content": {"text/plain": {"schema": {"type": "string"}}},
             },
-            **contract.INTERNAL,
+            500: contract.INTERNAL_JSON,  # not text/plain like the 200
         },
     )
     async def prometheus_metrics() -> Response:

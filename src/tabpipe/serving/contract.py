@@ -80,11 +80,20 @@ def _error(model: type[BaseModel], description: str) -> dict[str, Any]:
     return {"model": model, "description": description}
 
 
-INTERNAL = {500: _error(InternalErrorBody, "unexpected failure (logged with its traceback, counted)")}
+_INTERNAL_DESCRIPTION = "unexpected failure (logged with its traceback, counted)"
+INTERNAL: dict[int | str, dict[str, Any]] = {500: _error(InternalErrorBody, _INTERNAL_DESCRIPTION)}
+# for a route whose own media type is not JSON: the schema by reference (registered by the others)
+INTERNAL_JSON = {
+    "description": _INTERNAL_DESCRIPTION,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InternalErrorBody"}}},
+}
 PREDICT_ERRORS: dict[int | str, dict[str, Any]] = {
     400: _error(ErrorBody, "malformed_body: not JSON, not UTF-8, nested too deeply, or an over-long integer"),
-    413: _error(ErrorBody, "body_too_large (over max_body_bytes) or too_many_records (over max_records)"),
-    422: _error(ValidationErrorBody, "a field breaks its type or an input policy"),
+    413: _error(ErrorBody, "body_too_large: the body is over max_body_bytes"),
+    422: _error(
+        ValidationErrorBody,
+        "a field breaks its type or an input policy; an empty list or more than max_records records",
+    ),
     504: _error(ErrorBody, "timeout: inference took longer than timeout_ms"),
     **INTERNAL,
 }
