@@ -128,7 +128,7 @@ def create_app(cfg: Any) -> FastAPI:
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
-            return _error(400, "malformed_body", "the body is not valid JSON", metrics)
+            return _error(400, "malformed_json", "the body is not valid JSON", metrics)
         return _error(422, "validation", validation_detail(list(errors), exc.body, kinds), metrics)
 
     @app.exception_handler(HTTPException)

@@ -88,7 +88,7 @@ INTERNAL_JSON = {
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InternalErrorBody"}}},
 }
 PREDICT_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: _error(ErrorBody, "malformed_body: not JSON, not UTF-8, nested too deeply, or an over-long integer"),
+    400: _error(ErrorBody, "malformed_json: not JSON, not UTF-8, nested too deeply, or an over-long integer"),
     413: _error(ErrorBody, "body_too_large: the body is over max_body_bytes"),
     422: _error(
         ValidationErrorBody,

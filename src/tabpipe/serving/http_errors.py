@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 
 from tabpipe.serving.request_model import FIELD_RULES
 
-_KINDS = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+_KINDS = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
 
 
 def field_path(loc: tuple) -> str:
