@@ -32,7 +32,7 @@ from tabpipe.export.inputs import records_to_feeds
 from tabpipe.monitoring.gauges import attach_drift_gauges
 from tabpipe.serving import contract
 from tabpipe.serving.body_limit import BodyLimitMiddleware
-from tabpipe.serving.http_errors import http_error, validation_detail
+from tabpipe.serving.http_errors import ErrorResponse, http_error, validation_detail
 from tabpipe.serving.last_resort import LastResortMiddleware
 from tabpipe.serving.loaded_model import LoadedModel, load_model
 from tabpipe.serving.observability import PredictionLog, ServingMetrics
@@ -81,7 +81,7 @@ class ServingState:
 
 def _error(status: int, kind: str, detail: Any, metrics: ServingMetrics) -> JSONResponse:
     metrics.record_error(kind, status)
-    return JSONResponse(status_code=status, content={"error": kind, "detail": detail})
+    return ErrorResponse(status_code=status, content={"error": kind, "detail": detail})
 
 
 def create_app(cfg: Any) -> FastAPI:
@@ -136,7 +136,7 @@ def create_app(cfg: Any) -> FastAPI:
         kind, detail = http_error(exc, cfg.max_body_bytes)
         if exc.status_code in (404, 405):  # not requests for a prediction: counted, not logged
             metrics.errors.labels(kind).inc()
-            return JSONResponse({"error": kind, "detail": detail}, exc.status_code, headers=exc.headers)
+            return ErrorResponse({"error": kind, "detail": detail}, exc.status_code, headers=exc.headers)
         response = _error(exc.status_code, kind, detail, metrics)
         response.headers.update(exc.headers or {})
         return response

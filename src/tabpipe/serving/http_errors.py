@@ -8,10 +8,19 @@ import json
 from typing import Any
 
 from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
 
 from tabpipe.serving.request_model import FIELD_RULES
 
 _KINDS = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+
+
+class ErrorResponse(JSONResponse):
+    """An error body as ASCII JSON: the rule may quote what the client sent, and a lone
+    surrogate (``"\\ud800"``) cannot be encoded as UTF-8, only escaped."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 def field_path(loc: tuple) -> str:
