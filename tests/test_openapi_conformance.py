@@ -38,6 +38,16 @@ CONFIG = {
 }
 
 
+def _describe(recorder, case_id: str, check) -> str:
+    """The failed check, the request (as curl) and what the server answered."""
+    interaction = recorder.interactions.get(case_id)
+    answer = interaction.response.content[:300] if interaction and interaction.response else b""
+    return (
+        f"{recorder.label}: {check.name}: {check.failure_info.failure.title}\n"
+        f"{check.failure_info.code_sample[:600]}\n-> {answer!r}"
+    )
+
+
 def _conformance_failures(tmp_path_factory, overrides: list[str], bundle: str) -> tuple[list[str], Counter]:
     """Serve ``bundle`` (trained here on ``overrides``), run schemathesis against it;
     returns the failures (one line each) and the response statuses seen."""
@@ -60,8 +70,8 @@ def _conformance_failures(tmp_path_factory, overrides: list[str], bundle: str) -
                     if interaction.response is not None:
                         statuses[interaction.response.status_code] += 1
                 failures += [
-                    f"{recorder.label}: {check.name}: {check.failure_info.failure.title}"
-                    for checks in recorder.checks.values()
+                    _describe(recorder, case_id, check)
+                    for case_id, checks in recorder.checks.items()
                     for check in checks
                     if check.status == Status.FAILURE and check.failure_info is not None
                 ]

@@ -93,6 +93,20 @@ MATRIX = {
     "number as text": ("churn", _body(b'{"tenure": "3"}'), 422, "validation", "tenure"),
     "number NaN": ("churn", _body(b'{"tenure": NaN}'), 422, "validation", "tenure"),
     "number 1e400": ("churn", _body(b'{"tenure": 1e400}'), 422, "validation", "tenure"),
+    "number over float32": (
+        "churn",
+        _body(b'{"monthly_charges": 3.5e38}'),
+        422,
+        "validation",
+        "monthly_charges",
+    ),
+    "id beyond 2**53 - 1": (
+        "churn",
+        _body(b'{"customer_id": 18446744073709551616}'),
+        422,
+        "validation",
+        "customer_id",
+    ),
     "null body": ("churn", _body(b"null"), 422, "validation", "body"),
     "list of numbers": ("churn", _body(b"[1, 2]"), 422, "validation", "[0]"),
 }

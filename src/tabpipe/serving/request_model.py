@@ -3,14 +3,15 @@
 Every field type is declared exactly as the server checks it, so ``/openapi.json`` tells the
 truth (a schemathesis test holds the two together):
 
-* numeric -> a finite JSON number;
+* numeric -> a finite JSON number within float32's range (the graph's input type);
 * boolean -> ``true``/``false`` or ``0``/``1`` (JSON; files read by ``tabpipe predict`` also
   take yes/no);
 * categorical -> a string or a number (integral numbers without ``.0``);
 * datetime -> an ISO-8601 string: ``YYYY-MM-DD``, optionally ``[T ]hh:mm[:ss[.fffffffff]]``
   and ``Z`` or ``+hh:mm``, year 1678 to 2261 (pandas' nanosecond range, whole years).
   Relative words (``now``, ``today``) are refused;
-* id columns -> a string or an integer, echoed in each prediction.
+* id columns -> a string or an integer within +-(2**53 - 1) (exact in every JSON parser),
+  echoed in each prediction.
 
 Strings must be valid Unicode (a lone surrogate is refused). Every field may be null or
 absent (the graph imputes it as in training); ``on_missing`` warns by default, listing the
@@ -25,6 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -60,23 +62,36 @@ def _valid_unicode(value: str) -> str:
     return value
 
 
+FLOAT32_MAX = 3.4028234663852886e38  # the graph reads numbers as float32
 Text = Annotated[StrictStr, AfterValidator(_valid_unicode)]
 FiniteNumber = Annotated[StrictFloat, Field(allow_inf_nan=False)]
+Float32 = Annotated[StrictFloat, Field(allow_inf_nan=False, ge=-FLOAT32_MAX, le=FLOAT32_MAX)]
+SAFE_INTEGER = 2**53 - 1  # every JSON parser holds it exactly; a schema validator compares as float
+
+
+def _not_bool_or_text(value: Any) -> Any:
+    if isinstance(value, (bool, str)):
+        raise ValueError("an id must be a string or an integer, not a boolean")
+    return value
+
+
+# an integer as JSON Schema sees one: 7 or 7.0, not 7.5, true or "7" (text goes to the string branch)
+IdInteger = Annotated[int, Field(ge=-SAFE_INTEGER, le=SAFE_INTEGER), BeforeValidator(_not_bool_or_text)]
 Timestamp = Annotated[str, StringConstraints(pattern=TIMESTAMP_PATTERN)]
 
 _FIELD_TYPES: dict[str, Any] = {
-    "numeric": FiniteNumber | None,
+    "numeric": Float32 | None,
     "boolean": StrictBool | Literal[0, 1] | None,
     "categorical": Text | StrictInt | FiniteNumber | None,
     "datetime": Timestamp | None,
 }
-IdValue = Text | StrictInt | None
+IdValue = Text | IdInteger | None
 FIELD_RULES = {
-    "numeric": "a finite number",
+    "numeric": "a finite number within float32's range (+-3.4e38)",
     "boolean": "true/false or 0/1",
     "categorical": "a string or a number",
     "datetime": "an ISO-8601 date or timestamp (YYYY-MM-DD[Thh:mm[:ss[.f]]][Z|+hh:mm]), years 1678-2261",
-    "id": "a string or an integer",
+    "id": "a string or an integer within +-(2**53 - 1)",
 }
 
 
