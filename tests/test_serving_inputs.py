@@ -171,6 +171,8 @@ def test_reload_onto_a_tampered_bundle_is_409_and_keeps_serving(bundles: Path, t
     data[-1] ^= 0xFF
     model.write_bytes(bytes(data))
     with serving_in_thread(app) as url, httpx.Client(base_url=url) as client:
+        anonymous = client.post("/admin/reload")
+        assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Bearer"
         reply = client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"})
         assert reply.status_code == 409
         assert reply.json()["error"] == "reload_failed"

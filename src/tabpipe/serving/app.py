@@ -248,7 +248,9 @@ def create_app(cfg: Any) -> FastAPI:
                 403, "admin_disabled", "set admin_token (or TABPIPE_ADMIN_TOKEN) to enable", metrics
             )
         if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), token.encode()):
-            return _error(401, "unauthorized", "missing or wrong bearer token", metrics)
+            refused = _error(401, "unauthorized", "missing or wrong bearer token", metrics)
+            refused.headers["WWW-Authenticate"] = "Bearer"
+            return refused
         try:
             arms = await run_in_threadpool(state.reload)
         except (TabpipeError, ValueError, OSError) as exc:  # a bundle that fails its checksum, ...
