@@ -238,3 +238,27 @@ def test_out_of_range_and_relative_dates_go_to_the_rejects(tmp_path: Path) -> No
         "row 3: column 'date': timestamp '0001-01-01' outside 1677-09-22 to 2262-04-10"
     ]
     assert not (tmp_path / "fail.parquet").exists()
+
+
+def test_files_arrow_cannot_read_are_one_line(trained, tmp_path: Path) -> None:
+    """Not UTF-8, ragged rows, random bytes named .parquet: one line naming the file, no output."""
+    from tabpipe.serving.batch import score_files
+    from tabpipe.serving.loaded_model import load_model
+
+    header = ",".join(pd.read_csv(CHURN, nrows=1).drop(columns=["churn"]).columns)
+    row = "1,1,0,1,0,1,0,No,DSL,No,Yes,No,No,No,No,Month\xff,1,Electronic check,29.85,29.85"
+    files = {
+        "latin1.csv": f"{header}\n{row}\n".encode("latin-1"),
+        "ragged.csv": b"customer_id,tenure\n1,2,3\n",
+        "noise.parquet": bytes(range(256)) * 4,
+    }
+    model = load_model("telco_churn:1", trained["root"], ["CPUExecutionProvider"])
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(DataValidationError) as refused:
+            score_files(
+                model, [tmp_path / name], tmp_path / "out.parquet", 100, "reject", None, progress=False
+            )
+        [line] = refused.value.problems
+        assert line.startswith(f"input {str(tmp_path / name)!r}: unreadable {name.split('.')[1]} file: ")
+    assert not list(tmp_path.glob("*out*"))
