@@ -133,7 +133,7 @@ def create_app(cfg: Any) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def refused(request: Request, exc: HTTPException) -> JSONResponse:
-        kind, detail = http_error(exc, cfg.max_body_bytes)
+        kind, detail = http_error(exc)
         if exc.status_code in (404, 405):  # not requests for a prediction: counted, not logged
             metrics.errors.labels(kind).inc()
             return ErrorResponse({"error": kind, "detail": detail}, exc.status_code, headers=exc.headers)

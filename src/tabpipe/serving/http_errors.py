@@ -1,6 +1,6 @@
 """Turn the framework's refusals into tabpipe's error bodies: one ``{"field", "rule"}`` per bad
 field for a 422, and a kind plus one line for the 4xx that FastAPI/Starlette raise themselves
-(a body that does not parse, a body over the limit, an unknown path or method)."""
+(a body that does not parse, an unknown path or method)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 
 from tabpipe.serving.request_model import FIELD_RULES
 
-_KINDS = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+_KINDS = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed"}
 
 
 class ErrorResponse(JSONResponse):
@@ -48,8 +48,15 @@ def _rule(error: dict[str, Any], kinds: dict[str, str]) -> str:
         return str(error["msg"])
     if error["type"] == "value_error":  # our own validators: the message is the rule
         return str(error["msg"]).removeprefix("Value error, ")
-    got = json.dumps(error.get("input"), default=str, ensure_ascii=False)
-    return f"must be {FIELD_RULES[kind]}; got {got[:100]}"
+    return f"must be {FIELD_RULES[kind]}; got {_quote(error.get('input'))}"
+
+
+def _quote(value: Any) -> str:
+    """What the client sent, as JSON, cut to 100 characters."""
+    try:
+        return json.dumps(value, default=str, ensure_ascii=False)[:100]
+    except RecursionError:  # nested almost as deep as the JSON parser allows
+        return f"a nested {type(value).__name__}"
 
 
 def validation_detail(errors: list[dict[str, Any]], body: Any, kinds: dict[str, str]) -> list[dict[str, str]]:
@@ -79,12 +86,10 @@ def _body_rule(error: dict[str, Any], is_list: bool) -> str:
     return f"must be one record (a JSON object) or a list of them; {error['msg']}"
 
 
-def http_error(exc: HTTPException, max_body_bytes: int) -> tuple[str, str]:
+def http_error(exc: HTTPException) -> tuple[str, str]:
     """(kind, one line) for an HTTPException raised by the framework."""
     kind = _KINDS.get(exc.status_code, f"http_{exc.status_code}")
-    if exc.status_code == 413:
-        return kind, f"request body over max_body_bytes={max_body_bytes}"
-    if exc.status_code == 400:
+    if exc.status_code == 400:  # FastAPI's "There was an error parsing the body"
         return kind, _parse_failure(exc.__cause__)
     return kind, str(exc.detail)
 
