@@ -69,7 +69,7 @@ class ServeConfig:
     timeout_ms: float = 1000.0
     max_body_bytes: int = 1_048_576
     max_records: int = 10_000
-    on_missing: InputPolicy = InputPolicy.allow
+    on_missing: InputPolicy = InputPolicy.warn
     on_unseen_category: InputPolicy = InputPolicy.warn
     on_out_of_range: InputPolicy = InputPolicy.warn
     admin_token: Optional[str] = None
@@ -78,6 +78,7 @@ class ServeConfig:
     prediction_log: PredictionLogConfig = field(default_factory=PredictionLogConfig)
     drift: DriftGaugesConfig = field(default_factory=DriftGaugesConfig)
     log_level: str = "warning"
+    access_log: bool = False
     opentelemetry: bool = False
 
 

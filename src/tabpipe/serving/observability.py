@@ -2,8 +2,9 @@
 
 The log has one line per answered request (``ts``, ``request_id``, ``model``, ``version``,
 ``arm``, ``latency_ms``, ``inputs``, ``outputs``; shadow lines add ``"shadow": true``) and one
-per refused request (``ts``, ``error``: the kind, ``status``: the HTTP code), from which
-``tabpipe monitor`` reads the latency percentiles and the error rate.
+per refused or failed request (``ts``, ``error``: the kind, ``status``: the HTTP code; a 500
+adds its ``request_id``), from which ``tabpipe monitor`` reads the latency percentiles and the
+error rate.
 
 The log is private: it and its rotated backups are created (and kept) with mode 0600. Lines
 that carry ``inputs`` are redacted first (:mod:`tabpipe.serving.redaction`; the line then
@@ -53,12 +54,12 @@ class ServingMetrics:
             "tabpipe_rows_scored", "Rows scored", ["model", "version", "arm"], registry=self.registry
         )
         self._children: dict[tuple, tuple] = {}
-        self.on_error: Callable[[str, int], None] | None = None
+        self.on_error: Callable[[str, int, str | None], None] | None = None
 
-    def record_error(self, kind: str, status: int) -> None:
+    def record_error(self, kind: str, status: int, request_id: str | None = None) -> None:
         self.errors.labels(kind).inc()
         if self.on_error is not None:
-            self.on_error(kind, status)
+            self.on_error(kind, status, request_id)
 
     def record_success(self, model: str, version: str, arm: str, seconds: float, rows: int) -> None:
         """The three updates of a served request, with the labelled children cached."""
@@ -128,8 +129,11 @@ class PredictionLog:
             }
         self.logger.info(encode_line(entry))
 
-    def write_error(self, kind: str, status: int, **fields: Any) -> None:
-        self.write({"ts": datetime.now(timezone.utc).isoformat(), "error": kind, "status": status, **fields})
+    def write_error(self, kind: str, status: int, request_id: str | None = None, **fields: Any) -> None:
+        entry = {"ts": datetime.now(timezone.utc).isoformat(), "error": kind, "status": status, **fields}
+        if request_id is not None:
+            entry["request_id"] = request_id
+        self.write(entry)
 
     def close(self) -> None:
         for handler in list(self.logger.handlers):
