@@ -235,7 +235,7 @@ def _strict_json(line: str) -> dict:
     return json.loads(line, parse_constant=refuse)
 
 
-def _assert_private_redacted_and_strict(log: Path, key: bytes) -> list[dict]:
+def _assert_private_redacted_and_strict(log: Path, key: bytes, ids: set[int]) -> list[dict]:
     files = sorted(log.parent.glob(f"{log.name}*"))
     assert len(files) >= 2, files  # rotated at least once
     assert {f.stat().st_mode & 0o777 for f in files} == {0o600}
@@ -249,9 +249,10 @@ def _assert_private_redacted_and_strict(log: Path, key: bytes) -> list[dict]:
     # a keyed hash: HMAC-SHA256 with the deployment's key, not a bare hash of the id
     assert first["customer_id"] not in {str(i) for i in range(10_000)}
     hashed_ids = {r["customer_id"] for r in records}
-    keyed = hmac.new(key, b"0", hashlib.sha256).hexdigest()[:32]
-    assert len(first["customer_id"]) == 32 and keyed != hashlib.sha256(b"0").hexdigest()[:32]
-    assert keyed in hashed_ids  # the probe request's customer_id 0
+    keyed = {hmac.new(key, str(i).encode(), hashlib.sha256).hexdigest()[:32] for i in ids}
+    bare = {hashlib.sha256(str(i).encode()).hexdigest()[:32] for i in ids}
+    assert len(first["customer_id"]) == 32 and not keyed & bare
+    assert hashed_ids == keyed  # every id sent, and only those, as its keyed hash
     assert all(len(r["contract"]) == 32 for r in records if r.get("contract") is not None)
     return lines
 
@@ -279,30 +280,31 @@ def test_prediction_log_of_a_real_server_private_redacted_strict_and_monitored(
             assert client.post("/predict", json=body).status_code == 200
         for _ in range(6):  # refused requests are logged as errors
             assert client.post("/predict", json={"tenure": "seven"}).status_code == 422
-        # JSON extensions Python's parser accepts: the log must still be strict JSON
+        # JSON extensions Python's parser accepts: refused (the contract says finite numbers),
+        # and the log stays strict JSON
         probe = '{"customer_id": 0, "tenure": NaN, "monthly_charges": Infinity}'
         reply = client.post("/predict", content=probe, headers={"content-type": "application/json"})
-        assert reply.status_code == 200, reply.text
+        assert reply.status_code == 422, reply.text
         metrics = client.get("/metrics").text
     gauges = {
         line.split('"')[1]: float(line.split()[-1])
         for line in metrics.splitlines()
         if line.startswith("tabpipe_feature_psi{")
     }
-    assert "tabpipe_drift_window_rows 241.0" in metrics
+    assert "tabpipe_drift_window_rows 240.0" in metrics
     assert len(gauges) == 10 and all(0 <= v < 0.25 for v in gauges.values())
     key_file = log.parent / f".{log.name}.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
-    lines = _assert_private_redacted_and_strict(log, key_file.read_bytes().strip())
-    [flagged] = [line for line in lines if "non_finite" in line]  # the probe alone
-    assert flagged["non_finite"] == {"/inputs/0/tenure": "NaN", "/inputs/0/monthly_charges": "Infinity"}
-    assert flagged["inputs"][0]["tenure"] is None and flagged["inputs"][0]["monthly_charges"] is None
+    lines = _assert_private_redacted_and_strict(
+        log, key_file.read_bytes().strip(), set(sample["customer_id"].tolist())
+    )
+    assert not [line for line in lines if "non_finite" in line]
     latencies = [line["latency_ms"] for line in lines if "inputs" in line]
     done = monitor(bundle, tmp_path, f"current={log}", "window=24h", f"output_dir={tmp_path / 'out'}")
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
     document = _strict_json((tmp_path / "out" / "drift.json").read_text())
     serving = document["current"]["serving"]
-    assert document["current"]["rows"] == 241 and document["current"]["predictions"] == "log"
+    assert document["current"]["rows"] == 240 and document["current"]["predictions"] == "log"
     assert document["current"]["redacted"] == {
         "contract": "hash",
         "customer_id": "hash",
@@ -312,14 +314,14 @@ def test_prediction_log_of_a_real_server_private_redacted_strict_and_monitored(
     assert {"tenure", "monthly_charges", "prediction.label"} <= compared
     assert not compared & {"contract", "payment_method", "customer_id"}
     assert not document["schema"]["alert"] and document["schema"]["extra"] == []
-    assert serving["requests"] == 127 and serving["errors"] == 6 and serving["unreadable_lines"] == 0
-    assert serving["error_rate"] == pytest.approx(6 / 127)
+    assert serving["requests"] == 127 and serving["errors"] == 7 and serving["unreadable_lines"] == 0
+    assert serving["error_rate"] == pytest.approx(7 / 127)
     assert [serving["latency_ms"][k] for k in ("p50", "p95", "p99")] == pytest.approx(
         np.percentile(latencies, [50, 95, 99]).tolist()
     )
     printed = {k: f"{v:.4g}" for k, v in serving["latency_ms"].items()}
     assert (
-        f"error rate {6 / 127:.4g}, latency ms P50 {printed['p50']} P95 {printed['p95']} "
+        f"error rate {7 / 127:.4g}, latency ms P50 {printed['p50']} P95 {printed['p95']} "
         f"P99 {printed['p99']}" in done.stdout
     )
     assert "redacted by the server, not compared: contract (hash), customer_id (hash)" in done.stdout
