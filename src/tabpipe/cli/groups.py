@@ -193,11 +193,24 @@ def run_app_command(doc: str, config_name: str, argv: list[str], action: Callabl
         overrides, show = _app_flags(argv)
         cfg = compose_app_config(config_name, overrides)
         if show:
-            print(OmegaConf.to_yaml(cfg), end="")
+            print(OmegaConf.to_yaml(_redacted(OmegaConf.to_container(cfg))), end="")
             return
         action(cfg)
     except TabpipeError as error:
         fail(error)
+
+
+def _redacted(node: Any) -> Any:
+    """``node`` with the values of secret keys (``admin_token``, ...) replaced."""
+    if isinstance(node, dict):
+        return {
+            k: "<redacted>" if v is not None and str(k).endswith(_SECRET_SUFFIXES) else _redacted(v)
+            for k, v in node.items()
+        }
+    return [_redacted(v) for v in node] if isinstance(node, list) else node
+
+
+_SECRET_SUFFIXES = ("token", "secret", "password")
 
 
 def _app_flags(argv: list[str]) -> tuple[list[str], bool]:
@@ -208,7 +221,8 @@ def _app_flags(argv: list[str]) -> tuple[list[str], bool]:
         if arg in ("--cfg", "-c"):
             value = next(args, "")
             if value != "job":
-                raise ConfigError(f"{arg} {value}: only `{arg} job` is supported (print the composed config)")
+                shown = f"{arg} {value}".strip()
+                raise ConfigError(f"{shown}: only `{arg} job` is supported (it prints the composed config)")
             show = True
         elif arg.startswith("-"):
             raise ConfigError(f"{arg}: unknown option; options are key=value overrides, --cfg job and --help")
