@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
@@ -178,7 +179,9 @@ def bad_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lines = text.splitlines()
     lines[5] += ",1,2,3"
     (root / "ragged.csv").write_text("\n".join(lines) + "\n")
-    (root / "random.csv").write_bytes(np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8).tobytes())
+    (root / "random.csv").write_bytes(
+        np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8).tobytes()
+    )
     (root / "gzip.csv").write_bytes(gzip.compress(text.encode()))
     churn.assign(monthly_charges=churn["monthly_charges"].where(churn.index != 3, np.inf)).to_csv(
         root / "inf.csv", index=False
@@ -228,12 +231,18 @@ BAD_INPUTS = {
     "override without a key": (["=3"], ["=3: an override needs a key"]),
     "unresolvable interpolation": (["seed=${nope}"], ["seed:", "'nope' not found"]),
     "override without =": (["model.max_depth"], ["model.max_depth: not a key=value override"]),
-    "unknown key suggests the closest": (["model.max_dept=3"], ["model.max_dept", "did you mean model.max_depth?"]),
+    "unknown key suggests the closest": (
+        ["model.max_dept=3"],
+        ["model.max_dept", "did you mean model.max_depth?"],
+    ),
     "appended unknown key": (["+model.max_dept=3"], ["model.max_dept", "did you mean model.max_depth?"]),
     # values outside their schema's range
     "learning_rate <= 0": (["model.learning_rate=-1"], ["model.learning_rate=-1.0", "must be > 0"]),
     "n_estimators < 1": (["model.n_estimators=0"], ["model.n_estimators=0", "must be >= 1"]),
-    "fraction outside (0, 1)": (["split.val_fraction=1.5"], ["split.val_fraction=1.5", "must be > 0 and < 1"]),
+    "fraction outside (0, 1)": (
+        ["split.val_fraction=1.5"],
+        ["split.val_fraction=1.5", "must be > 0 and < 1"],
+    ),
     "lgbm num_leaves < 2": (["model=lgbm", "model.num_leaves=1"], ["model.num_leaves=1", ">= 2"]),
     "sweeper n_trials < 1": (
         ["-m", "hparams_search=xgb_optuna", "hydra.sweeper.n_trials=-5"],
@@ -271,3 +280,59 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     assert not sweep_dir.exists()
     leftovers = {p.name for p in run_dir.iterdir()} - {".hydra", "train.log"} if run_dir.exists() else set()
     assert leftovers == set()
+
+
+def test_serve_misspelled_key_suggests_the_closest(capsys: pytest.CaptureFixture) -> None:
+    from tabpipe.cli.main import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "bundle=telco_churn@production", "prot=9000"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: prot: unknown key of ServeConfig; did you mean port?"
+    ]
+
+
+def test_serve_cfg_job_prints_the_config_with_secrets_redacted(
+    capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tabpipe.cli.main import main
+
+    monkeypatch.setenv("TABPIPE_ADMIN_TOKEN", "s3cret-token")
+    main(["serve", "bundle=telco_churn@production", "port=9001", "--cfg", "job"])
+    out = capsys.readouterr().out
+    assert "bundle: telco_churn@production" in out and "port: 9001" in out
+    assert "admin_token: <redacted>" in out and "s3cret" not in out
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "bundle=x", "--cfg", "hydra"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: --cfg hydra: only `--cfg job` is supported (it prints the composed config)"
+    ]
+
+
+def test_logger_that_cannot_be_built_names_the_cause() -> None:
+    """`Error in call to target` alone hid the reason."""
+    from tabpipe.errors import ConfigError
+    from tabpipe.training.train import build_loggers
+
+    with pytest.raises(ConfigError) as info:
+        build_loggers({"broken": {"_target_": "faulty_components.RaisingLogger", "colour": "red"}})
+    line = str(info.value)
+    assert line.startswith("logger.broken: Error in call to target 'faulty_components.RaisingLogger'")
+    assert "TypeError" in line and "'colour'" in line and "\n" not in line
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    any(importlib.util.find_spec(name) for name in ("tensorboard", "tensorboardX")),
+    reason="tensorboard is installed",
+)
+def test_tensorboard_logger_without_tensorboard_says_so(tmp_path: Path) -> None:
+    from tabpipe.errors import ConfigError
+    from tabpipe.training.train import build_loggers
+
+    spec = {"_target_": "lightning.pytorch.loggers.TensorBoardLogger", "save_dir": str(tmp_path)}
+    with pytest.raises(ConfigError) as info:
+        build_loggers({"tb": spec})
+    assert "TensorBoardLogger': ModuleNotFoundError: " in str(info.value)  # the cause, on the same line

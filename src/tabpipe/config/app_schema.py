@@ -11,7 +11,15 @@ from typing import Annotated, Any, List, Optional
 from annotated_types import Interval
 from omegaconf import MISSING
 
-from tabpipe.config.schema import AtLeastOne, EvalConfig, Fraction, NonNegative, NonNegativeInt, Positive, Probability
+from tabpipe.config.schema import (
+    AtLeastOne,
+    EvalConfig,
+    Fraction,
+    NonNegative,
+    NonNegativeInt,
+    Positive,
+    Probability,
+)
 
 
 class InputPolicy(str, Enum):

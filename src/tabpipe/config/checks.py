@@ -27,7 +27,9 @@ def unknown_key_line(full_key: str, schema: type) -> str:
     parent, _, key = full_key.rpartition(".")
     names = [f.name for f in dataclasses.fields(schema) if not f.name.startswith("_")]
     close = difflib.get_close_matches(key, names, n=1)
-    hint = f"did you mean {parent + '.' if parent else ''}{close[0]}?" if close else f"keys: {', '.join(names)}"
+    hint = (
+        f"did you mean {parent + '.' if parent else ''}{close[0]}?" if close else f"keys: {', '.join(names)}"
+    )
     return f"{full_key}: unknown key of {schema.__name__}; {hint}"
 
 
@@ -75,7 +77,7 @@ def appended_key_problems(cfg: DictConfig, overrides: Iterable[str]) -> list[str
 def config_problems(cfg: DictConfig, overrides: Iterable[str] = ()) -> list[str]:
     """Every problem of a composed config (without its ``hydra`` node), one line each."""
     # Hydra's own node holds run-time values (hydra.job.num, ...) that compose() leaves unset
-    body = OmegaConf.masked_copy(cfg, [k for k in cfg.keys() if k != "hydra"]) if "hydra" in cfg else cfg
+    body = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]) if "hydra" in cfg else cfg
     try:
         missing = sorted(OmegaConf.missing_keys(body))
         if missing:

@@ -68,7 +68,7 @@ def range_problems(cfg: Any, prefix: str = "", exclude: Collection[str] = ()) ->
     if isinstance(cfg, DictConfig):
         schema = OmegaConf.get_type(cfg)
         rules = field_rules(schema) if dataclasses.is_dataclass(schema) else {}
-        for key in cfg.keys():
+        for key in cfg:
             path = f"{prefix}{key}"
             if key in exclude or OmegaConf.is_missing(cfg, key):
                 continue

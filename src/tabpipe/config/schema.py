@@ -18,7 +18,6 @@ from typing import Annotated, Any, Dict, List, Optional
 from annotated_types import Ge, Gt, Interval
 from omegaconf import MISSING
 
-
 Positive = Annotated[float, Gt(0)]
 NonNegative = Annotated[float, Ge(0)]
 AtLeastOne = Annotated[int, Ge(1)]

@@ -81,8 +81,9 @@ def _target_problems(target: pd.Series, task: str, name: str, positive: str | No
         if numeric.isna().any():
             bad = target[numeric.isna()].iloc[0]
             return [f"column {name!r} (target): non-numeric value {bad!r}; task=regression needs numbers"]
-        if np.isinf(numeric).any():
-            return [f"column {name!r} (target): {int(np.isinf(numeric).sum())} infinite values; the target must be finite"]
+        infinite = int(np.isinf(numeric).sum())
+        if infinite:
+            return [f"column {name!r} (target): {infinite} infinite values; the target must be finite"]
         if numeric.nunique() < 2:
             return [f"column {name!r} (target): constant; task=regression needs varying values"]
         return []
@@ -98,7 +99,9 @@ def _target_problems(target: pd.Series, task: str, name: str, positive: str | No
     ]
     if positive is not None and positive not in counts.index:
         classes = ", ".join(map(repr, sorted(counts.index)))
-        problems.append(f"data.positive_class={positive!r}: not a class of column {name!r}; classes: {classes}")
+        problems.append(
+            f"data.positive_class={positive!r}: not a class of column {name!r}; classes: {classes}"
+        )
     return problems
 
 

@@ -40,7 +40,13 @@ def bundled_dataset_path(name: str) -> Path:
 
 
 # the leading bytes of compressed files that pandas would read as text under a .csv name
-_COMPRESSED = {b"\x1f\x8b": "gzip", b"PK\x03\x04": "zip", b"BZh": "bzip2", b"\xfd7zXZ": "xz", b"(\xb5/\xfd": "zstd"}
+_COMPRESSED = {
+    b"\x1f\x8b": "gzip",
+    b"PK\x03\x04": "zip",
+    b"BZh": "bzip2",
+    b"\xfd7zXZ": "xz",
+    b"(\xb5/\xfd": "zstd",
+}
 
 
 def _compression(path: Path) -> str | None:
@@ -102,7 +108,9 @@ def _load_file(path_str: str | None, kind: str) -> LoadedSource:
     path = Path(path_str).expanduser()
     if not path.is_file():
         raise ConfigError(f"data.path={path_str!r}: file not found")
-    return LoadedSource(_read_file(path, kind, f"data.path={path_str!r}"), str(path.resolve()), sha256_file(path))
+    return LoadedSource(
+        _read_file(path, kind, f"data.path={path_str!r}"), str(path.resolve()), sha256_file(path)
+    )
 
 
 def _load_sklearn(name: str | None) -> LoadedSource:
