@@ -248,6 +248,10 @@ BAD_INPUTS = {
         ["-m", "hparams_search=xgb_optuna", "hydra.sweeper.n_trials=-5"],
         ["hydra.sweeper.n_trials=-5", "must be >= 1"],
     ),
+    "sweeper n_trials < 1, command-line sweep": (
+        ["-m", "hparams_search=xgb_optuna", "hydra.sweeper.n_trials=0", "model.max_depth=range(3,5)"],
+        ["hydra.sweeper.n_trials=0", "must be >= 1"],
+    ),
 }
 
 

@@ -102,19 +102,22 @@ def check_overrides_parse(overrides: list[str]) -> None:
             raise ConfigError(f"{override}: an override needs a key (key=value)")
 
 
-def _has_sweep(overrides: list[str]) -> bool:
+def _sweeps(overrides: list[str]) -> list[str]:
+    """The sweep overrides among ``overrides`` (``seed=0,1,2``, ``model.max_depth=range(3,9)``)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     parser = OverridesParser.create()
-    return any(parser.parse_override(o).is_sweep_override() for o in overrides)
+    return [o for o in overrides if parser.parse_override(o).is_sweep_override()]
 
 
 def check_composes(overrides: list[str], root: Path | None = None, config_name: str = "train") -> None:
     """Compose once up front so a bad key or value fails with one line naming it: unknown
-    keys (with the closest valid one), required values, interpolations, ranges.
+    keys (with the closest valid one), required values, interpolations, ranges, and the
+    sweeper's own ranges (``hydra.sweeper.n_trials=-5``).
 
     A multirun whose command line sweeps (``seed=0,1,2``) composes one config per job, so
-    each job checks its own (:func:`tabpipe.cli.train.main`); other config files
+    each job checks its own (:func:`tabpipe.cli.train.main`); here only the sweeper's
+    settings are checked, on a composition without the swept keys. Other config files
     (``-cn``/``-cp``/``-cd``) are left to Hydra.
     """
     from hydra import compose, initialize_config_dir
@@ -125,14 +128,18 @@ def check_composes(overrides: list[str], root: Path | None = None, config_name: 
 
     skip = {"-cn", "--config-name", "-cp", "--config-path", "-cd", "--config-dir"}
     plain = override_args(overrides)
-    if skip.intersection(overrides) or _has_sweep(plain):
+    if skip.intersection(overrides):
         return
+    swept = _sweeps(plain)
+    fixed = [o for o in plain if o not in swept]
     try:
         with initialize_config_dir(str(root or conf_dir()), version_base="1.3"):
-            cfg = compose(config_name, overrides=plain, return_hydra_config=True)
+            cfg = compose(config_name, overrides=fixed, return_hydra_config=True)
     except (HydraException, OmegaConfBaseException) as exc:
+        if swept:
+            return  # without its swept keys the config may not compose: each job reports its own
         raise ConfigError(describe(exc)) from exc
-    problems = config_problems(cfg, plain) + sweeper_problems(cfg)
+    problems = sweeper_problems(cfg) if swept else config_problems(cfg, plain) + sweeper_problems(cfg)
     if problems:
         raise ConfigError("\n".join(problems))
 
