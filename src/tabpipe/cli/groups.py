@@ -66,8 +66,10 @@ def _one_line(exc: BaseException) -> str:
 
 
 # Hydra's flags that take a value (`--cfg job`, `-cn train`); `--info` takes an optional one
-_FLAGS_WITH_VALUE = {"-c", "--cfg", "-p", "--package", "-cp", "--config-path", "-cn", "--config-name"}
-_FLAGS_WITH_VALUE |= {"-cd", "--config-dir", "--experimental-rerun"}
+_FLAGS_WITH_VALUE = {
+    *("-c", "--cfg", "-p", "--package", "--experimental-rerun"),
+    *("-cp", "--config-path", "-cn", "--config-name", "-cd", "--config-dir"),
+}
 _INFO_VALUES = {"all", "config", "defaults", "defaults-tree", "plugins", "searchpath"}
 
 
@@ -206,6 +208,9 @@ def run_app_command(doc: str, config_name: str, argv: list[str], action: Callabl
         fail(error)
 
 
+_SECRET_SUFFIXES = ("token", "secret", "password")
+
+
 def _redacted(node: Any) -> Any:
     """``node`` with the values of secret keys (``admin_token``, ...) replaced."""
     if isinstance(node, dict):
@@ -214,9 +219,6 @@ def _redacted(node: Any) -> Any:
             for k, v in node.items()
         }
     return [_redacted(v) for v in node] if isinstance(node, list) else node
-
-
-_SECRET_SUFFIXES = ("token", "secret", "password")
 
 
 def _app_flags(argv: list[str]) -> tuple[list[str], bool]:

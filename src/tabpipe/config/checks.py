@@ -42,17 +42,17 @@ def describe(exc: BaseException) -> str:
         full_key = getattr(cause, "full_key", None)
         if full_key and dataclasses.is_dataclass(schema):
             return unknown_key_line(str(full_key), schema)
-    line = error_line(exc)
-    # Hydra suggests `+key=value` for an unknown key, which would bypass the schema
-    return line.split("To append to your config use")[0].rstrip(" .:") if "To append" in line else line
+    # the first line only: Hydra's second suggests `+key=value`, which would bypass the schema
+    return error_line(exc)
 
 
-def _override_keys(overrides: Iterable[str], prefixes: tuple[str, ...]) -> list[str]:
+def _appended_keys(overrides: Iterable[str]) -> list[str]:
+    """The keys of ``+key=value`` and ``++key=value`` overrides."""
     keys = []
     for override in overrides:
-        if not override.startswith(prefixes) or "=" not in override:
+        if not override.startswith("+") or "=" not in override:
             continue
-        key = override.lstrip("+~").partition("=")[0]
+        key = override.lstrip("+").partition("=")[0]
         if "@" in key or "/" in key or key.startswith("hydra."):
             continue  # config group selections and Hydra's own keys
         keys.append(key)
@@ -63,7 +63,7 @@ def appended_key_problems(cfg: DictConfig, overrides: Iterable[str]) -> list[str
     """``+model.foo=1`` adds a key past the schema; refused like ``model.foo=1``. Keys added
     to free-form dicts (``+data.schema.tenure=...``, ``+logger.tb=...``) are fine."""
     problems = []
-    for key in _override_keys(overrides, ("+",)):
+    for key in _appended_keys(overrides):
         parent_key, _, leaf = key.rpartition(".")
         parent = OmegaConf.select(cfg, parent_key) if parent_key else cfg
         if not isinstance(parent, DictConfig):
