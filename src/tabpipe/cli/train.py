@@ -45,17 +45,41 @@ def _objective(cfg: Any, metrics: dict[str, float], default: float) -> float:
     return metrics[name]
 
 
+def _check_job(cfg: Any) -> None:
+    """The checks of :func:`check_composes`, on the config of this job: a multirun that
+    sweeps on the command line (``seed=0,1,2``) composes one per job."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from tabpipe.config.checks import config_problems
+
+    overrides = list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
+    problems = config_problems(cfg, overrides)
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def _log_to_files(error: TabpipeError) -> None:
+    """Record ``error`` in the run's log file only: the console gets it once, from
+    :func:`tabpipe.cli.fail`."""
+    record = log.makeRecord(log.name, logging.ERROR, __file__, 0, "%s", (error,), None)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
+
+
 def _task(cfg: Any) -> float:
     # imported here so that --help and config errors never pay for pandas or sklearn
     from tabpipe.training.train import run_training
 
     try:
+        _check_job(cfg)
         result = run_training(cfg)
         return _objective(cfg, result.metrics, result.objective)
     except TabpipeError as error:
-        log.error("%s", error)
         if cfg.get("optuna") and cfg.optuna.get("trial_number") is not None:
+            log.error("%s", error)
             raise  # a sweep trial: the sweeper records the failure and goes on
+        _log_to_files(error)
         fail(error)
 
 

@@ -17,7 +17,7 @@ from omegaconf import OmegaConf
 
 from tabpipe.data.dataset_cache import ingest_once, splits_once
 from tabpipe.data.splits import Split
-from tabpipe.errors import ConfigError
+from tabpipe.errors import ConfigError, error_line
 from tabpipe.evaluation.metrics import primary_metric
 from tabpipe.io import remove_stale_run_debris
 from tabpipe.tracking.fault_tolerant import FaultTolerantLogger
@@ -37,7 +37,7 @@ def build_loggers(logger_cfg: Any) -> list[FaultTolerantLogger]:
         try:
             loggers.append(FaultTolerantLogger(name, instantiate(spec)))
         except InstantiationException as exc:
-            raise ConfigError(f"logger.{name}: {exc}".splitlines()[0]) from exc
+            raise ConfigError(f"logger.{name}: {error_line(exc)}") from exc
     return loggers
 
 
