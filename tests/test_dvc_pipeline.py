@@ -139,7 +139,9 @@ def test_exp_run_with_a_key_the_model_lacks_is_one_line(repo: Path) -> None:
     for override, line in (
         (
             "model.num_leaves=7",
-            "ERROR: Could not override 'model.num_leaves'.: Key 'num_leaves' not in 'XGBModelConfig'",
+            "ERROR: model.num_leaves: unknown key of XGBModelConfig; keys: n_estimators, learning_rate, "
+            "max_depth, min_child_weight, subsample, colsample_bytree, reg_lambda, reg_alpha, gamma, "
+            "max_bin, early_stopping_rounds, n_jobs, rank_objective",
         ),
         ("model=nope", "ERROR: model=nope: unknown option; available models: baseline, lgbm,"),
     ):

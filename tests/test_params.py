@@ -70,5 +70,7 @@ def test_a_bad_exp_run_override_is_tabpipes_one_line_as_a_dvc_error(tmp_path: Pa
     failed = _dvc_compose(tmp_path / "params.yaml", ["model.num_leaves=7"])  # the model is xgb
     assert failed.returncode == 1 and not (tmp_path / "params.yaml").exists()
     assert failed.stderr == (
-        "ERROR: Could not override 'model.num_leaves'.: Key 'num_leaves' not in 'XGBModelConfig'\n"
+        "ERROR: model.num_leaves: unknown key of XGBModelConfig; keys: n_estimators, learning_rate, "
+        "max_depth, min_child_weight, subsample, colsample_bytree, reg_lambda, reg_alpha, gamma, "
+        "max_bin, early_stopping_rounds, n_jobs, rank_objective\n"
     )

@@ -281,5 +281,5 @@ def test_bad_bundle_ref_is_one_line(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "error: nope@production: alias 'production' is not set for model 'nope'"
+        f"error: nope@production: no model 'nope' in {tmp_path} (models: none)"
     ]

@@ -247,7 +247,10 @@ def test_a_search_file_written_for_the_official_plugin_runs_with_only_the_overri
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ("model.max_dept: range(3, 10)", "Could not override 'model.max_dept'"),
+        (
+            "model.max_dept: range(3, 10)",
+            "model.max_dept: unknown key of XGBModelConfig; did you mean model.max_depth?",
+        ),
         ("model.max_depth: range(3,", "hydra.sweeper.params.model.max_depth: malformed sweep expression"),
         ("model.max_depth: 5", "empty search space"),
     ],

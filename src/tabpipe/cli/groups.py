@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tabpipe.errors import ConfigError, error_line
+from tabpipe.errors import ConfigError
 
 GROUPS = (
     "data",
@@ -57,12 +57,6 @@ def check_group_choices(overrides: list[str], root: Path | None = None) -> None:
                 raise ConfigError(
                     f"{key}={choice}: unknown option; available {plural}: {', '.join(options[key])}"
                 )
-
-
-def _one_line(exc: BaseException) -> str:
-    """One line for a Hydra/OmegaConf error, with its cause (used by :mod:`tabpipe.tuning.sweep`;
-    :func:`tabpipe.config.checks.describe` also suggests the closest key)."""
-    return error_line(exc)
 
 
 # Hydra's flags that take a value (`--cfg job`, `-cn train`); `--info` takes an optional one

@@ -74,7 +74,8 @@ def range_problems(cfg: Any, prefix: str = "", exclude: Collection[str] = ()) ->
                 continue
             value = cfg._get_node(key)
             if isinstance(value, (DictConfig, ListConfig)):
-                problems += range_problems(value, f"{path}.")
+                if cfg[key] is not None:  # an Optional[List] or dataclass set to null has no items
+                    problems += range_problems(value, f"{path}.")
                 continue
             checks = rules.get(str(key))
             if not checks:

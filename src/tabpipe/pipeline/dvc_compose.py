@@ -71,7 +71,8 @@ def install() -> None:
         from hydra.errors import HydraException
         from omegaconf.errors import OmegaConfBaseException
 
-        from tabpipe.cli.groups import _one_line, check_group_choices
+        from tabpipe.cli.groups import check_group_choices
+        from tabpipe.config.checks import describe
         from tabpipe.errors import ConfigError
 
         # DVC prints a DvcException as `ERROR: <message>`; Hydra's traceback would be noise
@@ -83,7 +84,7 @@ def install() -> None:
         except ConfigError as error:
             raise InvalidArgumentError(str(error)) from None
         except (HydraException, OmegaConfBaseException) as exc:
-            raise InvalidArgumentError(_one_line(exc)) from None
+            raise InvalidArgumentError(describe(exc)) from None
 
     setattr(compose_config, _MARK, True)
     Hydra.compose_config = compose_config

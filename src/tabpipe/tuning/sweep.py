@@ -126,14 +126,14 @@ class OptunaSweep:
         from hydra.errors import HydraException
         from omegaconf.errors import OmegaConfBaseException
 
-        from tabpipe.cli.groups import _one_line
+        from tabpipe.config.checks import describe as describe_error
 
         overrides = self.trial_overrides(self._study_name(), space.sample(), 0)
         self.config_loader.vary([*space.distributions, *PER_TRIAL_KEYS])  # the template: composed here
         try:
             return self.config_loader.load_sweep_config(self.config, overrides)
         except (HydraException, OmegaConfBaseException) as exc:
-            raise ConfigError(f"hydra.sweeper.params: {_one_line(exc)}") from exc
+            raise ConfigError(f"hydra.sweeper.params: {describe_error(exc)}") from exc
 
     # ---- the loop -----------------------------------------------------------------------------
     def run(self, arguments: Sequence[str]) -> Any:
