@@ -29,6 +29,7 @@ from tabpipe.cli.groups import (
     help_text,
 )
 from tabpipe.errors import ConfigError, TabpipeError
+from tabpipe.log_routing import FILE_ONLY
 
 log = logging.getLogger("tabpipe")
 
@@ -53,9 +54,10 @@ def _task(cfg: Any) -> float:
         result = run_training(cfg)
         return _objective(cfg, result.metrics, result.objective)
     except TabpipeError as error:
-        log.error("%s", error)
         if cfg.get("optuna") and cfg.optuna.get("trial_number") is not None:
+            log.error("%s", error)
             raise  # a sweep trial: the sweeper records the failure and goes on
+        log.error("%s", error, extra=FILE_ONLY)  # in the run's log; the console gets fail()'s line
         fail(error)
 
 
