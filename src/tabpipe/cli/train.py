@@ -48,6 +48,8 @@ def _objective(cfg: Any, metrics: dict[str, float], default: float) -> float:
 
 def _task(cfg: Any) -> float:
     # imported here so that --help and config errors never pay for pandas or sklearn
+    if "tabpipe.training.train" not in sys.modules:
+        log.info("loading the training libraries (pandas, scikit-learn, ONNX, the model's library)")
     from tabpipe.training.train import run_training
 
     try:

@@ -24,8 +24,8 @@ from tabpipe.evaluation.gates import enforce
 from tabpipe.evaluation.suite import EvaluationResult
 from tabpipe.export.parity import ParityResult, require_parity
 from tabpipe.models.base import RunContext
-from tabpipe.training import evaluation_step, export_step, outputs, run_metadata
-from tabpipe.training.fold import FoldResult, fit_fold
+from tabpipe.training import evaluation_step, export_step, outputs, run_metadata, run_summary
+from tabpipe.training.fold import FoldResult, fit_fold, model_name
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +71,23 @@ def fit_folds(
     splits: list[Split],
     output_dir: Path,
     on_metrics: list[Callable[[dict[str, float], int], None]] | None = None,
+    say: Callable[..., None] = log.info,
 ) -> list[FoldResult]:
     """The train stage: features, model and baseline for every split (one per k-fold fold).
-    ``on_metrics[i]`` receives split ``i``'s per-epoch / per-round metrics."""
+    ``on_metrics[i]`` receives split ``i``'s per-epoch / per-round metrics; ``say`` gets
+    what is being done and the fitted model's line."""
     y = encode_target(dataset)
     folds = []
-    for i, split in enumerate(tqdm(splits, desc="folds", unit="fold", disable=len(splits) == 1 or None)):
-        fold_dir = output_dir / f"fold_{split.fold}" if len(splits) > 1 else output_dir
+    kfold = len(splits) > 1
+    name = model_name(cfg.model)
+    for i, split in enumerate(tqdm(splits, desc="folds", unit="fold", disable=not kfold or None)):
+        fold_dir = output_dir / f"fold_{split.fold}" if kfold else output_dir
         context = RunContext(cfg.seed, cfg.trainer, cfg.callbacks, fold_dir, cfg.get("ckpt_path"))
         forward = [on_metrics[i]] if on_metrics else []
+        where = f"fold {split.fold}: " if kfold else ""
+        say("%sfitting features on %d train rows, then %s", where, len(split.train), name)
         folds.append(fit_fold(cfg, dataset, y, split, context, forward))
+        say("%s", run_summary.model_line(folds[-1].model, cfg.model, name, split.fold if kfold else None))
     return folds
 
 
