@@ -180,9 +180,8 @@ def test_run_prints_data_split_and_model_lines_before_the_metrics(train, caplog)
 
 def test_kfold_and_network_lines(train, caplog) -> None:
     caplog.set_level(logging.INFO, logger="tabpipe")
-    result = train(
-        ["model=mlp", "trainer.max_epochs=1", "split=kfold", "split.n_folds=2", "eval.plots=false", "logger=none"]
-    )
+    kfold = ["split=kfold", "split.n_folds=2"]
+    result = train(["model=mlp", "trainer.max_epochs=1", *kfold, "eval.plots=false", "logger=none"])
     lines = [record.getMessage() for record in caplog.records]
     splits = json.loads((result.output_dir / "metadata.json").read_text())["splits"]
     train_rows, val_rows, test_rows = ([fold[part] for fold in splits] for part in ("train", "val", "test"))
@@ -201,10 +200,8 @@ def test_kfold_and_network_lines(train, caplog) -> None:
 @pytest.mark.slow
 def test_cli_prints_each_lightning_line_once(tmp_path) -> None:
     run_dir = tmp_path / "run"
-    done = run_cli(
-        ["model=mlp", "trainer.max_epochs=1", "eval.plots=false", "logger=none", "registry.name=null"]
-        + [f"hydra.run.dir={run_dir}"]
-    )
+    quick = ["trainer.max_epochs=1", "eval.plots=false", "logger=none", "registry.name=null"]
+    done = run_cli(["model=mlp", *quick, f"hydra.run.dir={run_dir}"])
     assert done.returncode == 0, done.stderr[-2000:]
     output = done.stdout + done.stderr
     for message in ("GPU available: False", "`Trainer.fit` stopped: `max_epochs=1` reached."):
