@@ -19,6 +19,7 @@ from helpers import ROOT, cli_env, compose_config
 from tabpipe.data.ingestion import ingest
 from tabpipe.data.splits import make_splits
 from tabpipe.errors import BaselineGateError
+from tabpipe.evaluation.metric_table import metric_table
 from tabpipe.evaluation.thresholds import choose_threshold
 from tabpipe.export import runtime
 from tabpipe.export.bundle import load_bundle
@@ -153,7 +154,13 @@ def test_tabpipe_eval_reproduces_the_training_test_metrics_exactly(run, tmp_path
         "plots/segments_contract.png",
     ):
         assert (tmp_path / name).is_file(), name
-    assert json.loads(done.stdout.strip().splitlines()[-1])["gates"] == {"baseline": True}
+    # the metric table of the training run, line for line; then the gates and the report
+    table = metric_table(training, "auc")
+    assert table[0] == "test metrics:" and len(table) == 11
+    lines = done.stdout.splitlines()
+    start = lines.index("test metrics:")
+    assert lines[start : start + 11] == table
+    assert "gate baseline: passed" in lines and f"report: {tmp_path / 'report.md'}" in lines
 
 
 @pytest.mark.slow
@@ -169,9 +176,11 @@ def test_tabpipe_eval_on_new_data_and_bad_inputs(run, tmp_path: Path) -> None:
         "data.id_columns=[customer_id]",
     ]
     common = ["eval", "bundle=telco_churn:1", f"registry_root={run['registry']}"]
-    done = tabpipe(*common, *data, f"output_dir={tmp_path / 'out'}", "eval.plots=false")
+    done = tabpipe(*common, *data, f"output_dir={tmp_path / 'out'}", "eval.plots=false", "--json")
     assert done.returncode == 0, done.stderr[-2000:]
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    printed = json.loads(done.stdout)  # --json: one JSON document for machines
+    assert printed["metrics"]["eval/auc"] == metrics["eval/auc"] and printed["gates"] == {"baseline": True}
     assert metrics["eval/auc"] > 0.75 and "baseline/eval/auc" in metrics
     assert len(pd.read_parquet(tmp_path / "out" / "predictions.parquet")) == 600
     assert not (tmp_path / "out" / "plots").exists()

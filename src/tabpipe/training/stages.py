@@ -21,6 +21,7 @@ from tabpipe.data.column_schema import save_schema
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.evaluation.gates import enforce
+from tabpipe.evaluation.metric_table import metric_table
 from tabpipe.evaluation.suite import EvaluationResult
 from tabpipe.export.parity import ParityResult, require_parity
 from tabpipe.models.base import RunContext
@@ -175,17 +176,5 @@ def _write_artifacts(
 
 
 def _log_summary(metrics: dict[str, float], primary: str, n_folds: int) -> None:
-    suffix = f" (mean ± std over {n_folds} folds)" if n_folds > 1 else ""
-    log.info("test metrics%s:", suffix)
-    for key in sorted(k for k in metrics if k.startswith("test/") and not k.endswith("_std")):
-        std = metrics.get(f"{key}_std")
-        spread = f" ± {std:.4f}" if std is not None else ""
-        marker = "  <- primary" if key == f"test/{primary}" else ""
-        log.info(
-            "  %-18s %.4f%s   (baseline %.4f)%s",
-            key,
-            metrics[key],
-            spread,
-            metrics[f"baseline/{key}"],
-            marker,
-        )
+    for line in metric_table(metrics, primary, "test", n_folds):
+        log.info("%s", line)
