@@ -48,7 +48,8 @@ def _objective(cfg: Any, metrics: dict[str, float], default: float) -> float:
 
 def _task(cfg: Any) -> float:
     # imported here so that --help and config errors never pay for pandas or sklearn
-    if "tabpipe.training.train" not in sys.modules:
+    trial = bool(cfg.get("optuna")) and cfg.optuna.get("trial_number") is not None
+    if "tabpipe.training.train" not in sys.modules and not trial:
         log.info("loading the training libraries (pandas, scikit-learn, ONNX, the model's library)")
     from tabpipe.training.train import run_training
 
@@ -56,7 +57,7 @@ def _task(cfg: Any) -> float:
         result = run_training(cfg)
         return _objective(cfg, result.metrics, result.objective)
     except TabpipeError as error:
-        if cfg.get("optuna") and cfg.optuna.get("trial_number") is not None:
+        if trial:
             log.error("%s", error)
             raise  # a sweep trial: the sweeper records the failure and goes on
         log.error("%s", error, extra=FILE_ONLY)  # in the run's log; the console gets fail()'s line
