@@ -5,10 +5,12 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -49,3 +51,30 @@ def running_server(args: Sequence[str], log: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@contextmanager
+def serving_in_thread(app: Any) -> Iterator[str]:
+    """A real uvicorn server for ``app`` on 127.0.0.1, in this process (no start-up cost)."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not server.started:
+        if not thread.is_alive() or time.time() > deadline:
+            raise RuntimeError("the in-process server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def serve_config(bundle: str, registry_root: Path, *overrides: str) -> Any:
+    """``conf/serve.yaml`` composed with ``overrides``, as ``tabpipe serve`` would."""
+    from tabpipe.cli.groups import compose_app_config
+
+    return compose_app_config("serve", [f"bundle={bundle}", f"registry_root={registry_root}", *overrides])

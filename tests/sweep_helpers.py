@@ -3,10 +3,13 @@ offline run files."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,17 @@ import yaml
 from helpers import CONF, ROOT, TESTS, cli_env
 
 SWEEP_APP = TESTS / "sweep_app" / "app.py"
+
+# small and quick: 40 rounds
+XGB_BASE = [
+    "-m",
+    "hparams_search=xgb_optuna",
+    "model.n_estimators=40",
+    "hydra.sweeper.sampler.n_startup_trials=3",
+]
+# median pruning after 2 complete trials and 3 rounds
+XGB_SWEEP = [*XGB_BASE, "hydra.sweeper.pruner.n_startup_trials=2", "hydra.sweeper.pruner.n_warmup_steps=3"]
+XGB_NO_PRUNING = [*XGB_BASE, "hydra/sweeper/pruner=nop"]
 
 
 def sweep_env(conf_dir: Path | None = None) -> dict[str, str]:
@@ -49,7 +63,32 @@ def run_train(args: Sequence[str], conf_dir: Path | None = None) -> subprocess.C
 
 
 def run_app(args: Sequence[str]) -> subprocess.CompletedProcess:
-    return run([sys.executable, str(SWEEP_APP), *args], sweep_env())
+    return run(app_command(args), sweep_env())
+
+
+def sigkill_when_exists(command: Sequence[str], env: dict[str, str], path: Path, timeout: int = 600) -> None:
+    """Start ``command`` in its own session and SIGKILL it (and its workers) once ``path``
+    exists; fails if it ended before."""
+    proc = subprocess.Popen(
+        list(command),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.time() + timeout
+        while not path.exists() and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, f"the sweep ended before {path} appeared"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def app_command(args: Sequence[str]) -> list[str]:
+    return [sys.executable, str(SWEEP_APP), *args]
 
 
 def load_study(sweep_dir: Path, name: str) -> Any:

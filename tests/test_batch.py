@@ -15,6 +15,7 @@ import pytest
 
 from helpers import ROOT, cli_env, compose_config
 from serving_helpers import running_server
+from tabpipe.errors import DataValidationError
 
 pytestmark = pytest.mark.slow
 CHURN = ROOT / "src/tabpipe/datasets/telco_churn.csv"
@@ -184,3 +185,80 @@ def test_ray_engine_in_local_mode_equals_the_local_engine(trained, tmp_path: Pat
         {"customer_id": 12, "reason": "column 'tenure': non-numeric value 'eleven'"}
     ]
     assert not list(tmp_path.glob(".ray.parquet*"))
+
+
+def test_out_of_range_and_relative_dates_go_to_the_rejects(tmp_path: Path) -> None:
+    """Dates pandas cannot hold in nanoseconds (and "now"/"today") are bad rows like any other:
+    rejected with their reason, never a traceback; ``on_bad_row=fail`` stops with one line."""
+    from tabpipe.serving.batch import score_files
+    from tabpipe.serving.loaded_model import load_model
+    from tabpipe.training.train import run_training
+
+    overrides = ["data=seattle_weather", "split=temporal", "model=xgb", "model.n_estimators=20"]
+    run_training(compose_config(overrides, tmp_path / "run"))
+    rows = pd.read_csv(ROOT / "src/tabpipe/datasets/seattle_weather.csv").head(40).drop(columns=["weather"])
+    bad = {3: "0001-01-01", 9: "9999-12-31", 12: "1677-09-21", 20: "2262-04-12", 25: "now", 31: "Today"}
+    for row, value in bad.items():
+        rows.loc[row, "date"] = value
+    source = tmp_path / "days.csv"
+    rows.to_csv(source, index=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tabpipe.cli.main",
+            "predict",
+            "bundle=seattle_weather:1",
+            f"registry_root={tmp_path / 'registry'}",
+            f"input={source}",
+            f"output={tmp_path / 'out.parquet'}",
+            "progress=false",
+        ],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=600,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert len(pd.read_parquet(tmp_path / "out.parquet")) == 40 - len(bad)
+    rejects = pd.read_csv(tmp_path / "out.rejects.csv")
+    assert rejects["row_number"].tolist() == list(bad)
+    assert rejects["reason"].tolist() == [
+        "column 'date': timestamp '0001-01-01' outside 1677-09-22 to 2262-04-10",
+        "column 'date': timestamp '9999-12-31' outside 1677-09-22 to 2262-04-10",
+        "column 'date': timestamp '1677-09-21' outside 1677-09-22 to 2262-04-10",
+        "column 'date': timestamp '2262-04-12' outside 1677-09-22 to 2262-04-10",
+        "column 'date': relative date 'now' (send an absolute timestamp)",
+        "column 'date': relative date 'Today' (send an absolute timestamp)",
+    ]
+    model = load_model("seattle_weather:1", tmp_path / "registry", ["CPUExecutionProvider"])
+    with pytest.raises(DataValidationError) as failed:
+        score_files(model, [source], tmp_path / "fail.parquet", 16, "fail", None, progress=False)
+    assert failed.value.problems == [
+        "row 3: column 'date': timestamp '0001-01-01' outside 1677-09-22 to 2262-04-10"
+    ]
+    assert not (tmp_path / "fail.parquet").exists()
+
+
+def test_files_arrow_cannot_read_are_one_line(trained, tmp_path: Path) -> None:
+    """Not UTF-8, ragged rows, random bytes named .parquet: one line naming the file, no output."""
+    from tabpipe.serving.batch import score_files
+    from tabpipe.serving.loaded_model import load_model
+
+    header = ",".join(pd.read_csv(CHURN, nrows=1).drop(columns=["churn"]).columns)
+    row = "1,1,0,1,0,1,0,No,DSL,No,Yes,No,No,No,No,Month\xff,1,Electronic check,29.85,29.85"
+    files = {
+        "latin1.csv": f"{header}\n{row}\n".encode("latin-1"),
+        "ragged.csv": b"customer_id,tenure\n1,2,3\n",
+        "noise.parquet": bytes(range(256)) * 4,
+    }
+    model = load_model("telco_churn:1", trained["root"], ["CPUExecutionProvider"])
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(DataValidationError) as refused:
+            score_files(
+                model, [tmp_path / name], tmp_path / "out.parquet", 100, "reject", None, progress=False
+            )
+        [line] = refused.value.problems
+        assert line.startswith(f"input {str(tmp_path / name)!r}: unreadable {name.split('.')[1]} file: ")
+    assert not list(tmp_path.glob("*out*"))

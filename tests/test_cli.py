@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
@@ -97,7 +98,14 @@ def test_unknown_model_is_one_line_listing_the_models() -> None:
 
 
 @pytest.mark.parametrize(
-    ("override", "named"), [("model.max_dept=3", "max_dept"), ("trainer.max_epochs=many", "max_epochs")]
+    ("override", "named"),
+    [
+        ("model.max_dept=3", "max_dept"),
+        ("trainer.max_epochs=many", "max_epochs"),
+        # Hydra itself printed a multi-line message (exit 1) or a traceback for these
+        ("model.max_depth", "model.max_depth"),
+        ("=3", "=3"),
+    ],
 )
 def test_bad_key_or_value_is_one_line(override: str, named: str) -> None:
     done = run_cli([override])
@@ -145,9 +153,194 @@ def test_console_script_is_the_same_app() -> None:
 @pytest.mark.slow
 def test_baseline_gate_exit_code(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    done = run_cli(["model=baseline", f"hydra.run.dir={run_dir}"])
+    unreachable = ["model=linear", "eval.min_improvement=0.9"]  # AUC would have to exceed 1.4
+    done = run_cli([*unreachable, f"hydra.run.dir={run_dir}"])
     assert done.returncode == 3
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: baseline gate: test/auc=0.5")
-    off = run_cli(["model=baseline", "eval.require_beat_baseline=false", f"hydra.run.dir={tmp_path / 'off'}"])
+    assert len(lines) == 1 and lines[0].startswith("error: baseline gate: test/auc=0.8")
+    off = run_cli([*unreachable, "eval.require_beat_baseline=false", f"hydra.run.dir={tmp_path / 'off'}"])
     assert off.returncode == 0
+
+
+# ---- the bad-input matrix (issue 15): one line naming the file/column/key and the rule, exit 2 ----
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Broken copies of 300 rows of the bundled churn data."""
+    import gzip
+
+    import numpy as np
+
+    from tabpipe.data.sources import bundled_dataset_path
+
+    root = tmp_path_factory.mktemp("bad")
+    churn = pd.read_csv(bundled_dataset_path("telco_churn")).head(300)
+    text = churn.to_csv(index=False)
+    (root / "empty.csv").write_text("")
+    (root / "latin1.csv").write_bytes(text.replace("Month-to-month", "Mönth-to-mönth").encode("latin-1"))
+    lines = text.splitlines()
+    lines[5] += ",1,2,3"
+    (root / "ragged.csv").write_text("\n".join(lines) + "\n")
+    (root / "random.csv").write_bytes(
+        np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8).tobytes()
+    )
+    (root / "gzip.csv").write_bytes(gzip.compress(text.encode()))
+    churn.assign(monthly_charges=churn["monthly_charges"].where(churn.index != 3, np.inf)).to_csv(
+        root / "inf.csv", index=False
+    )
+    drift = churn.astype({"tenure": object})
+    drift.loc[[2, 9], "tenure"] = "unknown"
+    drift.to_csv(root / "drift.csv", index=False)
+    churn.assign(tags=[[1, 2]] * len(churn)).to_parquet(root / "list.parquet")
+    churn.assign(address=[{"zip": 1}] * len(churn)).to_parquet(root / "struct.parquet")
+    lines = text.splitlines()
+    lines[0] = lines[0].replace("senior_citizen", "tenure")
+    (root / "duplicate_header.csv").write_text("\n".join(lines) + "\n")
+    churn.to_csv(root / "ok.csv", index=False)
+    return root
+
+
+def _data(path: str, *extra: str) -> list[str]:
+    kind = "parquet" if path.endswith(".parquet") else "csv"
+    return [f"data={kind}", f"data.path={{root}}/{path}", "data.target=churn", "data.task=binary", *extra]
+
+
+BAD_INPUTS = {
+    # data that will not parse
+    "empty file": (_data("empty.csv"), ["empty.csv", "empty file"]),
+    "not UTF-8": (_data("latin1.csv"), ["latin1.csv", "not UTF-8"]),
+    "ragged rows": (_data("ragged.csv"), ["ragged.csv", "Expected 21 fields in line 6, saw 24"]),
+    "random bytes": (_data("random.csv"), ["random.csv", "not UTF-8"]),
+    "gzip named .csv": (_data("gzip.csv"), ["gzip.csv", "gzip-compressed"]),
+    "inf in a feature": (_data("inf.csv"), ["'monthly_charges'", "infinite", "data.on_infinite=missing"]),
+    # silent type drift
+    "text in a numeric column, strict": (
+        _data("drift.csv", "data.strict_types=true"),
+        ["'tenure'", "2 of 300 values are not numbers", "'unknown'"],
+    ),
+    "parquet list column": (_data("list.parquet"), ["'tags'", "nested values (list)"]),
+    "parquet struct column": (_data("struct.parquet"), ["'address'", "nested values (dict)"]),
+    "duplicate header": (_data("duplicate_header.csv"), ["'tenure'", "appears twice in the header"]),
+    "positive class not a class": (
+        _data("ok.csv", "data.positive_class=maybe"),
+        ["data.positive_class='maybe'", "classes: 'No', 'Yes'"],
+    ),
+    # config errors
+    "data=csv without data.target": (
+        ["data=csv", "data.path={root}/ok.csv", "data.task=binary"],
+        ["data.target: required"],
+    ),
+    "override without a key": (["=3"], ["=3: an override needs a key"]),
+    "unresolvable interpolation": (["seed=${nope}"], ["seed:", "'nope' not found"]),
+    "override without =": (["model.max_depth"], ["model.max_depth: not a key=value override"]),
+    "unknown key suggests the closest": (
+        ["model.max_dept=3"],
+        ["model.max_dept", "did you mean model.max_depth?"],
+    ),
+    "appended unknown key": (["+model.max_dept=3"], ["model.max_dept", "did you mean model.max_depth?"]),
+    # values outside their schema's range
+    "learning_rate <= 0": (["model.learning_rate=-1"], ["model.learning_rate=-1.0", "must be > 0"]),
+    "n_estimators < 1": (["model.n_estimators=0"], ["model.n_estimators=0", "must be >= 1"]),
+    "fraction outside (0, 1)": (
+        ["split.val_fraction=1.5"],
+        ["split.val_fraction=1.5", "must be > 0 and < 1"],
+    ),
+    "lgbm num_leaves < 2": (["model=lgbm", "model.num_leaves=1"], ["model.num_leaves=1", ">= 2"]),
+    "sweeper n_trials < 1": (
+        ["-m", "hparams_search=xgb_optuna", "hydra.sweeper.n_trials=-5"],
+        ["hydra.sweeper.n_trials=-5", "must be >= 1"],
+    ),
+    "sweeper n_trials < 1, command-line sweep": (
+        ["-m", "hparams_search=xgb_optuna", "hydra.sweeper.n_trials=0", "model.max_depth=range(3,5)"],
+        ["hydra.sweeper.n_trials=0", "must be >= 1"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(
+    case: str, bad_files: Path, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process ``tabpipe train`` (the same main() as the console script) on each bad input."""
+    from tabpipe.cli.main import main
+
+    args, fragments = BAD_INPUTS[case]
+    registry = tmp_path / "registry"
+    monkeypatch.setenv("TABPIPE_REGISTRY", str(registry))
+    run_dir, sweep_dir = tmp_path / "run", tmp_path / "sweep"
+    argv = [a.replace("{root}", str(bad_files)) for a in args]
+    argv += [f"hydra.run.dir={run_dir}", f"hydra.sweep.dir={sweep_dir}"]
+    if not any(a.startswith("model.n_estimators") for a in argv):
+        argv.append("model.n_estimators=20")  # should a case get as far as fitting, it is short
+    with pytest.raises(SystemExit) as exited:
+        main(["train", *argv])
+    out, err = capsys.readouterr()
+    assert exited.value.code == 2, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    assert "Traceback" not in out + err
+    assert lines[0].removeprefix("error: ") not in out  # printed once: no [ERROR] log line as well
+    assert not registry.exists()
+    assert not sweep_dir.exists()
+    leftovers = {p.name for p in run_dir.iterdir()} - {".hydra", "train.log"} if run_dir.exists() else set()
+    assert leftovers == set()
+
+
+def test_serve_misspelled_key_suggests_the_closest(capsys: pytest.CaptureFixture) -> None:
+    from tabpipe.cli.main import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "bundle=telco_churn@production", "prot=9000"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: prot: unknown key of ServeConfig; did you mean port?"
+    ]
+
+
+def test_serve_cfg_job_prints_the_config_with_secrets_redacted(
+    capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tabpipe.cli.main import main
+
+    monkeypatch.setenv("TABPIPE_ADMIN_TOKEN", "s3cret-token")
+    monkeypatch.setenv("TABPIPE_PREDICTION_LOG_KEY", "s3cret-log-key")
+    main(["serve", "bundle=telco_churn@production", "port=9001", "--cfg", "job"])
+    out = capsys.readouterr().out
+    assert "bundle: telco_churn@production" in out and "port: 9001" in out
+    assert "admin_token: <redacted>" in out and "key: <redacted>" in out and "s3cret" not in out
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "bundle=x", "--cfg", "hydra"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: --cfg hydra: only `--cfg job` is supported (it prints the composed config)"
+    ]
+
+
+def test_logger_that_cannot_be_built_names_the_cause() -> None:
+    """`Error in call to target` alone hid the reason."""
+    from tabpipe.errors import ConfigError
+    from tabpipe.training.train import build_loggers
+
+    with pytest.raises(ConfigError) as info:
+        build_loggers({"broken": {"_target_": "faulty_components.RaisingLogger", "colour": "red"}})
+    line = str(info.value)
+    assert line.startswith("logger.broken: Error in call to target 'faulty_components.RaisingLogger'")
+    assert "TypeError" in line and "'colour'" in line and "\n" not in line
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    any(importlib.util.find_spec(name) for name in ("tensorboard", "tensorboardX")),
+    reason="tensorboard is installed",
+)
+def test_tensorboard_logger_without_tensorboard_says_so(tmp_path: Path) -> None:
+    from tabpipe.errors import ConfigError
+    from tabpipe.training.train import build_loggers
+
+    spec = {"_target_": "lightning.pytorch.loggers.TensorBoardLogger", "save_dir": str(tmp_path)}
+    with pytest.raises(ConfigError) as info:
+        build_loggers({"tb": spec})
+    assert "TensorBoardLogger': ModuleNotFoundError: " in str(info.value)  # the cause, on the same line

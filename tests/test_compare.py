@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,7 +58,13 @@ def test_compare_two_runs_on_the_same_test_rows(runs, tmp_path: Path) -> None:
     output = tmp_path / "comparison.json"
     done = _cli("compare", str(baseline.output_dir), str(xgb.output_dir), "--output", str(output))
     assert done.returncode == 0, done.stderr
-    assert "verdict: B is significantly better on auc" in done.stdout
+    verdict = next(line for line in done.stdout.splitlines() if line.startswith("verdict:"))
+    assert re.fullmatch(
+        r"verdict: B is significantly better on auc \(decided by the paired bootstrap: "
+        r"95% CI of B - A \[\+0\.\d{4}, \+0\.\d{4}\] excludes 0\)",
+        verdict,
+    )
+    assert "-> B significantly better: agrees with the verdict" in done.stdout  # McNemar
     result = json.loads(output.read_text())
     n_test = len(pd.read_parquet(xgb.output_dir / "predictions" / "test.parquet"))
     assert result["rows"]["count"] == n_test and "identical test splits" in result["rows"]["which"]
@@ -91,6 +98,32 @@ def test_compare_kfold_runs_adds_the_fold_ttest(runs) -> None:
     assert fold["available"] and fold["folds"] == 3
     assert fold["b"] == [runs["kfold_linear"].metrics[f"fold_{k}/test/auc"] for k in range(3)]
     assert fold["t"] > 0 and fold["p_value"] < 0.05  # linear beats class priors on every fold
+    assert result["verdict"]["decided_by"] == "paired bootstrap" and result["better"] == "b"
+    standing = {o["test"]: (o["favours"], o["agrees"]) for o in result["verdict"]["other_tests"]}
+    assert standing == {"McNemar": ("b", True), "fold t-test": ("b", True)}
+
+
+def test_compare_shows_a_test_that_disagrees_with_the_verdict(runs) -> None:
+    """The issue's contradiction: the bootstrap finds B better while the fold means favour A."""
+    from tabpipe.comparison.table import format_comparison
+    from tabpipe.comparison.verdict import verdict_record
+
+    result = compare(
+        str(runs["kfold_baseline"].output_dir), str(runs["kfold_linear"].output_dir), n_resamples=500
+    )
+    result["fold_ttest"] |= {"mean_difference": -0.0016, "t": -0.9, "p_value": 0.43}
+    result["verdict"] = verdict_record(result)
+    fold = next(o for o in result["verdict"]["other_tests"] if o["test"] == "fold t-test")
+    assert (fold["favours"], fold["leans"], fold["agrees"]) == (None, "a", False)
+    text = format_comparison(result)
+    assert "verdict: B is significantly better on auc (decided by the paired bootstrap" in text
+    assert (
+        "mean B - A -0.0016, t = -0.9000, p = 0.4300 -> no significant difference (leans A): "
+        "DISAGREES with the verdict"
+    ) in text
+    result["fold_ttest"]["p_value"] = 0.01  # now significantly the other way
+    result["verdict"] = verdict_record(result)
+    assert "-> A significantly better: DISAGREES with the verdict" in format_comparison(result)
 
 
 def test_compare_a_kfold_run_with_a_single_split_uses_the_rows_both_held_out(runs) -> None:

@@ -102,3 +102,37 @@ def test_debug_presets_disable_the_gate() -> None:
         assert cfg.eval.require_beat_baseline is False
         assert cfg.task_name == "debug"
     assert compose_config(["debug=fdr"]).trainer.fast_dev_run is True
+
+
+@pytest.mark.parametrize(("group", "option"), SELECTABLE)
+def test_every_group_option_is_within_its_declared_ranges(group: str, option: str) -> None:
+    from tabpipe.config.ranges import range_problems
+
+    overrides = [f"{group}={option}"]
+    if group == "data" and option in ("csv", "parquet"):
+        overrides += ["data.path=x.csv", "data.target=y", "data.task=binary"]
+    assert range_problems(compose_config(overrides, output_dir="/tmp/x")) == []
+
+
+def test_every_numeric_model_and_trainer_key_declares_a_range() -> None:
+    """The hyperparameters a user mistypes most: each numeric one has its natural range."""
+    import dataclasses
+
+    from tabpipe.config.ranges import field_rules
+
+    unranged = {"max_depth", "n_jobs"}  # lgbm: -1 = no limit; 0 = all cores
+    for cls in (schema.XGBModelConfig, schema.LGBMModelConfig, schema.LinearModelConfig, schema.SplitConfig):
+        numeric = {
+            f.name for f in dataclasses.fields(cls) if f.type in (int, float) or "Annotated" in str(f.type)
+        }
+        assert numeric - unranged <= set(field_rules(cls)), cls.__name__
+
+
+@pytest.mark.parametrize(
+    "override",
+    ["+data.schema.tenure={type: numeric, min: 0}", "+logger.tb={_target_: x.Y}", "+tags=[a]", "++seed=3"],
+)
+def test_appending_to_free_form_nodes_is_allowed(override: str) -> None:
+    from tabpipe.config.checks import config_problems
+
+    assert config_problems(compose_config([override], output_dir="/tmp/x"), [override]) == []

@@ -83,10 +83,13 @@ def test_repro_runs_every_stage_then_nothing(repo: Path, tmp_path: Path) -> None
     from tabpipe.training.train import run_training
 
     in_process = run_training(compose_config([*FAST, "logger=none"], tmp_path / "run")).metrics
-    piped = json.loads((repo / "pipeline" / "evaluate" / "metrics.json").read_text())
+    piped = json.loads((repo / "pipeline" / "evaluate" / "run" / "metrics.json").read_text())
     assert {k: v for k, v in piped.items() if k.startswith("test/")} == {
         k: v for k, v in in_process.items() if k.startswith("test/")
     }
+    # DVC's metrics file (dvc metrics, dvc exp show): the primary and secondary test metrics
+    headline = json.loads((repo / "pipeline" / "evaluate" / "metrics.json").read_text())
+    assert headline == {k: piped[k] for k in ("test/auc", "test/pr_auc", "test/f1", "test/log_loss")}
 
     second = run(repo, "dvc", "repro")
     assert stages_run(second) == [] and "up to date" in second.stdout
@@ -106,10 +109,52 @@ def test_a_model_parameter_reruns_only_downstream(repo: Path) -> None:
     assert stages_run(changed) == ["train", "evaluate", "export"]
 
 
-def test_exp_run_composes_params_from_conf(repo: Path) -> None:
+def test_metrics_diff_after_committing_the_metrics(repo: Path) -> None:
+    """The documented workflow: commit dvc.lock and the metrics file (`cache: false`: git
+    keeps it), change conf/, `tabpipe params`, `dvc repro`, `dvc metrics diff`."""
     run(repo, "dvc", "repro")
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "baseline run")
+    assert "pipeline/evaluate/metrics.json" in run(repo, "git", "ls-files", "pipeline").stdout
+    model = repo / "conf" / "model" / "xgb.yaml"
+    original = model.read_text()
+    try:
+        model.write_text(original.replace("max_depth: 6", "max_depth: 2"))
+        from tabpipe.config.params_file import composed
+
+        (repo / "params.yaml").write_text(composed(repo / "conf", FAST))  # = `tabpipe params`, FAST
+        run(repo, "dvc", "repro")
+        done = run(repo, "dvc", "metrics", "diff", "--json")
+        assert "failed to load" not in done.stderr
+        auc = json.loads(done.stdout)["pipeline/evaluate/metrics.json"]["test/auc"]
+        assert auc["old"] != auc["new"] and auc["diff"] == pytest.approx(auc["new"] - auc["old"])
+    finally:
+        model.write_text(original)
+        run(repo, "git", "checkout", "params.yaml")
+        run(repo, "dvc", "checkout")
+
+
+def test_exp_run_with_a_key_the_model_lacks_is_one_line(repo: Path) -> None:
+    before = (repo / "params.yaml").read_text()
+    for override, line in (
+        (
+            "model.num_leaves=7",
+            "ERROR: Could not override 'model.num_leaves'.: Key 'num_leaves' not in 'XGBModelConfig'",
+        ),
+        ("model=nope", "ERROR: model=nope: unknown option; available models: baseline, lgbm,"),
+    ):
+        failed = run(repo, "dvc", "exp", "run", "-S", override, check=False)
+        assert failed.returncode != 0
+        lines = [x for x in failed.stderr.splitlines() if x.strip()]
+        assert len(lines) == 1 and lines[0].startswith(line), failed.stderr
+        assert "unexpected error" not in failed.stderr + failed.stdout
+    assert (repo / "params.yaml").read_text() == before  # nothing composed, nothing written
+
+
+def test_exp_run_composes_params_from_conf(repo: Path) -> None:
+    run(repo, "dvc", "repro")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "baseline run", check=False)  # nothing new after the diff test
     overrides = [
         "model=xgb",
         "model.max_depth=3",
@@ -119,6 +164,26 @@ def test_exp_run_composes_params_from_conf(repo: Path) -> None:
     run(repo, "dvc", "exp", "run", *[arg for o in overrides for arg in ("-S", o)])
     shown = run(repo, "dvc", "exp", "show", "--json").stdout
     assert "test/auc" in shown and '"max_depth": 3' in shown.replace("'", '"')
+    # `dvc exp show --only-changed`: the changed model keys, the overrides, the test metrics
+    # (params.yaml keeps conf/'s interpolations: no resolved paths that differ from HEAD's)
+    columns = run(repo, "dvc", "exp", "show", "--only-changed", "--csv").stdout.splitlines()[0].split(",")
+    params = {c for c in columns if "/" not in c} - {"Experiment", "rev", "typ", "Created"}
+    assert params == {"model.max_depth", "model.n_estimators", "dvc_overrides"}, columns
+    assert {"test/auc", "test/pr_auc", "test/f1", "test/log_loss"} <= set(columns)
+    # params.yaml records the overrides it was composed with: an experiment is not drift ...
+    checked = run(repo, "tabpipe", "params", "--check")
+    assert f"params.yaml: up to date (written by `dvc exp run` from conf/ with {' '.join(overrides)})" in (
+        checked.stdout
+    )
+    # ... a hand edit is
+    params = repo / "params.yaml"
+    written = params.read_text()
+    try:
+        params.write_text(written.replace("max_depth: 3", "max_depth: 4"))
+        edited = run(repo, "tabpipe", "params", "--check", check=False)
+        assert edited.returncode == 1 and "differs from conf/ at model.max_depth;" in edited.stderr
+    finally:
+        params.write_text(written)
 
 
 def test_changed_raw_data_reruns_everything(repo: Path) -> None:

@@ -128,11 +128,10 @@ def test_the_graph_applies_the_threshold_chosen_on_val(run) -> None:
 
 @pytest.mark.slow
 def test_tabpipe_eval_reproduces_the_training_test_metrics_exactly(run, tmp_path: Path) -> None:
-    done = tabpipe(
+    done = tabpipe(  # rows=test is the default
         "eval",
         "bundle=telco_churn:1",
         f"registry_root={run['registry']}",
-        "rows=test",
         f"output_dir={tmp_path}",
     )
     assert done.returncode == 0, done.stderr[-2000:]
@@ -161,6 +160,27 @@ def test_tabpipe_eval_reproduces_the_training_test_metrics_exactly(run, tmp_path
     start = lines.index("test metrics:")
     assert lines[start : start + 11] == table
     assert "gate baseline: passed" in lines and f"report: {tmp_path / 'report.md'}" in lines
+    assert not scored["in_training"].any()
+
+
+def test_eval_rows_all_flags_the_rows_the_bundle_was_trained_on(run, tmp_path: Path) -> None:
+    from tabpipe.cli.groups import compose_app_config
+    from tabpipe.evaluation.bundle_evaluation import evaluate_bundle
+
+    args = ["bundle=telco_churn:1", f"registry_root={run['registry']}", "eval.plots=false"]
+    evaluated = evaluate_bundle(compose_app_config("eval", [*args, "rows=all", f"output_dir={tmp_path}"]))
+    data = ingest(compose_config(OVERRIDES).data)
+    (rows,) = make_splits(data, compose_config(OVERRIDES).split, 42)
+    seen = np.zeros(data.n_rows, bool)
+    seen[np.concatenate([rows.train, rows.val])] = True
+    assert (
+        np.array_equal(evaluated.overlap.in_training, seen) and evaluated.overlap.count == seen.sum() > 5000
+    )
+    assert np.array_equal(pd.read_parquet(tmp_path / "predictions.parquet")["in_training"], seen)
+    note = f"{seen.sum()} of {data.n_rows} evaluated rows are in the bundle's training split"
+    assert note in (tmp_path / "report.md").read_text()
+    assert evaluated.overlap.note().startswith(note)
+    assert len(run["result"].folds[0].predictions) == data.n_rows - seen.sum()  # the rest: test
 
 
 @pytest.mark.slow
@@ -176,22 +196,32 @@ def test_tabpipe_eval_on_new_data_and_bad_inputs(run, tmp_path: Path) -> None:
         "data.id_columns=[customer_id]",
     ]
     common = ["eval", "bundle=telco_churn:1", f"registry_root={run['registry']}"]
-    done = tabpipe(*common, *data, f"output_dir={tmp_path / 'out'}", "eval.plots=false", "--json")
+    done = tabpipe(*common, *data, "rows=all", f"output_dir={tmp_path / 'out'}", "eval.plots=false", "--json")
     assert done.returncode == 0, done.stderr[-2000:]
+    # rows of the training file: those in the bundle's train/val split are matched by content
+    training = ingest(compose_config(OVERRIDES).data)
+    (split,) = make_splits(training, compose_config(OVERRIDES).split, 42)
+    trained_ids = set(training.ids["customer_id"].iloc[np.concatenate([split.train, split.val])])
+    scored = pd.read_parquet(tmp_path / "out" / "predictions.parquet")
+    assert np.array_equal(scored["in_training"], scored["customer_id"].isin(trained_ids))
+    assert f"warning: {scored['in_training'].sum()} of 600 evaluated rows" in done.stderr
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     printed = json.loads(done.stdout)  # --json: one JSON document for machines
+    assert printed["training_overlap"] == scored["in_training"].sum() > 0
     assert printed["metrics"]["eval/auc"] == metrics["eval/auc"] and printed["gates"] == {"baseline": True}
     assert metrics["eval/auc"] > 0.75 and "baseline/eval/auc" in metrics
     assert len(pd.read_parquet(tmp_path / "out" / "predictions.parquet")) == 600
     assert not (tmp_path / "out" / "plots").exists()
-    wrong_rows = tabpipe(*common, *data, "rows=test", f"output_dir={tmp_path / 'x'}")
+    wrong_rows = tabpipe(*common, *data, f"output_dir={tmp_path / 'x'}")  # rows=test, the default
     assert wrong_rows.returncode == 2
     assert re.fullmatch(
         r"error: rows=test: the data .* is not the bundle's training data .*; use rows=all\n",
         wrong_rows.stderr,
     )
     rows.drop(columns=["tenure"]).to_csv(tmp_path / "missing.csv", index=False)
-    missing = tabpipe(*common, *data, f"data.path={tmp_path / 'missing.csv'}", f"output_dir={tmp_path / 'y'}")
+    missing = tabpipe(
+        *common, *data, "rows=all", f"data.path={tmp_path / 'missing.csv'}", f"output_dir={tmp_path / 'y'}"
+    )
     assert missing.returncode == 2 and "'tenure'" in missing.stderr and "Traceback" not in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1
 
@@ -236,3 +266,48 @@ def test_eval_help_imports_no_ml_library() -> None:
         m.split(".")[0] for m in re.findall(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s+(\S+)", done.stderr, re.M)
     }
     assert not imported & {"sklearn", "pandas", "onnxruntime", "matplotlib", "torch", "xgboost"}
+
+
+def test_a_baseline_run_does_not_fail_its_own_baseline_gate(train) -> None:
+    result = train(["model=baseline", "eval.plots=false"])  # exit 3 before: it cannot beat itself
+    evaluation = json.loads((result.output_dir / "evaluation.json").read_text())
+    assert [g["reference"] for g in evaluation["gates"]] == []
+    report = (result.output_dir / "report.md").read_text()
+    assert "The model is the baseline: there is no baseline gate" in report
+    with pytest.raises(BaselineGateError, match=r"^baseline gate: test/auc="):
+        train(["model=xgb", "model.n_estimators=1", "eval.min_improvement=0.9", "eval.plots=false"])
+
+
+@pytest.mark.parametrize("model", ["lgbm", "xgb"])
+def test_gbdt_early_stopping_patience_and_best_iteration_per_fold(model, train, caplog) -> None:
+    from tabpipe.config import schema
+
+    defaults = {"lgbm": schema.LGBMModelConfig, "xgb": schema.XGBModelConfig}
+    patience = compose_config([f"model={model}"]).model.early_stopping_rounds
+    assert patience == defaults[model].early_stopping_rounds >= 50  # 10 stopped folds at ~10 rounds
+    caplog.set_level("INFO", logger="tabpipe")
+    overrides = [f"model={model}", "model.n_estimators=30", "model.early_stopping_rounds=5"]
+    train([*overrides, "split=kfold", "split.n_folds=2", "eval.plots=false", "eval.segments.enabled=false"])
+    lines = [r.getMessage() for r in caplog.records if "best iteration" in r.getMessage()]
+    assert [line.split(":")[0] for line in lines] == ["fold 0 model", "fold 1 model"], lines
+    summary = (
+        r"fold \d model: \w+: best iteration \d+ of \d+ trained "
+        r"\(n_estimators=30, early_stopping_rounds=5\)"
+    )
+    assert all(re.fullmatch(summary, line) for line in lines), lines
+
+
+@pytest.mark.parametrize("model", ["lgbm", "xgb"])
+def test_gbdt_early_stopping_watches_the_validation_loss(model, tmp_path: Path) -> None:
+    """Fold 0 of the default 5-fold churn split: val AUC peaks at round 10, the val loss near
+    round 58. LightGBM watched every metric and kept AUC's round 10 (recall 0.06 on that fold)."""
+    from tabpipe.training.stages import fit_folds
+
+    cfg = compose_config([f"model={model}", "split=kfold", "logger=none"], tmp_path / "run")
+    dataset = ingest(cfg.data)
+    fold_0 = make_splits(dataset, cfg.split, cfg.seed)[:1]
+    history: list[dict[str, float]] = []
+    (fold,) = fit_folds(cfg, dataset, fold_0, tmp_path / "run", [lambda m, i: history.append(m)])
+    loss = [next(v for k, v in m.items() if k.startswith("val/") and "logloss" in k) for m in history]
+    assert fold.model.rounds_used() == int(np.argmin(loss)) + 1 > 40
+    assert fold.model.rounds_trained() == len(history) == fold.model.rounds_used() + 50

@@ -164,13 +164,13 @@ def test_run_prints_data_split_and_model_lines_before_the_metrics(train, caplog)
     sizes = metadata["splits"][0]
     n_features = metadata["dataset"]["n_columns"] - 2  # less the id (customer_id) and the target
     lines = [record.getMessage() for record in caplog.records]
-    best = result.folds[0].model.best_iteration_
+    model = result.folds[0].model
     expected = [
         f"data: telco_churn: {metadata['dataset']['n_rows']} rows, {n_features} feature columns, "
         "task binary (classes No, Yes)",
         f"split: stratified: train {sizes['train']}, val {sizes['val']}, test {sizes['test']} rows",
-        f"model: XGBoostModel: {best + 1} boosting rounds (best on val; n_estimators 20, "
-        "early stopping after 10 rounds)",
+        f"model: XGBoostModel: best iteration {model.rounds_used()} of {model.rounds_trained()} "
+        "trained (n_estimators=20, early_stopping_rounds=50)",
     ]
     first_metric = lines.index("test metrics:")
     for line in expected:

@@ -3,6 +3,8 @@ prediction log; the CLI as a user runs it (exit codes, one-line errors)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import math
 import subprocess
@@ -224,12 +226,51 @@ def _records(rows: pd.DataFrame) -> list[dict]:
     ]
 
 
-def test_prediction_log_of_a_real_server_and_the_drift_gauges(bundle, raw, tmp_path: Path) -> None:
+def _strict_json(line: str) -> dict:
+    """``json.loads`` that refuses NaN / Infinity, which are not JSON."""
+
+    def refuse(token: str) -> None:
+        raise ValueError(f"not JSON: {token}")
+
+    return json.loads(line, parse_constant=refuse)
+
+
+def _assert_private_redacted_and_strict(log: Path, key: bytes, ids: set[int]) -> list[dict]:
+    files = sorted(log.parent.glob(f"{log.name}*"))
+    assert len(files) >= 2, files  # rotated at least once
+    assert {f.stat().st_mode & 0o777 for f in files} == {0o600}
+    lines = [_strict_json(line) for f in files for line in f.read_text().splitlines()]
+    answered = [line for line in lines if "inputs" in line]
+    redacted = {"customer_id": "hash", "contract": "hash", "payment_method": "drop"}
+    assert answered and all(line["redacted"] == redacted for line in answered)
+    records = [record for line in answered for record in line["inputs"]]
+    assert not any("payment_method" in record for record in records)
+    first = records[0]
+    # a keyed hash: HMAC-SHA256 with the deployment's key, not a bare hash of the id
+    assert first["customer_id"] not in {str(i) for i in range(10_000)}
+    hashed_ids = {r["customer_id"] for r in records}
+    keyed = {hmac.new(key, str(i).encode(), hashlib.sha256).hexdigest()[:32] for i in ids}
+    bare = {hashlib.sha256(str(i).encode()).hexdigest()[:32] for i in ids}
+    assert len(first["customer_id"]) == 32 and not keyed & bare
+    assert hashed_ids == keyed  # every id sent, and only those, as its keyed hash
+    assert all(len(r["contract"]) == 32 for r in records if r.get("contract") is not None)
+    return lines
+
+
+def test_prediction_log_of_a_real_server_private_redacted_strict_and_monitored(
+    bundle, raw, tmp_path: Path
+) -> None:
+    """A real server writes the log (mode 0600, rotated, ids hashed with a keyed hash, one
+    feature hashed and one dropped, NaN / Infinity as null + non_finite); `tabpipe monitor`
+    reads it: drift on the remaining features, the serving figures rounded."""
     log = tmp_path / "log" / "predictions.jsonl"
     args = [
         f"bundle={bundle['ref']}",
         f"registry_root={bundle['registry']}",
         f"prediction_log.path={log}",
+        "prediction_log.max_bytes=60000",
+        "prediction_log.redact.hash=[contract]",
+        "prediction_log.redact.drop=[payment_method]",
         "drift.min_samples=50",
     ]
     sample = raw.sample(240, random_state=8)
@@ -239,6 +280,11 @@ def test_prediction_log_of_a_real_server_and_the_drift_gauges(bundle, raw, tmp_p
             assert client.post("/predict", json=body).status_code == 200
         for _ in range(6):  # refused requests are logged as errors
             assert client.post("/predict", json={"tenure": "seven"}).status_code == 422
+        # JSON extensions Python's parser accepts: refused (the contract says finite numbers),
+        # and the log stays strict JSON
+        probe = '{"customer_id": 0, "tenure": NaN, "monthly_charges": Infinity}'
+        reply = client.post("/predict", content=probe, headers={"content-type": "application/json"})
+        assert reply.status_code == 422, reply.text
         metrics = client.get("/metrics").text
     gauges = {
         line.split('"')[1]: float(line.split()[-1])
@@ -247,20 +293,147 @@ def test_prediction_log_of_a_real_server_and_the_drift_gauges(bundle, raw, tmp_p
     }
     assert "tabpipe_drift_window_rows 240.0" in metrics
     assert len(gauges) == 10 and all(0 <= v < 0.25 for v in gauges.values())
-    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    key_file = log.parent / f".{log.name}.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    lines = _assert_private_redacted_and_strict(
+        log, key_file.read_bytes().strip(), set(sample["customer_id"].tolist())
+    )
+    assert not [line for line in lines if "non_finite" in line]
     latencies = [line["latency_ms"] for line in lines if "inputs" in line]
     done = monitor(bundle, tmp_path, f"current={log}", "window=24h", f"output_dir={tmp_path / 'out'}")
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
-    document = json.loads((tmp_path / "out" / "drift.json").read_text())
+    document = _strict_json((tmp_path / "out" / "drift.json").read_text())
     serving = document["current"]["serving"]
     assert document["current"]["rows"] == 240 and document["current"]["predictions"] == "log"
-    assert serving["requests"] == 126 and serving["errors"] == 6
-    assert serving["error_rate"] == pytest.approx(6 / 126)
+    assert document["current"]["redacted"] == {
+        "contract": "hash",
+        "customer_id": "hash",
+        "payment_method": "drop",
+    }
+    compared = {f["name"] for f in document["features"]}
+    assert {"tenure", "monthly_charges", "prediction.label"} <= compared
+    assert not compared & {"contract", "payment_method", "customer_id"}
+    assert not document["schema"]["alert"] and document["schema"]["extra"] == []
+    assert serving["requests"] == 127 and serving["errors"] == 7 and serving["unreadable_lines"] == 0
+    assert serving["error_rate"] == pytest.approx(7 / 127)
     assert [serving["latency_ms"][k] for k in ("p50", "p95", "p99")] == pytest.approx(
         np.percentile(latencies, [50, 95, 99]).tolist()
     )
-    assert f"P50 {serving['latency_ms']['p50']}" in done.stdout
+    printed = {k: f"{v:.4g}" for k, v in serving["latency_ms"].items()}
+    assert (
+        f"error rate {7 / 127:.4g}, latency ms P50 {printed['p50']} P95 {printed['p95']} "
+        f"P99 {printed['p99']}" in done.stdout
+    )
+    assert "redacted by the server, not compared: contract (hash), customer_id (hash)" in done.stdout
     last = monitor_in_process(
         bundle, tmp_path, f"current={log}", "window=100", f"output_dir={tmp_path / 'l'}"
     )
     assert last.document["current"]["rows"] == 100
+
+
+def test_monitor_prints_four_significant_digits(tmp_path: Path) -> None:
+    """The summary's figures: 4 significant digits, not float reprs."""
+    from tabpipe.cli.monitor import _summary
+    from tabpipe.monitoring.run import MonitorResult
+
+    document = {
+        "bundle": {"name": "m", "version": "1"},
+        "current": {
+            "source": "log.jsonl",
+            "rows": 10,
+            "serving": {
+                "requests": 3,
+                "error_rate": 1 / 3,
+                "latency_ms": {"p50": 0.1234567, "p95": 0.28354999999999947, "p99": 1234.5678},
+            },
+        },
+        "status": "ok",
+        "counts": {"ok": 1},
+        "features": [],
+    }
+    lines = _summary(MonitorResult(document, tmp_path, alert=False))
+    assert "  serving: 3 requests, error rate 0.3333, latency ms P50 0.1235 P95 0.2835 P99 1235" in lines
+
+
+def test_drift_reasons_and_report_use_the_same_rounding() -> None:
+    from tabpipe.monitoring.compare import FeatureDrift, Thresholds, judge
+
+    result = FeatureDrift("x", "numeric", 500, 350, psi=0.123456789)
+    result.missing_reference, result.missing_current = 0.0, 0.3
+    result.missing_change = 0.3
+    judge([result], Thresholds())
+    assert result.reasons == ["missing rate 0 -> 0.3", "PSI 0.1235"]
+
+
+def test_log_lines_round_trip_non_finite_values_as_strict_json() -> None:
+    from tabpipe.monitoring.log_lines import decode_line, encode_line
+
+    entry = {"inputs": [{"a/b": math.nan, "c~d": -math.inf, "n": 1.5}], "outputs": [{"p": {"x": math.inf}}]}
+    line = encode_line(entry)
+    assert _strict_json(line)["non_finite"] == {
+        "/inputs/0/a~1b": "NaN",
+        "/inputs/0/c~0d": "-Infinity",
+        "/outputs/0/p/x": "Infinity",
+    }
+    back = decode_line(line)
+    assert math.isnan(back["inputs"][0]["a/b"]) and back["inputs"][0]["c~d"] == -math.inf
+    assert back["outputs"][0]["p"]["x"] == math.inf and back["inputs"][0]["n"] == 1.5
+    assert encode_line({"n": 1.5}) == '{"n": 1.5}'  # the common line has no flag
+    with pytest.raises(ValueError, match="names no value"):
+        decode_line('{"inputs": [], "non_finite": {"/inputs/3/a": "NaN"}}')
+
+
+def test_redaction_config_errors_are_one_line(bundle, tmp_path: Path) -> None:
+    from omegaconf import OmegaConf
+
+    from tabpipe.cli.groups import compose_app_config
+    from tabpipe.errors import ConfigError
+    from tabpipe.export.bundle import load_bundle
+    from tabpipe.export.registry import Registry
+    from tabpipe.serving.redaction import build_redaction
+
+    schema = load_bundle(Registry(bundle["registry"]).resolve(bundle["ref"])).schema
+    log = tmp_path / "predictions.jsonl"
+
+    def redaction(*overrides: str):
+        cfg = compose_app_config("serve", ["bundle=x", f"prediction_log.path={log}", *overrides])
+        return build_redaction(OmegaConf.to_object(cfg).prediction_log, schema)
+
+    with pytest.raises(ConfigError, match=r"^prediction_log.redact.drop: 'emial' is not a field of"):
+        redaction("prediction_log.redact.drop=[emial]")
+    with pytest.raises(ConfigError, match="'tenure' is listed in both hash and drop"):
+        redaction("prediction_log.redact.hash=[tenure]", "prediction_log.redact.drop=[tenure]")
+    assert redaction("prediction_log.redact.keep=[customer_id]") is None  # nothing left to redact
+    key_file = tmp_path / "shared.key"
+    key_file.write_text("secret\n")
+    key_file.chmod(0o644)
+    with pytest.raises(ConfigError, match=r"key_file=.*readable by others \(mode 0644\); chmod 600"):
+        redaction(f"prediction_log.key_file={key_file}")
+    key_file.chmod(0o600)
+    assert redaction(f"prediction_log.key_file={key_file}").key == b"secret"
+    assert redaction("prediction_log.key=from-env").key == b"from-env"
+
+
+def test_an_error_line_with_inputs_counts_as_an_error_not_as_served_rows(tmp_path: Path) -> None:
+    from tabpipe.monitoring.current_data import read_prediction_log
+    from tabpipe.serving.observability import PredictionLog
+
+    log = PredictionLog(str(tmp_path / "p.jsonl"), 10_000, 1)
+    ts = "2026-12-03T00:00:00+00:00"
+    log.write({"ts": ts, "version": "1", "latency_ms": 1.0, "inputs": [{"tenure": 1.0}], "outputs": []})
+    log.write_error("internal", 500, request_id="r1", inputs=[{"tenure": 2.0}])
+    log.close()
+    data = read_prediction_log(tmp_path / "p.jsonl", None, "1")
+    assert data.frame["tenure"].tolist() == [1.0]
+    assert data.serving["errors"] == 1 and data.serving["answered"] == 1
+
+
+def test_a_log_left_world_readable_by_an_older_version_is_made_private(tmp_path: Path) -> None:
+    from tabpipe.serving.observability import PredictionLog
+
+    old = [tmp_path / "p.jsonl", tmp_path / "p.jsonl.1"]
+    for path in old:
+        path.write_text('{"ts": "2026-12-03T00:00:00+00:00", "error": "validation", "status": 422}\n')
+        path.chmod(0o644)
+    PredictionLog(str(old[0]), 10_000, 1).close()
+    assert [path.stat().st_mode & 0o777 for path in old] == [0o600, 0o600]

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
-from helpers import ROOT, cli_env
+import pytest
+from configobj import ConfigObj
+
+from helpers import CONF, ROOT, cli_env
+from tabpipe.cli.stage import params_main
+from tabpipe.config.params_file import HEADER, OVERRIDES_KEY, composed, load_params
 
 
 def test_params_yaml_equals_the_composition_of_conf() -> None:
@@ -17,3 +23,52 @@ def test_params_yaml_equals_the_composition_of_conf() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "model:" in (ROOT / "params.yaml").read_text()
+
+
+def _dvc_compose(output: Path, overrides: list[str]) -> subprocess.CompletedProcess:
+    """DVC's own composition for `dvc exp run -S ...` (`dvc.utils.hydra.compose_and_dump`, with
+    `.dvc/config`'s plugins path). In a subprocess: DVC's plugin wraps Hydra for its process."""
+    plugins = ROOT / ConfigObj(str(ROOT / ".dvc" / "config"))["hydra"]["plugins_path"]
+    script = (
+        "import sys\n"
+        "from dvc.exceptions import DvcException\n"
+        "from dvc.utils.hydra import compose_and_dump\n"
+        "try:\n"
+        f"    compose_and_dump({str(output)!r}, {str(CONF)!r}, None, 'train', {str(plugins)!r},"
+        f" {overrides!r})\n"
+        "except DvcException as error:\n"
+        "    sys.exit(f'ERROR: {error}')\n"
+    )
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=cli_env())
+
+
+def test_an_experiments_params_are_not_drift_but_a_hand_edit_is(tmp_path: Path, capsys) -> None:
+    params = tmp_path / "params.yaml"
+    overrides = ["model=lgbm", "model.num_leaves=15"]
+    assert _dvc_compose(params, overrides).returncode == 0
+    # as `tabpipe params` writes it (interpolations kept, not resolved where DVC ran), plus the overrides
+    recorded = "dvc_overrides:\n- model=lgbm\n- model.num_leaves=15\n"
+    assert params.read_text() == composed(CONF, overrides).removeprefix(HEADER) + recorded
+    params_main(["--check", "--conf", str(CONF), "--output", str(params)])
+    assert "up to date (written by `dvc exp run` from conf/ with model=lgbm model.num_leaves=15)" in (
+        capsys.readouterr().out
+    )
+    assert load_params(params).model.num_leaves == 15 and OVERRIDES_KEY not in load_params(params)
+    params.write_text(params.read_text().replace("num_leaves: 15", "num_leaves: 16"))
+    with pytest.raises(SystemExit) as stale:
+        params_main(["--check", "--conf", str(CONF), "--output", str(params)])
+    assert stale.value.code == 1 and "at model.num_leaves;" in capsys.readouterr().err
+    committed = ROOT / "params.yaml"
+    params.write_text(committed.read_text().replace("max_depth: 6", "max_depth: 5"))
+    with pytest.raises(SystemExit):
+        params_main(["--check", "--conf", str(CONF), "--output", str(params)])
+    err = capsys.readouterr().err
+    assert "(written by `tabpipe params` from conf/) differs from" in err and "at model.max_depth;" in err
+
+
+def test_a_bad_exp_run_override_is_tabpipes_one_line_as_a_dvc_error(tmp_path: Path) -> None:
+    failed = _dvc_compose(tmp_path / "params.yaml", ["model.num_leaves=7"])  # the model is xgb
+    assert failed.returncode == 1 and not (tmp_path / "params.yaml").exists()
+    assert failed.stderr == (
+        "ERROR: Could not override 'model.num_leaves'.: Key 'num_leaves' not in 'XGBModelConfig'\n"
+    )

@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from helpers import cli_env
-from tabpipe.export.bundle import verify_bundle, write_manifest
+from registry_helpers import register_in_subprocess, trained_bundle
+from tabpipe.errors import TabpipeError
+from tabpipe.export.bundle import BundleError, load_bundle, verify_bundle, write_manifest
 from tabpipe.export.registry import Registry, RegistryError
-
-REGISTER = (
-    "import sys; from pathlib import Path; from tabpipe.export.registry import Registry; "
-    "print(Registry(sys.argv[1]).register('churn', Path(sys.argv[2])))"
-)
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory) -> Path:
-    from helpers import compose_config
-    from tabpipe.training.train import run_training
-
-    out = tmp_path_factory.mktemp("reg") / "run"
-    return run_training(compose_config(["model=linear", "registry.name=null"], out)).bundle
-
-
-def register_in_subprocess(root: Path, source: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", REGISTER, str(root), str(source)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=cli_env(),
-    )
+    return trained_bundle(tmp_path_factory)
 
 
 def test_versions_increase_and_refs_resolve(bundle: Path, tmp_path: Path) -> None:
@@ -69,7 +49,9 @@ def test_alias_history_records_every_move(bundle: Path, tmp_path: Path) -> None:
     assert all(h["when"] for h in history)
 
 
-@pytest.mark.parametrize("bad", ["../evil", "a/b", "..", "x/../y", ""])
+@pytest.mark.parametrize(
+    "bad", ["../evil", "a/b", "..", "x/../y", "", "prod\n", "prod\nx", " prod", "a" * 129]
+)
 def test_names_and_aliases_with_path_parts_are_rejected(bundle: Path, tmp_path: Path, bad: str) -> None:
     registry = Registry(tmp_path / "registry")
     registry.register("churn", bundle)
@@ -92,35 +74,6 @@ def test_concurrent_registrations_get_distinct_versions(bundle: Path, tmp_path: 
         verify_bundle(registry.resolve(f"churn:{version}"))
 
 
-def test_killed_registration_leaves_no_visible_half_version(bundle: Path, tmp_path: Path) -> None:
-    """SIGKILL at several points mid-copy: only complete, verifiable versions are listed."""
-    import shutil
-
-    big = tmp_path / "big"
-    shutil.copytree(bundle, big)
-    (big / "native" / "padding.bin").write_bytes(os.urandom(64 << 20))  # a slow copy
-    write_manifest(big)
-    root = tmp_path / "registry"
-    interrupted = 0
-    for delay in (0.0, 0.03, 0.1, 0.2, 0.4):
-        before = set((root / "churn").glob(".reserved-*")) if (root / "churn").exists() else set()
-        process = register_in_subprocess(root, big)
-        deadline = time.time() + 60
-        while time.time() < deadline and process.poll() is None:  # wait for the write to begin
-            if (root / "churn").exists() and set((root / "churn").glob(".reserved-*")) - before:
-                break
-            time.sleep(0.002)
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
-        interrupted += process.wait() == -signal.SIGKILL
-        registry = Registry(root)
-        for version in registry.versions("churn"):
-            verify_bundle(registry.resolve(f"churn:{version}"))
-    assert interrupted >= 3  # most kills landed mid-registration
-    after = Registry(root).register("churn", bundle)
-    assert after == max(Registry(root).versions("churn"))
-
-
 def test_cli_promote_and_list(bundle: Path, tmp_path: Path) -> None:
     root = tmp_path / "registry"
     Registry(root).register("churn", bundle)
@@ -133,10 +86,168 @@ def test_cli_promote_and_list(bundle: Path, tmp_path: Path) -> None:
     )
     assert promote.returncode == 0 and "churn@production: None -> 1" in promote.stdout
     listing = subprocess.run([*run, "list"], capture_output=True, text=True, env=cli_env())
-    assert "churn" in listing.stdout and "production->1" in listing.stdout
+    row = listing.stdout.splitlines()[1].split()
+    assert row[0] == "churn:1" and row[-1] == "production"
     bad = subprocess.run(
         [*run, "promote", "churn:7", "production"], capture_output=True, text=True, env=cli_env()
     )
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
         "error: churn:7: no such version (have [1])"
     ]
+
+
+def _registry_with(bundle: Path, root: Path, versions: int = 1) -> Registry:
+    registry = Registry(root)
+    for _ in range(versions):
+        registry.register("churn", bundle)
+    return registry
+
+
+def test_promote_refuses_a_version_that_fails_its_checksum(bundle: Path, tmp_path: Path) -> None:
+    registry = _registry_with(bundle, tmp_path / "registry", 2)
+    registry.promote("churn", 1, "production")
+    with (tmp_path / "registry" / "churn" / "2" / "model.onnx").open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(TabpipeError, match=r"file model.onnx fails its checksum"):
+        registry.promote("churn", 2, "production")
+    assert registry.aliases("churn") == {"production": 1}
+    assert len(registry.history("churn")) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [
+        ('"../../elsewhere"', "positive integer"),
+        ("0", "positive integer"),
+        ("-1", "positive integer"),
+        ("true", "positive integer"),
+        ("1.5", "positive integer"),
+    ],
+)
+def test_alias_values_are_validated_when_read(bundle: Path, tmp_path: Path, value: str, rule: str) -> None:
+    registry = _registry_with(bundle, tmp_path / "registry")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "registry" / "churn" / "aliases.json").write_text(f'{{"production": {value}}}')
+    with pytest.raises(RegistryError, match=rf"aliases.json: alias 'production' -> .*{rule}"):
+        registry.resolve("churn@production")
+
+
+def test_alias_names_in_the_file_are_validated(bundle: Path, tmp_path: Path) -> None:
+    registry = _registry_with(bundle, tmp_path / "registry")
+    (tmp_path / "registry" / "churn" / "aliases.json").write_text('{"prod\\n": 1}')
+    with pytest.raises(RegistryError, match=r"alias 'prod\\n' is not a valid alias name"):
+        registry.aliases("churn")
+
+
+def test_a_version_symlinked_outside_the_registry_is_refused(bundle: Path, tmp_path: Path) -> None:
+    import shutil
+
+    registry = _registry_with(bundle, tmp_path / "registry")
+    outside = tmp_path / "outside"
+    shutil.copytree(tmp_path / "registry" / "churn" / "1", outside)
+    (tmp_path / "registry" / "churn" / "2").symlink_to(outside, target_is_directory=True)
+    for ref in ("churn:2",):
+        with pytest.raises(RegistryError, match=r"churn:2: .* is a symlink to .*outside the registry"):
+            registry.resolve(ref)
+    with pytest.raises(RegistryError, match="outside the registry"):
+        registry.promote("churn", 2, "production")
+    assert registry.aliases("churn") == {}
+
+
+def test_a_version_copied_under_another_number_is_refused(bundle: Path, tmp_path: Path) -> None:
+    import shutil
+
+    registry = _registry_with(bundle, tmp_path / "registry")
+    shutil.copytree(tmp_path / "registry" / "churn" / "1", tmp_path / "registry" / "churn" / "5")
+    with pytest.raises(TabpipeError, match=r"registered as churn:1 but found at churn/5"):
+        load_bundle(registry.resolve("churn:5"))
+
+
+def test_an_unknown_alias_lists_the_aliases_that_exist(bundle: Path, tmp_path: Path) -> None:
+    registry = _registry_with(bundle, tmp_path / "registry")
+    with pytest.raises(RegistryError, match=r"alias 'nope' is not set for model 'churn' \(aliases: none yet"):
+        registry.resolve("churn@nope")
+    registry.promote("churn", 1, "production")
+    registry.promote("churn", 1, "candidate")
+    with pytest.raises(RegistryError) as error:
+        registry.resolve("churn@nope")
+    assert (
+        str(error.value)
+        == "churn@nope: alias 'nope' is not set for model 'churn' (aliases: candidate, production)"
+    )
+    with pytest.raises(RegistryError, match=r"no model 'churm' .*\(models: churn\)"):
+        registry.resolve("churm@production")
+
+
+KEY = "k" * 32
+
+
+def test_signing_verifies_origin_on_load_promote_and_serve(
+    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With $TABPIPE_REGISTRY_KEY: a registered version is signed; editing a file and
+    regenerating the manifest (what the checksums alone cannot catch) is refused by
+    load_bundle, promote, and the serving/batch loader."""
+    from tabpipe.serving.loaded_model import load_model
+
+    root = tmp_path / "registry"
+    monkeypatch.setenv("TABPIPE_REGISTRY_KEY", KEY)
+    registry = _registry_with(bundle, root, 2)
+    assert (root / "churn" / "1" / "signature.json").is_file()
+    registry.promote("churn", 1, "production")
+    assert load_model("churn@production", root, ["CPUExecutionProvider"]).bundle.path == root / "churn" / "1"
+    metadata = root / "churn" / "2" / "metadata.json"
+    metadata.write_text(metadata.read_text().replace('"seed": 42', '"seed": 7'))
+    monkeypatch.delenv("TABPIPE_REGISTRY_KEY")
+    write_manifest(root / "churn" / "2")  # the attacker regenerates the manifest, without the key
+    verify_bundle(root / "churn" / "2")  # checksums alone are satisfied
+    monkeypatch.setenv("TABPIPE_REGISTRY_KEY", KEY)
+    with pytest.raises(TabpipeError, match=r"churn/2': not signed"):
+        load_bundle(root / "churn" / "2")
+    with pytest.raises(TabpipeError, match="not signed"):
+        registry.promote("churn", 2, "production")
+    with pytest.raises(TabpipeError, match="not signed"):
+        load_model("churn:2", root, ["CPUExecutionProvider"])
+    monkeypatch.setenv("TABPIPE_REGISTRY_KEY", "another key of 32 bytes or more!")
+    write_manifest(root / "churn" / "2")  # signed, but with another key
+    monkeypatch.setenv("TABPIPE_REGISTRY_KEY", KEY)
+    with pytest.raises(TabpipeError, match=r"signature does not match \(signed with another key\)"):
+        load_bundle(root / "churn" / "2")
+    assert registry.aliases("churn") == {"production": 1}
+
+
+def test_signing_key_must_not_be_short(bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TABPIPE_REGISTRY_KEY", "short")
+    with pytest.raises(TabpipeError, match=r"\$TABPIPE_REGISTRY_KEY: the key must be at least 16 bytes"):
+        Registry(tmp_path / "registry").register("churn", bundle)
+    # the registration failed while signing its copy: nothing is left behind
+    assert sorted(p.name for p in (tmp_path / "registry" / "churn").iterdir()) == [".lock"]
+
+
+def test_without_a_key_signatures_are_not_required(bundle: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("TABPIPE_REGISTRY_KEY", raising=False)
+    registry = _registry_with(bundle, tmp_path / "registry")
+    assert not (tmp_path / "registry" / "churn" / "1" / "signature.json").exists()
+    load_bundle(registry.resolve("churn:1"))
+
+
+def test_registry_sign_signs_verified_versions_only(
+    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from registry_helpers import registry_cli
+
+    monkeypatch.delenv("TABPIPE_REGISTRY_KEY", raising=False)
+    root = tmp_path / "registry"
+    registry = _registry_with(bundle, root, 2)  # registered before there was a key
+    code, _, err = registry_cli(capsys, "--root", str(root), "sign", "--all")
+    assert code == 2 and err.strip() == "error: $TABPIPE_REGISTRY_KEY is not set: nothing to sign with"
+    monkeypatch.setenv("TABPIPE_REGISTRY_KEY", KEY)
+    with pytest.raises(BundleError, match="not signed"):
+        load_bundle(registry.resolve("churn:1"))
+    code, out, _ = registry_cli(capsys, "--root", str(root), "sign", "churn:1")
+    assert code == 0 and out.strip() == f"signed {root / 'churn' / '1'}"
+    load_bundle(registry.resolve("churn:1"))
+    (root / "churn" / "2" / "metrics.json").write_text("{}")
+    code, _, err = registry_cli(capsys, "--root", str(root), "sign", "--all")
+    assert code == 2 and "churn/2': file metrics.json fails its checksum" in err
+    assert not (root / "churn" / "2" / "signature.json").exists()

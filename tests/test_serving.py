@@ -60,6 +60,7 @@ def server(trained):
         "ab.weight=0.3",
         "ab.key=customer_id",
         "shadow=telco_churn:2",
+        "access_log=true",
     ]
     with running_server(args, base / "server.log") as url:
         yield url
@@ -131,7 +132,8 @@ def test_one_record_or_a_list_and_the_response_shape(server) -> None:
     many = httpx.post(f"{server}/predict", json=[{"tenure": t} for t in range(5)])
     assert len(many.json()["predictions"]) == 5
     unseen = httpx.post(f"{server}/predict", json={"contract": "Weekly"}).json()
-    assert unseen["warnings"] == ["contract: unseen category 'Weekly' (mapped to the sentinel)"]
+    assert unseen["warnings"][0] == "contract: unseen category 'Weekly' (mapped to the sentinel)"
+    assert unseen["warnings"][1].startswith("missing features (imputed as in training): female,")
 
 
 def test_ab_split_ratio_and_stickiness(server) -> None:
@@ -147,6 +149,15 @@ def test_ab_split_ratio_and_stickiness(server) -> None:
     versions = {"a": "1", "b": "2"}
     reply = httpx.post(f"{server}/predict", json={"customer_id": 17, "tenure": 5}).json()
     assert reply["model"]["version"] == versions[reply["model"]["arm"]]
+
+
+def test_startup_line_and_access_log(trained, server) -> None:
+    httpx.post(f"{server}/predict", json={"tenure": 3})
+    lines = (trained["base"] / "server.log").read_text().splitlines()
+    port = server.rsplit(":", 1)[1]
+    expected = f"listening on http://127.0.0.1:{port} (bundle telco_churn@production: telco_churn version 1)"
+    assert expected in lines
+    assert any('"POST /predict HTTP/1.1" 200' in line for line in lines)  # access_log=true
 
 
 def test_admin_requires_the_bearer_token(server) -> None:

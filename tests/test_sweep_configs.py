@@ -94,13 +94,13 @@ def test_a_value_under_a_key_another_override_sets_is_composed_in_full(loaders: 
     assert got.eval.threshold.default == 0.5 and not once.templates  # Hydra's order: the later wins
 
 
-def test_only_a_joblib_launcher_with_enough_workers_refills_slots() -> None:
+def test_only_a_joblib_launcher_with_enough_workersrefills_slots() -> None:
     from hydra._internal.core_plugins.basic_launcher import BasicLauncher
     from hydra_plugins.hydra_joblib_launcher.joblib_launcher import JoblibLauncher
 
-    from tabpipe.tuning.sweep import _refills_slots
+    from tabpipe.tuning.joblib_slots import refills_slots
 
-    assert _refills_slots(JoblibLauncher(n_jobs=2), 2)
-    assert not _refills_slots(JoblibLauncher(n_jobs=1), 2)  # joblib would run jobs in our thread
-    assert not _refills_slots(JoblibLauncher(n_jobs=2), 1)
-    assert not _refills_slots(BasicLauncher(), 2)
+    assert refills_slots(JoblibLauncher(n_jobs=2), 2)
+    assert not refills_slots(JoblibLauncher(n_jobs=1), 2)  # joblib would run jobs in our thread
+    assert not refills_slots(JoblibLauncher(n_jobs=2), 1)
+    assert not refills_slots(BasicLauncher(), 2)

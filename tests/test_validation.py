@@ -185,3 +185,48 @@ def test_cli_validation_error_exits_2_and_leaves_no_artifacts(churn: pd.DataFram
     leftovers = {p.name for p in run_dir.iterdir()} - {".hydra", "train.log"}
     assert leftovers == set(), leftovers
     assert not json.dumps(sorted(p.name for p in run_dir.rglob("*"))).count("metrics")
+
+
+def test_text_in_a_numeric_column_is_a_warning_naming_a_sample(churn: pd.DataFrame, tmp_path: Path) -> None:
+    """Two text values used to turn `tenure` into a categorical without a word."""
+    frame = churn.astype({"tenure": object})
+    frame.loc[[2, 9], "tenure"] = "unknown"
+    frame.loc[4, "tenure"] = "?"
+    path = tmp_path / "drift.csv"
+    frame.to_csv(path, index=False)
+    dataset = ingest(data_cfg(path))
+    assert dataset.schema["tenure"].type == "categorical"
+    assert dataset.report.warnings[0] == (
+        "column 'tenure': 3 of 400 values are not numbers in a mostly numeric column "
+        "(sample: 'unknown', '?'); read as categorical (data.strict_types=true makes this an error)"
+    )
+    # a column forced categorical is what the user asked for: no warning
+    forced = ingest(data_cfg(path, "data.categorical_columns=[tenure]"))
+    assert not any("tenure" in w for w in forced.report.warnings)
+
+
+def test_infinite_values_are_missing_under_the_missing_policy(churn: pd.DataFrame, tmp_path: Path) -> None:
+    frame = churn.copy()
+    frame.loc[[1, 2], "monthly_charges"] = [np.inf, -np.inf]
+    path = tmp_path / "inf.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(DataValidationError) as info:
+        ingest(data_cfg(path))  # the default policy: error
+    assert info.value.problems == [
+        "column 'monthly_charges': 2 infinite values (inf/-inf); fix the source, or set "
+        "data.on_infinite=missing to impute them like blanks"
+    ]
+    dataset = ingest(data_cfg(path, "data.on_infinite=missing"))
+    assert dataset.features["monthly_charges"].isna().sum() == 2
+    assert np.isfinite(dataset.features["monthly_charges"].dropna()).all()
+    assert dataset.schema["monthly_charges"].max < np.inf
+    assert "column 'monthly_charges': 2 infinite values treated as missing (data.on_infinite=missing)" in (
+        dataset.report.warnings
+    )
+
+
+def test_infinite_regression_target(churn: pd.DataFrame, tmp_path: Path) -> None:
+    frame = churn.assign(total_charges=churn["monthly_charges"])
+    frame.loc[0, "monthly_charges"] = np.inf
+    problems = problems_for(frame, tmp_path, task="regression", target="monthly_charges")
+    assert problems == ["column 'monthly_charges' (target): 1 infinite values; the target must be finite"]

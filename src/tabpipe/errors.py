@@ -57,3 +57,19 @@ class IncompleteRunError(TabpipeError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
+
+
+def error_line(exc: BaseException) -> str:
+    """One line for ``exc`` that keeps its cause: the first line of its message, then the
+    innermost exception of its ``__cause__``/``__context__`` chain as ``Type: message``
+    (``Error in call to target 'X': ModuleNotFoundError: No module named 'tensorboard'``)."""
+    head = str(exc).strip().splitlines()[0].rstrip(":.") if str(exc).strip() else type(exc).__name__
+    root, seen = exc, {id(exc)}
+    while (nxt := root.__cause__ or root.__context__) is not None and id(nxt) not in seen:
+        seen.add(id(nxt))
+        root = nxt
+    if root is exc:
+        return head
+    detail = str(root).strip().splitlines()[0] if str(root).strip() else ""
+    cause = f"{type(root).__name__}: {detail}" if detail else type(root).__name__
+    return head if detail and detail in head else f"{head}: {cause}"

@@ -4,6 +4,7 @@ number, NaN, inf or an exception, on demand, and each job records its pid and ru
 ``outcome=by_trial`` picks the outcome from the trial number the sweeper passes
 (``optuna.trial_number``): trial 0 ok, 1 NaN, 2 inf, 3 raises, then again.
 ``sleep_s_by_trial=[4, 0.2]`` makes trial durations differ the same way.
+``+hparams=plane`` searches x and y (CMA-ES needs two dimensions).
 
     python tests/sweep_app/app.py -m +hparams=outcomes hydra.sweep.dir=/tmp/s
 """
@@ -32,7 +33,7 @@ def main(cfg: DictConfig) -> float:
         outcome = ["ok", "nan", "inf", "raise"][cfg.optuna.trial_number % 4]
     if outcome == "raise":
         raise RuntimeError("this trial breaks on purpose")
-    return {"ok": (cfg.x - 0.3) ** 2, "nan": float("nan"), "inf": float("inf")}[outcome]
+    return {"ok": (cfg.x - 0.3) ** 2 + cfg.y**2, "nan": float("nan"), "inf": float("inf")}[outcome]
 
 
 if __name__ == "__main__":

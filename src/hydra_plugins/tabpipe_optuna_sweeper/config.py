@@ -3,14 +3,18 @@
 ``custom_search_space``, ``search_space``) plus tabpipe's (``pruner``, ``pruning_metric``,
 ``max_failure_rate``, ``trial_overrides``, ``best_experiment_dir``).
 
+Ranges (``n_trials >= 1``, ...) are :mod:`annotated_types` metadata, checked by
+``tabpipe train`` before the sweep starts (:mod:`tabpipe.config.ranges`).
+
 Registered in Hydra's ConfigStore as ``hydra/sweeper: tabpipe_optuna``, with the groups
 ``hydra/sweeper/sampler`` (tpe, random, cmaes) and ``hydra/sweeper/pruner`` (nop, median,
 percentile, hyperband, successive_halving).
 """
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Annotated, Any, Dict, List, Optional
 
+from annotated_types import Ge, Interval
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
@@ -102,16 +106,17 @@ class TabpipeOptunaSweeperConf:
     defaults: List[Any] = field(default_factory=lambda: [{"sampler": "tpe"}, {"pruner": "nop"}])
 
     sampler: Any = MISSING
-    # minimize | maximize: the direction of the task's return value (optimized_metric)
-    direction: Any = "minimize"
+    # minimize | maximize: the direction of the task's return value (optimized_metric); null:
+    # the metric's own for tabpipe's training app (maximize auc, minimize rmse), else minimize
+    direction: Any = None
     # null: <sweep dir>/optuna.journal; a path: a journal file; a URL: RDB (sqlite, postgresql)
     storage: Optional[str] = None
     # null: the hparams_search option's name; it also names <study>_best.yaml
     study_name: Optional[str] = None
     # the study's total of finished trials: a re-run resumes, a larger value tops up
-    n_trials: int = 20
+    n_trials: Annotated[int, Ge(1)] = 20
     # trials per batch; they run at once under a parallel launcher (hydra/launcher=joblib)
-    n_jobs: int = 1
+    n_jobs: Annotated[int, Ge(1)] = 1
     # deprecated in the official plugin (use params); rejected with a clear line
     search_space: Optional[Dict[str, Any]] = None
     # override key -> choice(...) | range(...) | interval(...) | tag(log, ...) | a fixed value
@@ -124,7 +129,7 @@ class TabpipeOptunaSweeperConf:
     # the per-step metric that trials report for pruning; null: optimized_metric
     pruning_metric: Optional[str] = None
     # stop once more than this share of the trials run in this invocation failed
-    max_failure_rate: float = 0.5
+    max_failure_rate: Annotated[float, Interval(ge=0, le=1)] = 0.5
     # overrides for trial jobs only, not for the best-params experiment
     trial_overrides: List[str] = field(default_factory=list)
     # where <study>_best.yaml goes; null: the experiment/ group of the app's config dir

@@ -60,6 +60,9 @@ class TabpipeOptunaSweeper(Sweeper):
         # jobs read the pruner from the study, so they need its config, not the object
         pruner = OmegaConf.select(config, "hydra.sweeper.pruner")
         self.kwargs["pruner_spec"] = OmegaConf.to_container(pruner, resolve=True) if pruner else None
+        # a resumed study rebuilds the sampler with a seed of its own (tabpipe.tuning.samplers)
+        sampler = OmegaConf.select(config, "hydra.sweeper.sampler")
+        self.kwargs["sampler_spec"] = OmegaConf.to_container(sampler, resolve=True) if sampler else None
         launcher = config.hydra.launcher
         if "n_jobs" in launcher and launcher.n_jobs == -1:
             # a parallel launcher left at "all cores" runs exactly n_jobs trials at once

@@ -10,9 +10,9 @@ commands:
   train     train, evaluate, export and register a model (same app as `python train.py`)
   serve     serve a bundle over HTTP: tabpipe serve bundle=<ref> [port=8000 ...]
   predict   batch-score a file: tabpipe predict bundle=<ref> input=<file|dir> output=<file>
-  eval      evaluate a bundle on a dataset: tabpipe eval bundle=<ref> [data=... rows=all|test]
+  eval      evaluate a bundle on a dataset: tabpipe eval bundle=<ref> [data=... rows=test|all]
   monitor   drift report against the training profile: tabpipe monitor bundle=<ref> current=<file>
-  registry  list | show <ref> | promote <name>:<version> <alias> [--require-significant]
+  registry  list | show <ref> | promote <name>:<version> <alias> | delete | gc --keep N | fsck | sign
   compare   two models on the same held-out rows: tabpipe compare <run|ref> <run|ref>
   stage     one DVC pipeline stage (dvc.yaml): tabpipe stage ingest|split|train|evaluate|export
   params    write params.yaml from conf/ (DVC reads it): tabpipe params [--check]

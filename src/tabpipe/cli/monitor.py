@@ -12,6 +12,7 @@ KL on the reference bins, KS / chi-square p-values with a Benjamini-Hochberg cor
 missing-rate change) and writes drift.json, report.md and plots/ to output_dir (default
 monitoring/<model>/<timestamp>/). Options are the keys of conf/monitor.yaml.
 
+Figures are printed with 4 significant digits; drift.json keeps them in full.
 Exit codes: 0 no alert, 6 drift alert (a feature, the predictions or the schema),
 2 bad configuration or input (an empty window, an unreadable file).
 """
@@ -25,6 +26,9 @@ from tabpipe.cli.groups import run_app_command
 
 
 def _summary(result: Any) -> list[str]:
+    """The printed summary; figures with 4 significant digits (drift.json has them in full)."""
+    from tabpipe.monitoring import figure
+
     doc = result.document
     counts = ", ".join(f"{n} {k}" for k, n in doc["counts"].items() if n)
     lines = [
@@ -34,13 +38,15 @@ def _summary(result: Any) -> list[str]:
     for entry in doc["features"]:
         if entry["severity"] in ("alert", "warn"):
             lines.append(f"  {entry['severity']:<5} {entry['name']}: {'; '.join(entry['reasons'])}")
+    redacted = doc["current"].get("redacted")
+    if redacted:
+        fields = ", ".join(f"{name} ({mode})" for name, mode in redacted.items())
+        lines.append(f"  redacted by the server, not compared: {fields}")
     serving = doc["current"].get("serving")
     if serving:
-        latency = serving["latency_ms"]
-        rate = serving["error_rate"]
-        rate = rate if rate is None else round(rate, 4)
+        latency = {k: figure(v) for k, v in serving["latency_ms"].items()}
         lines.append(
-            f"  serving: {serving['requests']} requests, error rate {rate}, "
+            f"  serving: {serving['requests']} requests, error rate {figure(serving['error_rate'])}, "
             f"latency ms P50 {latency['p50']} P95 {latency['p95']} P99 {latency['p99']}"
         )
     outcome = doc.get("trigger")

@@ -8,10 +8,14 @@ Examples::
         prediction_log.path=logs/predictions.jsonl admin_token=$TOKEN
 
 Options are the keys of conf/serve.yaml. It binds 127.0.0.1 unless host= says otherwise.
+Once bound it prints ``listening on http://<host>:<port> (bundle <ref>: <name> version <v>)``
+on stderr; ``access_log=true`` adds one line per request.
 """
 
 from __future__ import annotations
 
+import logging
+import sys
 from typing import Any
 
 from tabpipe.cli.groups import run_app_command
@@ -23,7 +27,29 @@ def _serve(cfg: Any) -> None:
     from tabpipe.serving.app import create_app
 
     app = create_app(cfg)  # loads and verifies the bundles: errors surface before binding
-    uvicorn.run(app, host=cfg.host, port=cfg.port, log_level=cfg.log_level, workers=1)
+    served = app.state.serving.arms["a"]
+    banner = f"(bundle {cfg.bundle}: {served.name} version {served.version})"
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                port = self.servers[0].sockets[0].getsockname()[1] if self.servers else cfg.port
+                print(f"listening on http://{cfg.host}:{port} {banner}", file=sys.stderr, flush=True)
+
+    config = uvicorn.Config(
+        app, host=cfg.host, port=cfg.port, log_level=cfg.log_level, access_log=cfg.access_log, workers=1
+    )
+    if cfg.access_log:  # uvicorn gives its access logger log_level, which hides it by default
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+    # the server's own records (a failed reload, an unhandled error with its traceback)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(name)s: %(message)s"))
+    tabpipe_log = logging.getLogger("tabpipe.serving")
+    tabpipe_log.addHandler(handler)
+    tabpipe_log.setLevel(cfg.log_level.upper())
+    tabpipe_log.propagate = False
+    Server(config).run()
 
 
 def main(argv: list[str]) -> None:

@@ -3,7 +3,8 @@
 
     dvc repro                       # runs the stages that changed, in order
     tabpipe stage train             # one stage by hand (its inputs must exist)
-    tabpipe params [--check]        # params.yaml := the composition of conf/ (or check it)
+    tabpipe params [--check]        # params.yaml := the composition of conf/ (or check it;
+                                    # an experiment's file: conf/ + its recorded -S overrides)
 """
 
 from __future__ import annotations
@@ -38,20 +39,35 @@ def params_main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(
         prog="tabpipe params", description="Write params.yaml as the composition of conf/ (for DVC)."
     )
-    parser.add_argument("--check", action="store_true", help="exit 1 if params.yaml is stale")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if params.yaml is not what `tabpipe params` (or, for an experiment's file, "
+        "`dvc exp run` with its recorded overrides) would write from conf/ now",
+    )
     parser.add_argument("--conf", type=Path, default=Path("conf"))
     parser.add_argument("--output", type=Path, default=Path("params.yaml"))
     args = parser.parse_args(argv)
-    from tabpipe.config.params_file import composed
+    from tabpipe.config.params_file import composed, params_drift
     from tabpipe.io import write_text_atomic
 
     if not args.conf.is_dir():
         fail(TabpipeError(f"{args.conf}: no conf/ directory here; run from the project root"))
-    text = composed(args.conf)
     if args.check:
-        if not args.output.is_file() or args.output.read_text() != text:
-            print(f"error: {args.output} differs from {args.conf}/; run `tabpipe params`", file=sys.stderr)
+        if not args.output.is_file():
+            print(f"error: {args.output}: not found; run `tabpipe params`", file=sys.stderr)
             sys.exit(1)
+        keys, what = params_drift(args.conf, args.output)
+        if keys:
+            shown = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+            print(
+                f"error: {args.output} ({what}) differs from {args.conf}/ at {shown}; "
+                "run `tabpipe params` (conf/'s defaults) or `dvc exp run -S ...` (an experiment), "
+                "never edit it by hand",
+                file=sys.stderr,
+            )
+            sys.exit(1)
+        print(f"{args.output}: up to date ({what})")
         return
-    write_text_atomic(args.output, text)
+    write_text_atomic(args.output, composed(args.conf))
     print(f"wrote {args.output}")

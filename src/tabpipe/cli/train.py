@@ -46,6 +46,19 @@ def _objective(cfg: Any, metrics: dict[str, float], default: float) -> float:
     return metrics[name]
 
 
+def _check_job(cfg: Any) -> None:
+    """The checks of :func:`check_composes`, on the config of this job: a multirun that
+    sweeps on the command line (``seed=0,1,2``) composes one per job."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from tabpipe.config.checks import config_problems
+
+    overrides = list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
+    problems = config_problems(cfg, overrides)
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
 def _task(cfg: Any) -> float:
     # imported here so that --help and config errors never pay for pandas or sklearn
     trial = bool(cfg.get("optuna")) and cfg.optuna.get("trial_number") is not None
@@ -54,6 +67,7 @@ def _task(cfg: Any) -> float:
     from tabpipe.training.train import run_training
 
     try:
+        _check_job(cfg)
         result = run_training(cfg)
         return _objective(cfg, result.metrics, result.objective)
     except TabpipeError as error:

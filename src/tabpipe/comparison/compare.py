@@ -18,6 +18,7 @@ import numpy as np
 from tabpipe.comparison.candidates import Candidate, check_recorded_predictions, load_candidate, rebuild_rows
 from tabpipe.comparison.resampled_metrics import metric_difference
 from tabpipe.comparison.significance import fold_ttest, mcnemar, paired_bootstrap_ci
+from tabpipe.comparison.verdict import verdict_record
 from tabpipe.errors import ConfigError
 
 
@@ -169,6 +170,7 @@ def compare(
     }
     if la is not None and lb is not None:  # classification: the labels the graphs output
         result["mcnemar"] = mcnemar(la == y, lb == y)
+    result["verdict"] = verdict_record(result)
     return result
 
 

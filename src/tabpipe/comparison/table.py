@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tabpipe.comparison.verdict import DECIDED_BY, other_tests, standing
+
 
 def _number(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
@@ -32,22 +34,33 @@ def format_comparison(result: dict[str, Any]) -> str:
         f"over {result['rows']['resampled_units']} {unit_plural}, {boot['n_resamples']} resamples, "
         f"seed {boot['seed']}",
     ]
+    interval = f"{level}% CI of B - A [{boot['low']:+.4f}, {boot['high']:+.4f}]"
     if result["better"]:
-        lines.append(f"verdict: {result['better'].upper()} is significantly better on {result['metric']}")
+        lines.append(
+            f"verdict: {result['better'].upper()} is significantly better on {result['metric']} "
+            f"(decided by the {DECIDED_BY}: {interval} excludes 0)"
+        )
     else:
-        lines.append(f"verdict: no significant difference on {result['metric']} (the CI contains 0)")
+        lines.append(
+            f"verdict: no significant difference on {result['metric']} "
+            f"(decided by the {DECIDED_BY}: {interval} contains 0)"
+        )
+    outcomes = {outcome.test: outcome for outcome in other_tests(result)}
     if result["mcnemar"]:
         m = result["mcnemar"]
         t = m["table"]
         lines.append(
-            f"McNemar: A right/B wrong {t['a_right_b_wrong']}, A wrong/B right {t['a_wrong_b_right']}; "
+            f"McNemar (labels): A right/B wrong {t['a_right_b_wrong']}, "
+            f"A wrong/B right {t['a_wrong_b_right']}; "
             f"exact p = {m['p_value']:.4g} (chi2 with continuity correction p = {m['chi2_cc_p_value']:.4g})"
+            f" -> {standing(outcomes['McNemar'])}"
         )
     fold = result["fold_ttest"]
     if fold.get("available"):
         lines.append(
-            f"fold t-test ({fold['folds']} folds): mean B - A {fold['mean_difference']:+.4f}, "
-            f"t = {_number(fold['t'])}, p = {_number(fold['p_value'])}"
+            f"fold t-test ({fold['folds']} folds, {result['metric']}): "
+            f"mean B - A {fold['mean_difference']:+.4f}, "
+            f"t = {_number(fold['t'])}, p = {_number(fold['p_value'])} -> {standing(outcomes['fold t-test'])}"
         )
     else:
         lines.append(f"fold t-test: not run ({fold['reason']})")

@@ -6,11 +6,20 @@ OmegaConf needs ``typing.Optional``/``List`` here, not PEP 604 unions.
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, List, Optional
+from typing import Annotated, Any, List, Optional
 
+from annotated_types import Interval
 from omegaconf import MISSING
 
-from tabpipe.config.schema import EvalConfig
+from tabpipe.config.schema import (
+    AtLeastOne,
+    EvalConfig,
+    Fraction,
+    NonNegative,
+    NonNegativeInt,
+    Positive,
+    Probability,
+)
 
 
 class InputPolicy(str, Enum):
@@ -23,25 +32,40 @@ class InputPolicy(str, Enum):
 class ABConfig:
     # the second arm (name@alias, name:version or a path); null = no A/B split
     bundle: Optional[str] = None
-    weight: float = 0.0
+    weight: Probability = 0.0
     # request field whose value makes the assignment sticky (e.g. customer_id)
     key: Optional[str] = None
     salt: str = "tabpipe"
 
 
 @dataclass
+class RedactConfig:
+    # request fields written as a keyed hash (HMAC-SHA256), besides the bundle's id columns
+    hash: List[str] = field(default_factory=list)
+    # request fields left out of the log
+    drop: List[str] = field(default_factory=list)
+    # id columns written in clear (they are hashed otherwise)
+    keep: List[str] = field(default_factory=list)
+
+
+@dataclass
 class PredictionLogConfig:
     path: Optional[str] = None
-    max_bytes: int = 10_000_000
-    backups: int = 5
+    max_bytes: AtLeastOne = 10_000_000
+    backups: NonNegativeInt = 5
+    redact: RedactConfig = field(default_factory=RedactConfig)
+    # the hashes' HMAC key (conf/serve.yaml: TABPIPE_PREDICTION_LOG_KEY); null = key_file's
+    key: Optional[str] = None
+    # null = .<log name>.key beside the log, created with a random key and mode 0600
+    key_file: Optional[str] = None
 
 
 @dataclass
 class DriftGaugesConfig:
     # requests kept for the /metrics drift gauges (PSI per feature); 0 turns them off
-    window: int = 1000
-    top: int = 10
-    min_samples: int = 100
+    window: NonNegativeInt = 1000
+    top: AtLeastOne = 10
+    min_samples: AtLeastOne = 100
 
 
 @dataclass
@@ -49,12 +73,12 @@ class ServeConfig:
     bundle: str = MISSING
     registry_root: str = "registry"
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: Annotated[int, Interval(ge=0, le=65535)] = 8000
     providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
-    timeout_ms: float = 1000.0
-    max_body_bytes: int = 1_048_576
-    max_records: int = 10_000
-    on_missing: InputPolicy = InputPolicy.allow
+    timeout_ms: Positive = 1000.0
+    max_body_bytes: AtLeastOne = 1_048_576
+    max_records: AtLeastOne = 10_000
+    on_missing: InputPolicy = InputPolicy.warn
     on_unseen_category: InputPolicy = InputPolicy.warn
     on_out_of_range: InputPolicy = InputPolicy.warn
     admin_token: Optional[str] = None
@@ -63,6 +87,7 @@ class ServeConfig:
     prediction_log: PredictionLogConfig = field(default_factory=PredictionLogConfig)
     drift: DriftGaugesConfig = field(default_factory=DriftGaugesConfig)
     log_level: str = "warning"
+    access_log: bool = False
     opentelemetry: bool = False
 
 
@@ -83,7 +108,7 @@ class PredictConfig:
     output: str = MISSING
     registry_root: str = "registry"
     providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
-    chunk_rows: int = 100_000
+    chunk_rows: AtLeastOne = 100_000
     on_bad_row: BadRowPolicy = BadRowPolicy.reject
     reject_path: Optional[str] = None
     engine: BatchEngine = BatchEngine.local
@@ -103,16 +128,16 @@ class DriftSeverity(str, Enum):
 
 @dataclass
 class MonitorSeverityConfig:
-    psi_warn: float = 0.1
-    psi_alert: float = 0.25
-    missing_warn: float = 0.05
-    missing_alert: float = 0.1
+    psi_warn: NonNegative = 0.1
+    psi_alert: NonNegative = 0.25
+    missing_warn: Probability = 0.05
+    missing_alert: Probability = 0.1
 
 
 @dataclass
 class MonitorTestsConfig:
     # null: p-values are reported only; else an adjusted p below alpha raises the severity
-    alpha: Optional[float] = None
+    alpha: Optional[Fraction] = None
     correction: PValueCorrection = PValueCorrection.bh
     severity: DriftSeverity = DriftSeverity.warn
 
@@ -127,15 +152,15 @@ class MonitorConfig:
     output_dir: Optional[str] = None
     state_dir: Optional[str] = None
     exclude: List[str] = field(default_factory=list)
-    epsilon: float = 1e-4
-    min_samples: int = 100
+    epsilon: Positive = 1e-4
+    min_samples: AtLeastOne = 100
     severity: MonitorSeverityConfig = field(default_factory=MonitorSeverityConfig)
     tests: MonitorTestsConfig = field(default_factory=MonitorTestsConfig)
     score: bool = True
-    top_plots: int = 5
+    top_plots: NonNegativeInt = 5
     on_alert: Optional[str] = None
-    cadence_days: Optional[float] = None
-    cooldown_hours: float = 24.0
+    cadence_days: Optional[Positive] = None
+    cooldown_hours: NonNegative = 24.0
     schedule: bool = False
 
 
@@ -152,8 +177,9 @@ class EvalAppConfig:
     registry_root: str = "registry"
     # a data group option (data=csv data.path=...); null = the bundle's training data
     data: Any = None
-    # all rows, or the training run's test split (re-derived; needs the same data file)
-    rows: EvalRows = EvalRows.all
+    # the training run's test split (re-derived; needs the same data file), or all rows
+    # (those in the training split flagged)
+    rows: EvalRows = EvalRows.test
     output_dir: str = MISSING
     providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
     # bootstrap and permutation seed; null = the bundle's training seed

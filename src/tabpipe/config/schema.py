@@ -4,14 +4,27 @@ Each YAML file in ``conf/<group>/`` extends one of these schemas through its def
 list (``- /schema/<group>/<name>@_here_``), so a mistyped or unknown key fails at
 composition time with its name, and values are type-checked (enums list their options).
 
+Numbers with a natural range declare it with :mod:`annotated_types` metadata
+(``Annotated[float, Gt(0)]``); OmegaConf ignores it and :mod:`tabpipe.config.ranges` checks it
+after composition, so ``model.learning_rate=-1`` fails before anything runs.
+
 OmegaConf needs ``typing.Optional``/``List``/``Dict`` here, not PEP 604 unions.
 """
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Dict, List, Optional
+from typing import Annotated, Any, Dict, List, Optional
 
+from annotated_types import Ge, Gt, Interval
 from omegaconf import MISSING
+
+Positive = Annotated[float, Gt(0)]
+NonNegative = Annotated[float, Ge(0)]
+AtLeastOne = Annotated[int, Ge(1)]
+NonNegativeInt = Annotated[int, Ge(0)]
+Fraction = Annotated[float, Interval(gt=0, lt=1)]
+Share = Annotated[float, Interval(gt=0, le=1)]
+Probability = Annotated[float, Interval(ge=0, le=1)]
 
 
 class Task(str, Enum):
@@ -46,6 +59,11 @@ class ColumnSpec:
     categories: Optional[List[str]] = None
 
 
+class InfinitePolicy(str, Enum):
+    error = "error"
+    missing = "missing"
+
+
 @dataclass
 class DataConfig:
     source: SourceKind = MISSING
@@ -67,8 +85,13 @@ class DataConfig:
     schema: Dict[str, Any] = field(default_factory=dict)
     schema_path: Optional[str] = None
     # Validation thresholds for warnings.
-    high_cardinality: int = 100
-    leakage_correlation: float = 0.98
+    high_cardinality: AtLeastOne = 100
+    leakage_correlation: Share = 0.98
+    # A text column whose values are mostly numbers is categorical, with a warning naming
+    # the offending values; true makes that an error.
+    strict_types: bool = False
+    # inf/-inf in a numeric feature: error, or missing (imputed like a blank, with a warning)
+    on_infinite: InfinitePolicy = InfinitePolicy.error
 
 
 class NumericImputation(str, Enum):
@@ -96,8 +119,8 @@ class FeaturesConfig:
     scaling: Scaling = Scaling.standard
     categorical_encoding: CategoricalEncoding = CategoricalEncoding.onehot
     # Categories seen fewer times than this in train join the sentinel (one-hot/ordinal).
-    min_category_frequency: int = 1
-    target_encoding_folds: int = 5
+    min_category_frequency: AtLeastOne = 1
+    target_encoding_folds: Annotated[int, Ge(2)] = 5
     datetime_parts: List[str] = field(default_factory=lambda: ["hour", "dayofweek", "day", "month"])
     cyclical: bool = True
     holidays_country: Optional[str] = "US"
@@ -112,9 +135,9 @@ class SplitKind(str, Enum):
 @dataclass
 class SplitConfig:
     kind: SplitKind = MISSING
-    val_fraction: float = 0.15
-    test_fraction: float = 0.15
-    n_folds: int = 5
+    val_fraction: Fraction = 0.15
+    test_fraction: Annotated[float, Interval(ge=0, lt=1)] = 0.15
+    n_folds: Annotated[int, Ge(2)] = 5
 
 
 @dataclass
@@ -125,16 +148,16 @@ class TrainerConfig:
     devices: Any = 1
     strategy: str = "auto"
     precision: str = "32-true"
-    min_epochs: int = 1
-    max_epochs: int = 50
+    min_epochs: NonNegativeInt = 1
+    max_epochs: AtLeastOne = 50
     deterministic: bool = True
     gradient_clip_val: Optional[float] = None
     fast_dev_run: bool = False
     limit_train_batches: Optional[float] = None
     limit_val_batches: Optional[float] = None
-    overfit_batches: float = 0.0
-    check_val_every_n_epoch: int = 1
-    log_every_n_steps: int = 10
+    overfit_batches: NonNegative = 0.0
+    check_val_every_n_epoch: AtLeastOne = 1
+    log_every_n_steps: AtLeastOne = 10
     enable_progress_bar: bool = True
 
 
@@ -167,7 +190,7 @@ class ThresholdConfig:
     # default: `default` below; f1: the F1-optimal; cost: the cheapest under `cost`.
     # Always chosen on the validation split, then applied by the graph's `label` output.
     strategy: ThresholdStrategy = ThresholdStrategy.default
-    default: float = 0.5
+    default: Probability = 0.5
     cost: CostMatrixConfig = field(default_factory=CostMatrixConfig)
 
 
@@ -183,22 +206,22 @@ class SegmentsConfig:
     # per value of each data.group_columns entry, and per period of data.time_column
     time_period: TimePeriod = TimePeriod.month
     # segments with fewer rows are reported but never flagged
-    min_rows: int = 30
+    min_rows: AtLeastOne = 30
     # task=ranking: segments with fewer ranked queries are reported but never flagged
     # (the bootstrap resamples queries)
-    min_queries: int = 5
+    min_queries: AtLeastOne = 5
     # per column, the largest segments only
-    max_segments: int = 20
-    n_bootstrap: int = 200
-    confidence: float = 0.95
+    max_segments: AtLeastOne = 20
+    n_bootstrap: AtLeastOne = 200
+    confidence: Fraction = 0.95
 
 
 @dataclass
 class ImportanceConfig:
     # permutation importance of the raw input columns, on the graph
     permutation: bool = True
-    max_rows: int = 2000
-    n_repeats: int = 3
+    max_rows: AtLeastOne = 2000
+    n_repeats: AtLeastOne = 3
 
 
 @dataclass
@@ -215,14 +238,14 @@ class EvalConfig:
     production_alias: Optional[str] = "production"
     require_beat_production: bool = False
     min_improvement_over_production: float = 0.0
-    calibration_bins: int = 10
+    calibration_bins: AtLeastOne = 10
     # task=ranking: the cut-offs of ndcg@k and map@k (primary default: ndcg@<largest k>);
     # `tabpipe eval` reads null as the bundle's recorded cut-offs
     ranking_k: Optional[List[int]] = field(default_factory=lambda: [5, 10])
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
     # PNG plots + DVC plot data in <run_dir>/plots/, report.md, segments.json
     plots: bool = True
-    max_plot_points: int = 5000
+    max_plot_points: AtLeastOne = 5000
     importance: ImportanceConfig = field(default_factory=ImportanceConfig)
     segments: SegmentsConfig = field(default_factory=SegmentsConfig)
 
@@ -235,25 +258,25 @@ class BaselineModelConfig:
 @dataclass
 class LinearModelConfig:
     _target_: str = "tabpipe.models.linear.LinearModel"
-    C: float = 1.0
-    alpha: float = 1.0
-    max_iter: int = 1000
+    C: Positive = 1.0
+    alpha: NonNegative = 1.0
+    max_iter: AtLeastOne = 1000
 
 
 @dataclass
 class XGBModelConfig:
     _target_: str = "tabpipe.models.xgb.XGBoostModel"
-    n_estimators: int = 500
-    learning_rate: float = 0.05
-    max_depth: int = 6
-    min_child_weight: float = 1.0
-    subsample: float = 0.9
-    colsample_bytree: float = 0.9
-    reg_lambda: float = 1.0
-    reg_alpha: float = 0.0
-    gamma: float = 0.0
-    max_bin: int = 256
-    early_stopping_rounds: int = 10
+    n_estimators: AtLeastOne = 500
+    learning_rate: Positive = 0.05
+    max_depth: NonNegativeInt = 6
+    min_child_weight: NonNegative = 1.0
+    subsample: Share = 0.9
+    colsample_bytree: Share = 0.9
+    reg_lambda: NonNegative = 1.0
+    reg_alpha: NonNegative = 0.0
+    gamma: NonNegative = 0.0
+    max_bin: Annotated[int, Ge(2)] = 256
+    early_stopping_rounds: AtLeastOne = 50
     n_jobs: int = 0
     # task=ranking: rank:ndcg, rank:pairwise or rank:map (binary relevance)
     rank_objective: str = "rank:ndcg"
@@ -262,17 +285,17 @@ class XGBModelConfig:
 @dataclass
 class LGBMModelConfig:
     _target_: str = "tabpipe.models.lgbm.LightGBMModel"
-    n_estimators: int = 500
-    learning_rate: float = 0.05
-    num_leaves: int = 31
+    n_estimators: AtLeastOne = 500
+    learning_rate: Positive = 0.05
+    num_leaves: Annotated[int, Ge(2)] = 31
     max_depth: int = -1
-    min_child_samples: int = 20
-    subsample: float = 0.9
-    subsample_freq: int = 1
-    colsample_bytree: float = 0.9
-    reg_lambda: float = 0.0
-    reg_alpha: float = 0.0
-    early_stopping_rounds: int = 10
+    min_child_samples: NonNegativeInt = 20
+    subsample: Share = 0.9
+    subsample_freq: NonNegativeInt = 1
+    colsample_bytree: Share = 0.9
+    reg_lambda: NonNegative = 0.0
+    reg_alpha: NonNegative = 0.0
+    early_stopping_rounds: AtLeastOne = 50
     n_jobs: int = 0
     # task=ranking: lambdarank or rank_xendcg
     rank_objective: str = "lambdarank"
@@ -287,8 +310,8 @@ class LightningModelConfig:
 
     _target_: str = "tabpipe.models.lightning.LightningModel"
     module: Dict[str, Any] = field(default_factory=dict)
-    batch_size: int = 256
-    num_workers: int = 0
+    batch_size: AtLeastOne = 256
+    num_workers: NonNegativeInt = 0
 
 
 @dataclass
@@ -296,6 +319,9 @@ class RegistryConfig:
     # $TABPIPE_REGISTRY overrides the root; name null = do not register
     root: str = "registry"
     name: Optional[str] = None
+    # null: a plain single run (and `dvc repro`) registers; a multirun job and a `dvc exp run`
+    # do not. true/false: always/never. Sweep trials and debug runs (task_name=debug) never do.
+    register: Optional[bool] = None
     # move this alias (e.g. candidate) to the new version after registering
     alias: Optional[str] = None
 
@@ -307,8 +333,9 @@ class ExportConfig:
     onnx: bool = True
     # ONNX Runtime execution providers, in order of preference
     providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
+    # unranged: a negative tolerance is the way to force the gate to fail (tests)
     parity_rtol: float = 1e-6
-    profile_bins: int = 10
+    profile_bins: Annotated[int, Ge(2)] = 10
 
 
 @dataclass
@@ -337,7 +364,7 @@ class TrainConfig:
     """The root of ``conf/train.yaml``: the keys that belong to no group."""
 
     task_name: str = "train"
-    seed: int = 42
+    seed: Annotated[int, Interval(ge=0, lt=2**32)] = 42
     # The groups bring their own schemas (see conf/<group>/*.yaml); logger and
     # callbacks are dicts of ``_target_`` configs, checked when they are built.
     data: Any = None

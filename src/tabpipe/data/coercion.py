@@ -6,7 +6,9 @@ value is interpreted the same way everywhere:
 * numeric -> float64; blanks become NaN (imputed later by the fitted pipeline);
 * boolean -> float64 0/1 from true/false, yes/no, 1/0 (any case); blanks -> NaN;
 * datetime -> ``datetime64[ns]`` (naive; timezone-aware values are converted to UTC);
-  blanks -> NaT;
+  blanks -> NaT. A value outside the days ``datetime64[ns]`` can hold (1677-09-22 to
+  2262-04-10, in UTC; e.g. ``0001-01-01``) and the relative words ``now`` / ``today`` (which would make a
+  row's features depend on when it was read) are invalid values, like unparseable text;
 * categorical -> Python ``str`` values (integral numbers without ``.0``); blanks -> NaN,
   which the pipeline maps to the ``__missing__`` category.
 """
@@ -20,6 +22,11 @@ from tabpipe.errors import DataValidationError
 
 _TRUE = {"true", "yes", "y", "t", "1", "1.0"}
 _FALSE = {"false", "no", "n", "f", "0", "0.0"}
+_RELATIVE_DATES = {"now", "today"}
+# the whole days datetime64[ns] can hold (its limits fall inside 1677-09-21 and 2262-04-11);
+# values outside are refused, not wrapped or clipped
+DATETIME_MIN, DATETIME_END = pd.Timestamp("1677-09-22"), pd.Timestamp("2262-04-11")
+DATETIME_RANGE = "1677-09-22 to 2262-04-10"
 
 
 def _first_bad(raw: pd.Series, parsed: pd.Series) -> str:
@@ -53,15 +60,39 @@ def _to_boolean(name: str, raw: pd.Series, problems: list[str]) -> pd.Series:
     return parsed
 
 
+def _out_of_range(parsed: pd.Series) -> pd.Series:
+    """Rows whose timestamp (parsed at pandas' inferred resolution) datetime64[ns] cannot hold."""
+    low, end = DATETIME_MIN, DATETIME_END
+    if getattr(parsed.dt, "tz", None) is not None:
+        low, end = low.tz_localize("UTC"), end.tz_localize("UTC")
+    return ((parsed < low) | (parsed >= end)).fillna(False).astype(bool)
+
+
 def _to_datetime(name: str, raw: pd.Series, problems: list[str]) -> pd.Series:
+    refused = pd.Series(False, index=raw.index)
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw
     else:
         parsed = pd.to_datetime(raw, errors="coerce", format="mixed", utc=True)
+        relative = raw.map(lambda v: isinstance(v, str) and v.strip().lower() in _RELATIVE_DATES).astype(bool)
+        if relative.any():
+            problems.append(
+                f"column {name!r}: value {raw[relative].iloc[0]!r} is a relative date; "
+                "send an absolute timestamp"
+            )
+            refused |= relative
+    outside = _out_of_range(parsed)
+    if outside.any():
+        problems.append(
+            f"column {name!r}: value {raw[outside].iloc[0]!r} is outside the supported "
+            f"timestamp range {DATETIME_RANGE}"
+        )
+        refused |= outside
+    parsed = parsed.mask(refused)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     parsed = parsed.astype("datetime64[ns]")
-    bad = _first_bad(raw, parsed)
+    bad = _first_bad(raw[~refused], parsed[~refused])
     if bad:
         problems.append(f"column {name!r}: value {bad} is not a parseable timestamp")
     return parsed
@@ -129,11 +160,18 @@ def coerce_rows(frame: pd.DataFrame, column_types: dict[str, str]) -> tuple[pd.D
         bad = coerced[name].isna() & raw.notna()
         if kind == "categorical" or not bad.any():
             continue
-        rule = {
-            "numeric": "non-numeric value",
-            "boolean": "not a boolean",
-            "datetime": "not a parseable timestamp",
-        }[kind]
-        fresh = bad & (reasons == "")
-        reasons[fresh] = [f"column {name!r}: {rule} {value!r}" for value in raw[fresh]]
+        fresh = (bad & (reasons == "")).to_numpy()
+        reasons[fresh] = [f"column {name!r}: {_reason(kind, value)}" for value in raw[fresh]]
     return coerced, reasons
+
+
+def _reason(kind: str, value: object) -> str:
+    if kind == "numeric":
+        return f"non-numeric value {value!r}"
+    if kind == "boolean":
+        return f"not a boolean {value!r}"
+    if isinstance(value, str) and value.strip().lower() in _RELATIVE_DATES:
+        return f"relative date {value!r} (send an absolute timestamp)"
+    if not pd.isna(pd.to_datetime(value, errors="coerce", format="mixed", utc=True)):
+        return f"timestamp {value!r} outside {DATETIME_RANGE}"
+    return f"not a parseable timestamp {value!r}"

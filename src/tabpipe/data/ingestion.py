@@ -17,6 +17,7 @@ from tabpipe.config import option_value
 from tabpipe.data.coercion import coerce_columns
 from tabpipe.data.column_schema import ColumnSchema, describe_column, infer_type, pinned_specs
 from tabpipe.data.ranking_target import ranking_problems, relevance
+from tabpipe.data.raw_values import drift_line, infinite_counts, nested_kind, text_among_numbers
 from tabpipe.data.sources import LoadedSource, load_source
 from tabpipe.errors import DataValidationError
 
@@ -80,6 +81,9 @@ def _target_problems(target: pd.Series, task: str, name: str, positive: str | No
         if numeric.isna().any():
             bad = target[numeric.isna()].iloc[0]
             return [f"column {name!r} (target): non-numeric value {bad!r}; task=regression needs numbers"]
+        infinite = int(np.isinf(numeric).sum())
+        if infinite:
+            return [f"column {name!r} (target): {infinite} infinite values; the target must be finite"]
         if numeric.nunique() < 2:
             return [f"column {name!r} (target): constant; task=regression needs varying values"]
         return []
@@ -94,7 +98,10 @@ def _target_problems(target: pd.Series, task: str, name: str, positive: str | No
         if count < 3
     ]
     if positive is not None and positive not in counts.index:
-        problems.append(f"data.positive_class={positive!r}: not a class of column {name!r}")
+        classes = ", ".join(map(repr, sorted(counts.index)))
+        problems.append(
+            f"data.positive_class={positive!r}: not a class of column {name!r}; classes: {classes}"
+        )
     return problems
 
 
@@ -189,6 +196,15 @@ def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
     feature_names = [c for c in frame.columns if c not in excluded]
     if not feature_names:
         problems.append("dataset: no feature columns left after removing target, ids and drops")
+    for name in feature_names:
+        kind = nested_kind(frame[name])
+        if kind:
+            problems.append(
+                f"column {name!r}: nested values ({kind}) are not supported; flatten them into "
+                f"scalar columns or drop it (data.drop_columns=[{name}])"
+            )
+    if problems:
+        raise DataValidationError(problems)
     forced = set(data_cfg.categorical_columns)
     types = {
         name: pinned[name].type
@@ -196,11 +212,31 @@ def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
         else infer_type(frame[name], name in forced, name == data_cfg.get("time_column"))
         for name in feature_names
     }
+    drift = {
+        name: drift_line(name, found, bool(data_cfg.get("strict_types")))
+        for name in feature_names
+        if name not in pinned and name not in forced and types[name] == "categorical"
+        for found in [text_among_numbers(frame[name])]
+        if found
+    }
+    if data_cfg.get("strict_types"):
+        problems += drift.values()
     try:
         features = coerce_columns(frame, types).reset_index(drop=True)
     except DataValidationError as exc:
         problems += exc.problems
         raise DataValidationError(problems) from None
+    infinite = infinite_counts(features, [n for n in feature_names if types[n] == "numeric"])
+    on_infinite = option_value(data_cfg.get("on_infinite") or "error")
+    if on_infinite == "error":
+        problems += [
+            f"column {name!r}: {count} infinite values (inf/-inf); fix the source, or set "
+            "data.on_infinite=missing to impute them like blanks"
+            for name, count in infinite.items()
+        ]
+    else:
+        for name in infinite:
+            features[name] = features[name].replace([np.inf, -np.inf], np.nan)
     problems += [
         f"column {name!r}: all values are missing; drop it (data.drop_columns) or fix the source"
         for name in feature_names
@@ -234,7 +270,15 @@ def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
             classes = [c for c in classes if c != positive] + [positive]
     schema = {name: describe_column(name, types[name], features[name]) for name in feature_names}
     report = ValidationReport(len(frame), len(frame.columns))
-    report.warnings = _warnings(features, schema, target, data_cfg)
+    report.warnings = [
+        *([] if data_cfg.get("strict_types") else drift.values()),
+        *(
+            f"column {name!r}: {count} infinite values treated as missing (data.on_infinite=missing)"
+            for name, count in infinite.items()
+            if on_infinite == "missing"
+        ),
+        *_warnings(features, schema, target, data_cfg),
+    ]
     for note in report.warnings:
         log.warning(note)
     return Dataset(features, target, ids, task, classes, schema, source, report, time, groups)

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from tabpipe.config import option_value
-from tabpipe.errors import ConfigError
+from tabpipe.errors import ConfigError, DataValidationError
 from tabpipe.io import sha256_file
 
 BUNDLED_DATASETS = {
@@ -39,10 +39,67 @@ def bundled_dataset_path(name: str) -> Path:
     return Path(str(resources.files("tabpipe.datasets") / BUNDLED_DATASETS[name]))
 
 
-def _read_file(path: Path, kind: str) -> pd.DataFrame:
-    if kind == "parquet":
+# the leading bytes of compressed files that pandas would read as text under a .csv name
+_COMPRESSED = {
+    b"\x1f\x8b": "gzip",
+    b"PK\x03\x04": "zip",
+    b"BZh": "bzip2",
+    b"\xfd7zXZ": "xz",
+    b"(\xb5/\xfd": "zstd",
+}
+
+
+def _compression(path: Path) -> str | None:
+    """The compression format of ``path`` by its leading bytes (pandas goes by the name)."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    return next((name for magic, name in _COMPRESSED.items() if head.startswith(magic)), None)
+
+
+def _read_csv(path: Path, label: str) -> pd.DataFrame:
+    """``pd.read_csv`` whose parse errors become one line naming the file and the rule."""
+    try:
+        frame = pd.read_csv(path, low_memory=False)
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0].tolist()
+    except pd.errors.EmptyDataError:
+        raise DataValidationError([f"{label}: empty file (no header row); nothing to train on"]) from None
+    except UnicodeDecodeError as exc:
+        packed = _compression(path)
+        if packed:
+            rule = f"{packed}-compressed data; name it with the matching extension (.csv.gz, .csv.zip, ...)"
+        else:
+            rule = f"not UTF-8 text (byte 0x{exc.object[exc.start : exc.start + 1].hex()}); save it as UTF-8"
+        raise DataValidationError([f"{label}: {rule}"]) from None
+    except pd.errors.ParserError as exc:
+        detail = str(exc).strip().splitlines()[0].replace("Error tokenizing data. C error: ", "")
+        raise DataValidationError(
+            [f"{label}: not a well-formed CSV ({detail}); every row needs one field per header column"]
+        ) from None
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise DataValidationError(
+                [f"column {name!r}: appears twice in the header of {label}; column names must be unique"]
+            )
+        seen.add(name)
+    return frame
+
+
+def _read_parquet(path: Path, label: str) -> pd.DataFrame:
+    import pyarrow as pa
+
+    try:
         return pd.read_parquet(path)
-    return pd.read_csv(path, low_memory=False)
+    except (pa.ArrowException, OSError) as exc:
+        detail = str(exc).strip().splitlines()[0]
+        raise DataValidationError([f"{label}: not a readable Parquet file ({detail})"]) from None
+
+
+def _read_file(path: Path, kind: str, label: str | None = None) -> pd.DataFrame:
+    label = label or f"data.path={str(path)!r}"
+    if kind == "parquet":
+        return _read_parquet(path, label)
+    return _read_csv(path, label)
 
 
 def _load_file(path_str: str | None, kind: str) -> LoadedSource:
@@ -51,7 +108,9 @@ def _load_file(path_str: str | None, kind: str) -> LoadedSource:
     path = Path(path_str).expanduser()
     if not path.is_file():
         raise ConfigError(f"data.path={path_str!r}: file not found")
-    return LoadedSource(_read_file(path, kind), str(path.resolve()), sha256_file(path))
+    return LoadedSource(
+        _read_file(path, kind, f"data.path={path_str!r}"), str(path.resolve()), sha256_file(path)
+    )
 
 
 def _load_sklearn(name: str | None) -> LoadedSource:

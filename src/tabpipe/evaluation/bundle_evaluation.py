@@ -11,6 +11,7 @@ the metrics equal the training-time test metrics exactly.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,12 @@ from omegaconf import DictConfig, OmegaConf, SCMode
 
 from tabpipe.config import option_value
 from tabpipe.data.ingestion import Dataset, ingest
-from tabpipe.data.splits import make_splits
 from tabpipe.errors import ConfigError, DataValidationError
 from tabpipe.evaluation.graph_scoring import bundle_reference, feature_scorer, graph_scorer
 from tabpipe.evaluation.metrics import primary_metric
 from tabpipe.evaluation.suite import EvaluationInputs, EvaluationResult, Reference, evaluate_predictions
 from tabpipe.evaluation.thresholds import ThresholdChoice
+from tabpipe.evaluation.training_overlap import TrainingOverlap, recorded_split, training_overlap
 from tabpipe.export import runtime
 from tabpipe.export.bundle import Bundle, load_bundle
 from tabpipe.export.registry import Registry
@@ -34,20 +35,29 @@ from tabpipe.models.ranking import describe_ranker
 log = logging.getLogger(__name__)
 
 
+def _pinned(given: dict[str, Any], bundle: Bundle) -> DictConfig:
+    pinned = {entry["name"]: {"type": entry["type"]} for entry in bundle.schema["inputs"]}
+    return OmegaConf.create({**given, "schema": {**pinned, **(given.get("schema") or {})}})
+
+
+def training_data_config(bundle: Bundle) -> DictConfig | None:
+    """The recorded training data config with the bundle's input types pinned (None: none)."""
+    recorded = bundle.metadata.get("config") or {}
+    return _pinned(recorded["data"], bundle) if "data" in recorded else None
+
+
 def data_config(cfg: Any, bundle: Bundle) -> DictConfig:
     """The data config (given, else the bundle's recorded one) with the bundle's input
     types pinned, so the columns are read exactly as in training."""
-    recorded = bundle.metadata.get("config") or {}
-    if cfg.data is not None:
-        given = OmegaConf.to_container(
-            cfg.data, resolve=True, structured_config_mode=SCMode.DICT, enum_to_str=True
-        )
-    elif "data" in recorded:
-        given = recorded["data"]
-    else:
-        raise ConfigError(f"bundle={cfg.bundle}: no recorded data config; pass data=... (e.g. data=csv)")
-    pinned = {entry["name"]: {"type": entry["type"]} for entry in bundle.schema["inputs"]}
-    return OmegaConf.create({**given, "schema": {**pinned, **(given.get("schema") or {})}})
+    if cfg.data is None:
+        recorded = training_data_config(bundle)
+        if recorded is None:
+            raise ConfigError(f"bundle={cfg.bundle}: no recorded data config; pass data=... (e.g. data=csv)")
+        return recorded
+    given = OmegaConf.to_container(
+        cfg.data, resolve=True, structured_config_mode=SCMode.DICT, enum_to_str=True
+    )
+    return _pinned(given, bundle)
 
 
 def encode_target(dataset: Dataset, task: str, classes: list[str]) -> np.ndarray:
@@ -64,6 +74,7 @@ def encode_target(dataset: Dataset, task: str, classes: list[str]) -> np.ndarray
 
 
 def evaluated_rows(cfg: Any, bundle: Bundle, dataset: Dataset) -> np.ndarray:
+    """``rows=test`` (default): the training run's test split; ``rows=all``: every row."""
     if option_value(cfg.rows) == "all":
         return np.arange(dataset.n_rows)
     recorded = bundle.metadata.get("config") or {}
@@ -73,8 +84,7 @@ def evaluated_rows(cfg: Any, bundle: Bundle, dataset: Dataset) -> np.ndarray:
             f"rows=test: the data ({dataset.source.uri}, sha256 {dataset.source.sha256[:12]}) is not the "
             f"bundle's training data (sha256 {str(trained_on)[:12]}); use rows=all"
         )
-    (split,) = make_splits(dataset, OmegaConf.create(recorded["split"]), int(recorded["seed"]))
-    return split.test
+    return recorded_split(bundle, dataset).test
 
 
 def _bundle_name(bundle: Bundle) -> str:
@@ -135,9 +145,13 @@ def _references(
     return references + ([production] if production is not None else [])
 
 
-def write_predictions(out_dir: Path, dataset: Dataset, rows: np.ndarray, scores, labels, classes) -> Path:
+def write_predictions(
+    out_dir: Path, dataset: Dataset, rows: np.ndarray, scores, labels, classes, overlap: TrainingOverlap
+) -> Path:
     frame = dataset.ids.iloc[rows].reset_index(drop=True).copy()
     frame["y_true"] = dataset.target.iloc[rows].to_numpy()
+    if overlap.in_training is not None:
+        frame["in_training"] = overlap.in_training
     if labels is None:
         frame["y_pred"] = scores
     else:
@@ -147,7 +161,13 @@ def write_predictions(out_dir: Path, dataset: Dataset, rows: np.ndarray, scores,
     return write_atomic(out_dir / "predictions.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
 
 
-def evaluate_bundle(cfg: Any) -> EvaluationResult:
+@dataclass(frozen=True)
+class BundleEvaluation:
+    result: EvaluationResult
+    overlap: TrainingOverlap
+
+
+def evaluate_bundle(cfg: Any) -> BundleEvaluation:
     registry = Registry(cfg.registry_root)
     bundle = load_bundle(registry.resolve(str(cfg.bundle)))
     task, classes = str(bundle.schema["task"]), list(bundle.schema.get("classes") or [])
@@ -164,6 +184,11 @@ def evaluate_bundle(cfg: Any) -> EvaluationResult:
         if column not in frame.columns:
             frame[column] = dataset.source.frame[column].iloc[rows].to_numpy()
     scores, labels = scorer(frame[list(types)])
+    training_cfg = training_data_config(bundle)
+    if training_cfg is None:
+        overlap = TrainingOverlap(None, "the bundle records no training data config")
+    else:
+        overlap = training_overlap(bundle, dataset, rows, training_cfg, list(types))
     record = _record(bundle)
     raw = dataset.source.frame.iloc[rows].reset_index(drop=True)
     references = _references(cfg, bundle, registry, record, (raw, frame), types, task, classes)
@@ -192,10 +217,11 @@ def evaluate_bundle(cfg: Any) -> EvaluationResult:
         references=references,
         scorer=scorer,
         input_columns=list(types),
-        notes=[f"bundle {bundle.path}; rows={option_value(cfg.rows)} ({len(rows)} rows)"],
+        notes=[f"bundle {bundle.path}; rows={option_value(cfg.rows)} ({len(rows)} rows)", overlap.note()],
+        model_is_baseline=str(recorded.get("model", {}).get("_target_", "")).endswith(".BaselineModel"),
     )
     result = evaluate_predictions(inputs, cfg.eval, out_dir)
     write_json_atomic(out_dir / "metrics.json", result.metrics)
-    write_predictions(out_dir, dataset, rows, scores, labels, classes)
+    write_predictions(out_dir, dataset, rows, scores, labels, classes, overlap)
     log.info("evaluation written to %s", out_dir)
-    return result
+    return BundleEvaluation(result, overlap)

@@ -29,10 +29,18 @@ class GateResult:
 
 
 def gate_results(
-    metrics: dict[str, float], primary: str, prefix: str, eval_cfg: Any, production: str | None = None
+    metrics: dict[str, float],
+    primary: str,
+    prefix: str,
+    eval_cfg: Any,
+    production: str | None = None,
+    model_is_baseline: bool = False,
 ) -> list[GateResult]:
     """One result per reference present in ``metrics`` (``baseline/<prefix>/<primary>``,
-    ``production/<prefix>/<primary>``); ``production`` names that version for messages."""
+    ``production/<prefix>/<primary>``); ``production`` names that version for messages.
+
+    A baseline model (``model=baseline``) has no baseline gate: it cannot beat itself, and a
+    baseline run is there to be the reference, not to pass it."""
     key = f"{prefix}/{primary}"
     gates = []
     specs = [
@@ -41,7 +49,7 @@ def gate_results(
     ]
     for reference, margin_key, switch in specs:
         other = f"{reference}/{key}"
-        if other not in metrics:
+        if other not in metrics or (reference == "baseline" and model_is_baseline):
             continue
         margin = float(eval_cfg[margin_key])
         message = (

@@ -249,6 +249,25 @@ def primary_metric(task: str, configured: str | None, ranking_k: Sequence[int] |
     return name
 
 
+# beside the primary metric, what a comparison of runs looks at first (DVC's metrics file)
+SECONDARY = {
+    "binary": ("pr_auc", "f1", "log_loss"),
+    "multiclass": ("accuracy", "log_loss"),
+    "regression": ("mae", "r2"),
+}
+
+
+def headline_metrics(task: str, primary: str, ranking_k: Sequence[int] | None = None) -> list[str]:
+    """The primary metric, then the task's secondary ones (ranking: the other metrics at the
+    primary's cut-off)."""
+    if task == "ranking":
+        cutoff = primary.rpartition("@")[2]
+        secondary = [n for n in metric_names(task, ranking_k) if n.endswith(f"@{cutoff}")]
+    else:
+        secondary = list(SECONDARY[task])
+    return [primary, *(name for name in secondary if name != primary)]
+
+
 def improvement(metric: str, model: float, reference: float) -> float:
     """How much better ``model`` is than ``reference`` (positive = better), by direction."""
     return reference - model if metric in LOWER_IS_BETTER else model - reference

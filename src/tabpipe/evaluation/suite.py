@@ -75,6 +75,8 @@ class EvaluationInputs:
     # metrics the caller already holds (k-fold means); they win over the pooled values
     known_metrics: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # the model is the baseline itself (model=baseline): no baseline gate
+    model_is_baseline: bool = False
 
 
 @dataclass
@@ -174,7 +176,11 @@ def evaluate_predictions(inputs: EvaluationInputs, eval_cfg: Any, out_dir: Path)
     rows = scored(inputs.task, inputs.y_true, inputs.scores, inputs.labels, bins, inputs.groups)
     metrics = _metrics(inputs, rows, bins)
     production = next((r.description for r in inputs.references if r.name == "production"), None)
-    gates = gate_results(metrics, inputs.primary, inputs.prefix, eval_cfg, production)
+    gates = gate_results(
+        metrics, inputs.primary, inputs.prefix, eval_cfg, production, inputs.model_is_baseline
+    )
+    if inputs.model_is_baseline:
+        inputs.notes.append("The model is the baseline: there is no baseline gate (it cannot beat itself).")
     writer = plots.PlotWriter(out_dir, eval_cfg.max_plot_points, inputs.seed) if eval_cfg.plots else None
     if writer is not None:
         _plots(inputs, rows, writer, bins)

@@ -3,7 +3,9 @@
 ``model.onnx`` (raw columns -> predictions), ``schema.json``, ``reference_profile.json``,
 ``metrics.json``, ``metadata.json``, the native model (``native/``, for retraining and
 inspection only; serving never unpickles anything) and ``manifest.json`` with the sha256 of
-every other file, verified on load.
+every other file, verified on load. With ``$TABPIPE_REGISTRY_KEY`` set, ``signature.json`` (an
+HMAC of the manifest, :mod:`tabpipe.export.signing`) is written with every manifest and
+required on every load.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tabpipe.errors import TabpipeError
+from tabpipe.export import signing
 from tabpipe.export.assemble import output_names
 from tabpipe.export.inputs import ONNX_INPUT_TYPES
 from tabpipe.io import write_json_atomic
@@ -87,9 +90,19 @@ def schema_document(
 
 
 def write_manifest(directory: Path) -> dict[str, str]:
-    files = sorted(p for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST)
+    """The sha256 of every file; signed when ``$TABPIPE_REGISTRY_KEY`` is set (an older
+    signature, now stale, is removed when it is not)."""
+    key = signing.signing_key()
+    skip = {MANIFEST, signing.SIGNATURE}
+    files = sorted(
+        p for p in directory.rglob("*") if p.is_file() and str(p.relative_to(directory)) not in skip
+    )
     manifest = {str(p.relative_to(directory)): _sha256(p) for p in files}
     write_json_atomic(directory / MANIFEST, {"sha256": manifest})
+    if key is not None:
+        signing.sign(directory, directory / MANIFEST, key)
+    else:
+        (directory / signing.SIGNATURE).unlink(missing_ok=True)
     return manifest
 
 
@@ -124,9 +137,24 @@ class Bundle:
 
 
 def verify_bundle(path: Path) -> dict[str, str]:
-    """Check every file against the manifest; one line naming the first bad file."""
+    """Check the signature (when ``$TABPIPE_REGISTRY_KEY`` is set) and every file against
+    the manifest; one line naming the first bad file."""
     if not path.is_dir():
         raise BundleError(f"bundle {str(path)!r}: no such bundle directory")
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        raise BundleError(f"bundle {str(path)!r}: missing {MANIFEST}; not a tabpipe bundle")
+    try:  # one error type for every reason a bundle does not load
+        key = signing.signing_key()
+        if key is not None:
+            signing.verify(path, manifest_path, key)
+    except signing.SignatureError as error:
+        raise BundleError(str(error)) from error
+    return verify_checksums(path)
+
+
+def verify_checksums(path: Path) -> dict[str, str]:
+    """Every file against the manifest (not the signature); one line naming the first bad file."""
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         raise BundleError(f"bundle {str(path)!r}: missing {MANIFEST}; not a tabpipe bundle")
@@ -138,6 +166,8 @@ def verify_bundle(path: Path) -> dict[str, str]:
         if name not in manifest:
             raise BundleError(f"bundle {str(path)!r}: {name} is not in the manifest")
     for name, digest in manifest.items():
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise BundleError(f"bundle {str(path)!r}: {MANIFEST} names {name!r}, outside the bundle")
         file = path / name
         if not file.is_file():
             raise BundleError(f"bundle {str(path)!r}: file {name} is missing")
@@ -147,7 +177,24 @@ def verify_bundle(path: Path) -> dict[str, str]:
 
 
 def load_bundle(path: Path) -> Bundle:
+    """A verified bundle (checksums, signature when a key is set, registry location)."""
     verify_bundle(path)
-    return Bundle(
+    bundle = Bundle(
         path, json.loads((path / "schema.json").read_text()), json.loads((path / "metadata.json").read_text())
     )
+    _check_location(bundle)
+    return bundle
+
+
+def _check_location(bundle: Bundle) -> None:
+    """A registered version sits at ``<name>/<version>``: one found under another registry
+    version's path was moved or copied there (its signed metadata names its own place)."""
+    info = bundle.metadata.get("registry") or {}
+    path = bundle.path
+    if not (info.get("name") and path.name.isdigit()):
+        return
+    if (path.parent.name, path.name) != (str(info["name"]), str(info.get("version"))):
+        raise BundleError(
+            f"bundle {str(path)!r}: registered as {info['name']}:{info.get('version')} but found at "
+            f"{path.parent.name}/{path.name} (a moved or copied version)"
+        )

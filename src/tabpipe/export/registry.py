@@ -1,12 +1,19 @@
 """The file-system model registry: ``<root>/<name>/<version>/`` bundles plus aliases.
 
-* Versions are integers that only grow. A version number is reserved with an atomic
-  ``mkdir``; the bundle is assembled in a temporary directory and renamed into place, so a
-  crash mid-write never leaves a visible half-version and concurrent registrations of the
-  same name get distinct versions.
-* Aliases (``production``, ``candidate``, ...) live in ``aliases.json``; every move is
-  appended to ``alias_history.jsonl`` (who, when, from, to), under a file lock.
-* Refs: ``name@alias``, ``name:version``, or a bundle directory path.
+* Versions are integers that only grow. A version number is reserved under the model's lock
+  with an atomic symlink ``.reserved-<N> -> <pid>@<host>`` (its owner); the bundle is
+  assembled in ``.staging-<N>`` and renamed into place, so a crash mid-write never leaves a
+  visible half-version and concurrent registrations of the same name get distinct versions.
+  What a killed registration leaves is removed by the next registration of that name once its
+  owner is gone (:mod:`tabpipe.export.registry_fsck`); its number is then a gap or reused.
+* Aliases (``production``, ``candidate``, ...) live in ``aliases.json``, validated when read;
+  every move is appended to ``alias_history.jsonl`` (who, when, from, to), under a file lock.
+  A version moves under an alias only after its bundle verifies (checksums, and the signature
+  when ``$TABPIPE_REGISTRY_KEY`` is set).
+* Deleting a version (never one an alias points to) appends to ``deletions.jsonl``; deleted
+  numbers are never given out again.
+* Refs: ``name@alias``, ``name:version``, or a bundle directory path. A ref resolves only to
+  a directory inside the registry.
 """
 
 from __future__ import annotations
@@ -17,7 +24,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -27,20 +33,32 @@ from typing import Any
 import onnx
 
 from tabpipe.errors import TabpipeError
-from tabpipe.export.bundle import load_bundle, write_manifest
-from tabpipe.io import write_json_atomic
+from tabpipe.export.bundle import load_bundle, verify_checksums, write_manifest
+from tabpipe.io import owner_token, write_json_atomic
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+ALIASES = "aliases.json"
+HISTORY = "alias_history.jsonl"
+DELETIONS = "deletions.jsonl"
+RESERVED = ".reserved-"
+STAGING = ".staging-"
+DELETING = ".deleting-"
 
 
 class RegistryError(TabpipeError):
     exit_code = 2
 
 
+def is_name(value: str) -> bool:
+    """Whether ``value`` is a valid model name or alias (the whole string, no newline)."""
+    return isinstance(value, str) and _NAME.fullmatch(value) is not None and ".." not in value
+
+
 def check_name(value: str, what: str) -> str:
-    if not _NAME.match(value or "") or ".." in value:
+    if not is_name(value):
         raise RegistryError(
-            f"{what} {value!r}: use letters, digits, '_', '-' and '.'; no path separators or '..'"
+            f"{what} {value!r}: use letters, digits, '_', '-' and '.' (at most 128, starting with a "
+            "letter or digit); no path separators, '..' or whitespace"
         )
     return value
 
@@ -49,17 +67,36 @@ def default_root() -> Path:
     return Path(os.environ.get("TABPIPE_REGISTRY", "registry"))
 
 
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    try:
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    except json.JSONDecodeError as exc:
+        raise RegistryError(f"{path}: line {exc.lineno} is not JSON") from exc
+
+
 class Registry:
     def __init__(self, root: Path | str | None = None) -> None:
         self.root = Path(root) if root else default_root()
 
-    def _dir(self, name: str) -> Path:
+    def model_dir(self, name: str) -> Path:
         return self.root / check_name(name, "model name")
 
     @contextmanager
-    def _locked(self, name: str) -> Iterator[None]:
-        directory = self._dir(name)
-        directory.mkdir(parents=True, exist_ok=True)
+    def locked(self, name: str, create: bool = False) -> Iterator[None]:
+        """The model's exclusive lock (reservations, aliases, deletions, repairs); only a
+        registration (``create``) makes the model's directory."""
+        directory = self.model_dir(name)
+        if create:
+            directory.mkdir(parents=True, exist_ok=True)
+        elif not directory.is_dir():
+            have = ", ".join(self.names()) or "none"
+            raise RegistryError(f"{name}: no such model in {self.root} (models: {have})")
         with (directory / ".lock").open("w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
@@ -70,37 +107,84 @@ class Registry:
     def names(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and _NAME.match(p.name))
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and is_name(p.name))
 
     def versions(self, name: str) -> list[int]:
-        directory = self._dir(name)
+        directory = self.model_dir(name)
         if not directory.is_dir():
             return []
-        return sorted(int(p.name) for p in directory.iterdir() if p.is_dir() and p.name.isdigit())
+        return sorted(int(p.name) for p in directory.iterdir() if p.name.isdigit() and p.is_dir())
+
+    def version_dir(self, name: str, version: int) -> Path:
+        """The version's directory; refused when missing or outside the registry (a symlink)."""
+        path = self.model_dir(name) / str(int(version))
+        if not path.is_dir():
+            raise RegistryError(f"{name}:{version}: no such version (have {self.versions(name)})")
+        real, inside = Path(os.path.realpath(path)), Path(os.path.realpath(self.root))
+        if not real.is_relative_to(inside):
+            raise RegistryError(
+                f"{name}:{version}: {path} is a symlink to {real}, outside the registry {self.root}; refused"
+            )
+        return path
+
+    # -- registration -------------------------------------------------------------------
+
+    def _highest_deleted(self, name: str) -> int:
+        return max((int(d.get("version", 0)) for d in self.deletions(name)), default=0)
 
     def _reserve(self, name: str) -> int:
-        directory = self._dir(name)
-        directory.mkdir(parents=True, exist_ok=True)
-        taken = {
-            int(p.name.split("-")[-1])
-            for p in directory.iterdir()
-            if p.name.isdigit() or p.name.startswith(".reserved-")
-        }
-        version = max(taken, default=0) + 1
-        while True:
-            try:
-                (directory / f".reserved-{version}").mkdir()
-                return version
-            except FileExistsError:
-                version += 1
+        """The next version number, reserved by a symlink naming its owner (under the lock)."""
+        from tabpipe.export.registry_fsck import remove_stale
 
-    def register(self, name: str, bundle_dir: Path, source_run: str | None = None) -> int:
-        """Copy a bundle in as the next version of ``name``; returns the version."""
-        load_bundle(bundle_dir)  # never register a broken bundle
+        directory = self.model_dir(name)
+        with self.locked(name, create=True):
+            remove_stale(self, name)
+            taken = {self._highest_deleted(name)}
+            for p in directory.iterdir():
+                number = p.name.rsplit("-", 1)[-1] if p.name.startswith(RESERVED) else p.name
+                if number.isdigit():
+                    taken.add(int(number))
+            version = max(taken, default=0) + 1
+            os.symlink(owner_token(), directory / f"{RESERVED}{version}")
+            return version
+
+    def register(
+        self,
+        name: str,
+        bundle_dir: Path,
+        source_run: str | None = None,
+        source: dict[str, Any] | None = None,
+        primary_metric: str | None = None,
+    ) -> int:
+        """Copy a bundle in as the next version of ``name``; returns the version. ``source``
+        says where it came from (``kind``: run, multirun, sweep, dvc; run dir, experiment);
+        ``primary_metric`` (e.g. ``auc``) is what ``registry list`` shows."""
+        check_name(name, "model name")
+        # never register a broken bundle; its signature is not needed: the copy is signed here
+        verify_checksums(bundle_dir)
         version = self._reserve(name)
-        directory = self._dir(name)
-        staging = Path(tempfile.mkdtemp(prefix=f".staging-{version}-", dir=directory))
+        directory = self.model_dir(name)
+        staging = directory / f"{STAGING}{version}"
+        try:
+            self._assemble(name, version, bundle_dir, staging, source_run, source, primary_metric)
+        finally:  # on success the version is in place; on an error nothing is left behind
+            shutil.rmtree(staging, ignore_errors=True)
+            (directory / f"{RESERVED}{version}").unlink()
+        return version
+
+    def _assemble(
+        self,
+        name: str,
+        version: int,
+        bundle_dir: Path,
+        staging: Path,
+        source_run: str | None,
+        source: dict[str, Any] | None,
+        primary_metric: str | None,
+    ) -> None:
+        """Copy, stamp and sign the bundle in ``staging``, then rename it into place."""
         target = staging / "bundle"
+        staging.mkdir()
         shutil.copytree(bundle_dir, target)
         model = onnx.load(target / "model.onnx")
         props = {p.key: p.value for p in model.metadata_props}
@@ -113,32 +197,49 @@ class Registry:
             "name": name,
             "version": version,
             "source_run": source_run,
+            "source": source or ({"kind": "run", "run_dir": source_run} if source_run else None),
+            "primary_metric": primary_metric,
             "registered_at": _now(),
         }
         write_json_atomic(target / "metadata.json", metadata)
-        write_manifest(target)
-        os.rename(target, directory / str(version))  # atomic: the version appears complete
-        shutil.rmtree(staging)
-        (directory / f".reserved-{version}").rmdir()
-        return version
+        write_manifest(target)  # signed when $TABPIPE_REGISTRY_KEY is set
+        os.rename(target, self.model_dir(name) / str(version))  # atomic: the version appears complete
+
+    # -- aliases ------------------------------------------------------------------------
 
     def aliases(self, name: str) -> dict[str, int]:
-        path = self._dir(name) / "aliases.json"
-        return json.loads(path.read_text()) if path.is_file() else {}
+        """``aliases.json``, validated: alias names as :func:`check_name`, versions positive ints."""
+        path = self.model_dir(name) / ALIASES
+        if not path.is_file():
+            return {}
+        try:
+            raw = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise RegistryError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+        if not isinstance(raw, dict):
+            raise RegistryError(f"{path}: expected an object of alias -> version, got {type(raw).__name__}")
+        for alias, version in raw.items():
+            if not is_name(alias):
+                raise RegistryError(f"{path}: alias {alias!r} is not a valid alias name")
+            if type(version) is not int or version < 1:
+                raise RegistryError(
+                    f"{path}: alias {alias!r} -> {version!r}: a version must be a positive integer"
+                )
+        return raw
 
     def history(self, name: str) -> list[dict[str, Any]]:
-        path = self._dir(name) / "alias_history.jsonl"
-        if not path.is_file():
-            return []
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        return read_jsonl(self.model_dir(name) / HISTORY)
+
+    def deletions(self, name: str) -> list[dict[str, Any]]:
+        return read_jsonl(self.model_dir(name) / DELETIONS)
 
     def promote(
         self, name: str, version: int, alias: str, who: str | None = None, note: dict[str, Any] | None = None
     ) -> dict[str, Any]:
+        """Move ``alias`` to ``version`` once its bundle verifies; recorded in the history."""
         check_name(alias, "alias")
-        if version not in self.versions(name):
-            raise RegistryError(f"{name}:{version}: no such version (have {self.versions(name)})")
-        with self._locked(name):
+        with self.locked(name):
+            load_bundle(self.version_dir(name, version))  # checksums (and signature) before any move
             aliases = self.aliases(name)
             move = {
                 "alias": alias,
@@ -149,33 +250,75 @@ class Registry:
                 **(note or {}),
             }
             aliases[alias] = version
-            write_json_atomic(self._dir(name) / "aliases.json", aliases)
-            with (self._dir(name) / "alias_history.jsonl").open("a") as handle:
+            write_json_atomic(self.model_dir(name) / ALIASES, aliases)
+            with (self.model_dir(name) / HISTORY).open("a") as handle:
                 handle.write(json.dumps(move) + "\n")
         return move
+
+    def _alias_error(self, ref: str, name: str, alias: str) -> RegistryError:
+        known = sorted(self.aliases(name))
+        if not self.model_dir(name).is_dir():
+            have = ", ".join(self.names()) or "none"
+            return RegistryError(f"{ref}: no model {name!r} in {self.root} (models: {have})")
+        listed = ", ".join(known) if known else "none yet (tabpipe registry promote <name>:<version> <alias>)"
+        return RegistryError(f"{ref}: alias {alias!r} is not set for model {name!r} (aliases: {listed})")
 
     def resolve(self, ref: str) -> Path:
         """``name@alias`` | ``name:version`` | a bundle path -> the bundle directory."""
         if "@" in ref:
             name, alias = ref.split("@", 1)
+            check_name(name, "model name")
             check_name(alias, "alias")
             version = self.aliases(name).get(alias)
             if version is None:
-                raise RegistryError(f"{ref}: alias {alias!r} is not set for model {name!r}")
-            return self._dir(name) / str(version)
+                raise self._alias_error(ref, name, alias)
+            return self.version_dir(name, version)
         if ":" in ref and not Path(ref).exists():
             name, _, number = ref.partition(":")
             if not number.isdigit():
                 raise RegistryError(f"{ref}: the version must be a number")
-            path = self._dir(name) / number
-            if not path.is_dir():
-                raise RegistryError(f"{ref}: no such version (have {self.versions(name)})")
-            return path
+            return self.version_dir(name, int(number))
         path = Path(ref)
         if not path.is_dir():
             raise RegistryError(f"{ref}: not a registered ref (name@alias, name:version) or a bundle path")
         return path
 
+    # -- deletion -----------------------------------------------------------------------
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    def delete(self, name: str, version: int, who: str | None = None, reason: str = "delete") -> None:
+        """Remove a version no alias points to; the number is never given out again."""
+        with self.locked(name):
+            self._delete_locked(name, version, who, reason)
+
+    def _delete_locked(self, name: str, version: int, who: str | None, reason: str) -> None:
+        path = self.model_dir(name) / str(int(version))
+        if not path.is_dir():
+            raise RegistryError(f"{name}:{version}: no such version (have {self.versions(name)})")
+        holders = sorted(a for a, v in self.aliases(name).items() if v == version)
+        if holders:
+            raise RegistryError(
+                f"{name}:{version}: aliased as {', '.join(holders)}; move the alias first, nothing deleted"
+            )
+        record = {"version": int(version), "who": who or getpass.getuser(), "when": _now(), "reason": reason}
+        with (self.model_dir(name) / DELETIONS).open("a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        doomed = self.model_dir(name) / f"{DELETING}{version}-{owner_token()}"
+        os.rename(path, doomed)  # atomic: the version disappears whole
+        if doomed.is_symlink():
+            doomed.unlink()
+        else:
+            shutil.rmtree(doomed)
+
+    def gc(self, name: str, keep: int, who: str | None = None, dry_run: bool = False) -> list[int]:
+        """Delete all but the newest ``keep`` versions, never an aliased one; returns the deleted."""
+        if keep < 0:
+            raise RegistryError(f"--keep {keep}: must be 0 or more")
+        with self.locked(name):
+            aliased = set(self.aliases(name).values())
+            versions = self.versions(name)
+            newest = set(versions[-keep:]) if keep else set()
+            doomed = [v for v in versions if v not in newest and v not in aliased]
+            if not dry_run:
+                for version in doomed:
+                    self._delete_locked(name, version, who, f"gc --keep {keep}")
+        return doomed

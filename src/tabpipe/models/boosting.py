@@ -19,7 +19,7 @@ class GradientBoostingModel:
     def __init__(
         self,
         n_estimators: int = 500,
-        early_stopping_rounds: int = 10,
+        early_stopping_rounds: int = 50,
         n_jobs: int = 0,
         rank_objective: str | None = None,
         **params: Any,
@@ -36,3 +36,18 @@ class GradientBoostingModel:
     def rounds(self, context: RunContext) -> int:
         """One round in a fast dev run (``debug=fdr``)."""
         return 1 if context.trainer.fast_dev_run else self.n_estimators
+
+    def rounds_used(self) -> int:
+        """The boosting rounds the fitted model predicts with (the best validation round)."""
+        raise NotImplementedError
+
+    def rounds_trained(self) -> int:
+        """The boosting rounds fitted before early stopping ended training."""
+        raise NotImplementedError
+
+    def early_stopping_summary(self) -> str:
+        """One line for the log: where early stopping left the fitted model."""
+        return (
+            f"best iteration {self.rounds_used()} of {self.rounds_trained()} trained "
+            f"(n_estimators={self.n_estimators}, early_stopping_rounds={self.early_stopping_rounds})"
+        )

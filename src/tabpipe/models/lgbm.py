@@ -13,7 +13,9 @@ from tabpipe.models.progress import round_bar
 from tabpipe.models.ranking import check_objective, query_sorted
 
 _OBJECTIVES = {
-    "binary": ("binary", ["auc", "binary_logloss"]),
+    # the loss first: early stopping watches it alone (first_metric_only), as xgb watches its
+    # last eval_metric; with every metric watched, val AUC's early peak stopped folds at ~10 rounds
+    "binary": ("binary", ["binary_logloss", "auc"]),
     "multiclass": ("multiclass", ["multi_logloss"]),
     "regression": ("regression", ["rmse"]),
 }
@@ -40,8 +42,8 @@ class LightGBMModel(GradientBoostingModel):
             "num_threads": self.threads(),
             "device_type": "cuda" if accelerator == "gpu" else "cpu",
             "verbosity": -1,
-            # early stopping follows the last metric (the loss), as in xgb
-            "first_metric_only": False,
+            # early stopping follows the loss only (the first metric), as in xgb
+            "first_metric_only": True,
         }
         if task == "multiclass":
             params["num_class"] = n_classes
@@ -74,6 +76,7 @@ class LightGBMModel(GradientBoostingModel):
                     f"{split}/{name}": float(value) for split, name, value, _ in env.evaluation_result_list
                 }
                 data.report(metrics, env.iteration)
+                self.rounds_run_ = env.iteration + 1
                 bar.update(1)
 
             self.booster_ = lgb.train(
@@ -83,12 +86,20 @@ class LightGBMModel(GradientBoostingModel):
                 valid_sets=[dtrain, dval],
                 valid_names=["train", "val"],
                 callbacks=[
-                    lgb.early_stopping(self.early_stopping_rounds, verbose=False),
+                    # the callback's own flag decides (the params' first_metric_only does not)
+                    lgb.early_stopping(self.early_stopping_rounds, first_metric_only=True, verbose=False),
                     report,
                 ],
             )
         self.best_iteration_ = int(self.booster_.best_iteration or self.booster_.current_iteration())
         return self
+
+    def rounds_used(self) -> int:
+        return self.best_iteration_  # LightGBM counts its best iteration from 1
+
+    def rounds_trained(self) -> int:
+        # lgb.train keeps only the best iteration's trees: the rounds it ran are in the history
+        return self.rounds_run_
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         raw = self.booster_.predict(X, num_iteration=self.best_iteration_)

@@ -93,6 +93,12 @@ class XGBoostModel(GradientBoostingModel):
         self.booster_.set_param({"device": "cpu"})  # predict wherever the model is loaded
         return self
 
+    def rounds_used(self) -> int:
+        return self.best_iteration_ + 1  # XGBoost counts its best iteration from 0
+
+    def rounds_trained(self) -> int:
+        return int(self.booster_.num_boosted_rounds())
+
     def predict(self, X: np.ndarray) -> np.ndarray:
         raw = self.booster_.inplace_predict(X, iteration_range=(0, self.best_iteration_ + 1))
         return as_probabilities(raw, self.task_)

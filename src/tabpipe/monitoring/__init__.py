@@ -11,3 +11,11 @@ serving drift gauges.
 """
 
 DRIFT_ALERT_EXIT_CODE = 6
+
+SIGNIFICANT_DIGITS = 4
+
+
+def figure(value: float | None) -> str:
+    """A figure as ``tabpipe monitor`` prints it (summary, reasons, report.md): 4 significant
+    digits (``0.2835``, ``7.04``, ``1235``), ``n/a`` for none. drift.json keeps full precision."""
+    return "n/a" if value is None else f"{value:.{SIGNIFICANT_DIGITS}g}"

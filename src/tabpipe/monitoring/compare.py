@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tabpipe.monitoring import drift
+from tabpipe.monitoring import drift, figure
 
 SEVERITIES = ("ok", "insufficient_data", "warn", "alert")
 
@@ -172,16 +172,18 @@ def judge(results: list[FeatureDrift], t: Thresholds) -> list[FeatureDrift]:
         if change >= t.missing_alert or change >= t.missing_warn:
             level = "alert" if change >= t.missing_alert else "warn"
             severity = worst(severity, level)
-            reasons.append(f"missing rate {result.missing_reference:.3f} -> {result.missing_current:.3f}")
+            reasons.append(
+                f"missing rate {figure(result.missing_reference)} -> {figure(result.missing_current)}"
+            )
         if result.present < t.min_samples:
             severity = worst(severity, "insufficient_data")
             reasons.append(f"{result.present} present values < min_samples={t.min_samples}")
         elif result.psi is not None and result.psi >= t.psi_warn:
             severity = worst(severity, "alert" if result.psi > t.psi_alert else "warn")
-            reasons.append(f"PSI {result.psi:.3f}")
+            reasons.append(f"PSI {figure(result.psi)}")
         if t.alpha is not None and p is not None and p < t.alpha:
             severity = worst(severity, t.test_severity)
-            reasons.append(f"{result.test} p={p:.2g} < alpha={t.alpha} ({t.correction})")
+            reasons.append(f"{result.test} p={figure(p)} < alpha={t.alpha} ({t.correction})")
         if result.unlisted_categories and result.psi is not None and result.psi >= t.psi_warn:
             name, count = next(iter(result.unlisted_categories.items()))
             reasons.append(f"unseen category {name!r} in {count / result.present:.0%} of rows")

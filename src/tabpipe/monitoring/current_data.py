@@ -5,7 +5,10 @@ backups (``.N`` ... ``.1``, oldest first). ``window`` selects part of it: ``24h`
 ``7d``, ``90s`` (the records whose ``ts`` is that recent) or a number ``N`` (the last N input
 records). From the same lines come the serving figures: latency P50/P95/P99 of the answered
 requests and the error rate (error lines / all requests). Shadow lines are left out of both
-the inputs and the figures; lines that do not parse are counted, not silently dropped.
+the inputs and the figures; lines that do not parse are counted, not silently dropped. Lines
+are read with :func:`~tabpipe.monitoring.log_lines.decode_line` (non-finite numbers restored),
+and the fields the server redacted (each line's ``redacted``) are reported, not compared: a
+hashed or dropped feature is neither drift nor a missing column.
 
 For a file, ``window=N`` keeps its last N rows; a duration needs the log's timestamps.
 Prediction columns in a file (``label`` and ``proba_<class>``, ``prediction`` or ``score``, as
@@ -14,9 +17,8 @@ Prediction columns in a file (``label`` and ``proba_<class>``, ``prediction`` or
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from tabpipe.errors import ConfigError
+from tabpipe.monitoring.log_lines import decode_line
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -37,6 +40,8 @@ class CurrentData:
     source: str
     window: str | None = None
     serving: dict[str, Any] | None = None
+    # prediction log: the fields the server redacted (hash or drop) in any line read
+    redacted: dict[str, str] = field(default_factory=dict)
 
 
 def parse_window(window: str | int | None) -> int | timedelta | None:
@@ -121,8 +126,8 @@ def _lines(path: Path) -> tuple[list[dict[str, Any]], int]:
                 if not line.strip():
                     continue
                 try:
-                    entries.append(json.loads(line))
-                except json.JSONDecodeError:
+                    entries.append(decode_line(line))
+                except ValueError:
                     unreadable += 1
     return entries, unreadable
 
@@ -130,6 +135,12 @@ def _lines(path: Path) -> tuple[list[dict[str, Any]], int]:
 def _timestamp(entry: dict[str, Any]) -> datetime:
     stamp = datetime.fromisoformat(str(entry["ts"]))
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+
+
+def _answered(entry: dict[str, Any]) -> bool:
+    """A served request's line: inputs, not a shadow line, not an error line (an error line
+    counts as an error even if it carries the request's inputs)."""
+    return "inputs" in entry and "error" not in entry and not entry.get("shadow")
 
 
 def _select(entries: list[dict[str, Any]], limit: int | timedelta | None) -> list[dict[str, Any]]:
@@ -140,7 +151,7 @@ def _select(entries: list[dict[str, Any]], limit: int | timedelta | None) -> lis
         return [e for e in entries if _timestamp(e) >= cutoff]
     rows, start = 0, len(entries)
     for i in range(len(entries) - 1, -1, -1):
-        if "inputs" in entries[i] and not entries[i].get("shadow"):
+        if _answered(entries[i]):
             rows += len(entries[i]["inputs"])
             start = i
             if rows >= limit:
@@ -151,16 +162,23 @@ def _select(entries: list[dict[str, Any]], limit: int | timedelta | None) -> lis
 def read_prediction_log(path: Path, limit: int | timedelta | None, version: str | None) -> CurrentData:
     entries, unreadable = _lines(path)
     chosen = _select(entries, limit)
-    answered = [e for e in chosen if "inputs" in e and not e.get("shadow")]
-    errors = [e for e in chosen if "error" in e and "inputs" not in e]
+    answered = [e for e in chosen if _answered(e)]
+    errors = [e for e in chosen if "error" in e]
     records = [record for e in answered for record in e["inputs"]]
     frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
     if isinstance(limit, int) and len(frame) > limit:
         frame = frame.iloc[-limit:].reset_index(drop=True)
     ours = [e for e in answered if version is None or str(e.get("version")) == str(version)]
     outputs = [row for e in ours for row in e.get("outputs", [])]
+    redacted: dict[str, str] = {}
+    for entry in answered:
+        redacted.update(entry.get("redacted") or {})
     return CurrentData(
-        frame, _prediction_frame(outputs), str(path), serving=_serving(answered, errors, unreadable)
+        frame,
+        _prediction_frame(outputs),
+        str(path),
+        serving=_serving(answered, errors, unreadable),
+        redacted=dict(sorted(redacted.items())),
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tabpipe.io import write_atomic, write_json_atomic, write_text_atomic
+from tabpipe.monitoring import figure
 from tabpipe.monitoring.compare import FeatureDrift
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -20,12 +21,13 @@ def plot_name(feature: str) -> str:
     return f"{_UNSAFE.sub('_', feature)}.png"
 
 
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
+def _fmt(value: float | None) -> str:
+    """A table cell: the monitor's 4 significant digits, empty for none."""
+    return "" if value is None else figure(value)
 
 
-def _p(value: float | None) -> str:
-    return "" if value is None else f"{value:.2g}"
+def _redacted(fields: dict[str, str]) -> str:
+    return ", ".join(f"`{name}` ({mode})" for name, mode in fields.items())
 
 
 def plot_feature(result: FeatureDrift, path: Path) -> Path:
@@ -43,7 +45,7 @@ def plot_feature(result: FeatureDrift, path: Path) -> Path:
         ax.bar(positions + 0.2, result.current_shares, width=0.4, label="current")
         ax.set_xticks(positions, result.bins, rotation=45, ha="right", fontsize=7)
         ax.set_ylabel("share of present values")
-        psi = "" if result.psi is None else f"  PSI {result.psi:.3f}"
+        psi = "" if result.psi is None else f"  PSI {figure(result.psi)}"
         ax.set_title(f"{result.name}: {result.severity}{psi}")
         ax.legend(fontsize=8)
         write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=90))
@@ -66,6 +68,11 @@ def markdown(document: dict[str, Any], plots: list[str]) -> str:
         f"- current: `{document['current']['source']}` ({document['current']['rows']} rows"
         + (f", window {document['current']['window']}" if document["current"]["window"] else "")
         + ")",
+        *(
+            [f"- redacted by the server, not compared: {_redacted(document['current']['redacted'])}"]
+            if document["current"].get("redacted")
+            else []
+        ),
         f"- generated: {document['generated_at']}",
         f"- status: **{document['status']}** "
         f"({', '.join(f'{k}: {v}' for k, v in document['counts'].items())})",
@@ -88,7 +95,7 @@ def markdown(document: dict[str, Any], plots: list[str]) -> str:
         why = "; ".join(r["reasons"])
         lines.append(
             f"| `{r['name']}` | {r['kind']} | {r['severity']} | {_fmt(r['psi'])} | {_fmt(r['kl'])} | "
-            f"{r['test'] or ''} | {_p(r['p_adjusted'])} | {missing} | {r['rows']} | {why} |"
+            f"{r['test'] or ''} | {_fmt(r['p_adjusted'])} | {missing} | {r['rows']} | {why} |"
         )
     serving = document["current"].get("serving")
     if serving:
@@ -98,7 +105,7 @@ def markdown(document: dict[str, Any], plots: list[str]) -> str:
             "## Serving (prediction log)",
             "",
             f"- requests: {serving['requests']} ({serving['answered']} answered, {serving['errors']} errors; "
-            f"error rate {_fmt(serving['error_rate'], 4)})",
+            f"error rate {_fmt(serving['error_rate'])})",
             f"- latency ms: P50 {_fmt(latency['p50'])}, P95 {_fmt(latency['p95'])}, "
             f"P99 {_fmt(latency['p99'])}",
             f"- from {serving['first']} to {serving['last']}",

@@ -109,10 +109,10 @@ def _predictions(
 ) -> tuple[pd.DataFrame | None, str]:
     if current.predictions is not None:
         return current.predictions, "log" if current.serving is not None else "file"
-    if not cfg.score or schema.missing:
-        return None, "none"
-    started = time.perf_counter()
     types = {i["name"]: i["type"] for i in bundle.schema["inputs"]}
+    if not cfg.score or schema.missing or set(current.redacted) & set(types):
+        return None, "none"  # the graph needs every input
+    started = time.perf_counter()
     frame = score(
         bundle.model_path,
         coerced,
@@ -165,7 +165,10 @@ def run_monitor(cfg: Any) -> MonitorResult:
             Path(cfg.current), cfg.window, set(types), version if version != "unregistered" else None
         )
         timings["read_s"] = time.perf_counter() - started
+        # redacted fields (hashed or dropped by the server) are reported, never compared
+        types = {k: v for k, v in types.items() if k not in current.redacted}
         ignore = [
+            *current.redacted,
             *bundle.schema.get("id_columns", []),
             *prediction_columns(current.frame, set(types)),
             *cfg.exclude,
@@ -197,6 +200,7 @@ def run_monitor(cfg: Any) -> MonitorResult:
             "rows": len(current.frame) if current else 0,
             "predictions": source,
             "serving": current.serving if current else None,
+            "redacted": current.redacted if current else {},
         },
         "schema": schema.as_dict(),
         "thresholds": vars(t),

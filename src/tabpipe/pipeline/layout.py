@@ -19,4 +19,5 @@ SPLIT_FILES = {part: SPLIT / f"{part}.parquet" for part in ("train", "val", "tes
 FOLDS = TRAIN / "folds.joblib"
 EVALUATION_RUN = EVALUATE / "run"  # the evaluation suite's run directory (plots, report)
 EVALUATION = EVALUATE / "evaluation.joblib"
-METRICS = EVALUATE / "metrics.json"
+METRICS = EVALUATE / "metrics.json"  # DVC's: primary and secondary test metrics
+ALL_METRICS = EVALUATION_RUN / "metrics.json"  # every metric (val, test, baseline, folds)

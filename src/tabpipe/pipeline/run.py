@@ -61,14 +61,17 @@ def _train(cfg: Any) -> None:
 
 
 def _evaluate(cfg: Any) -> None:
-    from tabpipe.evaluation.metrics import primary_metric
+    """All metrics go to the suite's run directory; DVC's metrics file (``dvc metrics``,
+    ``dvc exp show``) keeps the primary and secondary test metrics only."""
+    from tabpipe.evaluation.metrics import headline_metrics, primary_metric
     from tabpipe.io import write_json_atomic
 
     dataset = stage_io.load_dataset(cfg.data)
     folds = stage_io.load_object(layout.FOLDS, "train")
     primary = primary_metric(dataset.task, cfg.eval.primary_metric, cfg.eval.ranking_k)
     metrics, evaluation = stages.evaluate_folds(cfg, dataset, stage_io.load_splits(), folds, primary)
-    write_json_atomic(layout.METRICS, metrics)
+    names = headline_metrics(dataset.task, primary, cfg.eval.ranking_k)
+    write_json_atomic(layout.METRICS, {f"test/{name}": metrics[f"test/{name}"] for name in names})
     stage_io.save_object((metrics, evaluation, primary), layout.EVALUATION)
 
 

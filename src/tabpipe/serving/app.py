@@ -12,43 +12,36 @@ import logging
 import os
 import time
 from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import BackgroundTasks, FastAPI, Header, Request
+from fastapi import BackgroundTasks, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from omegaconf import DictConfig, OmegaConf
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import Field
+from starlette.exceptions import HTTPException
 
 from tabpipe import __version__
 from tabpipe.config import option_value
-from tabpipe.errors import DataValidationError
+from tabpipe.errors import DataValidationError, TabpipeError
 from tabpipe.export.inputs import records_to_feeds
 from tabpipe.monitoring.gauges import attach_drift_gauges
+from tabpipe.serving import contract
 from tabpipe.serving.body_limit import BodyLimitMiddleware
+from tabpipe.serving.http_errors import ErrorResponse, http_error, validation_detail
+from tabpipe.serving.last_resort import LastResortMiddleware
 from tabpipe.serving.loaded_model import LoadedModel, load_model
 from tabpipe.serving.observability import PredictionLog, ServingMetrics
-from tabpipe.serving.request_model import InputPolicies, PolicyViolation, build_request_model
+from tabpipe.serving.redaction import build_redaction
+from tabpipe.serving.request_model import InputPolicies, PolicyViolation, build_request_model, id_columns
 
 log = logging.getLogger(__name__)
 INLINE_MAX_ROWS = 64
-
-
-class ModelInfo(BaseModel):
-    name: str
-    version: str
-    arm: str
-
-
-class PredictResponse(BaseModel):
-    request_id: str
-    model: ModelInfo
-    latency_ms: float
-    predictions: list[dict[str, Any]]
-    warnings: list[str] = []
+_bearer = HTTPBearer(auto_error=False, description="admin_token (or TABPIPE_ADMIN_TOKEN)")
 
 
 class ServingState:
@@ -87,20 +80,9 @@ class ServingState:
         return "b" if fraction < ab.weight else "a"
 
 
-def _field(loc: tuple) -> str:
-    """(0, "tenure") -> "[0].tenure"; ("contract", "str") -> "contract" (union members dropped)."""
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            return f"{path}.{part}".lstrip(".") if path else str(part)
-    return path
-
-
 def _error(status: int, kind: str, detail: Any, metrics: ServingMetrics) -> JSONResponse:
     metrics.record_error(kind, status)
-    return JSONResponse(status_code=status, content={"error": kind, "detail": detail})
+    return ErrorResponse(status_code=status, content={"error": kind, "detail": detail})
 
 
 def create_app(cfg: Any) -> FastAPI:
@@ -110,15 +92,22 @@ def create_app(cfg: Any) -> FastAPI:
         cfg = OmegaConf.to_object(cfg)
     state = ServingState(cfg)
     metrics = ServingMetrics()
-    prediction_log = PredictionLog(
-        cfg.prediction_log.path, cfg.prediction_log.max_bytes, cfg.prediction_log.backups
-    )
-    if prediction_log.path is not None:
-        metrics.on_error = prediction_log.write_error
     drift_gauges = attach_drift_gauges(cfg.drift, metrics.registry, lambda: state.arms["a"].bundle)
     served = state.arms["a"]
     schema = served.bundle.schema
+    log_cfg = cfg.prediction_log
+    prediction_log = PredictionLog(
+        log_cfg.path,
+        log_cfg.max_bytes,
+        log_cfg.backups,
+        build_redaction(log_cfg, schema) if log_cfg.path else None,
+    )
+    if prediction_log.path is not None:
+        metrics.on_error = prediction_log.write_error
     Record = build_request_model(schema)
+    Records = Annotated[list[Record], Field(min_length=1, max_length=cfg.max_records)]  # type: ignore[valid-type]
+    echoed = id_columns(schema)
+    kinds = {**served.types, **dict.fromkeys(echoed, "id")}
     input_policies = InputPolicies(
         schema,
         {
@@ -137,6 +126,7 @@ def create_app(cfg: Any) -> FastAPI:
         max_bytes=cfg.max_body_bytes,
         on_reject=lambda: metrics.record_error("body_too_large", 413),
     )
+    app.add_middleware(LastResortMiddleware, on_error=metrics.record_error)  # the outermost
     app.state.serving = state
 
     @app.exception_handler(RequestValidationError)
@@ -144,23 +134,23 @@ def create_app(cfg: Any) -> FastAPI:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return _error(400, "malformed_json", "the body is not valid JSON", metrics)
-        # the body is one record or a list of them: report the errors of the form it has
-        is_list = isinstance(exc.body, list)
-        branch = [e for e in errors if len(e["loc"]) > 1 and str(e["loc"][1]).startswith("list[") == is_list]
-        detail = [{"field": _field(e["loc"][2:]) or "body", "rule": e["msg"]} for e in branch or errors]
-        return _error(422, "validation", detail, metrics)
+        return _error(422, "validation", validation_detail(list(errors), exc.body, kinds), metrics)
 
-    @app.post("/predict", response_model=PredictResponse)
-    async def predict(body: list[Record] | Record, background: BackgroundTasks) -> Any:  # type: ignore[valid-type]
+    @app.exception_handler(HTTPException)
+    async def refused(request: Request, exc: HTTPException) -> JSONResponse:
+        kind, detail = http_error(exc)
+        if exc.status_code in (404, 405):  # not requests for a prediction: counted, not logged
+            metrics.errors.labels(kind).inc()
+            return ErrorResponse({"error": kind, "detail": detail}, exc.status_code, headers=exc.headers)
+        response = _error(exc.status_code, kind, detail, metrics)
+        response.headers.update(exc.headers or {})
+        return response
+
+    @app.post("/predict", response_model=contract.response_model(schema), responses=contract.PREDICT_ERRORS)
+    async def predict(body: Records | Record, background: BackgroundTasks) -> Any:  # type: ignore[valid-type]
         started = time.perf_counter()
         request_id = os.urandom(16).hex()
         items = body if isinstance(body, list) else [body]
-        if not items:
-            return _error(422, "validation", [{"field": "body", "rule": "empty list of records"}], metrics)
-        if len(items) > cfg.max_records:
-            return _error(
-                413, "too_many_records", f"{len(items)} records > max_records={cfg.max_records}", metrics
-            )
         records = [item.model_dump() for item in items]
         try:
             warnings = input_policies.check(records)
@@ -170,7 +160,7 @@ def create_app(cfg: Any) -> FastAPI:
         model = state.arms[arm]
         try:
             feeds = records_to_feeds(records, model.types)
-        except DataValidationError as exc:  # e.g. a timestamp string that does not parse
+        except DataValidationError as exc:  # the request model should have caught it: a safety net
             detail = [{"field": p.split("'")[1] if "'" in p else "body", "rule": p} for p in exc.problems]
             return _error(422, "validation", detail, metrics)
         timeout = cfg.timeout_ms / 1000
@@ -203,44 +193,73 @@ def create_app(cfg: Any) -> FastAPI:
                 results,
                 latency,
             )
+        if echoed:
+            predictions = [
+                {**{name: record.get(name) for name in echoed}, **result}
+                for record, result in zip(records, results, strict=True)
+            ]
+        else:
+            predictions = results
         content = {
             "request_id": request_id,
             "model": {"name": model.name, "version": model.version, "arm": arm},
             "latency_ms": round(latency * 1000, 3),
-            "predictions": results,
+            "predictions": predictions,
             "warnings": warnings,
         }
         # returned as-is (the response_model above documents it); background tasks attached.
         # orjson: a tenth of json.dumps' time for this body
         return Response(orjson.dumps(content), media_type="application/json", background=background)
 
-    @app.get("/health")
+    @app.get("/health", response_model=contract.HealthResponse, responses=contract.INTERNAL)
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/ready")
+    @app.get(
+        "/ready",
+        response_model=contract.ReadyResponse,
+        responses={
+            503: {"model": contract.LoadingResponse, "description": "still loading"},
+            **contract.INTERNAL,
+        },
+    )
     async def ready() -> JSONResponse:
         if not state.ready:
             return JSONResponse(status_code=503, content={"status": "loading"})
         models = {arm: {"name": m.name, "version": m.version} for arm, m in state.arms.items()}
         return JSONResponse(content={"status": "ready", "models": models})
 
-    @app.get("/metrics")
+    @app.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        responses={
+            200: {
+                "description": "Prometheus text exposition format",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            },
+            500: contract.INTERNAL_JSON,  # not text/plain like the 200
+        },
+    )
     async def prometheus_metrics() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.post("/admin/reload")
-    async def admin_reload(authorization: str | None = Header(default=None)) -> JSONResponse:
+    @app.post("/admin/reload", response_model=contract.ReloadResponse, responses=contract.RELOAD_ERRORS)
+    async def admin_reload(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> JSONResponse:
         token = cfg.admin_token
         if not token:
             return _error(
                 403, "admin_disabled", "set admin_token (or TABPIPE_ADMIN_TOKEN) to enable", metrics
             )
-        if not authorization or not hmac.compare_digest(authorization, f"Bearer {token}"):
-            return _error(401, "unauthorized", "missing or wrong bearer token", metrics)
+        if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), token.encode()):
+            refused = _error(401, "unauthorized", "missing or wrong bearer token", metrics)
+            refused.headers["WWW-Authenticate"] = "Bearer"
+            return refused
         try:
             arms = await run_in_threadpool(state.reload)
-        except (ValueError, OSError) as exc:
+        except (TabpipeError, ValueError, OSError) as exc:  # a bundle that fails its checksum, ...
+            log.warning("reload failed, still serving the loaded models: %s", exc)
             return _error(409, "reload_failed", str(exc), metrics)
         return JSONResponse(content={"reloaded": arms})
 

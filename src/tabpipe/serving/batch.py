@@ -28,6 +28,7 @@ from tqdm import tqdm
 from tabpipe.data.coercion import coerce_rows
 from tabpipe.errors import ConfigError, DataValidationError
 from tabpipe.export.inputs import tensors_from_coerced
+from tabpipe.io import remove_stale_debris
 from tabpipe.serving.loaded_model import LoadedModel
 
 ROW_NUMBER = "row_number"
@@ -61,20 +62,36 @@ def _csv_types(model: LoadedModel) -> dict[str, pa.DataType]:
     return {name: pa.string() for name in model.types}
 
 
+def _unreadable(path: Path, exc: Exception) -> DataValidationError:
+    """A file Arrow cannot read (not UTF-8, ragged rows, not Parquet): one line naming it,
+    since no row of it can be trusted."""
+    return DataValidationError([f"input {str(path)!r}: unreadable {path.suffix[1:]} file: {exc}"])
+
+
+def _parquet(path: Path) -> pq.ParquetFile:
+    try:
+        return pq.ParquetFile(path)
+    except pa.ArrowInvalid as exc:
+        raise _unreadable(path, exc) from exc
+
+
 def read_chunks(path: Path, model: LoadedModel, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    if path.suffix == ".parquet":
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+    try:
+        if path.suffix == ".parquet":
+            for batch in _parquet(path).iter_batches(batch_size=chunk_rows):
+                yield batch.to_pandas()
+            return
+        options = pacsv.ConvertOptions(column_types=_csv_types(model), strings_can_be_null=True)
+        read_options = pacsv.ReadOptions(block_size=1 << 24)
+        for batch in pacsv.open_csv(path, read_options=read_options, convert_options=options):
             yield batch.to_pandas()
-        return
-    options = pacsv.ConvertOptions(column_types=_csv_types(model), strings_can_be_null=True)
-    reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 24), convert_options=options)
-    for batch in reader:
-        yield batch.to_pandas()
+    except pa.ArrowInvalid as exc:
+        raise _unreadable(path, exc) from exc
 
 
 def count_rows(files: list[Path]) -> int | None:
     if all(f.suffix == ".parquet" for f in files):
-        return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+        return sum(_parquet(f).metadata.num_rows for f in files)
     return None
 
 
@@ -133,6 +150,7 @@ class _Sink:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        remove_stale_debris(path.parent)  # temporary outputs of killed runs
         self.writer: Any = None
 
     def write(self, frame: pd.DataFrame) -> None:

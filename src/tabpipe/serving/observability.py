@@ -2,20 +2,31 @@
 
 The log has one line per answered request (``ts``, ``request_id``, ``model``, ``version``,
 ``arm``, ``latency_ms``, ``inputs``, ``outputs``; shadow lines add ``"shadow": true``) and one
-per refused request (``ts``, ``error``: the kind, ``status``: the HTTP code), from which
-``tabpipe monitor`` reads the latency percentiles and the error rate."""
+per refused or failed request (``ts``, ``error``: the kind, ``status``: the HTTP code; a 500
+adds its ``request_id``), from which ``tabpipe monitor`` reads the latency percentiles and the
+error rate.
+
+The log is private: it and its rotated backups are created (and kept) with mode 0600. Lines
+that carry ``inputs`` are redacted first (:mod:`tabpipe.serving.redaction`; the line then
+names what was redacted under ``redacted``), and every line is strict JSON
+(:mod:`tabpipe.monitoring.log_lines`: non-finite numbers as null, named in ``non_finite``)."""
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 from collections.abc import Callable
 from datetime import datetime, timezone
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from tabpipe.monitoring.log_lines import encode_line
+from tabpipe.serving.redaction import Redaction
+
+LOG_FILE_MODE = 0o600
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -43,12 +54,12 @@ class ServingMetrics:
             "tabpipe_rows_scored", "Rows scored", ["model", "version", "arm"], registry=self.registry
         )
         self._children: dict[tuple, tuple] = {}
-        self.on_error: Callable[[str, int], None] | None = None
+        self.on_error: Callable[[str, int, str | None], None] | None = None
 
-    def record_error(self, kind: str, status: int) -> None:
+    def record_error(self, kind: str, status: int, request_id: str | None = None) -> None:
         self.errors.labels(kind).inc()
         if self.on_error is not None:
-            self.on_error(kind, status)
+            self.on_error(kind, status, request_id)
 
     def record_success(self, model: str, version: str, arm: str, seconds: float, rows: int) -> None:
         """The three updates of a served request, with the labelled children cached."""
@@ -66,26 +77,63 @@ class ServingMetrics:
         children[2].inc(rows)
 
 
-class PredictionLog:
-    """One JSON line per request; rotates by size (``RotatingFileHandler``)."""
+def _private_opener(path: str, flags: int) -> int:
+    fd = os.open(path, flags, LOG_FILE_MODE)
+    os.fchmod(fd, LOG_FILE_MODE)  # a file left by an older version may be 0644
+    return fd
 
-    def __init__(self, path: str | None, max_bytes: int, backups: int) -> None:
+
+class PrivateRotatingFileHandler(RotatingFileHandler):
+    """``RotatingFileHandler`` whose files are created with mode 0600. Rotation renames the
+    current file (its mode goes with it) and opens the next one through :meth:`_open`."""
+
+    def _open(self) -> TextIO:
+        return open(
+            self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=_private_opener
+        )
+
+
+class PredictionLog:
+    """One JSON line per request; rotates by size (``RotatingFileHandler``).
+
+    ``write(entry)`` takes any JSON-able dict: its ``inputs`` (a list of records), if any,
+    are redacted, and the line is written as strict JSON. ``write_error(kind, status,
+    **fields)`` writes a refused or failed request (``ts``, ``error``, ``status`` and the
+    extra fields, such as ``request_id``)."""
+
+    def __init__(
+        self, path: str | None, max_bytes: int, backups: int, redaction: Redaction | None = None
+    ) -> None:
         self.logger = logging.getLogger(f"tabpipe.predictions.{id(self)}")
         self.logger.propagate = False
         self.logger.setLevel(logging.INFO)
         self.path = Path(path) if path else None
+        self.redaction = redaction
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handler = RotatingFileHandler(self.path, maxBytes=max_bytes, backupCount=backups)
+            for backup in self.path.parent.glob(f"{self.path.name}.*"):
+                if backup.suffix[1:].isdigit():  # backups rotated by an older version
+                    backup.chmod(LOG_FILE_MODE)
+            handler = PrivateRotatingFileHandler(self.path, maxBytes=max_bytes, backupCount=backups)
             handler.setFormatter(logging.Formatter("%(message)s"))
             self.logger.addHandler(handler)
 
     def write(self, entry: dict[str, Any]) -> None:
-        if self.path is not None:
-            self.logger.info(json.dumps(entry, default=str))
+        if self.path is None:
+            return
+        if self.redaction is not None and "inputs" in entry:
+            entry = {
+                **entry,
+                "inputs": [self.redaction.apply(record) for record in entry["inputs"]],
+                "redacted": self.redaction.marker,
+            }
+        self.logger.info(encode_line(entry))
 
-    def write_error(self, kind: str, status: int) -> None:
-        self.write({"ts": datetime.now(timezone.utc).isoformat(), "error": kind, "status": status})
+    def write_error(self, kind: str, status: int, request_id: str | None = None, **fields: Any) -> None:
+        entry = {"ts": datetime.now(timezone.utc).isoformat(), "error": kind, "status": status, **fields}
+        if request_id is not None:
+            entry["request_id"] = request_id
+        self.write(entry)
 
     def close(self) -> None:
         for handler in list(self.logger.handlers):

@@ -110,6 +110,7 @@ def evaluate_run(
         else None,
         known_metrics={k: v for k, v in metrics.items() if k.startswith(("test/", "baseline/test/"))},
         notes=notes,
+        model_is_baseline=model_name(cfg.model) == "BaselineModel",
     )
     return evaluate_predictions(inputs, cfg.eval, cfg.paths.output_dir)
 

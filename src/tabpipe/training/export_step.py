@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import onnx
+from omegaconf import OmegaConf
 
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
+from tabpipe.evaluation.metrics import primary_metric
 from tabpipe.export import OPSET, runtime
 from tabpipe.export.assemble import scores_from_outputs
 from tabpipe.export.bundle import schema_document, write_bundle
@@ -19,7 +22,8 @@ from tabpipe.export.inputs import column_types, tensors_from_coerced
 from tabpipe.export.parity import ParityResult, check_parity
 from tabpipe.export.profile import reference_profile
 from tabpipe.export.registry import Registry, check_name
-from tabpipe.io import write_atomic
+from tabpipe.io import temp_dir, write_atomic
+from tabpipe.training import run_metadata
 from tabpipe.training.fold import FoldResult
 
 log = logging.getLogger(__name__)
@@ -94,7 +98,7 @@ def build_bundle(
         },
     }
     target = run_dir / "bundle"
-    staging = Path(tempfile.mkdtemp(prefix=".bundle-", dir=run_dir))
+    staging = temp_dir(run_dir, ".bundle-")
     try:
         write_bundle(staging / "bundle", fold.graph.SerializeToString(), documents, native_files)
         if target.exists():
@@ -105,15 +109,68 @@ def build_bundle(
     return target
 
 
+def registration(cfg: Any) -> tuple[bool, str]:
+    """Whether this run registers its bundle, and why (see ``registry.register``).
+
+    Registering is a deliberate act: a plain single run and ``dvc repro`` register; a sweep
+    trial and a debug run (the ``debug=`` presets) never do; a multirun job and a
+    ``dvc exp run`` do only with ``registry.register=true``.
+    """
+    if not cfg.registry.name:
+        return False, "registry.name is null"
+    if OmegaConf.select(cfg, "optuna.trial_number") is not None:
+        return False, "a sweep trial never registers"
+    if cfg.get("task_name") == "debug":  # what debug=fdr|limit|overfit set
+        return False, "a debug run (task_name=debug) never registers"
+    wanted = cfg.registry.get("register")
+    if wanted is not None:
+        return bool(wanted), f"registry.register={str(bool(wanted)).lower()}"
+    if run_metadata.hydra_job()["mode"] == "MULTIRUN":
+        return False, "a multirun job registers only with registry.register=true"
+    if os.environ.get("DVC_EXP_BASELINE_REV"):
+        return False, "a `dvc exp run` registers only with -S registry.register=true"
+    return True, "a single run"
+
+
+def registration_source(cfg: Any, run_dir: Path) -> dict[str, Any]:
+    """Where a version came from: a run, a multirun job, a sweep's best-params re-run, DVC."""
+    if os.environ.get("DVC_STAGE"):
+        return {
+            "kind": "dvc",
+            "stage": os.environ["DVC_STAGE"],
+            "experiment": os.environ.get("DVC_EXP_NAME"),
+            "baseline_rev": os.environ.get("DVC_EXP_BASELINE_REV"),
+            "run_dir": str(run_dir),
+        }
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return {"kind": "run", "run_dir": str(run_dir)}
+    hydra_cfg = HydraConfig.get()
+    group = OmegaConf.select(cfg, "tracking.group")
+    experiment = hydra_cfg.runtime.choices.get("experiment")
+    if group and experiment == f"{group}_best":  # the file a sweep writes for its best trial
+        return {"kind": "sweep", "study": str(group), "experiment": experiment, "run_dir": str(run_dir)}
+    if hydra_cfg.mode is not None and hydra_cfg.mode.name == "MULTIRUN":
+        return {"kind": "multirun", "job": hydra_cfg.job.num, "run_dir": str(run_dir)}
+    return {"kind": "run", "run_dir": str(run_dir)}
+
+
 def register(cfg: Any, bundle_dir: Path, run_dir: Path) -> dict[str, Any] | None:
-    name = cfg.registry.name
-    if not name:
+    wanted, why = registration(cfg)
+    if not wanted:
+        if cfg.registry.name:
+            log.info("not registered: %s", why)
         return None
+    name = check_name(str(cfg.registry.name), "registry.name")
     registry = Registry(cfg.registry.root)
-    version = registry.register(check_name(str(name), "registry.name"), bundle_dir, str(run_dir))
+    task = json.loads((bundle_dir / "metadata.json").read_text())["task"]
+    primary = primary_metric(task, cfg.eval.primary_metric, cfg.eval.get("ranking_k"))
+    source = registration_source(cfg, run_dir)
+    version = registry.register(name, bundle_dir, str(run_dir), source=source, primary_metric=primary)
     entry: dict[str, Any] = {"name": name, "version": version, "root": str(registry.root)}
     if cfg.registry.alias:
         registry.promote(name, version, cfg.registry.alias, note={"source_run": str(run_dir)})
         entry["alias"] = cfg.registry.alias
-    log.info("registered %s:%d in %s", name, version, registry.root)
+    log.info("registered %s:%d in %s (%s)", name, version, registry.root, why)
     return entry

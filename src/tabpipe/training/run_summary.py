@@ -16,6 +16,7 @@ import numpy as np
 
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
+from tabpipe.models.boosting import GradientBoostingModel
 
 log = logging.getLogger("tabpipe.training")
 
@@ -63,18 +64,12 @@ def _parameter_count(model: Any) -> str | None:
     return None
 
 
-def model_line(model: Any, model_cfg: Any, name: str, fold: int | None = None) -> str:
-    """``model: XGBoostModel: 87 boosting rounds (best on val; n_estimators 500, early
-    stopping after 10 rounds)``, or the parameter count of a network or a linear model."""
+def model_line(model: Any, name: str, fold: int | None = None) -> str:
+    """``model: XGBoostModel: best iteration 87 of 137 trained (n_estimators=500,
+    early_stopping_rounds=50)``, or the parameter count of a network or a linear model."""
     prefix = f"fold {fold} model" if fold is not None else "model"
-    best = getattr(model, "best_iteration_", None)
-    if best is not None:
-        limit = model_cfg.get("n_estimators")
-        patience = model_cfg.get("early_stopping_rounds")
-        return (
-            f"{prefix}: {name}: {best + 1} boosting rounds (best on val; n_estimators {limit}, "
-            f"early stopping after {patience} rounds)"
-        )
+    if isinstance(model, GradientBoostingModel):
+        return f"{prefix}: {name}: {model.early_stopping_summary()}"
     count = _parameter_count(model)
     if count is not None:
         return f"{prefix}: {name}: {count}"

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from tabpipe.data.column_schema import save_schema
@@ -88,7 +89,7 @@ def fit_folds(
         where = f"fold {split.fold}: " if kfold else ""
         say("%sfitting features on %d train rows, then %s", where, len(split.train), name)
         folds.append(fit_fold(cfg, dataset, y, split, context, forward))
-        say("%s", run_summary.model_line(folds[-1].model, cfg.model, name, split.fold if kfold else None))
+        say("%s", run_summary.model_line(folds[-1].model, name, split.fold if kfold else None))
     return folds
 
 
@@ -102,7 +103,10 @@ def evaluate_folds(
     evaluation = evaluation_step.evaluate_run(cfg, dataset, y, splits, folds, metrics, primary)
     metrics |= {key: value for key, value in evaluation.metrics.items() if key not in metrics}
     outputs.write_json(metrics, Path(cfg.paths.output_dir) / "metrics.json")
-    _log_summary(metrics, primary, len(folds))
+    # a sweep trial shows no test results while tuning: the sweeper logs its one line with
+    # the validation objective (tabpipe.tuning.sweep.OptunaSweep._tell)
+    if OmegaConf.select(cfg, "optuna.trial_number", default=None) is None:
+        _log_summary(metrics, primary, len(folds))
     return metrics, evaluation
 
 

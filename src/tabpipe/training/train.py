@@ -17,8 +17,9 @@ from omegaconf import OmegaConf
 
 from tabpipe.data.dataset_cache import ingest_once, splits_once
 from tabpipe.data.splits import Split
-from tabpipe.errors import ConfigError
+from tabpipe.errors import ConfigError, error_line
 from tabpipe.evaluation.metrics import primary_metric
+from tabpipe.io import remove_stale_run_debris
 from tabpipe.tracking.fault_tolerant import FaultTolerantLogger
 from tabpipe.training import reproducibility, run_metadata, run_summary, stages
 from tabpipe.training.stages import TrainingResult
@@ -36,7 +37,7 @@ def build_loggers(logger_cfg: Any) -> list[FaultTolerantLogger]:
         try:
             loggers.append(FaultTolerantLogger(name, instantiate(spec)))
         except InstantiationException as exc:
-            raise ConfigError(f"logger.{name}: {exc}".splitlines()[0]) from exc
+            raise ConfigError(f"logger.{name}: {error_line(exc)}") from exc
     return loggers
 
 
@@ -56,6 +57,8 @@ def run_training(cfg: Any) -> TrainingResult:
     process per stage, with their inputs and outputs on disk."""
     started = time.time()
     output_dir = Path(cfg.paths.output_dir)
+    for path in remove_stale_run_debris(output_dir):  # left by killed runs
+        log.info("removed stale debris of a killed run: %s", path)
     reproducibility.seed_everything(cfg.seed)
     reproducibility.require_accelerator(str(cfg.trainer.accelerator))
     _check_checkpoint(cfg)

@@ -7,8 +7,9 @@ What a study records (user attributes) so that a re-run resumes it faithfully:
   space or objective is refused (a new ``study_name`` starts a new study);
 * ``tabpipe:pruner`` / ``tabpipe:pruning_metric``: read by the trial jobs to prune;
 * per trial: ``tabpipe:owner`` (host and pid of the sweep process that asked for it),
-  ``tabpipe:fail_reason``, ``tabpipe:interrupted``, ``tabpipe:retry_of``, and from the job
-  itself ``tabpipe:run_dir`` and ``tabpipe:job_pid``.
+  ``tabpipe:sampler_seed`` (see :mod:`tabpipe.tuning.samplers`), ``tabpipe:fail_reason``,
+  ``tabpipe:interrupted``, ``tabpipe:retry_of``, and from the job itself
+  ``tabpipe:run_dir`` and ``tabpipe:job_pid``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ OVERRIDES = "tabpipe:overrides"
 JOB_PID = "tabpipe:job_pid"
 JOB_STARTED = "tabpipe:job_started"
 JOB_FINISHED = "tabpipe:job_finished"
+SAMPLER_SEED = "tabpipe:sampler_seed"
 
 
 @dataclass(frozen=True)
@@ -132,15 +134,21 @@ def is_orphan(trial: FrozenTrial) -> bool:
 def recover_interrupted(study: optuna.Study, storage: Any) -> list[int]:
     """Mark trials left RUNNING by an ended sweep (e.g. SIGKILL) as FAIL and enqueue their
     parameters again; returns their numbers. Trials of live sweeps, here or on other hosts,
-    are left alone (several workers may share a study)."""
+    are left alone (several workers may share a study). An interrupted trial whose re-run
+    was never enqueued (a sweep killed in between) gets it now."""
     recovered = []
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if not is_orphan(trial):
-            continue
-        owner = trial.user_attrs[OWNER]
-        reason = f"interrupted: sweep process {owner['pid']} on {owner['host']} ended during the trial"
-        abandon(study, storage, trial.number, trial.params, reason)
-        recovered.append(trial.number)
+    for trial in study.get_trials(deepcopy=False):
+        if trial.state == TrialState.RUNNING and is_orphan(trial):
+            owner = trial.user_attrs[OWNER]
+            reason = f"interrupted: sweep process {owner['pid']} on {owner['host']} ended during the trial"
+            abandon(study, storage, trial.number, trial.params, reason)
+            recovered.append(trial.number)
+        elif (
+            trial.state == TrialState.FAIL
+            and trial.user_attrs.get(INTERRUPTED)
+            and _enqueue_retry(study, trial.number, trial.params)
+        ):
+            recovered.append(trial.number)
     if recovered:
         log.warning(
             "study %s: trials %s were interrupted; marked FAIL and their parameters enqueued again",
@@ -164,7 +172,17 @@ def abandon(study: optuna.Study, storage: Any, number: int, params: dict[str, An
     storage.set_trial_user_attr(ident, INTERRUPTED, True)
     storage.set_trial_user_attr(ident, FAIL_REASON, reason)
     study.tell(number, state=TrialState.FAIL)
+    _enqueue_retry(study, number, params)
+
+
+def _enqueue_retry(study: optuna.Study, number: int, params: dict[str, Any]) -> bool:
+    """Enqueue the re-run of interrupted trial ``number`` unless the study has one: each
+    interrupted trial is run again exactly once (a re-run that is itself interrupted gets
+    its own re-run)."""
+    if any(t.user_attrs.get(RETRY_OF) == number for t in study.get_trials(deepcopy=False)):
+        return False
     study.enqueue_trial(dict(params), user_attrs={RETRY_OF: number})
+    return True
 
 
 def tally(study: optuna.Study) -> Counter:

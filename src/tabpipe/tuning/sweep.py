@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from hydra.core.utils import JobReturn, JobStatus
+from hydra.core.utils import JobReturn, JobStatus, filter_overrides
 from omegaconf import DictConfig, OmegaConf
 
 from tabpipe.errors import ConfigError, TabpipeError
-from tabpipe.tuning import records
+from tabpipe.tuning import joblib_slots, records
 from tabpipe.tuning import study as studies
+from tabpipe.tuning.objective import resolve_objective
+from tabpipe.tuning.samplers import resumed_sampler
 from tabpipe.tuning.search_space import SearchSpace, build_search_space, describe, format_value
 from tabpipe.tuning.storage import open_storage, storage_location
 from tabpipe.tuning.trial_configs import TrialConfigLoader
@@ -40,7 +42,7 @@ MIN_TRIALS_FOR_FAILURE_RATE = 3
 
 
 class SweepStopped(TabpipeError):
-    """Too many trials failed (``max_failure_rate``); exit code 1."""
+    """Too many trials failed (``max_failure_rate``), or every trial run failed; exit code 1."""
 
     exit_code = 1
 
@@ -63,6 +65,8 @@ class SweepOptions:
     pruning_metric: str | None
     trial_overrides: list[str] = field(default_factory=list)
     best_experiment_dir: str | None = None
+    # hydra.sweeper.sampler as config: a resumed study's sampler is rebuilt from it
+    sampler_spec: dict[str, Any] | None = None
 
 
 def _quote(text: str) -> str:
@@ -78,8 +82,9 @@ class OptunaSweep:
         self.launcher = launcher
         self.config_loader = config_loader
         self.sweep_dir = Path(str(config.hydra.sweep.dir))
-        self.optimized_metric = OmegaConf.select(config, "optimized_metric", default=None)
+        self.optimized_metric: str | None = None  # settled by run() (tabpipe.tuning.objective)
         self.launched = self.failed = 0
+        self.sampler_seed: int | None = None
         self.last_failure = ""
 
     # ---- settings, checked before any trial runs -------------------------------------------
@@ -94,20 +99,6 @@ class OptunaSweep:
                 "(it also names the best-params experiment file)"
             )
         return name
-
-    def _direction(self) -> str:
-        direction = self.options.direction
-        if OmegaConf.is_list(direction) or isinstance(direction, list | tuple):
-            if len(direction) != 1:
-                raise ConfigError(
-                    f"hydra.sweeper.direction={list(direction)}: one objective only "
-                    "(the task returns one optimized_metric)"
-                )
-            direction = direction[0]
-        text = str(getattr(direction, "name", direction)).lower()
-        if text not in ("minimize", "maximize"):
-            raise ConfigError(f"hydra.sweeper.direction={direction!r}: use minimize or maximize")
-        return text
 
     def _check_options(self) -> None:
         if self.options.search_space is not None:
@@ -130,7 +121,7 @@ class OptunaSweep:
         except (ImportError, ValueError) as exc:
             raise ConfigError(f"hydra.sweeper.custom_search_space={target!r}: cannot import ({exc})") from exc
 
-    def _check_composes(self, space: SearchSpace) -> None:
+    def _check_composes(self, space: SearchSpace) -> DictConfig:
         """Compose one trial's config: an unknown key or a bad value fails here, once."""
         from hydra.errors import HydraException
         from omegaconf.errors import OmegaConfBaseException
@@ -140,7 +131,7 @@ class OptunaSweep:
         overrides = self.trial_overrides(self._study_name(), space.sample(), 0)
         self.config_loader.vary([*space.distributions, *PER_TRIAL_KEYS])  # the template: composed here
         try:
-            self.config_loader.load_sweep_config(self.config, overrides)
+            return self.config_loader.load_sweep_config(self.config, overrides)
         except (HydraException, OmegaConfBaseException) as exc:
             raise ConfigError(f"hydra.sweeper.params: {_one_line(exc)}") from exc
 
@@ -151,11 +142,12 @@ class OptunaSweep:
         space = self.space = build_search_space(self.options.params, arguments)
         self.extender = self._custom_extender()
         self.location = storage_location(self.options.storage, self.sweep_dir)
-        self._check_composes(space)
+        objective = resolve_objective(self._check_composes(space), self.options.direction)
+        self.optimized_metric = objective.metric
         self.storage = open_storage(self.location)
         settings = studies.StudySettings(
             name=self._study_name(),
-            direction=self._direction(),
+            direction=objective.direction,
             optimized_metric=self.optimized_metric,
             pruner_spec=self.options.pruner_spec,
             pruning_metric=self.options.pruning_metric or self.optimized_metric,
@@ -163,16 +155,21 @@ class OptunaSweep:
         self.sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, self.sweep_dir / "multirun.yaml")
         study = studies.open_study(self.storage, settings, self.options.sampler, space)
+        stored = len(study.get_trials(deepcopy=False))
+        study.sampler, self.sampler_seed = resumed_sampler(
+            self.options.sampler, self.options.sampler_spec, stored
+        )
         studies.recover_interrupted(study, self.storage)
         log.info(
-            "study %s (%s %s) in %s; search space:\n%s",
+            "study %s (%s %s) in %s%s; search space:\n%s",
             study.study_name,
             settings.direction,
             self.optimized_metric or "the task's return value",
             self.location,
+            _seed_note(self.sampler_seed, stored),
             describe(space),
         )
-        if _refills_slots(self.launcher, self.options.n_jobs):
+        if joblib_slots.refills_slots(self.launcher, self.options.n_jobs):
             self._run_refilling_slots(study)
         else:
             self._run_in_batches(study, space)
@@ -183,7 +180,12 @@ class OptunaSweep:
                 studies.finished(studies.tally(study)),
                 self.options.n_trials,
             )
-        return records.finish(self, study)
+        summary = records.finish(self, study)
+        if self.launched and self.failed == self.launched:
+            raise SweepStopped(
+                f"sweep failed: all {self.launched} trials run failed; last failure: {self.last_failure}"
+            )
+        return summary
 
     def _remaining(self, study: optuna.Study, in_flight: int = 0) -> int:
         counts = studies.tally(study)
@@ -203,30 +205,38 @@ class OptunaSweep:
     def _run_refilling_slots(self, study: optuna.Study) -> None:
         """``n_jobs`` trials in flight, each launched alone from its own thread: a slot that
         frees up takes the next trial at once, instead of waiting for the batch's slowest."""
+        log.info("joblib: %d trials at once, sweep output dir : %s", self.options.n_jobs, self.sweep_dir)
         running: dict[Future, optuna.Trial] = {}
         pool = ThreadPoolExecutor(self.options.n_jobs, thread_name_prefix="tabpipe-trial")
         try:
-            while True:
-                free = min(self.options.n_jobs - len(running), self._remaining(study, len(running)))
-                if self._failure_rate_exceeded():
-                    free = 0  # let the running finish, then stop
-                for _ in range(max(free, 0)):
-                    trial = self._ask(study, self.space)
-                    job = self._job(study, trial)
-                    running[pool.submit(self.launcher.launch, [job], trial.number)] = trial
-                if not running:
-                    self._check_failure_rate(study)
-                    return
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                self._tell_done(study, {future: running.pop(future) for future in done})
+            with joblib_slots.own_launch_lines():
+                self._refill_until_done(study, pool, running)
         except BaseException as exc:  # Ctrl-C or a launcher crash: give the running back, re-raise
             for trial in running.values():
                 reason = f"interrupted: {type(exc).__name__} in the sweep process"
                 studies.abandon(study, self.storage, trial.number, trial.params, reason)
-            _stop_joblib_workers()  # else the process would wait for their trials at exit
+            joblib_slots.stop_workers()  # else the process would wait for their trials at exit
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def _refill_until_done(
+        self, study: optuna.Study, pool: ThreadPoolExecutor, running: dict[Future, optuna.Trial]
+    ) -> None:
+        while True:
+            free = min(self.options.n_jobs - len(running), self._remaining(study, len(running)))
+            if self._failure_rate_exceeded():
+                free = 0  # let the running finish, then stop
+            for _ in range(max(free, 0)):
+                trial = self._ask(study, self.space)
+                job = self._job(study, trial)
+                log.info("\t#%d : %s", trial.number, " ".join(filter_overrides(job)))
+                running[pool.submit(self.launcher.launch, [job], trial.number)] = trial
+            if not running:
+                self._check_failure_rate(study)
+                return
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            self._tell_done(study, {future: running.pop(future) for future in done})
 
     def _tell_done(self, study: optuna.Study, done: dict[Future, optuna.Trial]) -> None:
         """Tell every finished launch; one that crashed gives its trial back, then raises."""
@@ -247,6 +257,8 @@ class OptunaSweep:
         if self.extender is not None:
             self.extender(self.config, trial)
         trial.set_user_attr(studies.OWNER, studies.this_owner())
+        if self.sampler_seed is not None:
+            trial.set_user_attr(studies.SAMPLER_SEED, self.sampler_seed)
         return trial
 
     def trial_overrides(self, study_name: str, params: dict[str, Any], number: int) -> list[str]:
@@ -339,26 +351,10 @@ class OptunaSweep:
         )
 
 
-def _refills_slots(launcher: Any, n_jobs: int) -> bool:
-    """Launchers whose ``launch`` may run from several threads at once, each call one job in
-    its own worker process: joblib with at least ``n_jobs`` workers (with fewer, joblib would
-    run a job in the calling thread, inside the sweep process). Others get the official
-    plugin's batches of ``n_jobs``."""
-    if type(launcher).__name__ != "JoblibLauncher":
-        return False
-    from joblib import effective_n_jobs
-
-    return effective_n_jobs(launcher.joblib.get("n_jobs", -1)) >= n_jobs > 1
-
-
-def _stop_joblib_workers() -> None:
-    """Kill the worker processes of the pool that joblib's ``Parallel`` calls share (asking
-    ``get_reusable_executor()`` for it with other arguments would first wait for it)."""
-    from joblib.externals.loky import reusable_executor
-
-    executor = reusable_executor._executor
-    if executor is not None:
-        executor.shutdown(wait=False, kill_workers=True)
+def _seed_note(seed: int | None, stored: int) -> str:
+    if seed is None or stored == 0:
+        return ""
+    return f" (resumed with {stored} trials: sampler seed {seed}, so no earlier draw repeats)"
 
 
 def _objective_problem(value: Any) -> str | None:

@@ -1,0 +1,105 @@
+"""What ``tabpipe registry list`` and ``show`` print for each version.
+
+Read from the version's ``metadata.json`` and ``metrics.json`` (checksums are verified by
+``show``, not by ``list``, which stays fast on large registries).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tabpipe.errors import TabpipeError
+from tabpipe.export.registry import Registry
+
+
+@dataclass
+class VersionInfo:
+    name: str
+    version: int
+    model: str | None = None
+    task: str | None = None
+    metric: str | None = None  # the primary test metric's key, e.g. test/auc
+    value: float | None = None
+    trained_at: str | None = None
+    registered_at: str | None = None
+    git_commit: str | None = None
+    git_dirty: bool | None = None
+    data_sha256: str | None = None
+    source: dict[str, Any] | None = None
+    aliases: list[str] = field(default_factory=list)
+    problem: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def source_text(self) -> str:
+        return describe_source(self.source)
+
+
+def describe_source(source: dict[str, Any] | None) -> str:
+    if not source:
+        return "-"
+    kind = source.get("kind", "run")
+    if kind == "dvc":
+        exp = source.get("experiment")
+        return f"dvc exp {exp}" if exp else ("dvc exp" if source.get("baseline_rev") else "dvc repro")
+    if kind == "sweep":
+        return f"sweep {source.get('study')} (best params) {source.get('run_dir', '')}".rstrip()
+    if kind == "multirun":
+        return f"multirun job {source.get('job')} {source.get('run_dir', '')}".rstrip()
+    return f"{kind} {source.get('run_dir') or ''}".rstrip()
+
+
+def model_label(config: dict[str, Any]) -> str | None:
+    """``xgb``-style label from the model's ``_target_`` (``tabpipe.models.xgb.XGBModel``)."""
+    target = str((config.get("model") or {}).get("_target_") or "")
+    if not target:
+        return None
+    parts = target.split(".")
+    return parts[-2] if target.startswith("tabpipe.models.") and len(parts) > 2 else parts[-1]
+
+
+def primary_key(metadata: dict[str, Any], metrics: dict[str, Any]) -> str | None:
+    """The primary test metric: recorded at registration, else the config's, else None."""
+    recorded = (metadata.get("registry") or {}).get("primary_metric")
+    configured = ((metadata.get("config") or {}).get("eval") or {}).get("primary_metric")
+    for name in (recorded, configured):
+        if name and f"test/{name}" in metrics:
+            return f"test/{name}"
+    return None
+
+
+def version_info(registry: Registry, name: str, version: int, aliases: dict[str, int]) -> VersionInfo:
+    info = VersionInfo(name, version, aliases=sorted(a for a, v in aliases.items() if v == version))
+    try:
+        path = registry.version_dir(name, version)
+        metadata = json.loads((path / "metadata.json").read_text())
+        metrics = json.loads((path / "metrics.json").read_text())
+    except (OSError, json.JSONDecodeError, TabpipeError) as error:
+        info.problem = str(error).splitlines()[0]
+        return info
+    record = metadata.get("registry") or {}
+    git = metadata.get("git") or {}
+    info.model = model_label(metadata.get("config") or {})
+    info.task = metadata.get("task")
+    info.metric = primary_key(metadata, metrics)
+    info.value = metrics.get(info.metric) if info.metric else None
+    info.trained_at = metadata.get("ended_at") or metadata.get("started_at")
+    info.registered_at = record.get("registered_at")
+    info.git_commit, info.git_dirty = git.get("commit"), git.get("dirty")
+    info.data_sha256 = (metadata.get("dataset") or {}).get("sha256")
+    info.source = record.get("source") or (
+        {"kind": "run", "run_dir": record["source_run"]} if record.get("source_run") else None
+    )
+    return info
+
+
+def list_versions(registry: Registry, names: list[str] | None = None) -> list[VersionInfo]:
+    rows = []
+    for name in names or registry.names():
+        aliases = registry.aliases(name)
+        rows += [version_info(registry, name, v, aliases) for v in registry.versions(name)]
+    return rows

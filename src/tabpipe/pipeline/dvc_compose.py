@@ -1,0 +1,89 @@
+"""What ``dvc exp run`` gets from tabpipe when DVC composes ``conf/`` into params.yaml.
+
+DVC composes ``conf/`` in its own process, with Hydra's ``compose()``
+(``dvc.utils.hydra.compose_and_dump``), before any stage runs. It loads the Hydra plugins of
+``.dvc/config``'s ``hydra.plugins_path`` (``src/dvc_plugins``: a directory no other process
+puts on its path) just before composing; that plugin calls :func:`install`, which wraps
+Hydra's composition for the rest of the DVC process so that:
+
+* a bad ``-S`` (``model.num_leaves=7`` while the model is xgb, ``model=nope``, a value of the
+  wrong type) is tabpipe's one line as DVC's own error type: DVC prints ``ERROR: <line>`` and
+  exits non-zero, instead of ``ERROR: unexpected error`` and Hydra's text;
+* params.yaml is written as ``tabpipe params`` writes it, interpolations kept (DVC would
+  resolve them where it runs), with the overrides DVC composed with under
+  :data:`OVERRIDES_KEY`, so that ``tabpipe params --check`` recomposes exactly that and can
+  tell an experiment from a stale or hand-edited file, and ``dvc exp show --only-changed``
+  shows what the experiments changed, not resolved paths.
+
+It wraps ``hydra._internal.hydra.Hydra.compose_config``, which ``hydra.compose()`` calls
+(hydra-core 1.3, pinned in requirements/constraints.txt).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from tabpipe.config.params_file import OVERRIDES_KEY
+
+_MARK = "__tabpipe_dvc__"
+
+
+def _escaped(node: Any) -> Any:
+    """Every ``${`` escaped, so that DVC's ``OmegaConf.resolve`` leaves interpolations as text."""
+    if isinstance(node, dict):
+        return {key: _escaped(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_escaped(value) for value in node]
+    return node.replace("${", "\\${") if isinstance(node, str) else node
+
+
+def _as_written(cfg: Any) -> Any:
+    """The composition as ``tabpipe params`` writes it (interpolations kept: paths and the
+    registry root resolve where a stage runs, not where DVC composed), plus the overrides."""
+    from omegaconf import OmegaConf, SCMode
+
+    data = OmegaConf.to_container(cfg, resolve=False, structured_config_mode=SCMode.DICT, enum_to_str=True)
+    data[OVERRIDES_KEY] = list(cfg.hydra.overrides.task)
+    return OmegaConf.create(_escaped(data))
+
+
+def _conf_dir(hydra: Any) -> Path | None:
+    """The directory DVC composes from (``.dvc/config``: ``hydra.config_dir``)."""
+    for entry in hydra.config_loader.get_search_path().get_path():
+        if entry.provider == "main" and "://" not in entry.path:
+            return Path(entry.path)
+    return None
+
+
+def install() -> None:
+    """Wrap Hydra's composition in this process (idempotent). Called by DVC's plugin only."""
+    from hydra._internal.hydra import Hydra
+
+    if getattr(Hydra.compose_config, _MARK, False):
+        return
+    original = Hydra.compose_config
+
+    @functools.wraps(original)
+    def compose_config(self: Any, config_name: Any, overrides: list[str], *args: Any, **kwargs: Any) -> Any:
+        from dvc.exceptions import InvalidArgumentError
+        from hydra.errors import HydraException
+        from omegaconf.errors import OmegaConfBaseException
+
+        from tabpipe.cli.groups import _one_line, check_group_choices
+        from tabpipe.errors import ConfigError
+
+        # DVC prints a DvcException as `ERROR: <message>`; Hydra's traceback would be noise
+        root = _conf_dir(self)
+        try:
+            if root is not None:
+                check_group_choices(list(overrides), root)  # model=nope: the options, as train says
+            return _as_written(original(self, config_name, overrides, *args, **kwargs))
+        except ConfigError as error:
+            raise InvalidArgumentError(str(error)) from None
+        except (HydraException, OmegaConfBaseException) as exc:
+            raise InvalidArgumentError(_one_line(exc)) from None
+
+    setattr(compose_config, _MARK, True)
+    Hydra.compose_config = compose_config
