@@ -121,6 +121,8 @@ def test_gpu_without_cuda_fails_with_one_line(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         "error: trainer.accelerator=gpu: no CUDA device on this machine; use trainer=cpu"
     ]
+    assert "no CUDA device" not in done.stdout  # printed once, as the error line
+    assert "no CUDA device on this machine" in (run_dir / "train.log").read_text()
     assert not (run_dir / "metrics.json").exists()
 
 

@@ -19,6 +19,7 @@ from helpers import ROOT, cli_env, compose_config
 from tabpipe.data.ingestion import ingest
 from tabpipe.data.splits import make_splits
 from tabpipe.errors import BaselineGateError
+from tabpipe.evaluation.metric_table import metric_table
 from tabpipe.evaluation.thresholds import choose_threshold
 from tabpipe.export import runtime
 from tabpipe.export.bundle import load_bundle
@@ -152,8 +153,13 @@ def test_tabpipe_eval_reproduces_the_training_test_metrics_exactly(run, tmp_path
         "plots/segments_contract.png",
     ):
         assert (tmp_path / name).is_file(), name
-    printed = json.loads(done.stdout.strip().splitlines()[-1])
-    assert printed["gates"] == {"baseline": True} and printed["training_overlap"] == 0
+    # the metric table of the training run, line for line; then the gates and the report
+    table = metric_table(training, "auc")
+    assert table[0] == "test metrics:" and len(table) == 11
+    lines = done.stdout.splitlines()
+    start = lines.index("test metrics:")
+    assert lines[start : start + 11] == table
+    assert "gate baseline: passed" in lines and f"report: {tmp_path / 'report.md'}" in lines
     assert not scored["in_training"].any()
 
 
@@ -190,7 +196,7 @@ def test_tabpipe_eval_on_new_data_and_bad_inputs(run, tmp_path: Path) -> None:
         "data.id_columns=[customer_id]",
     ]
     common = ["eval", "bundle=telco_churn:1", f"registry_root={run['registry']}"]
-    done = tabpipe(*common, *data, "rows=all", f"output_dir={tmp_path / 'out'}", "eval.plots=false")
+    done = tabpipe(*common, *data, "rows=all", f"output_dir={tmp_path / 'out'}", "eval.plots=false", "--json")
     assert done.returncode == 0, done.stderr[-2000:]
     # rows of the training file: those in the bundle's train/val split are matched by content
     training = ingest(compose_config(OVERRIDES).data)
@@ -200,6 +206,9 @@ def test_tabpipe_eval_on_new_data_and_bad_inputs(run, tmp_path: Path) -> None:
     assert np.array_equal(scored["in_training"], scored["customer_id"].isin(trained_ids))
     assert f"warning: {scored['in_training'].sum()} of 600 evaluated rows" in done.stderr
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    printed = json.loads(done.stdout)  # --json: one JSON document for machines
+    assert printed["training_overlap"] == scored["in_training"].sum() > 0
+    assert printed["metrics"]["eval/auc"] == metrics["eval/auc"] and printed["gates"] == {"baseline": True}
     assert metrics["eval/auc"] > 0.75 and "baseline/eval/auc" in metrics
     assert len(pd.read_parquet(tmp_path / "out" / "predictions.parquet")) == 600
     assert not (tmp_path / "out" / "plots").exists()
@@ -276,12 +285,15 @@ def test_gbdt_early_stopping_patience_and_best_iteration_per_fold(model, train, 
     defaults = {"lgbm": schema.LGBMModelConfig, "xgb": schema.XGBModelConfig}
     patience = compose_config([f"model={model}"]).model.early_stopping_rounds
     assert patience == defaults[model].early_stopping_rounds >= 50  # 10 stopped folds at ~10 rounds
-    caplog.set_level("INFO", logger="tabpipe.training.stages")
+    caplog.set_level("INFO", logger="tabpipe")
     overrides = [f"model={model}", "model.n_estimators=30", "model.early_stopping_rounds=5"]
     train([*overrides, "split=kfold", "split.n_folds=2", "eval.plots=false", "eval.segments.enabled=false"])
     lines = [r.getMessage() for r in caplog.records if "best iteration" in r.getMessage()]
-    assert [line.split(":")[0] for line in lines] == ["fold 0", "fold 1"], lines
-    summary = r"fold \d: best iteration \d+ of \d+ trained \(n_estimators=30, early_stopping_rounds=5\)"
+    assert [line.split(":")[0] for line in lines] == ["fold 0 model", "fold 1 model"], lines
+    summary = (
+        r"fold \d model: \w+: best iteration \d+ of \d+ trained "
+        r"\(n_estimators=30, early_stopping_rounds=5\)"
+    )
     assert all(re.fullmatch(summary, line) for line in lines), lines
 
 

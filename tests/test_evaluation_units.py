@@ -4,6 +4,7 @@ torchmetrics for ECE), threshold optima, segment flags, gates, plots and the rep
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -253,3 +254,19 @@ def test_regression_plots_and_data_files(tmp_path: Path) -> None:
     ]
     assert result.metrics["test/rmse"] < result.metrics["baseline/test/rmse"]
     assert [g.passed for g in result.gates] == [True]
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_float32_probabilities_are_renormalised_before_scikit_learn(n_classes: int) -> None:
+    # a float32 softmax (a network, an ONNX graph) sums to one only within ~1e-7
+    rng = np.random.default_rng(3)
+    logits = rng.normal(size=(N, n_classes)).astype(np.float32)
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    assert not np.allclose(proba.astype(np.float64).sum(axis=1), 1.0, rtol=1.5e-8, atol=0)
+    y = rng.integers(0, n_classes, N)
+    task = "binary" if n_classes == 2 else "multiclass"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scikit-learn's "y_prob values do not sum to one"
+        got = compute_metrics(task, y, proba)
+    exact = proba.astype(np.float64) / proba.astype(np.float64).sum(axis=1, keepdims=True)
+    assert got["log_loss"] == pytest.approx(skm.log_loss(y, exact), abs=1e-12)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import run_cli
 from tabpipe.export.bundle import load_bundle
 
 TASKS = {
@@ -138,3 +142,69 @@ def test_debug_presets_run(train, preset: str) -> None:
 def test_debug_fast_dev_run_for_gbdt_is_one_round(train) -> None:
     result = train(["model=xgb", "debug=fdr"])
     assert result.folds[0].model.booster_.num_boosted_rounds() == 1
+
+
+@pytest.mark.parametrize(
+    ("model", "task"),
+    [("linear", "binary"), ("mlp", "multiclass")],
+)
+def test_no_probability_sum_warning_from_metrics(train, recwarn, model: str, task: str) -> None:
+    # float32 graph / softmax outputs are renormalised in float64 before scikit-learn sees them
+    overrides = [*TASKS[task], f"model={model}", "trainer.max_epochs=2", "eval.require_beat_baseline=false"]
+    result = train([*overrides, "eval.plots=false", "eval.segments.enabled=false", "logger=none"])
+    assert np.isfinite(result.metrics["test/log_loss"])
+    messages = [str(w.message) for w in recwarn]
+    assert not [m for m in messages if "do not sum to one" in m], messages
+
+
+def test_run_prints_data_split_and_model_lines_before_the_metrics(train, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="tabpipe")
+    result = train(["model=xgb", "model.n_estimators=20", "eval.plots=false", "logger=none"])
+    metadata = json.loads((result.output_dir / "metadata.json").read_text())
+    sizes = metadata["splits"][0]
+    n_features = metadata["dataset"]["n_columns"] - 2  # less the id (customer_id) and the target
+    lines = [record.getMessage() for record in caplog.records]
+    model = result.folds[0].model
+    expected = [
+        f"data: telco_churn: {metadata['dataset']['n_rows']} rows, {n_features} feature columns, "
+        "task binary (classes No, Yes)",
+        f"split: stratified: train {sizes['train']}, val {sizes['val']}, test {sizes['test']} rows",
+        f"model: XGBoostModel: best iteration {model.rounds_used()} of {model.rounds_trained()} "
+        "trained (n_estimators=20, early_stopping_rounds=50)",
+    ]
+    first_metric = lines.index("test metrics:")
+    for line in expected:
+        assert lines.count(line) == 1 and lines.index(line) < first_metric, (line, lines)
+    assert (sizes["train"], sizes["val"], sizes["test"]) == (4929, 1057, 1057)
+
+
+def test_kfold_and_network_lines(train, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="tabpipe")
+    kfold = ["split=kfold", "split.n_folds=2"]
+    result = train(["model=mlp", "trainer.max_epochs=1", *kfold, "eval.plots=false", "logger=none"])
+    lines = [record.getMessage() for record in caplog.records]
+    splits = json.loads((result.output_dir / "metadata.json").read_text())["splits"]
+    train_rows, val_rows, test_rows = ([fold[part] for fold in splits] for part in ("train", "val", "test"))
+    assert len(set(val_rows)) == 1 and sum(test_rows) == 7043  # every row tested once
+    expected = (
+        f"split: kfold: 2 folds: train {min(train_rows)}-{max(train_rows)}, val {val_rows[0]}, "
+        f"test {min(test_rows)}-{max(test_rows)} rows per fold"
+    )
+    assert lines.count(expected) == 1, lines
+    for fold in result.folds:
+        module = fold.model.module_
+        count = sum(p.numel() for p in module.parameters() if p.requires_grad)
+        assert f"fold {fold.fold} model: TabularMLP: {count:,} trainable parameters" in lines, lines
+
+
+@pytest.mark.slow
+def test_cli_prints_each_lightning_line_once(tmp_path) -> None:
+    run_dir = tmp_path / "run"
+    quick = ["trainer.max_epochs=1", "eval.plots=false", "logger=none", "registry.name=null"]
+    done = run_cli(["model=mlp", *quick, f"hydra.run.dir={run_dir}"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    output = done.stdout + done.stderr
+    for message in ("GPU available: False", "`Trainer.fit` stopped: `max_epochs=1` reached."):
+        assert output.count(message) == 1, output
+    assert "INFO: " not in output  # Lightning's own console format
+    assert (run_dir / "train.log").read_text().count("`Trainer.fit` stopped") == 1

@@ -165,3 +165,32 @@ def test_auc_batch_handles_ties_like_scikit_learn() -> None:
     y = rng.integers(0, 2, 500)
     scores = np.round(rng.random(500), 1)  # many ties
     assert auc_batch(y, scores, np.arange(500)[None, :])[0] == pytest.approx(skm.roc_auc_score(y, scores))
+
+
+@pytest.mark.parametrize("metric", ["log_loss", "auc"])
+def test_bootstrap_shows_resample_progress_on_a_terminal(monkeypatch, metric: str) -> None:
+    import fcntl
+    import os
+    import pty
+    import struct
+    import sys
+    import termios
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 200)
+    a, b = scored("binary", y, rng.dirichlet([1, 1], 200)), scored("binary", y, rng.dirichlet([1, 1], 200))
+    difference, n, _ = metric_difference(metric, "binary", a, b)
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # 120 columns
+    with os.fdopen(follower, "w") as terminal:  # a real terminal: tqdm draws its bar there
+        monkeypatch.setattr(sys, "stderr", terminal)
+        plain = paired_bootstrap_ci(difference, n, n_resamples=300, seed=0)
+        terminal.flush()
+        os.set_blocking(leader, False)
+        drawn = os.read(leader, 1 << 16).decode(errors="replace")
+    os.close(leader)
+    assert f"\rbootstrap resamples ({metric}): 0resample [" in drawn and "resample/s]" in drawn, drawn
+    # the bar changes nothing: the same CI as without a terminal
+    monkeypatch.undo()
+    again, n, _ = metric_difference(metric, "binary", a, b)
+    assert paired_bootstrap_ci(again, n, n_resamples=300, seed=0) == plain

@@ -181,6 +181,7 @@ def test_cli_validation_error_exits_2_and_leaves_no_artifacts(churn: pd.DataFram
         "error: column(s) 'customer_id': 1 duplicate ids (first: 5); ids must be unique",
     ]
     assert "Traceback" not in done.stdout + done.stderr
+    assert "missing values" not in done.stdout  # each problem printed once, on stderr
     leftovers = {p.name for p in run_dir.iterdir()} - {".hydra", "train.log"}
     assert leftovers == set(), leftovers
     assert not json.dumps(sorted(p.name for p in run_dir.rglob("*"))).count("metrics")

@@ -29,6 +29,7 @@ from tabpipe.cli.groups import (
     help_text,
 )
 from tabpipe.errors import ConfigError, TabpipeError
+from tabpipe.log_routing import FILE_ONLY
 
 log = logging.getLogger("tabpipe")
 
@@ -58,17 +59,11 @@ def _check_job(cfg: Any) -> None:
         raise ConfigError("\n".join(problems))
 
 
-def _log_to_files(error: TabpipeError) -> None:
-    """Record ``error`` in the run's log file only: the console gets it once, from
-    :func:`tabpipe.cli.fail`."""
-    record = log.makeRecord(log.name, logging.ERROR, __file__, 0, "%s", (error,), None)
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.FileHandler):
-            handler.handle(record)
-
-
 def _task(cfg: Any) -> float:
     # imported here so that --help and config errors never pay for pandas or sklearn
+    trial = bool(cfg.get("optuna")) and cfg.optuna.get("trial_number") is not None
+    if "tabpipe.training.train" not in sys.modules and not trial:
+        log.info("loading the training libraries (pandas, scikit-learn, ONNX, the model's library)")
     from tabpipe.training.train import run_training
 
     try:
@@ -76,10 +71,10 @@ def _task(cfg: Any) -> float:
         result = run_training(cfg)
         return _objective(cfg, result.metrics, result.objective)
     except TabpipeError as error:
-        if cfg.get("optuna") and cfg.optuna.get("trial_number") is not None:
+        if trial:
             log.error("%s", error)
             raise  # a sweep trial: the sweeper records the failure and goes on
-        _log_to_files(error)
+        log.error("%s", error, extra=FILE_ONLY)  # in the run's log; the console gets fail()'s line
         fail(error)
 
 

@@ -91,6 +91,16 @@ def predicted_labels(scores: np.ndarray, threshold: float | None = None) -> np.n
     return scores.argmax(axis=1)
 
 
+def normalised_probabilities(probabilities: np.ndarray) -> np.ndarray:
+    """Rows of class probabilities [N, K] divided by their float64 sums (rows summing to
+    zero are left as they are)."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    if p.ndim != 2 or len(p) == 0:
+        return p
+    sums = p.sum(axis=1, keepdims=True)
+    return np.divide(p, sums, out=p.copy(), where=sums > 0)
+
+
 def expected_calibration_error(y_true: np.ndarray, p_positive: np.ndarray, n_bins: int) -> float:
     """ECE with equal-width bins: the sum over bins of (rows in bin / rows) x |observed
     positive rate - mean predicted probability|. The per-bin rates come from scikit-learn's
@@ -167,10 +177,17 @@ def scored(
     groups: np.ndarray | None = None,
 ) -> Scored:
     """Normalise inputs: float64 scores; classification labels default to the argmax;
-    ranking needs the query id of every row."""
+    ranking needs the query id of every row.
+
+    Class probabilities are renormalised in float64 so that every row sums to one: a
+    float32 softmax or graph output (a Lightning network, the ONNX graph of any model) sums
+    to one only within ~1e-7, which scikit-learn's probability checks (``log_loss``) flag
+    with "y_prob values do not sum to one" (tolerance ~1.5e-8 in float64)."""
     scores = np.asarray(scores, dtype=np.float64)
-    if task in CLASSIFICATION and labels is None:
-        labels = predicted_labels(scores)
+    if task in CLASSIFICATION:
+        scores = normalised_probabilities(scores)
+        if labels is None:
+            labels = predicted_labels(scores)
     if task == "ranking" and groups is None:
         raise ConfigError("task=ranking: ranking metrics need the query id of every row (data.group_column)")
     return Scored(

@@ -16,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from tabpipe.errors import ConfigError
+from tabpipe.log_routing import route_lightning_to_root
 from tabpipe.models.base import FitData, RunContext, as_probabilities
 from tabpipe.training.reproducibility import is_rank_zero
 
@@ -159,6 +160,7 @@ class LightningModel:
             raise ConfigError(f"model.module ({target}): {exc}") from exc
 
     def fit(self, data: FitData, context: RunContext) -> LightningModel:
+        route_lightning_to_root()  # each Lightning line once, through the run's handlers
         pl.seed_everything(context.seed, workers=True, verbose=False)
         self.task_ = data.task
         # regression targets are standardised with train statistics for the network

@@ -22,12 +22,12 @@ from tabpipe.data.column_schema import save_schema
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.evaluation.gates import enforce
+from tabpipe.evaluation.metric_table import metric_table
 from tabpipe.evaluation.suite import EvaluationResult
 from tabpipe.export.parity import ParityResult, require_parity
 from tabpipe.models.base import RunContext
-from tabpipe.models.boosting import GradientBoostingModel
-from tabpipe.training import evaluation_step, export_step, outputs, run_metadata
-from tabpipe.training.fold import FoldResult, fit_fold
+from tabpipe.training import evaluation_step, export_step, outputs, run_metadata, run_summary
+from tabpipe.training.fold import FoldResult, fit_fold, model_name
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +73,23 @@ def fit_folds(
     splits: list[Split],
     output_dir: Path,
     on_metrics: list[Callable[[dict[str, float], int], None]] | None = None,
+    say: Callable[..., None] = log.info,
 ) -> list[FoldResult]:
     """The train stage: features, model and baseline for every split (one per k-fold fold).
-    ``on_metrics[i]`` receives split ``i``'s per-epoch / per-round metrics."""
+    ``on_metrics[i]`` receives split ``i``'s per-epoch / per-round metrics; ``say`` gets
+    what is being done and the fitted model's line."""
     y = encode_target(dataset)
     folds = []
-    for i, split in enumerate(tqdm(splits, desc="folds", unit="fold", disable=len(splits) == 1 or None)):
-        fold_dir = output_dir / f"fold_{split.fold}" if len(splits) > 1 else output_dir
+    kfold = len(splits) > 1
+    name = model_name(cfg.model)
+    for i, split in enumerate(tqdm(splits, desc="folds", unit="fold", disable=not kfold or None)):
+        fold_dir = output_dir / f"fold_{split.fold}" if kfold else output_dir
         context = RunContext(cfg.seed, cfg.trainer, cfg.callbacks, fold_dir, cfg.get("ckpt_path"))
         forward = [on_metrics[i]] if on_metrics else []
+        where = f"fold {split.fold}: " if kfold else ""
+        say("%sfitting features on %d train rows, then %s", where, len(split.train), name)
         folds.append(fit_fold(cfg, dataset, y, split, context, forward))
-        if isinstance(folds[-1].model, GradientBoostingModel):
-            log.info("fold %d: %s", split.fold, folds[-1].model.early_stopping_summary())
+        say("%s", run_summary.model_line(folds[-1].model, name, split.fold if kfold else None))
     return folds
 
 
@@ -175,17 +180,5 @@ def _write_artifacts(
 
 
 def _log_summary(metrics: dict[str, float], primary: str, n_folds: int) -> None:
-    suffix = f" (mean ± std over {n_folds} folds)" if n_folds > 1 else ""
-    log.info("test metrics%s:", suffix)
-    for key in sorted(k for k in metrics if k.startswith("test/") and not k.endswith("_std")):
-        std = metrics.get(f"{key}_std")
-        spread = f" ± {std:.4f}" if std is not None else ""
-        marker = "  <- primary" if key == f"test/{primary}" else ""
-        log.info(
-            "  %-18s %.4f%s   (baseline %.4f)%s",
-            key,
-            metrics[key],
-            spread,
-            metrics[f"baseline/{key}"],
-            marker,
-        )
+    for line in metric_table(metrics, primary, "test", n_folds):
+        log.info("%s", line)

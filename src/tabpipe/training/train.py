@@ -21,7 +21,7 @@ from tabpipe.errors import ConfigError, error_line
 from tabpipe.evaluation.metrics import primary_metric
 from tabpipe.io import remove_stale_run_debris
 from tabpipe.tracking.fault_tolerant import FaultTolerantLogger
-from tabpipe.training import reproducibility, run_metadata, stages
+from tabpipe.training import reproducibility, run_metadata, run_summary, stages
 from tabpipe.training.stages import TrainingResult
 from tabpipe.tuning.trial_logger import trial_loggers
 
@@ -62,9 +62,13 @@ def run_training(cfg: Any) -> TrainingResult:
     reproducibility.seed_everything(cfg.seed)
     reproducibility.require_accelerator(str(cfg.trainer.accelerator))
     _check_checkpoint(cfg)
+    say = run_summary.announcer(cfg)
+    say("loading and validating data: %s", cfg.data.get("name") or cfg.data.get("path") or "")
     dataset = ingest_once(cfg.data)  # a sweep's trials validate an unchanged source once
+    say("%s", run_summary.data_line(dataset, cfg.data.get("name")))
     primary = primary_metric(dataset.task, cfg.eval.primary_metric, cfg.eval.ranking_k)
     splits = splits_once(dataset, cfg.split, cfg.seed)
+    say("%s", run_summary.split_line(splits, cfg.split.kind))
     # DDP worker processes run this function too: only rank zero tracks the run
     rank_zero = reproducibility.is_rank_zero()
     loggers = build_loggers(cfg.logger) if rank_zero else []
@@ -77,10 +81,11 @@ def run_training(cfg: Any) -> TrainingResult:
         for logger in loggers:
             logger.log_config(OmegaConf.to_container(cfg, resolve=True) | facts)
         forwarders = [_forwarder([*loggers, *trials], prefix) for prefix in _prefixes(splits)]
-        folds = stages.fit_folds(cfg, dataset, splits, output_dir, forwarders)
+        folds = stages.fit_folds(cfg, dataset, splits, output_dir, forwarders, say)
         if not reproducibility.is_rank_zero():
             status = "worker"
             return TrainingResult(stages.aggregate(folds), primary, output_dir, folds)
+        say("evaluating on the test split%s", "s" if len(splits) > 1 else "")
         metrics, evaluation = stages.evaluate_folds(cfg, dataset, splits, folds, primary)
         for logger in loggers:
             logger.log_summary(metrics)
