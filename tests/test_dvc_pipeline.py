@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,13 +24,20 @@ STAGES = ("ingest", "split", "train", "evaluate", "export")
 METRICS = ("pipeline", "evaluate", "metrics.json")
 
 
-def run(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def dvc_env(repo: Path) -> dict[str, str]:
+    """The environment of DVC and its stages: the project's sources, its registry."""
     env = cli_env()
     env["PYTHONPATH"] = os.pathsep.join([str(repo / "src"), str(ROOT / "tests")])
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
     env["TABPIPE_REGISTRY"] = str(repo / "registry")
     env["DVC_NO_ANALYTICS"] = "1"
-    done = subprocess.run(list(args), cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+    return env
+
+
+def run(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        list(args), cwd=repo, env=dvc_env(repo), capture_output=True, text=True, timeout=900
+    )
     if check:
         assert done.returncode == 0, f"{args}: {done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done
@@ -51,7 +59,11 @@ def file_hashes(*roots: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    repo = tmp_path_factory.mktemp("dvc") / "project"
+    return make_repo(tmp_path_factory.mktemp("dvc") / "project")
+
+
+def make_repo(repo: Path) -> Path:
+    """A git + DVC project of this checkout's conf/, src/ and dvc.yaml, committed."""
     repo.mkdir()
     for name in ("conf", "src"):
         shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
@@ -245,3 +257,41 @@ def test_bad_input_is_one_clear_line(repo: Path) -> None:
     absent = run(repo, "tabpipe", "stage", "split", check=False)
     assert absent.returncode == 2 and "params.yaml: not found; run `tabpipe params`" in absent.stderr
     params.write_text(good)
+
+
+def _repro_killed_when(repo: Path, stage: str) -> None:
+    """``dvc repro`` in its own process group, the group SIGKILLed when ``stage`` starts."""
+    process = subprocess.Popen(
+        ["dvc", "repro"],
+        cwd=repo,
+        env=dvc_env(repo),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if f"Running stage '{stage}'" in line:
+                os.killpg(process.pid, signal.SIGKILL)
+                break
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL, f"dvc repro ended before stage {stage!r}"
+
+
+def test_a_killed_repro_is_finished_by_the_next_one(tmp_path: Path) -> None:
+    from tabpipe.export.registry import Registry
+    from tabpipe.export.registry_fsck import fsck
+
+    repo = make_repo(tmp_path / "project")
+    _repro_killed_when(repo, "evaluate")  # ingest, split and train finished; evaluate was running
+    assert not (repo / "registry" / "telco_churn").exists()
+    again = run(repo, "dvc", "repro")
+    assert stages_run(again) == ["evaluate", "export"]  # what finished is not run again
+    assert Registry(repo / "registry").versions("telco_churn") == [1]
+    assert fsck(Registry(repo / "registry"))[0] == []
+    assert run(repo, "dvc", "status").stdout.strip() == "Data and pipelines are up to date."
