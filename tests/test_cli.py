@@ -344,3 +344,36 @@ def test_tensorboard_logger_without_tensorboard_says_so(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         build_loggers({"tb": spec})
     assert "TensorBoardLogger': ModuleNotFoundError: " in str(info.value)  # the cause, on the same line
+
+
+@pytest.mark.parametrize(
+    ("app", "override", "line"),
+    [
+        (
+            "train",
+            "split.kind=bogus",
+            "split.kind=bogus: not a valid choice; choose one of: stratified, kfold, temporal",
+        ),
+        ("eval", "rows=bogus", "rows=bogus: not a valid choice; choose one of: all, test"),
+        (
+            "serve",
+            "on_missing=bogus",
+            "on_missing=bogus: not a valid choice; choose one of: allow, warn, error",
+        ),
+        ("predict", "on_bad_row=bogus", "on_bad_row=bogus: not a valid choice; choose one of: reject, fail"),
+        (
+            "monitor",
+            "tests.correction=no",
+            "tests.correction=no: not a valid choice; choose one of: bh, by, none",
+        ),
+    ],
+)
+def test_a_value_outside_an_enum_lists_the_choices(
+    app: str, override: str, line: str, capsys: pytest.CaptureFixture
+) -> None:
+    from tabpipe.cli.main import main
+
+    with pytest.raises(SystemExit) as exited:
+        main([app, override])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [f"error: {line}"]

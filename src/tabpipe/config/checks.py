@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import typing
 from collections.abc import Iterable
+from enum import Enum
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -16,6 +18,7 @@ from omegaconf.errors import (
     ConfigKeyError,
     InterpolationResolutionError,
     OmegaConfBaseException,
+    ValidationError,
 )
 
 from tabpipe.config.ranges import range_problems
@@ -33,15 +36,34 @@ def unknown_key_line(full_key: str, schema: type) -> str:
     return f"{full_key}: unknown key of {schema.__name__}; {hint}"
 
 
+def _field_enum(schema: type, field: str) -> type[Enum] | None:
+    """The :class:`~enum.Enum` a schema field takes (also when ``Optional``), else None."""
+    hint = typing.get_type_hints(schema).get(field)
+    for option in (hint, *typing.get_args(hint)):
+        if isinstance(option, type) and issubclass(option, Enum):
+            return option
+    return None
+
+
+def enum_choice_line(full_key: str, value: Any, choices: type[Enum]) -> str:
+    """``rows=bogus: not a valid choice; choose one of: all, test``"""
+    allowed = ", ".join(str(member.value) for member in choices)
+    return f"{full_key}={value}: not a valid choice; choose one of: {allowed}"
+
+
 def describe(exc: BaseException) -> str:
     """One line for a Hydra/OmegaConf composition error: an unknown key of a schema names
-    the closest valid key; anything else keeps its cause (:func:`tabpipe.errors.error_line`)."""
+    the closest valid key, a value outside an enum field's choices lists them; anything
+    else keeps its cause (:func:`tabpipe.errors.error_line`)."""
     cause = exc.__cause__ if exc.__cause__ is not None else exc
-    if isinstance(cause, (ConfigKeyError, ConfigAttributeError)):
-        schema = getattr(cause, "object_type", None)
-        full_key = getattr(cause, "full_key", None)
-        if full_key and dataclasses.is_dataclass(schema):
+    schema = getattr(cause, "object_type", None)
+    full_key = getattr(cause, "full_key", None)
+    if full_key and dataclasses.is_dataclass(schema):
+        if isinstance(cause, (ConfigKeyError, ConfigAttributeError)):
             return unknown_key_line(str(full_key), schema)
+        choices = _field_enum(schema, str(full_key).rpartition(".")[2])
+        if isinstance(cause, ValidationError) and choices is not None:
+            return enum_choice_line(str(full_key), getattr(cause, "value", "?"), choices)
     # the first line only: Hydra's second suggests `+key=value`, which would bypass the schema
     return error_line(exc)
 
