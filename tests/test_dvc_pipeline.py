@@ -156,6 +156,8 @@ def test_exp_run_with_a_key_the_model_lacks_is_one_line(repo: Path) -> None:
             "max_bin, early_stopping_rounds, n_jobs, rank_objective",
         ),
         ("model=nope", "ERROR: model=nope: unknown option; available models: baseline, lgbm,"),
+        # a range: refused as DVC composes, before ingest and split run (train died in XGBoost)
+        ("model.learning_rate=-1", "ERROR: model.learning_rate=-1.0: out of range; must be > 0"),
     ):
         failed = run(repo, "dvc", "exp", "run", "-S", override, check=False)
         assert failed.returncode != 0

@@ -74,3 +74,37 @@ def test_a_bad_exp_run_override_is_tabpipes_one_line_as_a_dvc_error(tmp_path: Pa
         "max_depth, min_child_weight, subsample, colsample_bytree, reg_lambda, reg_alpha, gamma, "
         "max_bin, early_stopping_rounds, n_jobs, rank_objective\n"
     )
+
+
+def test_a_exp_run_override_out_of_range_fails_at_composition(tmp_path: Path) -> None:
+    """`dvc exp run -S model.learning_rate=-1` ran ingest and split, then train died in XGBoost."""
+    for overrides, line in (
+        (["model.learning_rate=-1"], "ERROR: model.learning_rate=-1.0: out of range; must be > 0\n"),
+        (["model=lgbm", "model.num_leaves=1"], "ERROR: model.num_leaves=1: out of range; must be >= 2\n"),
+    ):
+        failed = _dvc_compose(tmp_path / "params.yaml", overrides)
+        assert failed.returncode == 1 and failed.stderr == line
+        assert not (tmp_path / "params.yaml").exists()
+
+
+def test_a_stage_refuses_params_out_of_range_before_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from omegaconf import OmegaConf
+
+    from tabpipe.cli.stage import stage_main
+
+    params = tmp_path / "params.yaml"
+    cfg = OmegaConf.load(ROOT / "params.yaml")
+    OmegaConf.update(cfg, "model.learning_rate", -1)
+    OmegaConf.update(cfg, "split.val_fraction", 1.5)
+    params.write_text(OmegaConf.to_yaml(cfg))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        stage_main(["ingest", "--params", str(params)])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {params}: split.val_fraction=1.5: out of range; must be > 0 and < 1",
+        f"error: {params}: model.learning_rate=-1.0: out of range; must be > 0",
+    ]
+    assert list(tmp_path.iterdir()) == [params]  # nothing ran

@@ -9,6 +9,9 @@ Hydra's composition for the rest of the DVC process so that:
 * a bad ``-S`` (``model.num_leaves=7`` while the model is xgb, ``model=nope``, a value of the
   wrong type) is tabpipe's one line as DVC's own error type: DVC prints ``ERROR: <line>`` and
   exits non-zero, instead of ``ERROR: unexpected error`` and Hydra's text;
+* the composition gets the checks ``python train.py`` makes before anything runs
+  (:func:`tabpipe.config.checks.config_problems`: ranges such as ``model.learning_rate=-1``,
+  required values, ``+key=`` past a schema), so a bad ``-S`` fails before the first stage;
 * params.yaml is written as ``tabpipe params`` writes it, interpolations kept (DVC would
   resolve them where it runs), with the overrides DVC composed with under
   :data:`OVERRIDES_KEY`, so that ``tabpipe params --check`` recomposes exactly that and can
@@ -72,7 +75,7 @@ def install() -> None:
         from omegaconf.errors import OmegaConfBaseException
 
         from tabpipe.cli.groups import check_group_choices
-        from tabpipe.config.checks import describe
+        from tabpipe.config.checks import config_problems, describe
         from tabpipe.errors import ConfigError
 
         # DVC prints a DvcException as `ERROR: <message>`; Hydra's traceback would be noise
@@ -80,7 +83,11 @@ def install() -> None:
         try:
             if root is not None:
                 check_group_choices(list(overrides), root)  # model=nope: the options, as train says
-            return _as_written(original(self, config_name, overrides, *args, **kwargs))
+            cfg = original(self, config_name, overrides, *args, **kwargs)
+            problems = config_problems(cfg, list(overrides))  # ranges, required values, `+key=`
+            if problems:
+                raise ConfigError("\n".join(problems))
+            return _as_written(cfg)
         except ConfigError as error:
             raise InvalidArgumentError(str(error)) from None
         except (HydraException, OmegaConfBaseException) as exc:

@@ -14,7 +14,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from tabpipe.config.params_file import load_params
+from tabpipe.config.params_file import load_params, params_range_problems
 from tabpipe.errors import ConfigError
 from tabpipe.pipeline import layout, stage_io
 from tabpipe.training import reproducibility, run_metadata, stages
@@ -23,9 +23,14 @@ log = logging.getLogger(__name__)
 
 
 def stage_config(params: Path, output_dir: Path) -> DictConfig:
+    """params.yaml, checked (keys, types and ranges, as ``python train.py`` checks its
+    config) and resolved, with the stage's output directory."""
     cfg = load_params(params)
     cfg.paths.output_dir = str(output_dir)
     OmegaConf.resolve(cfg)
+    problems = params_range_problems(cfg)
+    if problems:
+        raise ConfigError("\n".join(f"{params}: {problem}" for problem in problems))
     return cfg
 
 
