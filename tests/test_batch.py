@@ -262,3 +262,49 @@ def test_files_arrow_cannot_read_are_one_line(trained, tmp_path: Path) -> None:
         [line] = refused.value.problems
         assert line.startswith(f"input {str(tmp_path / name)!r}: unreadable {name.split('.')[1]} file: ")
     assert not list(tmp_path.glob("*out*"))
+
+
+def test_ray_engine_coerces_dates_like_the_local_engine(tmp_path: Path) -> None:
+    """A datetime feature read by Ray (CSV inferred as date32, blank dates) is coerced by the
+    same function on the same dtypes as the local engine: equal outputs and rejects."""
+    from tabpipe.training.train import run_training
+
+    rows = pd.read_csv(CHURN).head(1500)
+    rows["signup"] = pd.date_range("2020-01-01", periods=len(rows), freq="D").strftime("%Y-%m-%d")
+    rows.to_csv(tmp_path / "dates.csv", index=False)
+    data = [f"data.path={tmp_path / 'dates.csv'}", "data.target=churn", "data.task=binary"]
+    overrides = ["data=csv", *data, "data.id_columns=[customer_id]", "registry.name=dates"]
+    run_training(compose_config([*overrides, "model=xgb", "model.n_estimators=20"], tmp_path / "run"))
+    batch = rows.head(60).drop(columns=["churn"])
+    batch.loc[4, "signup"] = None  # blank: missing, as locally
+    batch.loc[7, "signup"] = "not a date"
+    batch.to_csv(tmp_path / "in.csv", index=False)
+    results = {}
+    for engine in ("local", "ray"):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tabpipe.cli.main",
+                "predict",
+                "bundle=dates:1",
+                f"registry_root={tmp_path / 'registry'}",
+                f"input={tmp_path / 'in.csv'}",
+                f"output={tmp_path / engine}.parquet",
+                f"engine={engine}",
+                "progress=false",
+            ],
+            capture_output=True,
+            text=True,
+            env=cli_env(),
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        scored = pd.read_parquet(tmp_path / f"{engine}.parquet")
+        results[engine] = scored.sort_values("customer_id").reset_index(drop=True)
+        rejects = pd.read_csv(tmp_path / f"{engine}.rejects.csv")
+        assert rejects[["customer_id", "reason"]].to_dict(orient="records") == [
+            {"customer_id": 8, "reason": "column 'signup': not a parseable timestamp 'not a date'"}
+        ]
+    assert len(results["local"]) == 59
+    pd.testing.assert_frame_equal(results["ray"], results["local"], check_dtype=False)

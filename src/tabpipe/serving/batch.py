@@ -57,9 +57,11 @@ def input_files(path: Path) -> list[Path]:
     return [path]
 
 
-def _csv_types(model: LoadedModel) -> dict[str, pa.DataType]:
-    # every feature as text: the shared coercion parses it (and names a bad value's row)
-    return {name: pa.string() for name in model.types}
+def csv_convert_options(column_types: dict[str, str]) -> pacsv.ConvertOptions:
+    """Every feature read as text (blank = missing): the shared coercion parses it and names
+    a bad value's row. Both engines read CSV with these options, so they coerce alike."""
+    types = {name: pa.string() for name in column_types}
+    return pacsv.ConvertOptions(column_types=types, strings_can_be_null=True)
 
 
 def _unreadable(path: Path, exc: Exception) -> DataValidationError:
@@ -81,7 +83,7 @@ def read_chunks(path: Path, model: LoadedModel, chunk_rows: int) -> Iterator[pd.
             for batch in _parquet(path).iter_batches(batch_size=chunk_rows):
                 yield batch.to_pandas()
             return
-        options = pacsv.ConvertOptions(column_types=_csv_types(model), strings_can_be_null=True)
+        options = csv_convert_options(model.types)
         read_options = pacsv.ReadOptions(block_size=1 << 24)
         for batch in pacsv.open_csv(path, read_options=read_options, convert_options=options):
             yield batch.to_pandas()
