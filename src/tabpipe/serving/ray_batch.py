@@ -26,7 +26,9 @@ from tabpipe.export.registry import Registry
 from tabpipe.serving.batch import (
     ROW_NUMBER,
     BatchSummary,
+    check_outputs,
     csv_convert_options,
+    default_rejects,
     input_files,
     score_frame,
 )
@@ -70,6 +72,8 @@ def score_with_ray(
     kinds = {f.suffix for f in files}
     if len(kinds) != 1:
         raise ConfigError(f"input={str(source)!r}: a mix of .csv and .parquet files; use one format")
+    target = reject_path or default_rejects(output)
+    check_outputs(source, files, {"output": output, "reject_path": target})
     started = time.perf_counter()
     ray.init(ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
     # leave a CPU to Ray Data's read and write tasks, or the scoring actors starve them
@@ -105,7 +109,6 @@ def score_with_ray(
         parts = sorted(rejects_dir.glob("part-*.csv"))
         if parts:
             rejects = pd.concat([pd.read_csv(p) for p in parts], ignore_index=True)
-            target = reject_path or output.with_name(f"{output.stem}.rejects.csv")
             rejects.to_csv(target, index=False)
             summary.rejects, summary.rows_rejected = str(target), len(rejects)
         summary.rows_in = summary.rows_scored + summary.rows_rejected
