@@ -241,7 +241,8 @@ def test_out_of_range_and_relative_dates_go_to_the_rejects(tmp_path: Path) -> No
 
 
 def test_files_arrow_cannot_read_are_one_line(trained, tmp_path: Path) -> None:
-    """Not UTF-8, ragged rows, random bytes named .parquet: one line naming the file, no output."""
+    """Not UTF-8, ragged rows, random bytes (named .parquet or .csv): one printable ASCII line
+    naming the file, no raw bytes, no output."""
     from tabpipe.serving.batch import score_files
     from tabpipe.serving.loaded_model import load_model
 
@@ -251,6 +252,7 @@ def test_files_arrow_cannot_read_are_one_line(trained, tmp_path: Path) -> None:
         "latin1.csv": f"{header}\n{row}\n".encode("latin-1"),
         "ragged.csv": b"customer_id,tenure\n1,2,3\n",
         "noise.parquet": bytes(range(256)) * 4,
+        "random.csv": np.random.default_rng(0).bytes(3000),  # Arrow quotes the raw bytes
     }
     model = load_model("telco_churn:1", trained["root"], ["CPUExecutionProvider"])
     for name, content in files.items():
@@ -261,4 +263,99 @@ def test_files_arrow_cannot_read_are_one_line(trained, tmp_path: Path) -> None:
             )
         [line] = refused.value.problems
         assert line.startswith(f"input {str(tmp_path / name)!r}: unreadable {name.split('.')[1]} file: ")
+        assert line.isascii() and line.isprintable() and len(line) < 400, line  # one printable line
     assert not list(tmp_path.glob("*out*"))
+
+
+def test_ray_engine_coerces_dates_like_the_local_engine(tmp_path: Path) -> None:
+    """A datetime feature read by Ray (CSV inferred as date32, blank dates) is coerced by the
+    same function on the same dtypes as the local engine: equal outputs and rejects."""
+    from tabpipe.training.train import run_training
+
+    rows = pd.read_csv(CHURN).head(1500)
+    rows["signup"] = pd.date_range("2020-01-01", periods=len(rows), freq="D").strftime("%Y-%m-%d")
+    rows.to_csv(tmp_path / "dates.csv", index=False)
+    data = [f"data.path={tmp_path / 'dates.csv'}", "data.target=churn", "data.task=binary"]
+    overrides = ["data=csv", *data, "data.id_columns=[customer_id]", "registry.name=dates"]
+    run_training(compose_config([*overrides, "model=xgb", "model.n_estimators=20"], tmp_path / "run"))
+    batch = rows.head(60).drop(columns=["churn"])
+    batch.loc[4, "signup"] = None  # blank: missing, as locally
+    batch.loc[7, "signup"] = "not a date"
+    batch.to_csv(tmp_path / "in.csv", index=False)
+    results = {}
+    for engine in ("local", "ray"):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tabpipe.cli.main",
+                "predict",
+                "bundle=dates:1",
+                f"registry_root={tmp_path / 'registry'}",
+                f"input={tmp_path / 'in.csv'}",
+                f"output={tmp_path / engine}.parquet",
+                f"engine={engine}",
+                "progress=false",
+            ],
+            capture_output=True,
+            text=True,
+            env=cli_env(),
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        scored = pd.read_parquet(tmp_path / f"{engine}.parquet")
+        results[engine] = scored.sort_values("customer_id").reset_index(drop=True)
+        rejects = pd.read_csv(tmp_path / f"{engine}.rejects.csv")
+        assert rejects[["customer_id", "reason"]].to_dict(orient="records") == [
+            {"customer_id": 8, "reason": "column 'signup': not a parseable timestamp 'not a date'"}
+        ]
+    assert len(results["local"]) == 59
+    pd.testing.assert_frame_equal(results["ray"], results["local"], check_dtype=False)
+
+
+def predict_in_process(capsys, trained, *args: str) -> tuple[int, str]:
+    """``tabpipe predict`` in-process: (exit code, stderr)."""
+    from tabpipe.cli.main import main
+
+    argv = ["predict", "bundle=telco_churn:1", f"registry_root={trained['root']}", "progress=false"]
+    try:
+        main([*argv, *args])
+        code = 0
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    return code, capsys.readouterr().err
+
+
+def test_outputs_that_would_clobber_inputs_or_cannot_be_created_are_one_line(
+    trained, tmp_path: Path, capsys
+) -> None:
+    """An output (or reject file) that is an input, lies in the input directory, holds an input
+    (Ray replaces its output directory), sits under a regular file, or is a directory: one
+    line naming the key, exit 2, and every input left as it was."""
+    rows = pd.read_csv(CHURN).head(20).drop(columns=["churn"])
+    folder, blocker = tmp_path / "inputs", tmp_path / "plain_file"
+    folder.mkdir()
+    source = folder / "in.csv"
+    rows.to_csv(source, index=False)
+    blocker.write_text("not a directory")
+    (tmp_path / "taken.csv").mkdir()
+    content = source.read_bytes()
+    cases = {
+        (f"input={source}", f"output={source}"): f"output={str(source)!r}: is an input file",
+        (f"input={folder}", f"output={folder / 'scored.csv'}"): "lies inside the input directory",
+        (f"input={source}", f"output={tmp_path}/x.csv", f"reject_path={source}"): (
+            f"reject_path={str(source)!r}: is an input file"
+        ),
+        (f"input={source}", f"output={blocker / 'x.csv'}"): f"{str(blocker)!r} is a file, not a directory",
+        (f"input={source}", f"output={tmp_path / 'o.csv'}", f"reject_path={blocker / 'r.csv'}"): (
+            f"reject_path={str(blocker / 'r.csv')!r}: {str(blocker)!r} is a file"
+        ),
+        (f"input={source}", f"output={tmp_path / 'taken.csv'}"): "is a directory; expected a file path",
+        (f"input={source}", f"output={folder}", "engine=ray"): f"output={str(folder)!r}: holds an input file",
+    }
+    for args, fragment in cases.items():
+        code, err = predict_in_process(capsys, trained, *args)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and fragment in lines[0], (args, err)
+        assert source.read_bytes() == content and sorted(p.name for p in folder.iterdir()) == ["in.csv"]
+    assert not (tmp_path / "o.csv").exists() and not (tmp_path / "x.csv").exists()

@@ -1,7 +1,7 @@
 """``tabpipe predict bundle=<ref> input=<csv|parquet|dir> output=<parquet|csv>``: batch scoring.
 
 Options (keys of conf/predict.yaml): chunk_rows=100000, on_bad_row=reject|fail,
-reject_path=<file> (default <output>.rejects.csv), progress=true,
+reject_path=<file> (default: the output's stem + .rejects.csv, next to it), progress=true,
 engine=local|ray (Ray Data; the output is then a directory of Parquet files).
 """
 
@@ -29,14 +29,17 @@ def _predict(cfg: Any) -> None:
             reject,
         )
     else:
-        from tabpipe.serving.batch import input_files, score_files
+        from tabpipe.serving.batch import check_outputs, default_rejects, input_files, score_files
         from tabpipe.serving.loaded_model import load_model
 
+        source, output = Path(cfg.input), Path(cfg.output)
+        files = input_files(source)
+        check_outputs(source, files, {"output": output, "reject_path": reject or default_rejects(output)})
         model = load_model(cfg.bundle, cfg.registry_root, list(cfg.providers))
         summary = score_files(
             model,
-            input_files(Path(cfg.input)),
-            Path(cfg.output),
+            files,
+            output,
             cfg.chunk_rows,
             cfg.on_bad_row.value,
             reject,

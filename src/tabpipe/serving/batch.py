@@ -57,15 +57,49 @@ def input_files(path: Path) -> list[Path]:
     return [path]
 
 
-def _csv_types(model: LoadedModel) -> dict[str, pa.DataType]:
-    # every feature as text: the shared coercion parses it (and names a bad value's row)
-    return {name: pa.string() for name in model.types}
+def default_rejects(output: Path) -> Path:
+    """``scored.csv`` -> ``scored.rejects.csv`` (the output's stem, next to it)."""
+    return output.with_name(f"{output.stem}.rejects.csv")
+
+
+def check_outputs(source: Path, files: list[Path], outputs: dict[str, Path]) -> None:
+    """Refuse, before anything is read or written, an output (``{key: path}``) that would
+    overwrite an input, lie inside an input directory (read as input by the next run),
+    hold an input (``engine=ray`` replaces its output directory), or cannot be created
+    because a parent is a file."""
+    inputs = {f.resolve() for f in files}
+    folder = source.resolve() if source.is_dir() else None
+    for key, path in outputs.items():
+        target, shown = path.resolve(), f"{key}={str(path)!r}"
+        if target in inputs:
+            raise ConfigError(f"{shown}: is an input file; write the output elsewhere")
+        if folder is not None and target.is_relative_to(folder):
+            raise ConfigError(f"{shown}: lies inside the input directory {str(source)!r}")
+        if any(f.is_relative_to(target) for f in inputs):
+            raise ConfigError(f"{shown}: holds an input file; write the output elsewhere")
+        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            raise ConfigError(f"{shown}: {str(blocker)!r} is a file, not a directory")
+
+
+def csv_convert_options(column_types: dict[str, str]) -> pacsv.ConvertOptions:
+    """Every feature read as text (blank = missing): the shared coercion parses it and names
+    a bad value's row. Both engines read CSV with these options, so they coerce alike."""
+    types = {name: pa.string() for name in column_types}
+    return pacsv.ConvertOptions(column_types=types, strings_can_be_null=True)
 
 
 def _unreadable(path: Path, exc: Exception) -> DataValidationError:
     """A file Arrow cannot read (not UTF-8, ragged rows, not Parquet): one line naming it,
     since no row of it can be trusted."""
-    return DataValidationError([f"input {str(path)!r}: unreadable {path.suffix[1:]} file: {exc}"])
+    return DataValidationError([f"input {str(path)!r}: unreadable {path.suffix[1:]} file: {_sample(exc)}"])
+
+
+def _sample(exc: Exception, limit: int = 120) -> str:
+    """Arrow's message on one printable ASCII line, shortened: it may quote the file's raw bytes."""
+    text = " ".join(str(exc).split())
+    text = "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in text)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _parquet(path: Path) -> pq.ParquetFile:
@@ -81,7 +115,7 @@ def read_chunks(path: Path, model: LoadedModel, chunk_rows: int) -> Iterator[pd.
             for batch in _parquet(path).iter_batches(batch_size=chunk_rows):
                 yield batch.to_pandas()
             return
-        options = pacsv.ConvertOptions(column_types=_csv_types(model), strings_can_be_null=True)
+        options = csv_convert_options(model.types)
         read_options = pacsv.ReadOptions(block_size=1 << 24)
         for batch in pacsv.open_csv(path, read_options=read_options, convert_options=options):
             yield batch.to_pandas()
@@ -189,10 +223,12 @@ def score_files(
 
     if output.suffix not in (".parquet", ".csv"):
         raise ConfigError(f"output={str(output)!r}: expected a .parquet or .csv file")
+    if output.is_dir():
+        raise ConfigError(f"output={str(output)!r}: is a directory; expected a file path")
     id_columns = list(model.bundle.schema.get("id_columns") or [])
     summary, started = BatchSummary(output=str(output)), time.perf_counter()
     sink = _Sink(output)
-    rejects = _Sink(reject_path or output.with_name(f"{output.stem}.rejects.csv"))
+    rejects = _Sink(reject_path or default_rejects(output))
     committed = False
     try:
         with tqdm(

@@ -18,11 +18,20 @@ import uuid
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from tabpipe.errors import ConfigError, DataValidationError
 from tabpipe.export.bundle import load_bundle
 from tabpipe.export.registry import Registry
-from tabpipe.serving.batch import ROW_NUMBER, BatchSummary, input_files, score_frame
+from tabpipe.serving.batch import (
+    ROW_NUMBER,
+    BatchSummary,
+    check_outputs,
+    csv_convert_options,
+    default_rejects,
+    input_files,
+    score_frame,
+)
 from tabpipe.serving.loaded_model import load_model
 
 
@@ -35,8 +44,10 @@ class _Scorer:
         self.reject_dir = Path(reject_dir)
         self.on_bad_row = on_bad_row
 
-    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
-        scored, rejected = score_frame(self.model, frame, 0, self.ids)
+    def __call__(self, batch: pa.Table) -> pd.DataFrame:
+        # Arrow's own conversion, as the local engine's, so coercion sees the same dtypes
+        # (Ray's pandas batches hold Arrow-backed dtypes such as date32[pyarrow])
+        scored, rejected = score_frame(self.model, batch.to_pandas(), 0, self.ids)
         if len(rejected):
             if self.on_bad_row == "fail":
                 raise DataValidationError([f"a row of the input: {rejected.iloc[0]['reason']}"])
@@ -61,12 +72,18 @@ def score_with_ray(
     kinds = {f.suffix for f in files}
     if len(kinds) != 1:
         raise ConfigError(f"input={str(source)!r}: a mix of .csv and .parquet files; use one format")
+    target = reject_path or default_rejects(output)
+    check_outputs(source, files, {"output": output, "reject_path": target})
     started = time.perf_counter()
     ray.init(ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
     # leave a CPU to Ray Data's read and write tasks, or the scoring actors starve them
     actors = max(1, int(ray.cluster_resources().get("CPU", 1)) - 1)
     paths = [str(f.resolve()) for f in files]
-    dataset = ray.data.read_parquet(paths) if kinds == {".parquet"} else ray.data.read_csv(paths)
+    if kinds == {".parquet"}:
+        dataset = ray.data.read_parquet(paths)
+    else:  # the local engine's CSV options: every feature as text, blank = missing
+        types = {entry["name"]: entry["type"] for entry in bundle.schema["inputs"]}
+        dataset = ray.data.read_csv(paths, convert_options=csv_convert_options(types))
     staging = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     rejects_dir = output.with_name(f".{output.name}.rejects.{os.getpid()}")
     for path in (staging, rejects_dir):
@@ -77,7 +94,7 @@ def score_with_ray(
         scored = dataset.map_batches(
             _Scorer,
             fn_constructor_args=(str(bundle.path.resolve()), str(rejects_dir), on_bad_row),
-            batch_format="pandas",
+            batch_format="pyarrow",
             batch_size=chunk_rows,
             concurrency=actors,
             num_cpus=1,
@@ -92,7 +109,6 @@ def score_with_ray(
         parts = sorted(rejects_dir.glob("part-*.csv"))
         if parts:
             rejects = pd.concat([pd.read_csv(p) for p in parts], ignore_index=True)
-            target = reject_path or output.with_name(f"{output.stem}.rejects.csv")
             rejects.to_csv(target, index=False)
             summary.rejects, summary.rows_rejected = str(target), len(rejects)
         summary.rows_in = summary.rows_scored + summary.rows_rejected
