@@ -328,7 +328,6 @@ def test_a_busy_port_or_a_bad_host_is_one_line_exit_2(trained, tmp_path: Path) -
     import sys
 
     from helpers import cli_env
-    from tabpipe.cli.serve import bind_socket
     from tabpipe.errors import ConfigError
 
     with socket.socket() as busy:
@@ -354,5 +353,7 @@ def test_a_busy_port_or_a_bad_host_is_one_line_exit_2(trained, tmp_path: Path) -
     assert done.stderr.strip().splitlines() == [
         f"error: host=127.0.0.1 port={port}: cannot listen there (Address already in use)"
     ]
+    from tabpipe.cli.serve import bind_socket
+
     with pytest.raises(ConfigError, match=r"^host=999\.1\.1\.1 port=0: cannot listen there \(.+\)$"):
         bind_socket("999.1.1.1", 0)
