@@ -18,7 +18,8 @@ RANDOM_BYTES = bytes(range(256)) * 8  # not UTF-8, not CSV, not Parquet
     [
         ("empty.csv", b"", "not a readable CSV file: Empty CSV file"),
         ("empty.parquet", b"", "not a readable Parquet file: "),
-        ("random.csv", RANDOM_BYTES, "not a readable CSV file: "),
+        ("random.csv", b"a,b\n\x01\xfe,\x02,\x03\n", "not a readable CSV file: CSV parse error: Expected 2"),
+        ("binary.csv", RANDOM_BYTES, "not a readable CSV file: "),
         ("random.parquet", RANDOM_BYTES, "not a readable Parquet file: "),
         ("latin1.jsonl", b"\xff\xfe\n", "no rows (1 unreadable line); nothing to compare"),
         ("shape.jsonl", b'{"ts":"x","inputs":5}\n', "no rows (1 unreadable line); nothing to compare"),

@@ -30,6 +30,7 @@ from tabpipe.errors import ConfigError
 from tabpipe.monitoring.log_lines import decode_line
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
+_ROW_SAMPLE = re.compile(r"^(CSV parse error: [^:]*):.*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
@@ -100,7 +101,9 @@ def read_current(
 def _printable(reason: object, limit: int = 120) -> str:
     """The first line of ``reason``, non-ASCII bytes escaped, cut to ``limit`` characters: an
     error about a binary file must not print the file's bytes."""
-    text = (str(reason).splitlines() or [""])[0].encode("ascii", "backslashreplace").decode()
+    text = (str(reason).splitlines() or [""])[0]
+    text = _ROW_SAMPLE.sub(r"\1", text)  # Arrow quotes the offending row: leave the bytes out
+    text = text.encode("ascii", "backslashreplace").decode()
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
