@@ -283,3 +283,77 @@ def test_bad_bundle_ref_is_one_line(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         f"error: nope@production: no model 'nope' in {tmp_path} (models: none)"
     ]
+
+
+@pytest.mark.parametrize("where", ["directory", "p.jsonl", "logs/p.jsonl"])
+def test_a_prediction_log_path_that_cannot_hold_a_log_is_one_config_line(trained, tmp_path, where) -> None:
+    from serving_helpers import serve_config
+    from tabpipe.errors import ConfigError
+    from tabpipe.serving.app import create_app
+
+    blocker = tmp_path / "blocker"
+    if where == "directory":
+        blocker.mkdir()
+        path, message = blocker, f"prediction_log.path={str(blocker)!r}: is a directory; give a file path"
+    else:
+        blocker.write_text("a regular file\n")
+        path = blocker / where  # below a regular file
+        message = f"prediction_log.path={str(path)!r}: cannot create its folder (a parent is not a directory)"
+    cfg = serve_config("telco_churn:1", trained["base"] / "registry", f"prediction_log.path={path}")
+    with pytest.raises(ConfigError) as caught:
+        create_app(cfg)
+    assert str(caught.value).startswith(message) and caught.value.exit_code == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker"]  # no key file left beside it
+
+
+def test_ab_key_that_is_not_a_request_field_is_a_config_error(trained, tmp_path: Path) -> None:
+    from serving_helpers import serve_config
+    from tabpipe.errors import ConfigError
+    from tabpipe.serving.app import create_app
+
+    overrides = ["ab.bundle=telco_churn:2", "ab.weight=0.5"]
+    registry = trained["base"] / "registry"
+    with pytest.raises(
+        ConfigError,
+        match=r"^ab\.key='nope': not a field of the bundle's requests \(id columns and inputs: customer_id, ",
+    ):
+        create_app(serve_config("telco_churn:1", registry, *overrides, "ab.key=nope"))
+    app = create_app(serve_config("telco_churn:1", registry, *overrides, "ab.key=customer_id"))
+    assert set(app.state.serving.arms) == {"a", "b"}
+
+
+def test_a_busy_port_or_a_bad_host_is_one_line_exit_2(trained, tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from helpers import cli_env
+    from tabpipe.errors import ConfigError
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tabpipe.cli.main",
+                "serve",
+                "bundle=telco_churn:1",
+                f"registry_root={trained['base'] / 'registry'}",
+                f"port={port}",
+            ],
+            capture_output=True,
+            text=True,
+            env=cli_env(),
+            timeout=120,
+        )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"error: host=127.0.0.1 port={port}: cannot listen there (Address already in use)"
+    ]
+    from tabpipe.cli.serve import bind_socket
+
+    with pytest.raises(ConfigError, match=r"^host=999\.1\.1\.1 port=0: cannot listen there \(.+\)$"):
+        bind_socket("999.1.1.1", 0)

@@ -15,10 +15,29 @@ on stderr; ``access_log=true`` adds one line per request.
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 from typing import Any
 
 from tabpipe.cli.groups import run_app_command
+from tabpipe.errors import ConfigError
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """The listening address, bound here rather than by uvicorn, so a port in use or a host
+    that is not this machine's is one line naming them, exit 2 (uvicorn logs the OS error and
+    exits 1 or 3, and 3 is the baseline gate's code)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        reason = exc.strerror or str(exc)
+        raise ConfigError(f"host={host} port={port}: cannot listen there ({reason})") from exc
+    sock.set_inheritable(True)
+    return sock
 
 
 def _serve(cfg: Any) -> None:
@@ -27,6 +46,7 @@ def _serve(cfg: Any) -> None:
     from tabpipe.serving.app import create_app
 
     app = create_app(cfg)  # loads and verifies the bundles: errors surface before binding
+    sock = bind_socket(cfg.host, cfg.port)
     served = app.state.serving.arms["a"]
     banner = f"(bundle {cfg.bundle}: {served.name} version {served.version})"
 
@@ -49,7 +69,7 @@ def _serve(cfg: Any) -> None:
     tabpipe_log.addHandler(handler)
     tabpipe_log.setLevel(cfg.log_level.upper())
     tabpipe_log.propagate = False
-    Server(config).run()
+    Server(config).run(sockets=[sock])
 
 
 def main(argv: list[str]) -> None:

@@ -30,6 +30,7 @@ from tabpipe.errors import ConfigError
 from tabpipe.monitoring.log_lines import decode_line
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
+_ROW_SAMPLE = re.compile(r"^(CSV parse error: [^:]*):.*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
@@ -91,21 +92,38 @@ def read_current(
     data.window = None if window is None else str(window)
     if len(data.frame) == 0:
         where = f" in window={window}" if window is not None else ""
-        raise ConfigError(f"current={str(path)!r}: no rows{where}; nothing to compare")
+        unreadable = (data.serving or {}).get("unreadable_lines") or 0
+        lines = f" ({unreadable} unreadable line{'s' if unreadable > 1 else ''})" if unreadable else ""
+        raise ConfigError(f"current={str(path)!r}: no rows{where}{lines}; nothing to compare")
     return data
+
+
+def _printable(reason: object, limit: int = 120) -> str:
+    """The first line of ``reason``, non-ASCII bytes escaped, cut to ``limit`` characters: an
+    error about a binary file must not print the file's bytes."""
+    text = (str(reason).splitlines() or [""])[0]
+    text = _ROW_SAMPLE.sub(r"\1", text)  # Arrow quotes the offending row: leave the bytes out
+    text = text.encode("ascii", "backslashreplace").decode()
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def read_table(path: Path) -> pd.DataFrame:
     """A CSV or Parquet file with text columns as pandas categoricals: Arrow's dictionary
     encoding counts categories without a Python object per value. Blank CSV fields are
     missing, as in training."""
+    import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    if path.suffix == ".parquet":
-        table = pq.read_table(path)
-    else:
-        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+    kind = "Parquet" if path.suffix == ".parquet" else "CSV"
+    try:
+        if path.suffix == ".parquet":
+            table = pq.read_table(path)
+        else:
+            table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+    except pa.ArrowException as exc:  # empty, truncated, not CSV/Parquet, not UTF-8
+        raise ConfigError(f"current={str(path)!r}: not a readable {kind} file: {_printable(exc)}") from exc
     return table.to_pandas(strings_to_categorical=True)
 
 
@@ -118,17 +136,42 @@ def log_files(path: Path) -> list[Path]:
     return [*backups, path]
 
 
+def _records(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+def _well_formed(entry: dict[str, Any]) -> None:
+    """Raise ``ValueError`` for a line whose fields the reader cannot use: ``ts`` not an ISO
+    timestamp, ``inputs``/``outputs`` not lists of records, ``latency_ms`` not a number,
+    ``redacted`` not an object."""
+    if "ts" in entry:
+        _timestamp(entry)  # ValueError / TypeError
+    for name in ("inputs", "outputs"):
+        if name in entry and not _records(entry[name]):
+            raise ValueError(f"{name}: not a list of records")
+    latency = entry.get("latency_ms")
+    if "latency_ms" in entry and (isinstance(latency, bool) or not isinstance(latency, int | float)):
+        raise ValueError("latency_ms: not a number")
+    if not isinstance(entry.get("redacted") or {}, dict):
+        raise ValueError("redacted: not an object")
+
+
 def _lines(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """The log's entries and the count of lines that are not usable entries (not UTF-8, not
+    a JSON object, fields of the wrong kind): counted, as a line cut short by a crash is."""
     entries, unreadable = [], 0
     for file in log_files(path):
-        with file.open() as handle:
-            for line in handle:
-                if not line.strip():
+        with file.open("rb") as handle:
+            for raw in handle:
+                if not raw.strip():
                     continue
                 try:
-                    entries.append(decode_line(line))
-                except ValueError:
+                    entry = decode_line(raw.decode("utf-8"))
+                    _well_formed(entry)
+                except (ValueError, TypeError):  # UnicodeDecodeError and JSONDecodeError included
                     unreadable += 1
+                    continue
+                entries.append(entry)
     return entries, unreadable
 
 

@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException
 
 from tabpipe import __version__
 from tabpipe.config import option_value
-from tabpipe.errors import DataValidationError, TabpipeError
+from tabpipe.errors import ConfigError, DataValidationError, TabpipeError
 from tabpipe.export.inputs import records_to_feeds
 from tabpipe.monitoring.gauges import attach_drift_gauges
 from tabpipe.serving import contract
@@ -35,7 +35,7 @@ from tabpipe.serving.body_limit import BodyLimitMiddleware
 from tabpipe.serving.http_errors import ErrorResponse, http_error, validation_detail
 from tabpipe.serving.last_resort import LastResortMiddleware
 from tabpipe.serving.loaded_model import LoadedModel, load_model
-from tabpipe.serving.observability import PredictionLog, ServingMetrics
+from tabpipe.serving.observability import PredictionLog, ServingMetrics, prepare_log_path
 from tabpipe.serving.redaction import build_redaction
 from tabpipe.serving.request_model import InputPolicies, PolicyViolation, build_request_model, id_columns
 
@@ -85,6 +85,15 @@ def _error(status: int, kind: str, detail: Any, metrics: ServingMetrics) -> JSON
     return ErrorResponse(status_code=status, content={"error": kind, "detail": detail})
 
 
+def _check_ab_key(key: str | None, fields: list[str]) -> None:
+    """``ab.key`` must be a field of the requests, or every request would be split by its id."""
+    if key and key not in fields:
+        raise ConfigError(
+            f"ab.key={key!r}: not a field of the bundle's requests "
+            f"(id columns and inputs: {', '.join(fields)})"
+        )
+
+
 def create_app(cfg: Any) -> FastAPI:
     """The app for a ``serve`` config (``conf/serve.yaml``)."""
     if isinstance(cfg, DictConfig):
@@ -95,7 +104,10 @@ def create_app(cfg: Any) -> FastAPI:
     drift_gauges = attach_drift_gauges(cfg.drift, metrics.registry, lambda: state.arms["a"].bundle)
     served = state.arms["a"]
     schema = served.bundle.schema
+    _check_ab_key(cfg.ab.key, [*id_columns(schema), *served.types])
     log_cfg = cfg.prediction_log
+    if log_cfg.path:
+        prepare_log_path(log_cfg.path)  # before the redaction creates its key file beside the log
     prediction_log = PredictionLog(
         log_cfg.path,
         log_cfg.max_bytes,

@@ -23,6 +23,7 @@ from typing import Any, TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from tabpipe.errors import ConfigError
 from tabpipe.monitoring.log_lines import encode_line
 from tabpipe.serving.redaction import Redaction
 
@@ -83,6 +84,23 @@ def _private_opener(path: str, flags: int) -> int:
     return fd
 
 
+def prepare_log_path(path: str | Path) -> Path:
+    """Create the log's folder; a one-line :class:`ConfigError` naming ``prediction_log.path``
+    when the log cannot go there (a directory, a folder that is a regular file, no permission)."""
+    path = Path(path)
+    where = f"prediction_log.path={str(path)!r}"
+    if path.is_dir():
+        example = str(path / "predictions.jsonl")
+        raise ConfigError(f"{where}: is a directory; give a file path such as {example!r}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # FileExistsError / NotADirectoryError: a parent is a regular file
+        not_a_folder = isinstance(exc, FileExistsError | NotADirectoryError)
+        reason = "a parent is not a directory" if not_a_folder else exc.strerror
+        raise ConfigError(f"{where}: cannot create its folder ({reason})") from exc
+    return path
+
+
 class PrivateRotatingFileHandler(RotatingFileHandler):
     """``RotatingFileHandler`` whose files are created with mode 0600. Rotation renames the
     current file (its mode goes with it) and opens the next one through :meth:`_open`."""
@@ -110,11 +128,16 @@ class PredictionLog:
         self.path = Path(path) if path else None
         self.redaction = redaction
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            for backup in self.path.parent.glob(f"{self.path.name}.*"):
-                if backup.suffix[1:].isdigit():  # backups rotated by an older version
-                    backup.chmod(LOG_FILE_MODE)
-            handler = PrivateRotatingFileHandler(self.path, maxBytes=max_bytes, backupCount=backups)
+            prepare_log_path(self.path)
+            try:
+                for backup in self.path.parent.glob(f"{self.path.name}.*"):
+                    if backup.suffix[1:].isdigit():  # backups rotated by an older version
+                        backup.chmod(LOG_FILE_MODE)
+                handler = PrivateRotatingFileHandler(self.path, maxBytes=max_bytes, backupCount=backups)
+            except OSError as exc:  # no permission, a read-only file system
+                raise ConfigError(
+                    f"prediction_log.path={str(self.path)!r}: cannot open it for writing ({exc.strerror})"
+                ) from exc
             handler.setFormatter(logging.Formatter("%(message)s"))
             self.logger.addHandler(handler)
 

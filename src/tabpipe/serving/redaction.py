@@ -112,6 +112,12 @@ def build_redaction(log_cfg: Any, schema: dict[str, Any]) -> Redaction | None:
             key = str(log_cfg.key).encode()
         else:
             key_file = Path(log_cfg.key_file) if log_cfg.key_file else default_key_file(Path(log_cfg.path))
-            key_file.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                key_file.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a parent is a regular file
+                raise ConfigError(
+                    f"prediction_log.key_file={str(key_file)!r}: cannot create its folder ({exc.strerror}; "
+                    "is a parent a regular file?)"
+                ) from exc
             key = read_or_create_key(key_file)
     return Redaction(hashed, dropped, key)
