@@ -16,6 +16,8 @@ Exit codes (also in the README):
 
 from __future__ import annotations
 
+import re
+
 
 class TabpipeError(Exception):
     """Base class: the message is the single line shown to the user."""
@@ -73,3 +75,16 @@ def error_line(exc: BaseException) -> str:
     detail = str(root).strip().splitlines()[0] if str(root).strip() else ""
     cause = f"{type(root).__name__}: {detail}" if detail else type(root).__name__
     return head if detail and detail in head else f"{head}: {cause}"
+
+
+# Arrow quotes the offending row after the rule: a binary file's bytes must not be printed
+_ARROW_ROW_SAMPLE = re.compile(r"^(CSV parse error: [^:]*):.*$")
+
+
+def printable_line(reason: object, limit: int = 120) -> str:
+    """The first line of ``reason`` (an error about a file that may be binary), Arrow's quoted
+    row left out, non-printable and non-ASCII characters escaped, cut to ``limit`` characters."""
+    text = (str(reason).splitlines() or [""])[0]
+    text = _ARROW_ROW_SAMPLE.sub(r"\1", text)
+    text = "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from tabpipe.config import option_value
-from tabpipe.errors import ConfigError, DataValidationError
+from tabpipe.errors import ConfigError, DataValidationError, printable_line
 from tabpipe.io import sha256_file
 
 BUNDLED_DATASETS = {
@@ -71,7 +71,7 @@ def _read_csv(path: Path, label: str) -> pd.DataFrame:
             rule = f"not UTF-8 text (byte 0x{exc.object[exc.start : exc.start + 1].hex()}); save it as UTF-8"
         raise DataValidationError([f"{label}: {rule}"]) from None
     except pd.errors.ParserError as exc:
-        detail = str(exc).strip().splitlines()[0].replace("Error tokenizing data. C error: ", "")
+        detail = printable_line(str(exc).strip()).replace("Error tokenizing data. C error: ", "")
         raise DataValidationError(
             [f"{label}: not a well-formed CSV ({detail}); every row needs one field per header column"]
         ) from None
@@ -91,7 +91,7 @@ def _read_parquet(path: Path, label: str) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
     except (pa.ArrowException, OSError) as exc:
-        detail = str(exc).strip().splitlines()[0]
+        detail = printable_line(str(exc).strip())
         raise DataValidationError([f"{label}: not a readable Parquet file ({detail})"]) from None
 
 

@@ -26,11 +26,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tabpipe.errors import ConfigError
+from tabpipe.errors import ConfigError, printable_line
 from tabpipe.monitoring.log_lines import decode_line
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
-_ROW_SAMPLE = re.compile(r"^(CSV parse error: [^:]*):.*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
@@ -98,16 +97,6 @@ def read_current(
     return data
 
 
-def _printable(reason: object, limit: int = 120) -> str:
-    """The first line of ``reason``, non-ASCII bytes escaped, cut to ``limit`` characters: an
-    error about a binary file must not print the file's bytes."""
-    text = (str(reason).splitlines() or [""])[0]
-    text = _ROW_SAMPLE.sub(r"\1", text)  # Arrow quotes the offending row: leave the bytes out
-    text = text.encode("ascii", "backslashreplace").decode()
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def read_table(path: Path) -> pd.DataFrame:
     """A CSV or Parquet file with text columns as pandas categoricals: Arrow's dictionary
     encoding counts categories without a Python object per value. Blank CSV fields are
@@ -123,7 +112,8 @@ def read_table(path: Path) -> pd.DataFrame:
         else:
             table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
     except pa.ArrowException as exc:  # empty, truncated, not CSV/Parquet, not UTF-8
-        raise ConfigError(f"current={str(path)!r}: not a readable {kind} file: {_printable(exc)}") from exc
+        reason = printable_line(exc)
+        raise ConfigError(f"current={str(path)!r}: not a readable {kind} file: {reason}") from exc
     return table.to_pandas(strings_to_categorical=True)
 
 

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from tabpipe.data.coercion import coerce_rows
-from tabpipe.errors import ConfigError, DataValidationError
+from tabpipe.errors import ConfigError, DataValidationError, printable_line
 from tabpipe.export.inputs import tensors_from_coerced
 from tabpipe.io import remove_stale_debris
 from tabpipe.serving.loaded_model import LoadedModel
@@ -92,14 +92,8 @@ def csv_convert_options(column_types: dict[str, str]) -> pacsv.ConvertOptions:
 def _unreadable(path: Path, exc: Exception) -> DataValidationError:
     """A file Arrow cannot read (not UTF-8, ragged rows, not Parquet): one line naming it,
     since no row of it can be trusted."""
-    return DataValidationError([f"input {str(path)!r}: unreadable {path.suffix[1:]} file: {_sample(exc)}"])
-
-
-def _sample(exc: Exception, limit: int = 120) -> str:
-    """Arrow's message on one printable ASCII line, shortened: it may quote the file's raw bytes."""
-    text = " ".join(str(exc).split())
-    text = "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in text)
-    return text if len(text) <= limit else text[:limit] + "..."
+    reason = printable_line(exc)
+    return DataValidationError([f"input {str(path)!r}: unreadable {path.suffix[1:]} file: {reason}"])
 
 
 def _parquet(path: Path) -> pq.ParquetFile:
