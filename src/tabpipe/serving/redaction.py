@@ -20,6 +20,7 @@ import os
 import secrets
 import stat
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ class Redaction:
     dropped: tuple[str, ...]
     key: bytes
 
-    @property
+    @cached_property  # read for every logged request; the redaction never changes
     def marker(self) -> dict[str, str]:
         """What each log line records under ``redacted``: column -> hash | drop."""
         return {**dict.fromkeys(self.hashed, HASH), **dict.fromkeys(self.dropped, DROP)}
