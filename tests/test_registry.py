@@ -244,8 +244,12 @@ def test_registry_sign_signs_verified_versions_only(
     monkeypatch.setenv("TABPIPE_REGISTRY_KEY", KEY)
     with pytest.raises(BundleError, match="not signed"):
         load_bundle(registry.resolve("churn:1"))
+    manifest = (root / "churn" / "1" / "manifest.json").read_bytes()
+    (root / "churn" / "1" / "planted.py").write_text("import os")  # added after registration
     code, out, _ = registry_cli(capsys, "--root", str(root), "sign", "churn:1")
     assert code == 0 and out.strip() == f"signed {root / 'churn' / '1'}"
+    # the verified manifest is signed as it is: a file added since is not signed in
+    assert (root / "churn" / "1" / "manifest.json").read_bytes() == manifest
     load_bundle(registry.resolve("churn:1"))
     (root / "churn" / "2" / "metrics.json").write_text("{}")
     code, _, err = registry_cli(capsys, "--root", str(root), "sign", "--all")

@@ -107,11 +107,12 @@ def _fsck(registry: Any, args: argparse.Namespace) -> None:
 
 
 def _sign(registry: Any, args: argparse.Namespace) -> None:
-    from tabpipe.export.bundle import verify_checksums, write_manifest
+    from tabpipe.export.bundle import MANIFEST, verify_checksums
     from tabpipe.export.registry import RegistryError
-    from tabpipe.export.signing import KEY_ENV, signing_key
+    from tabpipe.export.signing import KEY_ENV, sign, signing_key
 
-    if signing_key() is None:
+    key = signing_key()
+    if key is None:
         raise RegistryError(f"${KEY_ENV} is not set: nothing to sign with")
     if args.all == bool(args.ref):
         raise RegistryError("sign: give one ref (name:version or name@alias) or --all")
@@ -122,7 +123,7 @@ def _sign(registry: Any, args: argparse.Namespace) -> None:
     )
     for path in paths:
         verify_checksums(path)  # never sign a changed file
-        write_manifest(path)
+        sign(path, path / MANIFEST, key)  # the verified manifest: a file added since is not signed in
         print(f"signed {path}")
 
 

@@ -136,14 +136,20 @@ class Bundle:
         return json.loads((self.path / name).read_text())
 
 
-def verify_bundle(path: Path) -> dict[str, str]:
-    """Check the signature (when ``$TABPIPE_REGISTRY_KEY`` is set) and every file against
-    the manifest; one line naming the first bad file."""
+def _manifest_path(path: Path) -> Path:
+    """``path``'s manifest; one line when ``path`` is not a bundle directory."""
     if not path.is_dir():
         raise BundleError(f"bundle {str(path)!r}: no such bundle directory")
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         raise BundleError(f"bundle {str(path)!r}: missing {MANIFEST}; not a tabpipe bundle")
+    return manifest_path
+
+
+def verify_bundle(path: Path) -> dict[str, str]:
+    """Check the signature (when ``$TABPIPE_REGISTRY_KEY`` is set) and every file against
+    the manifest; one line naming the first bad file."""
+    manifest_path = _manifest_path(path)
     try:  # one error type for every reason a bundle does not load
         key = signing.signing_key()
         if key is not None:
@@ -155,9 +161,7 @@ def verify_bundle(path: Path) -> dict[str, str]:
 
 def verify_checksums(path: Path) -> dict[str, str]:
     """Every file against the manifest (not the signature); one line naming the first bad file."""
-    manifest_path = path / MANIFEST
-    if not manifest_path.is_file():
-        raise BundleError(f"bundle {str(path)!r}: missing {MANIFEST}; not a tabpipe bundle")
+    manifest_path = _manifest_path(path)
     try:
         manifest = json.loads(manifest_path.read_text())["sha256"]
     except (json.JSONDecodeError, KeyError) as exc:
