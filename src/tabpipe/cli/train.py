@@ -28,6 +28,7 @@ from tabpipe.cli.groups import (
     conf_dir,
     help_text,
 )
+from tabpipe.config import is_sweep_trial
 from tabpipe.errors import ConfigError, TabpipeError
 from tabpipe.log_routing import FILE_ONLY
 
@@ -61,7 +62,7 @@ def _check_job(cfg: Any) -> None:
 
 def _task(cfg: Any) -> float:
     # imported here so that --help and config errors never pay for pandas or sklearn
-    trial = bool(cfg.get("optuna")) and cfg.optuna.get("trial_number") is not None
+    trial = is_sweep_trial(cfg)
     if "tabpipe.training.train" not in sys.modules and not trial:
         log.info("loading the training libraries (pandas, scikit-learn, ONNX, the model's library)")
     from tabpipe.training.train import run_training

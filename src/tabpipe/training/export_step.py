@@ -12,6 +12,7 @@ from typing import Any
 import onnx
 from omegaconf import OmegaConf
 
+from tabpipe.config import is_sweep_trial
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.evaluation.metrics import primary_metric
@@ -118,7 +119,7 @@ def registration(cfg: Any) -> tuple[bool, str]:
     """
     if not cfg.registry.name:
         return False, "registry.name is null"
-    if OmegaConf.select(cfg, "optuna.trial_number") is not None:
+    if is_sweep_trial(cfg):
         return False, "a sweep trial never registers"
     if cfg.get("task_name") == "debug":  # what debug=fdr|limit|overfit set
         return False, "a debug run (task_name=debug) never registers"

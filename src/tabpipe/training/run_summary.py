@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from tabpipe.config import is_sweep_trial
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.models.boosting import GradientBoostingModel
@@ -81,5 +82,4 @@ def model_line(model: Any, name: str, fold: int | None = None) -> str:
 def announcer(cfg: Any) -> Callable[..., None]:
     """How a run says what it is doing: ``log.info``, or ``log.debug`` in a sweep trial
     (a trial prints only its own result line)."""
-    trial = cfg.get("optuna") and cfg.optuna.get("trial_number") is not None
-    return log.debug if trial else log.info
+    return log.debug if is_sweep_trial(cfg) else log.info

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from omegaconf import OmegaConf
 from tqdm import tqdm
 
+from tabpipe.config import is_sweep_trial
 from tabpipe.data.column_schema import save_schema
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
@@ -105,7 +105,7 @@ def evaluate_folds(
     outputs.write_json(metrics, Path(cfg.paths.output_dir) / "metrics.json")
     # a sweep trial shows no test results while tuning: the sweeper logs its one line with
     # the validation objective (tabpipe.tuning.sweep.OptunaSweep._tell)
-    if OmegaConf.select(cfg, "optuna.trial_number", default=None) is None:
+    if not is_sweep_trial(cfg):
         _log_summary(metrics, primary, len(folds))
     return metrics, evaluation
 
