@@ -42,8 +42,6 @@ class LightGBMModel(GradientBoostingModel):
             "num_threads": self.threads(),
             "device_type": "cuda" if accelerator == "gpu" else "cpu",
             "verbosity": -1,
-            # early stopping follows the loss only (the first metric), as in xgb
-            "first_metric_only": True,
         }
         if task == "multiclass":
             params["num_class"] = n_classes
@@ -86,7 +84,7 @@ class LightGBMModel(GradientBoostingModel):
                 valid_sets=[dtrain, dval],
                 valid_names=["train", "val"],
                 callbacks=[
-                    # the callback's own flag decides (the params' first_metric_only does not)
+                    # the loss only (the first metric), as in xgb
                     lgb.early_stopping(self.early_stopping_rounds, first_metric_only=True, verbose=False),
                     report,
                 ],
