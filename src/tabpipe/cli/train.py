@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tabpipe.cli import fail
 from tabpipe.cli.groups import (
@@ -32,13 +32,16 @@ from tabpipe.config import is_sweep_trial
 from tabpipe.errors import ConfigError, TabpipeError
 from tabpipe.log_routing import FILE_ONLY
 
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
 log = logging.getLogger("tabpipe")
 
 
-def _objective(cfg: Any, metrics: dict[str, float], default: float) -> float:
+def _objective(optimized_metric: str | None, metrics: dict[str, float], default: float) -> float:
     """What a multirun sweep optimizes: ``optimized_metric`` (e.g. ``val/auc``), else
     ``val/<primary metric>``. With ``split=kfold`` the plain key is the mean over folds."""
-    name = cfg.get("optimized_metric")
+    name = optimized_metric
     if not name:
         return default
     if name not in metrics:
@@ -47,7 +50,7 @@ def _objective(cfg: Any, metrics: dict[str, float], default: float) -> float:
     return metrics[name]
 
 
-def _check_job(cfg: Any) -> None:
+def _check_job(cfg: DictConfig) -> None:
     """The checks of :func:`check_composes`, on the config of this job: a multirun that
     sweeps on the command line (``seed=0,1,2``) composes one per job."""
     from hydra.core.hydra_config import HydraConfig
@@ -60,17 +63,17 @@ def _check_job(cfg: Any) -> None:
         raise ConfigError("\n".join(problems))
 
 
-def _task(cfg: Any) -> float:
+def _task(composed: DictConfig) -> float:
+    trial = is_sweep_trial(composed)
     # imported here so that --help and config errors never pay for pandas or sklearn
-    trial = is_sweep_trial(cfg)
     if "tabpipe.training.train" not in sys.modules and not trial:
         log.info("loading the training libraries (pandas, scikit-learn, ONNX, the model's library)")
     from tabpipe.training.train import run_training
 
     try:
-        _check_job(cfg)
-        result = run_training(cfg)
-        return _objective(cfg, result.metrics, result.objective)
+        _check_job(composed)
+        result = run_training(composed)  # which types the config, once
+        return _objective(composed.optimized_metric, result.metrics, result.objective)
     except TabpipeError as error:
         if trial:
             log.error("%s", error)

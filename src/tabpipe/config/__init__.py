@@ -1,6 +1,11 @@
 """Structured-config schemas for every config group (dataclasses in Hydra's ConfigStore)."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tabpipe.config.schema import TrainConfig
 
 
 def option_value(option: Any) -> str:
@@ -8,8 +13,7 @@ def option_value(option: Any) -> str:
     return str(getattr(option, "value", option))
 
 
-def is_sweep_trial(cfg: Any) -> bool:
+def is_sweep_trial(cfg: TrainConfig) -> bool:
     """A job the sweeper launched as a trial (it sets ``optuna.trial_number``): it prints one
-    result line and never registers."""
-    identity = cfg.get("optuna")
-    return identity is not None and identity.get("trial_number") is not None
+    result line and never registers. ``cfg`` is a ``TrainConfig`` (or its ``DictConfig``)."""
+    return cfg.optuna.trial_number is not None

@@ -155,3 +155,16 @@ def load_params(path: Path) -> DictConfig:
         _checked("model", model_schema, cfg.model)
     cfg.pop(OVERRIDES_KEY, None)  # a record of how the file was written, not a config key
     return cfg
+
+
+def typed_params(cfg: DictConfig) -> schema.TrainConfig:
+    """A loaded, resolved params.yaml as a :class:`~tabpipe.config.schema.TrainConfig`: each
+    group on its schema, the model on the schema its ``_target_`` names (a user's model that
+    takes no parameters, on :class:`~tabpipe.config.schema.BaselineModelConfig`)."""
+    model = cfg.get("model")
+    model_schema = _model_schema(cfg) or schema.BaselineModelConfig
+    root = {k: v for k, v in cfg.items() if k != "model"}
+    typed = OmegaConf.merge(OmegaConf.structured(schema.TrainConfig), root)
+    if model is not None:
+        typed.model = _checked("model", model_schema, model)
+    return OmegaConf.to_object(typed)  # type: ignore[return-value]

@@ -142,8 +142,10 @@ class SplitConfig:
 
 @dataclass
 class TrainerConfig:
-    """Lightning Trainer arguments; ``accelerator`` also selects the GBDT device."""
+    """The Lightning Trainer, built by ``hydra.utils.instantiate`` with every key below (a
+    subclass plugs in by ``_target_``); ``accelerator`` also selects the GBDT device."""
 
+    _target_: str = "lightning.pytorch.Trainer"
     accelerator: str = "cpu"
     devices: Any = 1
     strategy: str = "auto"
@@ -251,12 +253,24 @@ class EvalConfig:
 
 
 @dataclass
-class BaselineModelConfig:
+class ModelConfig:
+    """What every model config has: the class that ``hydra.utils.instantiate`` builds with the
+    other keys as its parameters. Each ``conf/model/*.yaml`` selects a subclass below, which
+    holds that model's parameters and their defaults (the one place they are set)."""
+
+    _target_: str = MISSING
+
+
+@dataclass
+class BaselineModelConfig(ModelConfig):
+    """Also the config of a user's model that takes no parameters:
+    ``model=baseline model._target_=my_pkg.MyModel``."""
+
     _target_: str = "tabpipe.models.baseline.BaselineModel"
 
 
 @dataclass
-class LinearModelConfig:
+class LinearModelConfig(ModelConfig):
     _target_: str = "tabpipe.models.linear.LinearModel"
     C: Positive = 1.0
     alpha: NonNegative = 1.0
@@ -264,7 +278,7 @@ class LinearModelConfig:
 
 
 @dataclass
-class XGBModelConfig:
+class XGBModelConfig(ModelConfig):
     _target_: str = "tabpipe.models.xgb.XGBoostModel"
     n_estimators: AtLeastOne = 500
     learning_rate: Positive = 0.05
@@ -283,7 +297,7 @@ class XGBModelConfig:
 
 
 @dataclass
-class LGBMModelConfig:
+class LGBMModelConfig(ModelConfig):
     _target_: str = "tabpipe.models.lgbm.LightGBMModel"
     n_estimators: AtLeastOne = 500
     learning_rate: Positive = 0.05
@@ -302,10 +316,11 @@ class LGBMModelConfig:
 
 
 @dataclass
-class LightningModelConfig:
+class LightningModelConfig(ModelConfig):
     """A Lightning network; ``module`` is any LightningModule given by ``_target_``.
 
-    The module is built as ``module(n_inputs=..., n_outputs=..., task=..., **module)``.
+    The module is built by ``hydra.utils.instantiate(module, n_inputs=, n_outputs=, task=,
+    categorical_slots=)``.
     """
 
     _target_: str = "tabpipe.models.lightning.LightningModel"
@@ -365,16 +380,17 @@ class TrainConfig:
 
     task_name: str = "train"
     seed: Annotated[int, Interval(ge=0, lt=2**32)] = 42
-    # The groups bring their own schemas (see conf/<group>/*.yaml); logger and
-    # callbacks are dicts of ``_target_`` configs, checked when they are built.
-    data: Any = None
-    features: Any = None
-    split: Any = None
-    model: Any = None
-    trainer: Any = None
+    # The groups select their schemas (conf/<group>/*.yaml); `model` is the ModelConfig
+    # subclass of the chosen model. logger and callbacks are dicts of ``_target_`` configs,
+    # checked when they are built.
+    data: DataConfig = MISSING
+    features: FeaturesConfig = MISSING
+    split: SplitConfig = MISSING
+    model: ModelConfig = MISSING
+    trainer: TrainerConfig = MISSING
     logger: Dict[str, Any] = field(default_factory=dict)
     callbacks: Dict[str, Any] = field(default_factory=dict)
-    paths: Any = None
+    paths: PathsConfig = MISSING
     ckpt_path: Optional[str] = None
     tags: List[str] = field(default_factory=list)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)

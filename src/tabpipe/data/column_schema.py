@@ -10,11 +10,11 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from tabpipe.config.schema import DataConfig
 from tabpipe.errors import ConfigError
 
 COLUMN_TYPES = ("numeric", "categorical", "boolean", "datetime")
@@ -69,17 +69,17 @@ def describe_column(name: str, column_type: str, coerced: pd.Series) -> ColumnSc
     return spec
 
 
-def pinned_specs(data_cfg: Any) -> dict[str, ColumnSchema]:
+def pinned_specs(data_cfg: DataConfig) -> dict[str, ColumnSchema]:
     """Pinned columns from ``data.schema_path`` then ``data.schema`` (inline wins)."""
     pinned: dict[str, ColumnSchema] = {}
-    if data_cfg.get("schema_path"):
+    if data_cfg.schema_path:
         pinned.update(load_schema(Path(data_cfg.schema_path)))
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     from tabpipe.config.schema import ColumnSpec
 
-    for name, entry in (data_cfg.get("schema") or {}).items():
+    for name, entry in (data_cfg.schema or {}).items():
         try:
             spec = OmegaConf.merge(OmegaConf.structured(ColumnSpec), entry)
             kind = spec.type.value

@@ -16,9 +16,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
-
 from tabpipe.config import option_value
+from tabpipe.config.schema import DataConfig, SplitConfig
+from tabpipe.config.typed import as_dict
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.data.sources import bundled_dataset_path
 from tabpipe.data.splits import Split, make_splits
@@ -28,9 +28,9 @@ log = logging.getLogger(__name__)
 _last: dict[str, Any] = {}
 
 
-def _file(data_cfg: Any) -> Path | None:
+def _file(data_cfg: DataConfig) -> Path | None:
     source = option_value(data_cfg.source)
-    if source in ("csv", "parquet") and data_cfg.get("path"):
+    if source in ("csv", "parquet") and data_cfg.path:
         return Path(str(data_cfg.path)).expanduser()
     if source == "bundled":
         return bundled_dataset_path(str(data_cfg.name))
@@ -38,10 +38,10 @@ def _file(data_cfg: Any) -> Path | None:
 
 
 def _settings(cfg: Any) -> Any:
-    return OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else cfg
+    return as_dict(cfg)
 
 
-def source_key(data_cfg: Any) -> str | None:
+def source_key(data_cfg: DataConfig) -> str | None:
     """What identifies the validated result; ``None`` when the source cannot be fingerprinted."""
     settings = _settings(data_cfg)
     path = _file(data_cfg)
@@ -59,7 +59,7 @@ def source_key(data_cfg: Any) -> str | None:
     return json.dumps([settings, fingerprint], sort_keys=True, default=str)
 
 
-def ingest_once(data_cfg: Any) -> Dataset:
+def ingest_once(data_cfg: DataConfig) -> Dataset:
     """:func:`ingest`, or the dataset this process last validated from the unchanged source."""
     key = source_key(data_cfg)
     if key is not None and _last.get("key") == key:
@@ -72,7 +72,7 @@ def ingest_once(data_cfg: Any) -> Dataset:
     return dataset
 
 
-def splits_once(dataset: Dataset, split_cfg: Any, seed: int) -> list[Split]:
+def splits_once(dataset: Dataset, split_cfg: SplitConfig, seed: int) -> list[Split]:
     """:func:`make_splits`, or the splits this process last made of the same dataset object."""
     key = json.dumps([_settings(split_cfg), seed], sort_keys=True, default=str)
     if _last.get("dataset") is dataset and _last.get("splits_key") == key:

@@ -9,13 +9,12 @@ refused: a query straddling the time cut would be split.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
 from tabpipe.config import option_value
+from tabpipe.config.schema import SplitConfig
 from tabpipe.data.splits import Split, check_fractions
 from tabpipe.errors import ConfigError
 
@@ -27,7 +26,7 @@ def _draw(positions: np.ndarray, codes: np.ndarray, fraction: float, seed: int) 
     return positions[rest], positions[drawn]
 
 
-def group_splits(groups: pd.Series, split_cfg: Any, seed: int) -> list[Split]:
+def group_splits(groups: pd.Series, split_cfg: SplitConfig, seed: int) -> list[Split]:
     kind = option_value(split_cfg.kind)
     codes = pd.factorize(groups)[0]
     n_queries = int(codes.max()) + 1

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tabpipe.config import option_value
+from tabpipe.config.schema import DataConfig
 from tabpipe.data.coercion import coerce_columns
 from tabpipe.data.column_schema import ColumnSchema, describe_column, infer_type, pinned_specs
 from tabpipe.data.ranking_target import ranking_problems, relevance
@@ -56,13 +57,13 @@ class Dataset:
         return len(self.features)
 
 
-def _check_columns_exist(frame: pd.DataFrame, data_cfg: Any, pinned: dict) -> list[str]:
+def _check_columns_exist(frame: pd.DataFrame, data_cfg: DataConfig, pinned: dict) -> list[str]:
     wanted = {"data.target": [data_cfg.target]}
     for key in ("id_columns", "drop_columns", "group_columns", "categorical_columns"):
-        wanted[f"data.{key}"] = list(data_cfg.get(key) or [])
+        wanted[f"data.{key}"] = list(getattr(data_cfg, key) or [])
     for key in ("time_column", "group_column"):
-        if data_cfg.get(key):
-            wanted[f"data.{key}"] = [data_cfg[key]]
+        if getattr(data_cfg, key):
+            wanted[f"data.{key}"] = [getattr(data_cfg, key)]
     wanted["data.schema"] = list(pinned)
     return [
         f"column {name!r} (from {key}): missing from the dataset"
@@ -126,7 +127,7 @@ def _pinned_problems(features: pd.DataFrame, pinned: dict[str, ColumnSchema]) ->
     return problems
 
 
-def _warnings(features: pd.DataFrame, schema: dict, target: pd.Series, data_cfg: Any) -> list[str]:
+def _warnings(features: pd.DataFrame, schema: dict, target: pd.Series, data_cfg: DataConfig) -> list[str]:
     notes = []
     encoded_target = pd.Series(pd.factorize(target.astype(str))[0], index=target.index, dtype=float)
     if pd.api.types.is_numeric_dtype(target):
@@ -150,7 +151,7 @@ def _warnings(features: pd.DataFrame, schema: dict, target: pd.Series, data_cfg:
     return notes
 
 
-def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
+def ingest(data_cfg: DataConfig, source: LoadedSource | None = None) -> Dataset:
     """Load ``data_cfg``'s source (or take the already loaded ``source``: a DVC stage's
     snapshot of it), validate it and return a :class:`Dataset`."""
     source = source if source is not None else load_source(data_cfg)
@@ -164,11 +165,11 @@ def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
         raise DataValidationError(problems)
 
     target = frame[data_cfg.target]
-    group_column = data_cfg.get("group_column")
+    group_column = data_cfg.group_column
     if task == "ranking":
-        problems += ranking_problems(frame, data_cfg.target, group_column, data_cfg.get("positive_class"))
+        problems += ranking_problems(frame, data_cfg.target, group_column, data_cfg.positive_class)
     else:
-        problems += _target_problems(target, task, data_cfg.target, data_cfg.get("positive_class"))
+        problems += _target_problems(target, task, data_cfg.target, data_cfg.positive_class)
         if group_column:
             problems.append(
                 f"data.group_column={group_column!r}: a query id makes the task a ranking; "
@@ -209,17 +210,17 @@ def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
     types = {
         name: pinned[name].type
         if name in pinned
-        else infer_type(frame[name], name in forced, name == data_cfg.get("time_column"))
+        else infer_type(frame[name], name in forced, name == data_cfg.time_column)
         for name in feature_names
     }
     drift = {
-        name: drift_line(name, found, bool(data_cfg.get("strict_types")))
+        name: drift_line(name, found, bool(data_cfg.strict_types))
         for name in feature_names
         if name not in pinned and name not in forced and types[name] == "categorical"
         for found in [text_among_numbers(frame[name])]
         if found
     }
-    if data_cfg.get("strict_types"):
+    if data_cfg.strict_types:
         problems += drift.values()
     try:
         features = coerce_columns(frame, types).reset_index(drop=True)
@@ -227,7 +228,7 @@ def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
         problems += exc.problems
         raise DataValidationError(problems) from None
     infinite = infinite_counts(features, [n for n in feature_names if types[n] == "numeric"])
-    on_infinite = option_value(data_cfg.get("on_infinite") or "error")
+    on_infinite = option_value(data_cfg.on_infinite or "error")
     if on_infinite == "error":
         problems += [
             f"column {name!r}: {count} infinite values (inf/-inf); fix the source, or set "
@@ -244,7 +245,7 @@ def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
     ]
     problems += _pinned_problems(features, pinned)
     time = None
-    if data_cfg.get("time_column"):
+    if data_cfg.time_column:
         time = features[data_cfg.time_column]
         if time.isna().any():
             problems.append(
@@ -259,19 +260,19 @@ def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
     if task == "regression":
         target = pd.to_numeric(target).astype("float64")
     elif task == "ranking":
-        target = relevance(target, data_cfg.get("positive_class"))
+        target = relevance(target, data_cfg.positive_class)
         groups = frame[group_column].reset_index(drop=True)
         ids = ids.assign(**{group_column: groups})  # passed through to predictions and scores
     else:
         target = target.astype(str)
         classes = sorted(target.unique().tolist())
-        positive = data_cfg.get("positive_class")
+        positive = data_cfg.positive_class
         if task == "binary" and positive is not None:
             classes = [c for c in classes if c != positive] + [positive]
     schema = {name: describe_column(name, types[name], features[name]) for name in feature_names}
     report = ValidationReport(len(frame), len(frame.columns))
     report.warnings = [
-        *([] if data_cfg.get("strict_types") else drift.values()),
+        *([] if data_cfg.strict_types else drift.values()),
         *(
             f"column {name!r}: {count} infinite values treated as missing (data.on_infinite=missing)"
             for name, count in infinite.items()

@@ -7,11 +7,11 @@ import io
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from tabpipe.config import option_value
+from tabpipe.config.schema import DataConfig
 from tabpipe.errors import ConfigError, DataValidationError, printable_line
 from tabpipe.io import sha256_file
 
@@ -129,7 +129,7 @@ def _load_sklearn(name: str | None) -> LoadedSource:
     return LoadedSource(frame, f"sklearn://{name}", hashlib.sha256(buffer.getvalue()).hexdigest())
 
 
-def load_source(data_cfg: Any) -> LoadedSource:
+def load_source(data_cfg: DataConfig) -> LoadedSource:
     """Load ``data_cfg`` (the ``data`` config group) into a frame with its content hash."""
     source = option_value(data_cfg.source)
     if source in ("csv", "parquet"):

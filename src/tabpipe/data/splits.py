@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from tabpipe.config import option_value
+from tabpipe.config.schema import SplitConfig
 from tabpipe.errors import ConfigError
 
 
@@ -27,7 +28,7 @@ def _stratify(target: pd.Series, task: str) -> pd.Series | None:
     return None if task == "regression" else target
 
 
-def check_fractions(split_cfg: Any, need_test: bool) -> None:
+def check_fractions(split_cfg: SplitConfig, need_test: bool) -> None:
     val, test = split_cfg.val_fraction, split_cfg.test_fraction if need_test else 0.0
     if not 0 < val < 1 or (need_test and not 0 < test < 1) or val + test >= 1:
         raise ConfigError(
@@ -41,7 +42,7 @@ def _train_val(positions: np.ndarray, target: pd.Series, task: str, fraction: fl
     return train_test_split(positions, test_size=fraction, random_state=seed, stratify=strat)
 
 
-def stratified_split(target: pd.Series, task: str, split_cfg: Any, seed: int) -> list[Split]:
+def stratified_split(target: pd.Series, task: str, split_cfg: SplitConfig, seed: int) -> list[Split]:
     check_fractions(split_cfg, need_test=True)
     positions = np.arange(len(target))
     rest, test = train_test_split(
@@ -55,7 +56,7 @@ def stratified_split(target: pd.Series, task: str, split_cfg: Any, seed: int) ->
     return [Split(np.sort(train), np.sort(val), np.sort(test))]
 
 
-def kfold_split(target: pd.Series, task: str, split_cfg: Any, seed: int) -> list[Split]:
+def kfold_split(target: pd.Series, task: str, split_cfg: SplitConfig, seed: int) -> list[Split]:
     if split_cfg.n_folds < 2:
         raise ConfigError(f"split.n_folds={split_cfg.n_folds}: needs at least 2 folds")
     check_fractions(split_cfg, need_test=False)
@@ -71,7 +72,7 @@ def kfold_split(target: pd.Series, task: str, split_cfg: Any, seed: int) -> list
     return folds
 
 
-def temporal_split(time: pd.Series | None, split_cfg: Any) -> list[Split]:
+def temporal_split(time: pd.Series | None, split_cfg: SplitConfig) -> list[Split]:
     """Test = the latest rows, val = the period before; rows sharing a timestamp stay together."""
     if time is None:
         raise ConfigError("split=temporal: needs data.time_column")
@@ -92,7 +93,7 @@ def temporal_split(time: pd.Series | None, split_cfg: Any) -> list[Split]:
     return [Split(order[:val_start], order[val_start:test_start], order[test_start:])]
 
 
-def make_splits(dataset: Any, split_cfg: Any, seed: int) -> list[Split]:
+def make_splits(dataset: Any, split_cfg: SplitConfig, seed: int) -> list[Split]:
     if getattr(dataset, "groups", None) is not None:
         from tabpipe.data.group_splits import group_splits
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from tabpipe.config.schema import EvalConfig
 from tabpipe.errors import BaselineGateError
 from tabpipe.evaluation.metrics import improvement
 
@@ -32,7 +33,7 @@ def gate_results(
     metrics: dict[str, float],
     primary: str,
     prefix: str,
-    eval_cfg: Any,
+    eval_cfg: EvalConfig,
     production: str | None = None,
     model_is_baseline: bool = False,
 ) -> list[GateResult]:
@@ -51,14 +52,14 @@ def gate_results(
         other = f"{reference}/{key}"
         if other not in metrics or (reference == "baseline" and model_is_baseline):
             continue
-        margin = float(eval_cfg[margin_key])
+        margin = float(getattr(eval_cfg, margin_key))
         message = (
             f"{reference} gate: {key}={metrics[key]:.6g} does not beat {other}={metrics[other]:.6g}"
             f"{f' of {production}' if reference == 'production' and production else ''} by more than "
             f"eval.{margin_key}={margin} (set eval.{switch}=false to skip the gate)"
         )
         gates.append(
-            GateResult(reference, key, metrics[key], metrics[other], margin, bool(eval_cfg[switch]), message)
+            GateResult(reference, key, metrics[key], metrics[other], margin, bool(getattr(eval_cfg, switch)), message)
         )
     return gates
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tabpipe.config.schema import ImportanceConfig
 from tabpipe.evaluation.metrics import LOWER_IS_BETTER, metric_value, scored
 
 # frame of raw input columns -> (scores, class indices or None): the graph as a function
@@ -58,7 +59,7 @@ def permutation_importances(
     metric: str,
     frame: pd.DataFrame,
     y: np.ndarray,
-    importance_cfg: Any,
+    importance_cfg: ImportanceConfig,
     seed: int,
     groups: np.ndarray | None = None,
 ) -> pd.DataFrame:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from tabpipe.config import option_value
+from tabpipe.config.schema import SegmentsConfig
 from tabpipe.evaluation.metrics import LOWER_IS_BETTER, Scored, metric_value
 from tabpipe.evaluation.ranking_metrics import per_query
 
@@ -111,7 +112,7 @@ def analyse_segments(
     frame: pd.DataFrame,
     group_columns: list[str],
     time_column: str | None,
-    segments_cfg: Any,
+    segments_cfg: SegmentsConfig,
     seed: int,
 ) -> dict[str, Any]:
     """The segments document (``segments.json``): overall value and one entry per segment."""

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tabpipe.config.schema import EvalConfig
 from tabpipe.evaluation import plots, ranking_plots, report
 from tabpipe.evaluation.gates import GateResult, gate_results
 from tabpipe.evaluation.importance import Scorer, permutation_importances
@@ -152,7 +153,7 @@ def ranking_summary(rows: Scored) -> dict[str, int]:
     return {"queries": len(np.unique(rows.groups)), "ranked_queries": len(rows.queries)}
 
 
-def _importance(inputs: EvaluationInputs, eval_cfg: Any, writer: plots.PlotWriter) -> None:
+def _importance(inputs: EvaluationInputs, eval_cfg: EvalConfig, writer: plots.PlotWriter) -> None:
     if inputs.native_importance is not None:
         plots.importance(writer, "native", inputs.native_importance, "feature", "importance")
     if inputs.scorer is not None and eval_cfg.importance.permutation and inputs.input_columns:
@@ -169,7 +170,7 @@ def _importance(inputs: EvaluationInputs, eval_cfg: Any, writer: plots.PlotWrite
         plots.importance(writer, "permutation", table, "column", "importance_mean")
 
 
-def evaluate_predictions(inputs: EvaluationInputs, eval_cfg: Any, out_dir: Path) -> EvaluationResult:
+def evaluate_predictions(inputs: EvaluationInputs, eval_cfg: EvalConfig, out_dir: Path) -> EvaluationResult:
     """Evaluate scored rows and write the suite's files into ``out_dir``."""
     out_dir = Path(out_dir)
     bins = int(eval_cfg.calibration_bins)

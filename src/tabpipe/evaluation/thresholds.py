@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.metrics import confusion_matrix_at_thresholds
 
 from tabpipe.config import option_value
+from tabpipe.config.schema import ThresholdConfig
 from tabpipe.errors import ConfigError
 
 STRATEGIES = ("default", "f1", "cost")
@@ -83,8 +84,8 @@ def optimal_thresholds(table: pd.DataFrame) -> tuple[float, float]:
     )
 
 
-def cost_matrix(threshold_cfg: Any) -> CostMatrix:
-    cost = CostMatrix(**{k: float(threshold_cfg.cost[k]) for k in ("tp", "fp", "fn", "tn")})
+def cost_matrix(threshold_cfg: ThresholdConfig) -> CostMatrix:
+    cost = CostMatrix(**{k: float(getattr(threshold_cfg.cost, k)) for k in ("tp", "fp", "fn", "tn")})
     if cost.fp <= cost.tn or cost.fn <= cost.tp:
         raise ConfigError(
             f"eval.threshold.cost={asdict(cost)}: a mistake must cost more than the right answer "
@@ -93,7 +94,7 @@ def cost_matrix(threshold_cfg: Any) -> CostMatrix:
     return cost
 
 
-def choose_threshold(threshold_cfg: Any, y_val: np.ndarray, p_val: np.ndarray) -> ThresholdChoice:
+def choose_threshold(threshold_cfg: ThresholdConfig, y_val: np.ndarray, p_val: np.ndarray) -> ThresholdChoice:
     """The threshold of ``eval.threshold.strategy``, chosen on the validation split."""
     strategy = option_value(threshold_cfg.strategy)
     cost = cost_matrix(threshold_cfg)

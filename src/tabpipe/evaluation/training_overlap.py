@@ -13,12 +13,12 @@ they are flagged, never silently mixed in:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
+from tabpipe.config.schema import DataConfig
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.data.splits import Split, make_splits
 from tabpipe.errors import TabpipeError
@@ -62,7 +62,7 @@ def _row_hashes(dataset: Dataset, columns: list[str], rows: np.ndarray) -> np.nd
 
 
 def training_overlap(
-    bundle: Bundle, dataset: Dataset, rows: np.ndarray, data_cfg: Any, columns: list[str]
+    bundle: Bundle, dataset: Dataset, rows: np.ndarray, data_cfg: DataConfig, columns: list[str]
 ) -> TrainingOverlap:
     """Flag the evaluated ``rows`` of ``dataset`` that the bundle was fitted on.
     ``data_cfg``: the training data's config with the bundle's input types pinned."""

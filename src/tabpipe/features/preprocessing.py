@@ -36,6 +36,7 @@ from sklearn.preprocessing import (
 )
 
 from tabpipe.config import option_value
+from tabpipe.config.schema import FeaturesConfig
 from tabpipe.data.column_schema import ColumnSchema
 from tabpipe.features.datetime_features import DatetimeFeatures
 
@@ -53,7 +54,7 @@ class CategoricalSlot:
 class TabularPreprocessor:
     """Builds and fits a scikit-learn ``ColumnTransformer`` from the ``features`` config."""
 
-    def __init__(self, features_cfg: Any, schema: dict[str, ColumnSchema], task: str, seed: int):
+    def __init__(self, features_cfg: FeaturesConfig, schema: dict[str, ColumnSchema], task: str, seed: int):
         self.features_cfg = features_cfg
         self.schema = schema
         self.task = task

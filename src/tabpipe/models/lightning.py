@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 from pathlib import Path
@@ -11,32 +10,14 @@ from typing import Any
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from hydra.utils import get_class, instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from torch.utils.data import DataLoader, Dataset, default_collate
 
+from tabpipe.config.construct import build
 from tabpipe.errors import ConfigError
 from tabpipe.log_routing import route_lightning_to_root
 from tabpipe.models.base import FitData, RunContext, as_probabilities
 from tabpipe.training.reproducibility import is_rank_zero
-
-_TRAINER_KEYS = (
-    "accelerator",
-    "devices",
-    "strategy",
-    "precision",
-    "min_epochs",
-    "max_epochs",
-    "deterministic",
-    "gradient_clip_val",
-    "fast_dev_run",
-    "limit_train_batches",
-    "limit_val_batches",
-    "overfit_batches",
-    "check_val_every_n_epoch",
-    "log_every_n_steps",
-    "enable_progress_bar",
-)
 
 
 class _MetricsJournal(pl.Callback):
@@ -75,7 +56,7 @@ class _MetricsJournal(pl.Callback):
         self.path.unlink()
 
 
-def _build_callbacks(callbacks_cfg: Any, fast_dev_run: bool) -> list[pl.Callback]:
+def _build_callbacks(callbacks_cfg: dict[str, Any], fast_dev_run: bool) -> list[pl.Callback]:
     built = []
     for name, spec in (callbacks_cfg or {}).items():
         if spec is None:
@@ -84,7 +65,7 @@ def _build_callbacks(callbacks_cfg: Any, fast_dev_run: bool) -> list[pl.Callback
             raise ConfigError(f"callbacks.{name}: needs a _target_")
         if fast_dev_run and "ModelCheckpoint" in str(spec["_target_"]):
             continue
-        built.append(instantiate(spec))
+        built.append(build(spec, f"callbacks.{name}"))
     return built
 
 
@@ -137,27 +118,15 @@ class LightningModel:
         self.num_workers = num_workers
 
     def _build_module(self, data: FitData) -> pl.LightningModule:
-        spec = (
-            OmegaConf.to_container(self.module, resolve=True)
-            if isinstance(self.module, DictConfig)
-            else dict(self.module)
+        """``model.module`` with the arguments the data decides (the module's contract)."""
+        return build(
+            self.module,
+            "model.module",
+            n_inputs=data.X_train.shape[1],
+            n_outputs=data.n_classes if data.task == "multiclass" else 1,
+            task=data.task,
+            categorical_slots=list(data.categorical_slots),
         )
-        target = spec.pop("_target_", None)
-        if not target:
-            raise ConfigError("model.module._target_: required (a LightningModule class path)")
-        cls = get_class(target)
-        kwargs = {
-            "n_inputs": data.X_train.shape[1],
-            "task": data.task,
-            "n_outputs": data.n_classes if data.task == "multiclass" else 1,
-            **spec,
-        }
-        if "categorical_slots" in inspect.signature(cls).parameters:
-            kwargs["categorical_slots"] = list(data.categorical_slots)
-        try:
-            return cls(**kwargs)
-        except TypeError as exc:
-            raise ConfigError(f"model.module ({target}): {exc}") from exc
 
     def fit(self, data: FitData, context: RunContext) -> LightningModel:
         route_lightning_to_root()  # each Lightning line once, through the run's handlers
@@ -169,14 +138,14 @@ class LightningModel:
             self.target_mean_ = float(np.mean(data.y_train))
             self.target_std_ = float(np.std(data.y_train)) or 1.0
         self.module_ = self._build_module(data)
-        trainer_cfg = {k: context.trainer[k] for k in _TRAINER_KEYS if context.trainer[k] is not None}
         callbacks = _build_callbacks(context.callbacks, bool(context.trainer.fast_dev_run))
         Path(context.output_dir).mkdir(parents=True, exist_ok=True)
         journal = _MetricsJournal(Path(context.output_dir) / ".epoch_metrics.jsonl", live=data.report)
         if is_rank_zero():
             journal.path.unlink(missing_ok=True)
-        trainer = pl.Trainer(
-            **trainer_cfg,
+        trainer = build(
+            context.trainer,
+            "trainer",
             callbacks=[*callbacks, journal],
             logger=False,
             default_root_dir=str(context.output_dir),

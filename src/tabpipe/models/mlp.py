@@ -1,8 +1,9 @@
 """The default Lightning network: an MLP with optional categorical embeddings.
 
 Any LightningModule can replace it (``model.module._target_=...``) if it follows the
-same contract: built as ``Module(n_inputs=, n_outputs=, task=, **kwargs)`` (plus
-``categorical_slots=`` when its constructor takes it), ``forward(x)`` maps a float32
+same contract: built by ``hydra.utils.instantiate`` as
+``Module(n_inputs=, n_outputs=, task=, categorical_slots=, **kwargs)`` (the data decides the
+first four; a module that has no use for the slots ignores them), ``forward(x)`` maps a float32
 batch to raw outputs (binary: one logit; multiclass: K logits; regression: one value),
 and its steps take ``(x, y)`` batches. :class:`TabularModule` provides the steps.
 """

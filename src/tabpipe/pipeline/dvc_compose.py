@@ -26,9 +26,12 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tabpipe.config.params_file import OVERRIDES_KEY
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
 
 _MARK = "__tabpipe_dvc__"
 
@@ -42,7 +45,7 @@ def _escaped(node: Any) -> Any:
     return node.replace("${", "\\${") if isinstance(node, str) else node
 
 
-def _as_written(cfg: Any) -> Any:
+def _as_written(cfg: DictConfig) -> DictConfig:
     """The composition as ``tabpipe params`` writes it (interpolations kept: paths and the
     registry root resolve where a stage runs, not where DVC composed), plus the overrides."""
     from omegaconf import OmegaConf, SCMode

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
-from tabpipe.config.params_file import load_params, params_range_problems
+from tabpipe.config.params_file import load_params, params_range_problems, typed_params
+from tabpipe.config.schema import TrainConfig
 from tabpipe.errors import ConfigError
 from tabpipe.pipeline import layout, stage_io
 from tabpipe.training import reproducibility, run_metadata, stages
@@ -22,19 +22,19 @@ from tabpipe.training import reproducibility, run_metadata, stages
 log = logging.getLogger(__name__)
 
 
-def stage_config(params: Path, output_dir: Path) -> DictConfig:
+def stage_config(params: Path, output_dir: Path) -> TrainConfig:
     """params.yaml, checked (keys, types and ranges, as ``python train.py`` checks its
-    config) and resolved, with the stage's output directory."""
+    config), resolved and typed, with the stage's output directory."""
     cfg = load_params(params)
     cfg.paths.output_dir = str(output_dir)
     OmegaConf.resolve(cfg)
     problems = params_range_problems(cfg)
     if problems:
         raise ConfigError("\n".join(f"{params}: {problem}" for problem in problems))
-    return cfg
+    return typed_params(cfg)
 
 
-def _ingest(cfg: Any) -> None:
+def _ingest(cfg: TrainConfig) -> None:
     from tabpipe.data.ingestion import ingest
 
     dataset = ingest(cfg.data)
@@ -42,7 +42,7 @@ def _ingest(cfg: Any) -> None:
     log.info("ingest: %d rows x %d columns from %s", *dataset.features.shape, dataset.source.uri)
 
 
-def _split(cfg: Any) -> None:
+def _split(cfg: TrainConfig) -> None:
     from tabpipe.data.splits import make_splits
 
     dataset = stage_io.load_dataset(cfg.data)
@@ -51,7 +51,7 @@ def _split(cfg: Any) -> None:
     log.info("split: %s", ", ".join(f"{len(s.train)}/{len(s.val)}/{len(s.test)}" for s in splits))
 
 
-def _train(cfg: Any) -> None:
+def _train(cfg: TrainConfig) -> None:
     from tabpipe.training import export_step
 
     reproducibility.seed_everything(cfg.seed)
@@ -65,7 +65,7 @@ def _train(cfg: Any) -> None:
     stage_io.save_object(folds, layout.FOLDS)
 
 
-def _evaluate(cfg: Any) -> None:
+def _evaluate(cfg: TrainConfig) -> None:
     """All metrics go to the suite's run directory; DVC's metrics file (``dvc metrics``,
     ``dvc exp show``) keeps the primary and secondary test metrics only."""
     from tabpipe.evaluation.metrics import headline_metrics, primary_metric
@@ -80,7 +80,7 @@ def _evaluate(cfg: Any) -> None:
     stage_io.save_object((metrics, evaluation, primary), layout.EVALUATION)
 
 
-def _export(cfg: Any) -> None:
+def _export(cfg: TrainConfig) -> None:
     started = time.time()
     dataset = stage_io.load_dataset(cfg.data)
     folds = stage_io.load_object(layout.FOLDS, "train")
@@ -104,6 +104,6 @@ _RUNNERS = {"ingest": _ingest, "split": _split, "train": _train, "evaluate": _ev
 
 def run_stage(name: str, params: Path = Path("params.yaml")) -> None:
     cfg = stage_config(params, _OUTPUT_DIRS[name])
-    if not cfg.export.get("onnx", True):  # the train and export stages' outputs are the graph and the bundle
+    if not cfg.export.onnx:  # the train and export stages' outputs are the graph and the bundle
         raise ConfigError("export.onnx=false: the DVC pipeline exports a bundle; set export.onnx=true")
     _RUNNERS[name](cfg)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tabpipe.config.schema import DataConfig
 from tabpipe.data.column_schema import save_schema
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.data.sources import LoadedSource
@@ -52,7 +53,7 @@ def save_ingested(dataset: Dataset) -> None:
     )
 
 
-def load_dataset(data_cfg: Any) -> Dataset:
+def load_dataset(data_cfg: DataConfig) -> Dataset:
     """The ingest stage's snapshot, validated again by the same function (no re-read of the
     raw source: the stage's output is what DVC versioned)."""
     frame = pd.read_parquet(_require(layout.SNAPSHOT, "ingest"))

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tabpipe.config.schema import DataConfig, TrainConfig
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.evaluation.graph_scoring import bundle_reference, graph_scorer
@@ -21,7 +22,7 @@ from tabpipe.models.ranking import describe_ranker
 from tabpipe.training.fold import FoldResult, model_name
 
 
-def segment_frame(dataset: Dataset, rows: np.ndarray, data_cfg: Any) -> pd.DataFrame:
+def segment_frame(dataset: Dataset, rows: np.ndarray, data_cfg: DataConfig) -> pd.DataFrame:
     """The rows' feature columns, plus group columns that are not features (dropped ones)."""
     frame = dataset.features.iloc[rows].reset_index(drop=True)
     for column in data_cfg.group_columns:
@@ -40,7 +41,7 @@ def baseline_reference(dataset: Dataset, folds: list[FoldResult]) -> Reference:
     return Reference("baseline", "the train class priors (most frequent class)", scores)
 
 
-def production_reference(cfg: Any, dataset: Dataset, rows: np.ndarray) -> Reference | None:
+def production_reference(cfg: TrainConfig, dataset: Dataset, rows: np.ndarray) -> Reference | None:
     """The registry's ``eval.production_alias`` version of ``registry.name``, if there is one."""
     name, alias = cfg.registry.name, cfg.eval.production_alias
     if not name or not alias:
@@ -61,7 +62,7 @@ def production_reference(cfg: Any, dataset: Dataset, rows: np.ndarray) -> Refere
 
 
 def evaluate_run(
-    cfg: Any,
+    cfg: TrainConfig,
     dataset: Dataset,
     y: np.ndarray,
     splits: list[Split],
@@ -96,7 +97,7 @@ def evaluate_run(
         prefix="test",
         title=f"{model_name(cfg.model)} on {dataset.source.uri}",
         group_columns=list(cfg.data.group_columns),
-        time_column=cfg.data.get("time_column"),
+        time_column=cfg.data.time_column,
         groups=dataset.groups.iloc[rows].to_numpy() if dataset.task == "ranking" else None,
         ranking_k=list(cfg.eval.ranking_k),
         threshold=folds[0].threshold if single else None,

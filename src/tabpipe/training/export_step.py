@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import onnx
-from omegaconf import OmegaConf
 
 from tabpipe.config import is_sweep_trial
+from tabpipe.config.schema import TrainConfig
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.evaluation.metrics import primary_metric
@@ -35,7 +35,7 @@ def write_graph(fold: FoldResult, model_dir: Path) -> Path:
 
 
 def parity_check(
-    cfg: Any, dataset: Dataset, split: Split, fold: FoldResult, graph_path: Path
+    cfg: TrainConfig, dataset: Dataset, split: Split, fold: FoldResult, graph_path: Path
 ) -> ParityResult:
     """Raw test rows (as a client would send them) through the saved graph."""
     raw = dataset.source.frame.iloc[split.test][list(dataset.schema)].reset_index(drop=True)
@@ -60,7 +60,7 @@ def parity_check(
 
 
 def build_bundle(
-    cfg: Any,
+    cfg: TrainConfig,
     dataset: Dataset,
     split: Split,
     fold: FoldResult,
@@ -81,7 +81,7 @@ def build_bundle(
             dataset.task,
             dataset.classes,
             list(dataset.ids.columns),
-            cfg.data.get("group_column"),
+            cfg.data.group_column,
         ),
         "reference_profile.json": reference_profile(
             train, dataset.schema, train_scores, dataset.task, dataset.classes, cfg.export.profile_bins
@@ -110,7 +110,7 @@ def build_bundle(
     return target
 
 
-def registration(cfg: Any) -> tuple[bool, str]:
+def registration(cfg: TrainConfig) -> tuple[bool, str]:
     """Whether this run registers its bundle, and why (see ``registry.register``).
 
     Registering is a deliberate act: a plain single run and ``dvc repro`` register; a sweep
@@ -121,9 +121,9 @@ def registration(cfg: Any) -> tuple[bool, str]:
         return False, "registry.name is null"
     if is_sweep_trial(cfg):
         return False, "a sweep trial never registers"
-    if cfg.get("task_name") == "debug":  # what debug=fdr|limit|overfit set
+    if cfg.task_name == "debug":  # what debug=fdr|limit|overfit set
         return False, "a debug run (task_name=debug) never registers"
-    wanted = cfg.registry.get("register")
+    wanted = cfg.registry.register
     if wanted is not None:
         return bool(wanted), f"registry.register={str(bool(wanted)).lower()}"
     if run_metadata.hydra_job()["mode"] == "MULTIRUN":
@@ -133,7 +133,7 @@ def registration(cfg: Any) -> tuple[bool, str]:
     return True, "a single run"
 
 
-def registration_source(cfg: Any, run_dir: Path) -> dict[str, Any]:
+def registration_source(cfg: TrainConfig, run_dir: Path) -> dict[str, Any]:
     """Where a version came from: a run, a multirun job, a sweep's best-params re-run, DVC."""
     if os.environ.get("DVC_STAGE"):
         return {
@@ -148,7 +148,7 @@ def registration_source(cfg: Any, run_dir: Path) -> dict[str, Any]:
     if not HydraConfig.initialized():
         return {"kind": "run", "run_dir": str(run_dir)}
     hydra_cfg = HydraConfig.get()
-    group = OmegaConf.select(cfg, "tracking.group")
+    group = cfg.tracking.group
     experiment = hydra_cfg.runtime.choices.get("experiment")
     if group and experiment == f"{group}_best":  # the file a sweep writes for its best trial
         return {"kind": "sweep", "study": str(group), "experiment": experiment, "run_dir": str(run_dir)}
@@ -157,7 +157,7 @@ def registration_source(cfg: Any, run_dir: Path) -> dict[str, Any]:
     return {"kind": "run", "run_dir": str(run_dir)}
 
 
-def register(cfg: Any, bundle_dir: Path, run_dir: Path) -> dict[str, Any] | None:
+def register(cfg: TrainConfig, bundle_dir: Path, run_dir: Path) -> dict[str, Any] | None:
     wanted, why = registration(cfg)
     if not wanted:
         if cfg.registry.name:
@@ -166,7 +166,7 @@ def register(cfg: Any, bundle_dir: Path, run_dir: Path) -> dict[str, Any] | None
     name = check_name(str(cfg.registry.name), "registry.name")
     registry = Registry(cfg.registry.root)
     task = json.loads((bundle_dir / "metadata.json").read_text())["task"]
-    primary = primary_metric(task, cfg.eval.primary_metric, cfg.eval.get("ranking_k"))
+    primary = primary_metric(task, cfg.eval.primary_metric, cfg.eval.ranking_k)
     source = registration_source(cfg, run_dir)
     version = registry.register(name, bundle_dir, str(run_dir), source=source, primary_metric=primary)
     entry: dict[str, Any] = {"name": name, "version": version, "root": str(registry.root)}

@@ -14,13 +14,12 @@ from typing import Any
 import numpy as np
 import onnx
 import pandas as pd
-from hydra.utils import get_class
-from omegaconf import OmegaConf
 
 from tabpipe import __version__
+from tabpipe.config.construct import build
+from tabpipe.config.schema import ModelConfig, TrainConfig
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
-from tabpipe.errors import ConfigError
 from tabpipe.evaluation.metrics import CLASSIFICATION, compute_metrics, predicted_labels, prefixed
 from tabpipe.evaluation.thresholds import ThresholdChoice, choose_threshold
 from tabpipe.export import OPSET, runtime
@@ -59,28 +58,20 @@ class FoldResult:
         return np.asarray(classes, dtype=object)[self.test_labels]
 
 
-def build_model(model_cfg: Any) -> Any:
-    """Instantiate the configured model class with its parameters (imported lazily)."""
-    params = OmegaConf.to_container(model_cfg, resolve=True)
-    target = params.pop("_target_")
-    try:
-        cls = get_class(target)
-    except (ImportError, ValueError) as exc:
-        raise ConfigError(f"model._target_={target!r}: cannot import ({exc})") from exc
-    try:
-        return cls(**params)
-    except TypeError as exc:
-        raise ConfigError(f"model ({target}): {exc}") from exc
+def build_model(model_cfg: ModelConfig) -> Any:
+    """The configured model: its ``_target_`` class (imported lazily) with the other keys as
+    parameters, through :func:`tabpipe.config.construct.build` like every component."""
+    return build(model_cfg, "model")
 
 
-def model_name(model_cfg: Any) -> str:
+def model_name(model_cfg: ModelConfig) -> str:
     target = str(model_cfg._target_)
-    if "module" in model_cfg:
+    if hasattr(model_cfg, "module"):
         target = str(model_cfg.module.get("_target_", target))
     return target.rsplit(".", 1)[-1]
 
 
-def graph_metadata(dataset: Dataset, model_cfg: Any) -> dict[str, object]:
+def graph_metadata(dataset: Dataset, model_cfg: ModelConfig) -> dict[str, object]:
     return {
         "tabpipe_version": __version__,
         "model_name": model_name(model_cfg),
@@ -108,7 +99,7 @@ def prediction_frame(
 
 
 def fit_fold(
-    cfg: Any, dataset: Dataset, y: np.ndarray, split: Split, context: RunContext, on_metrics: list
+    cfg: TrainConfig, dataset: Dataset, y: np.ndarray, split: Split, context: RunContext, on_metrics: list
 ) -> FoldResult:
     features, types = dataset.features, column_types(dataset.schema)
     preprocessor = TabularPreprocessor(cfg.features, dataset.schema, dataset.task, cfg.seed)
@@ -142,7 +133,7 @@ def fit_fold(
     baseline = BaselineModel().fit(data, context)
     parts = (("val", split.val, X_val), ("test", split.test, X_test))
     graph = None
-    if cfg.export.get("onnx", True):  # scored by the assembled graph on the raw rows, as serving will
+    if cfg.export.onnx:  # scored by the assembled graph on the raw rows, as serving will
         graph = assemble(
             feature_graph,
             model.to_onnx(X_train.shape[1]),

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from omegaconf import OmegaConf
 
+from tabpipe.config.schema import TrainConfig
+from tabpipe.config.typed import as_yaml
 from tabpipe.io import write_atomic, write_json_atomic, write_text_atomic
 
 
@@ -15,8 +16,8 @@ def write_predictions(frame: pd.DataFrame, path: Path) -> Path:
     return write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
-def write_resolved_config(cfg: Any, path: Path) -> Path:
-    return write_text_atomic(path, OmegaConf.to_yaml(cfg, resolve=True))
+def write_resolved_config(cfg: TrainConfig, path: Path) -> Path:
+    return write_text_atomic(path, as_yaml(cfg))
 
 
 def write_preprocessor(preprocessor: Any, path: Path) -> Path:

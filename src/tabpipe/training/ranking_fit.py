@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from tabpipe.config.schema import EvalConfig
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.errors import ConfigError
 from tabpipe.evaluation.ranking_metrics import check_ks
 
 
-def ranking_fit_data(dataset: Dataset, split: Split, eval_cfg: Any) -> dict[str, Any]:
+def ranking_fit_data(dataset: Dataset, split: Split, eval_cfg: EvalConfig) -> dict[str, Any]:
     """The extra :class:`~tabpipe.models.base.FitData` fields of a ranking fit (else none):
     the query ids of train and val, and the k that early stopping watches (val/ndcg@k)."""
     if dataset.task != "ranking":

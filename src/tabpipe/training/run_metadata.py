@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from omegaconf import OmegaConf
 
+from tabpipe.config.schema import TrainConfig
+from tabpipe.config.typed import as_dict
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.io import sha256_file, write_json_atomic
@@ -71,7 +72,7 @@ def dataset_facts(dataset: Dataset) -> dict[str, Any]:
     }
 
 
-def run_facts(cfg: Any, dataset: Dataset) -> dict[str, Any]:
+def run_facts(cfg: TrainConfig, dataset: Dataset) -> dict[str, Any]:
     """The dataset and git facts, computed once and shared by metadata.json and the trackers."""
     return {
         "dataset": dataset_facts(dataset),
@@ -108,20 +109,20 @@ def hydra_job() -> dict[str, Any]:
     }
 
 
-def device_info(cfg: Any) -> dict[str, Any]:
+def device_info(cfg: TrainConfig) -> dict[str, Any]:
     return {
         "accelerator": str(cfg.trainer.accelerator),
-        "devices": OmegaConf.to_container(cfg.trainer, resolve=True).get("devices"),
+        "devices": as_dict(cfg.trainer)["devices"],
         "cuda_devices": reproducibility.cuda_device_count(),
         "onnx_providers": list(cfg.export.providers),
     }
 
 
 def build(
-    cfg: Any, dataset: Dataset, splits: list[Split], started: float, facts: dict[str, Any]
+    cfg: TrainConfig, dataset: Dataset, splits: list[Split], started: float, facts: dict[str, Any]
 ) -> dict[str, Any]:
     return {
-        "config": OmegaConf.to_container(cfg, resolve=True),
+        "config": as_dict(cfg),
         "seed": int(cfg.seed),
         "hydra": hydra_job(),
         "task": dataset.task,

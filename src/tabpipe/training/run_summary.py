@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from tabpipe.config import is_sweep_trial
+from tabpipe.config.schema import TrainConfig
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.models.boosting import GradientBoostingModel
@@ -79,7 +80,7 @@ def model_line(model: Any, name: str, fold: int | None = None) -> str:
     return f"{prefix}: {name}"
 
 
-def announcer(cfg: Any) -> Callable[..., None]:
+def announcer(cfg: TrainConfig) -> Callable[..., None]:
     """How a run says what it is doing: ``log.info``, or ``log.debug`` in a sweep trial
     (a trial prints only its own result line)."""
     return log.debug if is_sweep_trial(cfg) else log.info

@@ -18,6 +18,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from tabpipe.config import is_sweep_trial
+from tabpipe.config.schema import TrainConfig
 from tabpipe.data.column_schema import save_schema
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
@@ -68,7 +69,7 @@ def aggregate(folds: list[FoldResult]) -> dict[str, float]:
 
 
 def fit_folds(
-    cfg: Any,
+    cfg: TrainConfig,
     dataset: Dataset,
     splits: list[Split],
     output_dir: Path,
@@ -84,7 +85,7 @@ def fit_folds(
     name = model_name(cfg.model)
     for i, split in enumerate(tqdm(splits, desc="folds", unit="fold", disable=not kfold or None)):
         fold_dir = output_dir / f"fold_{split.fold}" if kfold else output_dir
-        context = RunContext(cfg.seed, cfg.trainer, cfg.callbacks, fold_dir, cfg.get("ckpt_path"))
+        context = RunContext(cfg.seed, cfg.trainer, cfg.callbacks, fold_dir, cfg.ckpt_path)
         forward = [on_metrics[i]] if on_metrics else []
         where = f"fold {split.fold}: " if kfold else ""
         say("%sfitting features on %d train rows, then %s", where, len(split.train), name)
@@ -94,7 +95,7 @@ def fit_folds(
 
 
 def evaluate_folds(
-    cfg: Any, dataset: Dataset, splits: list[Split], folds: list[FoldResult], primary: str
+    cfg: TrainConfig, dataset: Dataset, splits: list[Split], folds: list[FoldResult], primary: str
 ) -> tuple[dict[str, float], EvaluationResult]:
     """The evaluate stage: the fold metrics aggregated, then the evaluation suite (plots,
     segments, references, report) written to ``cfg.paths.output_dir``."""
@@ -111,7 +112,7 @@ def evaluate_folds(
 
 
 def export_run(
-    cfg: Any,
+    cfg: TrainConfig,
     dataset: Dataset,
     splits: list[Split],
     folds: list[FoldResult],
@@ -131,7 +132,7 @@ def export_run(
     for check in parity:
         require_parity(check)
     enforce(evaluation.gates)
-    if not cfg.export.get("onnx", True):
+    if not cfg.export.onnx:
         log.info("export.onnx=false: a search run (no graph, parity gate, bundle or registry entry)")
     elif len(folds) == 1:
         result.bundle = export_step.build_bundle(
@@ -148,7 +149,7 @@ def export_run(
 
 
 def _write_artifacts(
-    cfg: Any,
+    cfg: TrainConfig,
     dataset: Dataset,
     folds: list[FoldResult],
     splits: list[Split],

@@ -13,8 +13,10 @@ from typing import Any
 
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
-from omegaconf import OmegaConf
+from omegaconf import DictConfig
 
+from tabpipe.config.schema import TrainConfig
+from tabpipe.config.typed import as_dict, to_typed
 from tabpipe.data.dataset_cache import ingest_once, splits_once
 from tabpipe.data.splits import Split
 from tabpipe.errors import ConfigError, error_line
@@ -28,7 +30,7 @@ from tabpipe.tuning.trial_logger import trial_loggers
 log = logging.getLogger(__name__)
 
 
-def build_loggers(logger_cfg: Any) -> list[FaultTolerantLogger]:
+def build_loggers(logger_cfg: dict[str, Any]) -> list[FaultTolerantLogger]:
     """One logger per ``logger.<name>`` spec; a backend that fails later only warns."""
     loggers = []
     for name, spec in (logger_cfg or {}).items():
@@ -41,20 +43,24 @@ def build_loggers(logger_cfg: Any) -> list[FaultTolerantLogger]:
     return loggers
 
 
-def _check_checkpoint(cfg: Any) -> None:
-    ckpt = cfg.get("ckpt_path")
+def _check_checkpoint(cfg: TrainConfig) -> None:
+    ckpt = cfg.ckpt_path
     if not ckpt:
         return
-    if "module" not in cfg.model:
+    if not hasattr(cfg.model, "module"):
         raise ConfigError(f"ckpt_path={ckpt!r}: resuming applies to Lightning models (model=mlp)")
     if not Path(ckpt).is_file():
         raise ConfigError(f"ckpt_path={ckpt!r}: checkpoint file not found")
 
 
-def run_training(cfg: Any) -> TrainingResult:
+def run_training(composed: TrainConfig | DictConfig) -> TrainingResult:
     """Every stage in one process: ingest -> split -> train -> evaluate -> export. The DVC
     pipeline (``dvc.yaml``, ``tabpipe stage <name>``) runs the same stage functions, one
-    process per stage, with their inputs and outputs on disk."""
+    process per stage, with their inputs and outputs on disk.
+
+    This is the boundary: a composed ``DictConfig`` (``python train.py``, an in-process
+    caller) becomes a typed :class:`TrainConfig` here, once; every stage reads attributes."""
+    cfg = to_typed(composed, TrainConfig)
     started = time.time()
     output_dir = Path(cfg.paths.output_dir)
     for path in remove_stale_run_debris(output_dir):  # left by killed runs
@@ -63,9 +69,9 @@ def run_training(cfg: Any) -> TrainingResult:
     reproducibility.require_accelerator(str(cfg.trainer.accelerator))
     _check_checkpoint(cfg)
     say = run_summary.announcer(cfg)
-    say("loading and validating data: %s", cfg.data.get("name") or cfg.data.get("path") or "")
+    say("loading and validating data: %s", cfg.data.name or cfg.data.path or "")
     dataset = ingest_once(cfg.data)  # a sweep's trials validate an unchanged source once
-    say("%s", run_summary.data_line(dataset, cfg.data.get("name")))
+    say("%s", run_summary.data_line(dataset, cfg.data.name))
     primary = primary_metric(dataset.task, cfg.eval.primary_metric, cfg.eval.ranking_k)
     splits = splits_once(dataset, cfg.split, cfg.seed)
     say("%s", run_summary.split_line(splits, cfg.split.kind))
@@ -74,12 +80,12 @@ def run_training(cfg: Any) -> TrainingResult:
     loggers = build_loggers(cfg.logger) if rank_zero else []
     # in a sweep trial, per-step metrics also go to the Optuna trial, which may prune (its
     # TrialPruned must reach the sweeper, so it is not behind the fault-tolerant wrapper)
-    trials = trial_loggers(cfg) if rank_zero else []
+    trials = trial_loggers(cfg.optuna, cfg.paths.output_dir) if rank_zero else []
     facts = run_metadata.run_facts(cfg, dataset)
     status = "failed"
     try:
         for logger in loggers:
-            logger.log_config(OmegaConf.to_container(cfg, resolve=True) | facts)
+            logger.log_config(as_dict(cfg) | facts)
         forwarders = [_forwarder([*loggers, *trials], prefix) for prefix in _prefixes(splits)]
         folds = stages.fit_folds(cfg, dataset, splits, output_dir, forwarders, say)
         if not reproducibility.is_rank_zero():

@@ -14,19 +14,22 @@ from __future__ import annotations
 import logging
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tabpipe.config.schema import OptunaTrialConfig
 
 log = logging.getLogger(__name__)
 
 
-def trial_loggers(cfg: Any) -> list[Any]:
-    """``[OptunaTrialLogger]`` inside a sweep trial, else ``[]``."""
-    identity = cfg.get("optuna")
-    if identity is None or identity.get("trial_number") is None:
+def trial_loggers(identity: OptunaTrialConfig, output_dir: str) -> list[Any]:
+    """``[OptunaTrialLogger]`` inside a sweep trial (``identity`` is the ``optuna`` config
+    the sweeper sets), else ``[]``."""
+    if identity.trial_number is None:
         return []
     return [
         OptunaTrialLogger.open(
-            str(identity.storage), str(identity.study_name), int(identity.trial_number), cfg.paths.output_dir
+            str(identity.storage), str(identity.study_name), int(identity.trial_number), output_dir
         )
     ]
 
