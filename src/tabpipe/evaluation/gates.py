@@ -59,7 +59,9 @@ def gate_results(
             f"eval.{margin_key}={margin} (set eval.{switch}=false to skip the gate)"
         )
         gates.append(
-            GateResult(reference, key, metrics[key], metrics[other], margin, bool(getattr(eval_cfg, switch)), message)
+            GateResult(
+                reference, key, metrics[key], metrics[other], margin, bool(getattr(eval_cfg, switch)), message
+            )
         )
     return gates
 
