@@ -23,12 +23,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tabpipe.cli.groups import run_app_command
 
+if TYPE_CHECKING:
+    from tabpipe.config.app_schema import EvalAppConfig
 
-def _evaluate(cfg: Any, as_json: bool) -> None:
+
+def _evaluate(cfg: EvalAppConfig, as_json: bool) -> None:
     from tabpipe.evaluation.bundle_evaluation import evaluate_bundle
     from tabpipe.evaluation.gates import enforce
     from tabpipe.evaluation.metric_table import metric_table

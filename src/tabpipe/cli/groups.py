@@ -181,11 +181,14 @@ def compose_app_config(config_name: str, overrides: list[str]) -> Any:
 
 def run_app_command(doc: str, config_name: str, argv: list[str], action: Callable[[Any], None]) -> None:
     """``--help`` prints ``doc``; ``--cfg job`` prints the composed config; otherwise
-    compose ``conf/<config_name>.yaml`` with ``argv`` and run ``action(cfg)``. A
+    compose ``conf/<config_name>.yaml`` with ``argv`` and run ``action(cfg)``, ``cfg`` typed
+    by the command's schema (:data:`~tabpipe.config.app_schema.APP_SCHEMAS`). A
     :class:`TabpipeError` becomes one ``error:`` line per problem and its exit code."""
     from omegaconf import OmegaConf
 
     from tabpipe.cli import fail
+    from tabpipe.config.app_schema import APP_SCHEMAS
+    from tabpipe.config.typed import to_typed
     from tabpipe.errors import TabpipeError
 
     if any(flag in argv for flag in ("-h", "--help")):
@@ -197,7 +200,7 @@ def run_app_command(doc: str, config_name: str, argv: list[str], action: Callabl
         if show:
             print(OmegaConf.to_yaml(_redacted(OmegaConf.to_container(cfg))), end="")
             return
-        action(cfg)
+        action(to_typed(cfg, APP_SCHEMAS[config_name]))
     except TabpipeError as error:
         fail(error)
 

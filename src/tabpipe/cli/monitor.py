@@ -20,9 +20,12 @@ Exit codes: 0 no alert, 6 drift alert (a feature, the predictions or the schema)
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tabpipe.cli.groups import run_app_command
+
+if TYPE_CHECKING:
+    from tabpipe.config.app_schema import MonitorConfig
 
 
 def _summary(result: Any) -> list[str]:
@@ -58,7 +61,7 @@ def _summary(result: Any) -> list[str]:
     return lines
 
 
-def _monitor(cfg: Any) -> None:
+def _monitor(cfg: MonitorConfig) -> None:
     from tabpipe.monitoring import DRIFT_ALERT_EXIT_CODE
     from tabpipe.monitoring.run import run_monitor
 

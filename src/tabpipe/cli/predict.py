@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tabpipe.cli.groups import run_app_command
 
+if TYPE_CHECKING:
+    from tabpipe.config.app_schema import PredictConfig
 
-def _predict(cfg: Any) -> None:
+
+def _predict(cfg: PredictConfig) -> None:
     reject = Path(cfg.reject_path) if cfg.reject_path else None
     if cfg.engine.value == "ray":
         from tabpipe.serving.ray_batch import score_with_ray

@@ -17,10 +17,13 @@ from __future__ import annotations
 import logging
 import socket
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tabpipe.cli.groups import run_app_command
 from tabpipe.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tabpipe.config.app_schema import ServeConfig
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -40,7 +43,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _serve(cfg: Any) -> None:
+def _serve(cfg: ServeConfig) -> None:
     import uvicorn
 
     from tabpipe.serving.app import create_app

@@ -6,13 +6,14 @@ OmegaConf needs ``typing.Optional``/``List`` here, not PEP 604 unions.
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Annotated, Any, List, Optional
+from typing import Annotated, List, Optional
 
 from annotated_types import Interval
 from omegaconf import MISSING
 
 from tabpipe.config.schema import (
     AtLeastOne,
+    DataConfig,
     EvalConfig,
     Fraction,
     NonNegative,
@@ -176,7 +177,7 @@ class EvalAppConfig:
     bundle: str = MISSING
     registry_root: str = "registry"
     # a data group option (data=csv data.path=...); null = the bundle's training data
-    data: Any = None
+    data: Optional[DataConfig] = None
     # the training run's test split (re-derived; needs the same data file), or all rows
     # (those in the training split flagged)
     rows: EvalRows = EvalRows.test
@@ -185,3 +186,12 @@ class EvalAppConfig:
     # bootstrap and permutation seed; null = the bundle's training seed
     seed: Optional[int] = None
     eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+# each command's config file (conf/<name>.yaml) and its schema
+APP_SCHEMAS: dict[str, type] = {
+    "serve": ServeConfig,
+    "predict": PredictConfig,
+    "monitor": MonitorConfig,
+    "eval": EvalAppConfig,
+}

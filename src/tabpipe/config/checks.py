@@ -113,7 +113,7 @@ def config_problems(cfg: DictConfig, overrides: Iterable[str] = ()) -> list[str]
     return [*appended_key_problems(cfg, overrides), *range_problems(cfg, exclude=("hydra",))]
 
 
-def sweeper_problems(cfg: Any) -> list[str]:
+def sweeper_problems(cfg: DictConfig) -> list[str]:
     """Range problems of ``hydra.sweeper`` (e.g. ``hydra.sweeper.n_trials=-5``)."""
     sweeper = OmegaConf.select(cfg, "hydra.sweeper")
     return range_problems(sweeper, "hydra.sweeper.") if isinstance(sweeper, DictConfig) else []

@@ -61,7 +61,9 @@ def _rule_text(rules: tuple[tuple[Callable[[Any, Any], bool], Any, str], ...]) -
     return " and ".join(f"{symbol} {bound}" for _, bound, symbol in rules)
 
 
-def range_problems(cfg: Any, prefix: str = "", exclude: Collection[str] = ()) -> list[str]:
+def range_problems(
+    cfg: DictConfig | ListConfig, prefix: str = "", exclude: Collection[str] = ()
+) -> list[str]:
     """One ``key=value: out of range; must be > 0`` line per value outside its schema's
     declared range; top-level keys in ``exclude`` are skipped."""
     problems: list[str] = []

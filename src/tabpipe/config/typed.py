@@ -29,13 +29,13 @@ def to_typed(cfg: DictConfig | T, schema: type[T]) -> T:
     return typed
 
 
-def as_dict(cfg: Any) -> dict[str, Any]:
+def as_dict(cfg: object, enum_to_str: bool = False) -> dict[str, Any]:
     """A typed config (or a ``DictConfig``) as plain, resolved containers, e.g. for a run's
     metadata or a logger's config."""
     node = cfg if isinstance(cfg, DictConfig) else OmegaConf.structured(cfg)
-    return OmegaConf.to_container(node, resolve=True)  # type: ignore[return-value]
+    return OmegaConf.to_container(node, resolve=True, enum_to_str=enum_to_str)  # type: ignore[return-value]
 
 
-def as_yaml(cfg: Any) -> str:
+def as_yaml(cfg: object) -> str:
     """A typed config (or a ``DictConfig``) as resolved YAML."""
     return OmegaConf.to_yaml(cfg, resolve=True)

@@ -37,7 +37,7 @@ def _file(data_cfg: DataConfig) -> Path | None:
     return None
 
 
-def _settings(cfg: Any) -> Any:
+def _settings(cfg: DataConfig | SplitConfig) -> dict[str, Any]:
     return as_dict(cfg)
 
 

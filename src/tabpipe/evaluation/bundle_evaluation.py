@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from omegaconf import DictConfig, OmegaConf, SCMode
+from omegaconf import DictConfig, OmegaConf
 
 from tabpipe.config import option_value
+from tabpipe.config.app_schema import EvalAppConfig
+from tabpipe.config.typed import as_dict, to_typed
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.errors import ConfigError, DataValidationError
 from tabpipe.evaluation.graph_scoring import bundle_reference, feature_scorer, graph_scorer
@@ -46,7 +48,7 @@ def training_data_config(bundle: Bundle) -> DictConfig | None:
     return _pinned(recorded["data"], bundle) if "data" in recorded else None
 
 
-def data_config(cfg: Any, bundle: Bundle) -> DictConfig:
+def data_config(cfg: EvalAppConfig, bundle: Bundle) -> DictConfig:
     """The data config (given, else the bundle's recorded one) with the bundle's input
     types pinned, so the columns are read exactly as in training."""
     if cfg.data is None:
@@ -54,9 +56,7 @@ def data_config(cfg: Any, bundle: Bundle) -> DictConfig:
         if recorded is None:
             raise ConfigError(f"bundle={cfg.bundle}: no recorded data config; pass data=... (e.g. data=csv)")
         return recorded
-    given = OmegaConf.to_container(
-        cfg.data, resolve=True, structured_config_mode=SCMode.DICT, enum_to_str=True
-    )
+    given = as_dict(cfg.data, enum_to_str=True)
     return _pinned(given, bundle)
 
 
@@ -73,7 +73,7 @@ def encode_target(dataset: Dataset, task: str, classes: list[str]) -> np.ndarray
     return dataset.target.map(index).to_numpy(dtype=np.int64)
 
 
-def evaluated_rows(cfg: Any, bundle: Bundle, dataset: Dataset) -> np.ndarray:
+def evaluated_rows(cfg: EvalAppConfig, bundle: Bundle, dataset: Dataset) -> np.ndarray:
     """``rows=test`` (default): the training run's test split; ``rows=all``: every row."""
     if option_value(cfg.rows) == "all":
         return np.arange(dataset.n_rows)
@@ -97,7 +97,7 @@ def _record(bundle: Bundle) -> dict[str, Any]:
     return records[0]
 
 
-def _production(cfg: Any, bundle: Bundle, registry: Registry, raw: Any, task: str, classes: Any):
+def _production(cfg: EvalAppConfig, bundle: Bundle, registry: Registry, raw: Any, task: str, classes: Any):
     info = bundle.metadata.get("registry") or {}
     alias = cfg.eval.production_alias
     if not info.get("name") or not alias:
@@ -120,7 +120,7 @@ def ranking_baseline(bundle: Bundle, state: dict[str, Any], frame: Any, types: d
 
 
 def _references(
-    cfg: Any,
+    cfg: EvalAppConfig,
     bundle: Bundle,
     registry: Registry,
     record: dict,
@@ -167,7 +167,9 @@ class BundleEvaluation:
     overlap: TrainingOverlap
 
 
-def evaluate_bundle(cfg: Any) -> BundleEvaluation:
+def evaluate_bundle(composed: EvalAppConfig | DictConfig) -> BundleEvaluation:
+    """``tabpipe eval`` on its config (typed here if it is still the composed one)."""
+    cfg = to_typed(composed, EvalAppConfig)
     registry = Registry(cfg.registry_root)
     bundle = load_bundle(registry.resolve(str(cfg.bundle)))
     task, classes = str(bundle.schema["task"]), list(bundle.schema.get("classes") or [])

@@ -27,6 +27,7 @@ import pandas as pd
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 
+from tabpipe.config.app_schema import DriftGaugesConfig
 from tabpipe.export.bundle import Bundle
 from tabpipe.monitoring import drift
 
@@ -99,7 +100,7 @@ class DriftGauges:
 
 
 def attach_drift_gauges(
-    cfg: Any, registry: CollectorRegistry, bundle_of: Callable[[], Bundle]
+    cfg: DriftGaugesConfig, registry: CollectorRegistry, bundle_of: Callable[[], Bundle]
 ) -> DriftGauges | None:
     """The gauges for a ``serve`` config's ``drift`` block, registered; None when off."""
     if cfg.window <= 0:

@@ -11,8 +11,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from omegaconf import DictConfig
 
 from tabpipe.config import option_value
+from tabpipe.config.app_schema import MonitorConfig
+from tabpipe.config.typed import to_typed
 from tabpipe.errors import ConfigError
 from tabpipe.export.bundle import Bundle, load_bundle
 from tabpipe.export.profile import as_numbers
@@ -41,7 +44,7 @@ class MonitorResult:
     alert: bool
 
 
-def thresholds(cfg: Any) -> Thresholds:
+def thresholds(cfg: MonitorConfig) -> Thresholds:
     return Thresholds(
         psi_warn=cfg.severity.psi_warn,
         psi_alert=cfg.severity.psi_alert,
@@ -105,7 +108,12 @@ def _schema_results(
 
 
 def _predictions(
-    cfg: Any, bundle: Bundle, current: CurrentData, coerced: pd.DataFrame, schema: SchemaDrift, timings: dict
+    cfg: MonitorConfig,
+    bundle: Bundle,
+    current: CurrentData,
+    coerced: pd.DataFrame,
+    schema: SchemaDrift,
+    timings: dict,
 ) -> tuple[pd.DataFrame | None, str]:
     if current.predictions is not None:
         return current.predictions, "log" if current.serving is not None else "file"
@@ -125,7 +133,9 @@ def _predictions(
     return frame, "scored"
 
 
-def _trigger(cfg: Any, bundle: Bundle, alert: bool, state_dir: Path, context: dict) -> dict[str, Any] | None:
+def _trigger(
+    cfg: MonitorConfig, bundle: Bundle, alert: bool, state_dir: Path, context: dict
+) -> dict[str, Any] | None:
     reasons, cadence = [], None
     if alert:
         reasons.append("alert")
@@ -143,7 +153,9 @@ def _trigger(cfg: Any, bundle: Bundle, alert: bool, state_dir: Path, context: di
     return outcome | ({"cadence": cadence} if cadence else {})
 
 
-def run_monitor(cfg: Any) -> MonitorResult:
+def run_monitor(composed: MonitorConfig | DictConfig) -> MonitorResult:
+    """``tabpipe monitor`` on its config (typed here if it is still the composed one)."""
+    cfg = to_typed(composed, MonitorConfig)
     started = time.perf_counter()
     bundle = load_bundle(Registry(cfg.registry_root).resolve(cfg.bundle))
     name, version = bundle_identity(bundle)

@@ -24,6 +24,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from tabpipe.config.app_schema import PredictionLogConfig
 from tabpipe.errors import ConfigError
 
 HASH, DROP, KEEP = "hash", "drop", "keep"
@@ -83,7 +84,7 @@ def default_key_file(log_path: Path) -> Path:
     return log_path.parent / f".{log_path.name}.key"
 
 
-def build_redaction(log_cfg: Any, schema: dict[str, Any]) -> Redaction | None:
+def build_redaction(log_cfg: PredictionLogConfig, schema: dict[str, Any]) -> Redaction | None:
     """The redaction for the ``prediction_log`` config against the bundle's ``schema.json``;
     None when nothing is redacted. An unknown field, or one listed twice, is a one-line
     config error."""
