@@ -47,9 +47,10 @@ XGB_PARAMS = {"learning_rate": 0.1, "max_depth": 6, "subsample": 1.0, "colsample
 
 
 def tabpipe_xgb(data: FitData, rounds: int, trainer) -> float:
-    from tabpipe.models.xgb import XGBoostModel
+    from tabpipe.config.construct import build
+    from tabpipe.config.schema import XGBModelConfig
 
-    model = XGBoostModel(n_estimators=rounds, early_stopping_rounds=10, **XGB_PARAMS)
+    model = build(XGBModelConfig(n_estimators=rounds, early_stopping_rounds=10, **XGB_PARAMS), "model")
     with TemporaryDirectory() as out:
         start = time.perf_counter()
         model.fit(data, RunContext(0, trainer, {}, Path(out)))
@@ -59,10 +60,11 @@ def tabpipe_xgb(data: FitData, rounds: int, trainer) -> float:
 def raw_xgb(data: FitData, rounds: int, trainer) -> float:
     import xgboost as xgb
 
-    from tabpipe.models.xgb import XGBoostModel
+    from tabpipe.config.construct import build
+    from tabpipe.config.schema import XGBModelConfig
 
     # the very parameters tabpipe would pass: objective, metrics, hist, seed, threads
-    params = XGBoostModel(**XGB_PARAMS).booster_params("binary", 2, 0, "cpu")
+    params = build(XGBModelConfig(**XGB_PARAMS), "model").booster_params("binary", 2, 0, "cpu")
     start = time.perf_counter()
     dtrain = xgb.DMatrix(data.X_train, label=data.y_train)
     dval = xgb.DMatrix(data.X_val, label=data.y_val)
@@ -88,9 +90,11 @@ MLP = {
 
 
 def tabpipe_mlp(data: FitData, epochs: int, batch: int, trainer) -> float:
-    from tabpipe.models.lightning import LightningModel
+    from tabpipe.config.construct import build
+    from tabpipe.config.schema import LightningModelConfig
 
-    model = LightningModel({"_target_": "tabpipe.models.mlp.TabularMLP", **MLP}, batch_size=batch)
+    module = {"_target_": "tabpipe.models.mlp.TabularMLP", **MLP}
+    model = build(LightningModelConfig(module=module, batch_size=batch), "model")
     with TemporaryDirectory() as out:
         start = time.perf_counter()
         model.fit(data, RunContext(0, trainer, {}, Path(out)))

@@ -10,21 +10,23 @@ from tabpipe.models.base import RunContext
 
 class GradientBoostingModel:
     """Boosting rounds, early stopping on val after ``early_stopping_rounds`` without
-    improvement, threads (0 = all cores), the ranking objective (default: the library's first
-    in ``RANK_OBJECTIVES``); any other keyword is a library parameter."""
+    improvement, threads (0 = all cores), the ranking objective (one of ``RANK_OBJECTIVES``);
+    any other keyword is a library parameter. The defaults of all of them live in the config
+    schema (:class:`~tabpipe.config.schema.XGBModelConfig`, ``LGBMModelConfig``) alone."""
 
     supports_ranking = True
     RANK_OBJECTIVES: tuple[str, ...] = ()
 
     def __init__(
         self,
-        n_estimators: int = 500,
-        early_stopping_rounds: int = 50,
-        n_jobs: int = 0,
-        rank_objective: str | None = None,
+        *,
+        n_estimators: int,
+        early_stopping_rounds: int,
+        n_jobs: int,
+        rank_objective: str,
         **params: Any,
     ) -> None:
-        self.rank_objective = rank_objective or self.RANK_OBJECTIVES[0]
+        self.rank_objective = rank_objective
         self.n_estimators = n_estimators
         self.early_stopping_rounds = early_stopping_rounds
         self.n_jobs = n_jobs

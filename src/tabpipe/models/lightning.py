@@ -112,7 +112,10 @@ def _loader(
 
 
 class LightningModel:
-    def __init__(self, module: Any, batch_size: int = 256, num_workers: int = 0) -> None:
+    """Parameters (and their defaults): :class:`tabpipe.config.schema.LightningModelConfig`;
+    ``module`` is the ``_target_`` config of the network, built in :meth:`fit`."""
+
+    def __init__(self, *, module: dict[str, Any], batch_size: int, num_workers: int) -> None:
         self.module = module
         self.batch_size = batch_size
         self.num_workers = num_workers

@@ -12,7 +12,9 @@ from tabpipe.models.base import FitData, RunContext
 
 
 class LinearModel:
-    def __init__(self, C: float = 1.0, alpha: float = 1.0, max_iter: int = 1000) -> None:
+    """Parameters (and their defaults): :class:`tabpipe.config.schema.LinearModelConfig`."""
+
+    def __init__(self, *, C: float, alpha: float, max_iter: int) -> None:
         self.C = C
         self.alpha = alpha
         self.max_iter = max_iter

@@ -81,17 +81,20 @@ class TabularModule(pl.LightningModule):
 
 
 class TabularMLP(TabularModule):
+    """Its settings (and their defaults) are ``model.module`` in ``conf/model/mlp.yaml``."""
+
     def __init__(
         self,
         n_inputs: int,
         n_outputs: int,
         task: str,
-        hidden_dims: Sequence[int] = (128, 64),
-        dropout: float = 0.1,
-        batch_norm: bool = True,
-        embedding_dim: int = 8,
-        lr: float = 1e-3,
-        weight_decay: float = 1e-4,
+        *,
+        hidden_dims: Sequence[int],
+        dropout: float,
+        batch_norm: bool,
+        embedding_dim: int,
+        lr: float,
+        weight_decay: float,
         categorical_slots: Sequence[CategoricalSlot] = (),
     ) -> None:
         super().__init__(n_inputs, n_outputs, task, lr, weight_decay)
