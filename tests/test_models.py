@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from helpers import run_cli
+from tabpipe.errors import ConfigError
 from tabpipe.export.bundle import load_bundle
 
 TASKS = {
@@ -87,6 +88,55 @@ def test_any_lightning_module_plugs_in_through_target(train) -> None:
     saved = torch.load(checkpoint, weights_only=False)
     assert saved["module_class"] == "tabpipe_test_modules.WideLinear"
     assert result.metrics["test/auc"] > 0.8
+
+
+def test_a_user_model_plugs_in_through_target_alone(train) -> None:
+    """A model class of the user's, named by model._target_ alone, is trained, exported to
+    one graph that passes parity, bundled and registered, like tabpipe's own."""
+    result = train(["model=baseline", "model._target_=tabpipe_test_modules.BalancedLogistic"])
+    (parity,) = result.parity
+    assert parity.passed and parity.label_agreement == 1.0
+    bundle = load_bundle(result.bundle)
+    assert (bundle.path / "native" / "balanced_logistic.json").is_file()
+    assert bundle.metadata["config"]["model"]["_target_"] == "tabpipe_test_modules.BalancedLogistic"
+    assert result.registered["version"] >= 1
+    # its own predictions, not the baseline's priors: it beats the baseline (the gate is on)
+    assert result.metrics["test/auc"] > 0.8 > result.metrics["baseline/test/auc"]
+
+
+def test_a_user_callback_and_trainer_plug_in_through_target(train) -> None:
+    """+callbacks.<name>={_target_: ...} adds a Lightning callback that the Trainer calls;
+    trainer._target_ swaps the Trainer class, which receives every trainer key."""
+    from tabpipe_test_modules import EpochRecorder, RecordingTrainer
+
+    EpochRecorder.epochs.clear()
+    RecordingTrainer.built.clear()
+    train(
+        [
+            "data=sklearn",
+            "model=lightning",
+            "model.module._target_=tabpipe_test_modules.WideLinear",
+            "trainer._target_=tabpipe_test_modules.RecordingTrainer",
+            "trainer.max_epochs=3",
+            "trainer.min_epochs=3",
+            "trainer.gradient_clip_val=0.5",
+            "+callbacks.recorder={_target_: tabpipe_test_modules.EpochRecorder, tag: mine}",
+            "eval.require_beat_baseline=false",
+        ]
+    )
+    assert EpochRecorder.epochs == [0, 1, 2]
+    (kwargs,) = RecordingTrainer.built
+    assert kwargs["max_epochs"] == 3 and kwargs["gradient_clip_val"] == 0.5
+    assert any(isinstance(callback, EpochRecorder) for callback in kwargs["callbacks"])
+
+
+def test_a_model_target_that_does_not_fit_is_one_config_line(train) -> None:
+    with pytest.raises(
+        ConfigError, match=r"^model\._target_='tabpipe_test_modules\.WideLinear': TypeError: "
+    ):
+        train(["model=baseline", "model._target_=tabpipe_test_modules.WideLinear"])
+    with pytest.raises(ConfigError, match=r"^model\._target_='nowhere\.Model': Error locating target"):
+        train(["model=baseline", "model._target_=nowhere.Model"])
 
 
 def test_embeddings_on_ordinal_categoricals(train) -> None:

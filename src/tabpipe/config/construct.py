@@ -12,12 +12,12 @@ from tabpipe.errors import ConfigError, error_line
 
 
 def build(spec: Any, key: str, /, **runtime: Any) -> Any:
-    """``instantiate(spec, **runtime)``, not recursively (a nested ``_target_`` config, such as
-    the Lightning model's ``module``, is built by its owner when the data is known), with
-    ``spec`` a dataclass, dict or ``DictConfig`` that has a ``_target_``; ``runtime`` adds the
-    arguments only known at run time (``n_inputs=``, ``callbacks=``). A target that does not
-    import or does not take the arguments is one line naming ``key``:
-    ``model._target_='my.Model': Error in call to target 'my.Model': TypeError: ...``."""
+    """The ``_target_`` of ``spec`` (a dataclass, dict or ``DictConfig``) called with the other
+    keys, then ``runtime``: the arguments only known at run time (``n_inputs=``,
+    ``callbacks=``), passed as they are, not turned into configs. Not recursive: a nested
+    ``_target_`` config, such as the Lightning model's ``module``, is built by its owner once
+    the data is known. A target that does not import, or does not take the arguments, is one
+    line naming ``key``: ``model._target_='my.Model': TypeError: ... unexpected keyword ...``."""
     from hydra.errors import InstantiationException
     from hydra.utils import instantiate
 
@@ -25,6 +25,10 @@ def build(spec: Any, key: str, /, **runtime: Any) -> Any:
     if not target:
         raise ConfigError(f"{key}._target_: required (the class to build)")
     try:
-        return instantiate(spec, _recursive_=False, _convert_="all", **runtime)
+        factory = instantiate(spec, _partial_=True, _recursive_=False, _convert_="all")
     except InstantiationException as exc:
         raise ConfigError(f"{key}._target_={target!r}: {error_line(exc)}") from exc
+    try:
+        return factory(**runtime)
+    except TypeError as exc:  # the arguments do not fit the target's signature
+        raise ConfigError(f"{key}._target_={target!r}: {type(exc).__name__}: {exc}") from exc
