@@ -79,16 +79,26 @@ class ServeConfig:
     timeout_ms: Positive = 1000.0
     max_body_bytes: AtLeastOne = 1_048_576
     max_records: AtLeastOne = 10_000
+    # what to do with a missing value / an unseen category / a number outside the training
+    # range: allow (the graph handles it as in training), warn (in the response), error (422)
     on_missing: InputPolicy = InputPolicy.warn
     on_unseen_category: InputPolicy = InputPolicy.warn
     on_out_of_range: InputPolicy = InputPolicy.warn
     admin_token: Optional[str] = None
     ab: ABConfig = field(default_factory=ABConfig)
+    # a bundle scored after each response and only logged (its answers are never returned)
     shadow: Optional[str] = None
+    # one JSON line per request, mode 0600, rotated by size; see README "The prediction log"
     prediction_log: PredictionLogConfig = field(default_factory=PredictionLogConfig)
+    # Prometheus drift gauges on /metrics: PSI per feature over the last `window` requests,
+    # computed at scrape time from a bounded buffer (0 = off)
     drift: DriftGaugesConfig = field(default_factory=DriftGaugesConfig)
     log_level: str = "warning"
+    # one line per request (uvicorn's access log: client, method, path, status), whatever log_level
     access_log: bool = False
+    # FastAPI's OpenTelemetry spans, metrics and logs (to the OTEL providers/exporters configured
+    # in the environment). Off by default: its per-request checks cost ~15 us, and tabpipe's
+    # own Prometheus metrics are on /metrics either way.
     opentelemetry: bool = False
 
 
@@ -110,8 +120,12 @@ class PredictConfig:
     registry_root: str = "registry"
     providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
     chunk_rows: AtLeastOne = 100_000
+    # a row whose values cannot be read: reject (to reject_path, default
+    # <output>.rejects.csv, with its row number and reason) or fail (exit 2, nothing written)
     on_bad_row: BadRowPolicy = BadRowPolicy.reject
     reject_path: Optional[str] = None
+    # local (streams chunks through one session), or ray (Ray Data map_batches with one ONNX
+    # session per actor; the output is a directory of Parquet files; `pip install tabpipe[ray]`)
     engine: BatchEngine = BatchEngine.local
     progress: bool = True
 
@@ -147,18 +161,25 @@ class MonitorTestsConfig:
 class MonitorConfig:
     bundle: str = MISSING
     current: Optional[str] = MISSING
+    # prediction log: a duration (30m, 24h, 7d) or the last N input records; files: last N rows
     window: Optional[str] = None
     registry_root: str = "registry"
     providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
+    # default <state_dir>/<timestamp>/ with drift.json, report.md, plots/
     output_dir: Optional[str] = None
+    # default monitoring/<model name>/: the trigger lock and history (triggers.jsonl)
     state_dir: Optional[str] = None
     exclude: List[str] = field(default_factory=list)
+    # empty bins get this share (then renormalised) before PSI and KL take logs
     epsilon: Positive = 1e-4
+    # fewer current values than this: "insufficient_data", never an alert
     min_samples: AtLeastOne = 100
     severity: MonitorSeverityConfig = field(default_factory=MonitorSeverityConfig)
     tests: MonitorTestsConfig = field(default_factory=MonitorTestsConfig)
+    # features only: score them with the bundle's graph for the prediction drift
     score: bool = True
     top_plots: NonNegativeInt = 5
+    # retraining: run on a drift alert (and, with schedule=true, when the cadence is due)
     on_alert: Optional[str] = None
     cadence_days: Optional[Positive] = None
     cooldown_hours: NonNegative = 24.0
