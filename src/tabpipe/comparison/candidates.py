@@ -20,6 +20,9 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
+from tabpipe.config import option_value
+from tabpipe.config.schema import DataConfig
+from tabpipe.config.typed import from_record
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.data.splits import make_splits
 from tabpipe.errors import ConfigError
@@ -93,9 +96,9 @@ def load_candidate(ref: str, registry_root: str | Path | None) -> Candidate:
     )
 
 
-def _data_config(metadata: dict[str, Any]) -> Any:
-    data_cfg = OmegaConf.create(metadata["config"]["data"])
-    if str(data_cfg.source) in ("csv", "parquet"):
+def _data_config(metadata: dict[str, Any]) -> DataConfig:
+    data_cfg = from_record(metadata["config"]["data"], DataConfig)
+    if option_value(data_cfg.source) in ("csv", "parquet"):
         data_cfg.path = metadata["dataset"]["uri"]  # the resolved path the run read
     return data_cfg
 

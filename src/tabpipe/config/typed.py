@@ -7,9 +7,14 @@ defaults live in :mod:`tabpipe.config.schema` alone.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf.errors import OmegaConfBaseException
+
+from tabpipe.errors import ConfigError, error_line
 
 T = TypeVar("T")
 
@@ -39,3 +44,15 @@ def as_dict(cfg: object, enum_to_str: bool = False) -> dict[str, Any]:
 def as_yaml(cfg: object) -> str:
     """A typed config (or a ``DictConfig``) as resolved YAML."""
     return OmegaConf.to_yaml(cfg, resolve=True)
+
+
+def from_record(values: Mapping[str, Any], schema: type[T]) -> T:
+    """A config recorded in a bundle or a run (a plain dict, perhaps from another tabpipe
+    version) as an instance of its schema: keys the schema no longer knows are left out, keys
+    it did not record take their defaults; a value of the wrong type is one line."""
+    known = {f.name for f in dataclasses.fields(schema)}  # type: ignore[arg-type]
+    try:
+        node = OmegaConf.merge(OmegaConf.structured(schema), {k: v for k, v in values.items() if k in known})
+        return OmegaConf.to_object(node)  # type: ignore[return-value]
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"recorded config: {error_line(exc)}") from exc

@@ -228,7 +228,7 @@ def ingest(data_cfg: DataConfig, source: LoadedSource | None = None) -> Dataset:
         problems += exc.problems
         raise DataValidationError(problems) from None
     infinite = infinite_counts(features, [n for n in feature_names if types[n] == "numeric"])
-    on_infinite = option_value(data_cfg.on_infinite or "error")
+    on_infinite = option_value(data_cfg.on_infinite)
     if on_infinite == "error":
         problems += [
             f"column {name!r}: {count} infinite values (inf/-inf); fix the source, or set "

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from tabpipe.config import option_value
 from tabpipe.config.app_schema import EvalAppConfig
-from tabpipe.config.typed import as_dict, to_typed
+from tabpipe.config.schema import DataConfig
+from tabpipe.config.typed import as_dict, from_record, to_typed
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.errors import ConfigError, DataValidationError
 from tabpipe.evaluation.graph_scoring import bundle_reference, feature_scorer, graph_scorer
@@ -37,18 +38,18 @@ from tabpipe.models.ranking import describe_ranker
 log = logging.getLogger(__name__)
 
 
-def _pinned(given: dict[str, Any], bundle: Bundle) -> DictConfig:
+def _pinned(given: dict[str, Any], bundle: Bundle) -> DataConfig:
     pinned = {entry["name"]: {"type": entry["type"]} for entry in bundle.schema["inputs"]}
-    return OmegaConf.create({**given, "schema": {**pinned, **(given.get("schema") or {})}})
+    return from_record({**given, "schema": {**pinned, **(given.get("schema") or {})}}, DataConfig)
 
 
-def training_data_config(bundle: Bundle) -> DictConfig | None:
+def training_data_config(bundle: Bundle) -> DataConfig | None:
     """The recorded training data config with the bundle's input types pinned (None: none)."""
     recorded = bundle.metadata.get("config") or {}
     return _pinned(recorded["data"], bundle) if "data" in recorded else None
 
 
-def data_config(cfg: EvalAppConfig, bundle: Bundle) -> DictConfig:
+def data_config(cfg: EvalAppConfig, bundle: Bundle) -> DataConfig:
     """The data config (given, else the bundle's recorded one) with the bundle's input
     types pinned, so the columns are read exactly as in training."""
     if cfg.data is None:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from omegaconf import OmegaConf
 
-from tabpipe.config.schema import DataConfig
+from tabpipe.config.schema import DataConfig, SplitConfig
+from tabpipe.config.typed import from_record
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.data.splits import Split, make_splits
 from tabpipe.errors import TabpipeError
@@ -51,7 +51,7 @@ class TrainingOverlap:
 def recorded_split(bundle: Bundle, dataset: Dataset) -> Split:
     """The training run's split, re-derived from its recorded split config and seed."""
     recorded = bundle.metadata.get("config") or {}
-    (split,) = make_splits(dataset, OmegaConf.create(recorded["split"]), int(recorded["seed"]))
+    (split,) = make_splits(dataset, from_record(recorded["split"], SplitConfig), int(recorded["seed"]))
     return split
 
 

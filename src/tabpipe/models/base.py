@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from tabpipe.config.schema import TrainerConfig
 from tabpipe.features.preprocessing import CategoricalSlot
 
 # called with (metrics, step) for every epoch or boosting round, e.g. {"val/loss": 0.4}
@@ -47,8 +48,8 @@ class RunContext:
     """What the orchestrator knows that a model may need."""
 
     seed: int
-    trainer: Any  # the ``trainer`` config group
-    callbacks: Any  # the ``callbacks`` config group (Lightning only)
+    trainer: TrainerConfig  # the ``trainer`` config group
+    callbacks: dict[str, Any]  # the ``callbacks`` config group (Lightning only)
     output_dir: Path
     ckpt_path: str | None = None
 
