@@ -213,7 +213,7 @@ def evaluate_bundle(composed: EvalAppConfig | DictConfig) -> BundleEvaluation:
         prefix=prefix,
         title=f"{_bundle_name(bundle)} on {dataset.source.uri}",
         group_columns=list(data_cfg.group_columns),
-        time_column=data_cfg.get("time_column"),
+        time_column=data_cfg.time_column,
         groups=dataset.groups.iloc[rows].to_numpy() if task == "ranking" else None,
         ranking_k=None if ranking_k is None else list(ranking_k),
         threshold=ThresholdChoice.from_dict(record["threshold"]) if record.get("threshold") else None,
