@@ -1,1 +1,1 @@
-"""The DVC pipeline: ``dvc.yaml``'s stages, each ``tabpipe stage <name>`` reading params.yaml."""
+"""The DVC pipeline: ``dvc.yaml``'s stages, each ``tabpipe stage <name>`` reading pipeline/config/config.yaml."""
