@@ -154,6 +154,7 @@ def test_a_stage_refuses_a_dependency_file_that_is_not_its_slice_of_the_config(
     assert exited.value.code == 2
     assert capsys.readouterr().err.splitlines() == [
         "error: pipeline/config/train.yaml differs from pipeline/config/config.yaml at model.max_depth; "
-        "the generated files disagree: run `tabpipe params` (or `dvc exp run -S ...`), never edit them by hand"
+        "the generated files disagree: run `tabpipe params` (or `dvc exp run -S ...`), never edit them "
+        "by hand"
     ]
     assert not (tmp_path / "pipeline" / "train").exists()  # nothing ran

@@ -139,18 +139,22 @@ def drift(conf_dir: Path, root: Path) -> tuple[list[str], str]:
     root = Path(root)
     if not (root / CONFIG).is_file():
         return [f"{CONFIG} (missing)"], "not written"
-    recorded = OmegaConf.to_container(OmegaConf.load(root / CONFIG)).get(OVERRIDES_KEY)
+    recorded = _load(root / CONFIG).get(OVERRIDES_KEY)
     if recorded is None:
-        return [f"{CONFIG}:{OVERRIDES_KEY} (missing)"], "written by neither `tabpipe params` nor `dvc exp run`"
+        return [f"{CONFIG}:{OVERRIDES_KEY} (missing)"], "not written by `tabpipe params` or `dvc exp run`"
     what = f"`dvc exp run` with {' '.join(recorded)}" if recorded else "`tabpipe params` (no overrides)"
     try:
         wanted = generated(compose(conf_dir, list(recorded)))
     except (HydraException, OmegaConfBaseException) as exc:
-        return [f"{CONFIG}:{OVERRIDES_KEY} (they no longer compose: {str(exc).strip().splitlines()[0]})"], what
+        reason = str(exc).strip().splitlines()[0]
+        return [f"{CONFIG}:{OVERRIDES_KEY} (they no longer compose: {reason})"], what
     keys: list[str] = []
     for path, data in wanted.items():
         written = _load(root / path)
-        keys += [f"{path}:{k}" for k in _differences(written, data)] if written is not None else [f"{path} (missing)"]
+        if written is None:
+            keys.append(f"{path} (missing)")
+        else:
+            keys += [f"{path}:{key}" for key in _differences(written, data)]
     return keys, f"written by {what} from conf/"
 
 
