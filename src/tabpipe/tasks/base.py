@@ -143,19 +143,22 @@ class Task(ABC):
     def prediction_frame(
         self,
         ids: pd.DataFrame,
-        fold: int,
         y_true: np.ndarray,
         scores: np.ndarray,
         labels: np.ndarray | None,
         classes: Sequence[str] | None,
+        fold: int | None = None,
     ) -> pd.DataFrame:
-        """A run's test predictions: ids, ``fold``, ``y_true``, ``y_pred`` (the first output
-        column) and the task's other output columns (``proba_<class>``)."""
+        """Evaluated predictions (a run's ``predictions/test.parquet``, ``tabpipe eval``'s
+        ``predictions.parquet``): ids, ``fold`` (k-fold runs' files), ``y_true``, ``y_pred``
+        (the first output column: label, prediction or score) and the task's other output
+        columns (``proba_<class>``). ``labels``: class indices (classification)."""
         outputs = self.graph_like_outputs(scores, labels, classes)
         columns = self.output_columns(outputs, classes)
         first = next(iter(columns))
         frame = ids.reset_index(drop=True).copy()
-        frame["fold"] = fold
+        if fold is not None:
+            frame["fold"] = fold
         frame["y_true"] = y_true
         frame["y_pred"] = columns.pop(first)
         for name, values in columns.items():
