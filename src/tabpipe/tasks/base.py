@@ -103,6 +103,10 @@ class Task(ABC):
         return scores, labels
 
     # ---- the baseline -----------------------------------------------------------------
+    # what the baseline model (tabpipe.models.baseline) fits: "prior" (the train class
+    # priors), "mean" (the train mean) or "best_feature" (the best single feature, ranking)
+    baseline: ClassVar[str] = "mean"
+
     @property
     @abstractmethod
     def baseline_description(self) -> str:

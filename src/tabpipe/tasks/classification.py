@@ -39,6 +39,7 @@ class ClassificationTask(Task):
     ``data.positive_class`` last), probabilities [N, K] and a label."""
 
     has_classes = True
+    baseline = "prior"
 
     def _class_count_problem(self, name: str, found: int) -> str | None:
         raise NotImplementedError

@@ -91,6 +91,7 @@ def relevance(target: pd.Series, positive: str | None) -> pd.Series:
 class RankingTask(Task):
     name = "ranking"
     needs_groups = True
+    baseline = "best_feature"
     plots = ("ranking_at_k", "query_distribution")
     resampled_unit = "query"
 
