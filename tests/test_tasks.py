@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
+import tabpipe
 from tabpipe.config.schema import Task as TaskEnum
 from tabpipe.data.sources import bundled_dataset_path
 from tabpipe.errors import ConfigError, DataValidationError
@@ -148,3 +152,30 @@ def test_plots_and_capabilities():
     assert [t.name for t in TASKS.values() if t.decision_threshold] == ["binary"]
     assert [t.name for t in TASKS.values() if t.needs_groups] == ["ranking"]
     assert get_task("binary").model_output(np.array([0.25])).tolist() == [[0.75, 0.25]]
+
+
+def _names_a_task(node: ast.AST) -> bool:
+    """``task``, ``self.task_``, ``dataset.task``, ``inputs.task``, ..."""
+    name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+    return name.rstrip("_").endswith("task")
+
+
+def _task_literals(node: ast.AST) -> bool:
+    values = node.elts if isinstance(node, (ast.Tuple, ast.List, ast.Set)) else [node]
+    return any(isinstance(v, ast.Constant) and v.value in TASKS for v in values)
+
+
+def test_no_branch_on_a_task_name_outside_the_task_strategies():
+    """Adding a task is adding one class: the pipeline asks the strategy, it never compares
+    a task with a task's name (``task == "ranking"``, ``task in ("binary", "multiclass")``)."""
+    package = Path(tabpipe.__file__).parent
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if path.parent.name == "tasks":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Compare):
+                sides = [node.left, *node.comparators]
+                if any(map(_names_a_task, sides)) and any(map(_task_literals, sides)):
+                    found.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert found == []
