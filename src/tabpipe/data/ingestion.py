@@ -17,10 +17,10 @@ from tabpipe.config import option_value
 from tabpipe.config.schema import DataConfig
 from tabpipe.data.coercion import coerce_columns
 from tabpipe.data.column_schema import ColumnSchema, describe_column, infer_type, pinned_specs
-from tabpipe.data.ranking_target import ranking_problems, relevance
 from tabpipe.data.raw_values import drift_line, infinite_counts, nested_kind, text_among_numbers
 from tabpipe.data.sources import LoadedSource, load_source
 from tabpipe.errors import DataValidationError
+from tabpipe.tasks import get_task
 
 log = logging.getLogger(__name__)
 ROW_ID = "row_id"
@@ -73,39 +73,6 @@ def _check_columns_exist(frame: pd.DataFrame, data_cfg: DataConfig, pinned: dict
     ]
 
 
-def _target_problems(target: pd.Series, task: str, name: str, positive: str | None) -> list[str]:
-    missing = int(target.isna().sum())
-    if missing:
-        return [f"column {name!r} (target): {missing} missing values; the target must be complete"]
-    if task == "regression":
-        numeric = pd.to_numeric(target, errors="coerce")
-        if numeric.isna().any():
-            bad = target[numeric.isna()].iloc[0]
-            return [f"column {name!r} (target): non-numeric value {bad!r}; task=regression needs numbers"]
-        infinite = int(np.isinf(numeric).sum())
-        if infinite:
-            return [f"column {name!r} (target): {infinite} infinite values; the target must be finite"]
-        if numeric.nunique() < 2:
-            return [f"column {name!r} (target): constant; task=regression needs varying values"]
-        return []
-    counts = target.astype(str).value_counts()
-    if task == "binary" and len(counts) != 2:
-        return [f"column {name!r} (target): task=binary needs exactly 2 classes, found {len(counts)}"]
-    if task == "multiclass" and len(counts) < 3:
-        return [f"column {name!r} (target): task=multiclass needs 3 or more classes, found {len(counts)}"]
-    problems = [
-        f"column {name!r} (target): class {label!r} has {count} row; every class needs at least 3"
-        for label, count in counts.items()
-        if count < 3
-    ]
-    if positive is not None and positive not in counts.index:
-        classes = ", ".join(map(repr, sorted(counts.index)))
-        problems.append(
-            f"data.positive_class={positive!r}: not a class of column {name!r}; classes: {classes}"
-        )
-    return problems
-
-
 def _pinned_problems(features: pd.DataFrame, pinned: dict[str, ColumnSchema]) -> list[str]:
     problems = []
     for name, spec in pinned.items():
@@ -156,7 +123,7 @@ def ingest(data_cfg: DataConfig, source: LoadedSource | None = None) -> Dataset:
     snapshot of it), validate it and return a :class:`Dataset`."""
     source = source if source is not None else load_source(data_cfg)
     frame = source.frame
-    task = option_value(data_cfg.task)
+    task = get_task(option_value(data_cfg.task))
     pinned = pinned_specs(data_cfg)
     if frame.empty or len(frame.columns) == 0:
         raise DataValidationError([f"dataset {source.uri}: empty (0 rows); nothing to train on"])
@@ -166,15 +133,12 @@ def ingest(data_cfg: DataConfig, source: LoadedSource | None = None) -> Dataset:
 
     target = frame[data_cfg.target]
     group_column = data_cfg.group_column
-    if task == "ranking":
-        problems += ranking_problems(frame, data_cfg.target, group_column, data_cfg.positive_class)
-    else:
-        problems += _target_problems(target, task, data_cfg.target, data_cfg.positive_class)
-        if group_column:
-            problems.append(
-                f"data.group_column={group_column!r}: a query id makes the task a ranking; "
-                f"set data.task=ranking (got {task})"
-            )
+    problems += task.target_problems(frame, data_cfg.target, group_column, data_cfg.positive_class)
+    if group_column and not task.needs_groups:
+        problems.append(
+            f"data.group_column={group_column!r}: a query id makes the task a ranking; "
+            f"set data.task=ranking (got {task.name})"
+        )
     id_columns = list(data_cfg.id_columns)
     if id_columns:
         duplicated = frame.duplicated(subset=id_columns, keep="first")
@@ -255,20 +219,11 @@ def ingest(data_cfg: DataConfig, source: LoadedSource | None = None) -> Dataset:
     if problems:
         raise DataValidationError(problems)
 
-    target = target.reset_index(drop=True)
-    classes, groups = None, None
-    if task == "regression":
-        target = pd.to_numeric(target).astype("float64")
-    elif task == "ranking":
-        target = relevance(target, data_cfg.positive_class)
+    target, classes = task.prepare_target(target.reset_index(drop=True), data_cfg.positive_class)
+    groups = None
+    if task.needs_groups:
         groups = frame[group_column].reset_index(drop=True)
         ids = ids.assign(**{group_column: groups})  # passed through to predictions and scores
-    else:
-        target = target.astype(str)
-        classes = sorted(target.unique().tolist())
-        positive = data_cfg.positive_class
-        if task == "binary" and positive is not None:
-            classes = [c for c in classes if c != positive] + [positive]
     schema = {name: describe_column(name, types[name], features[name]) for name in feature_names}
     report = ValidationReport(len(frame), len(frame.columns))
     report.warnings = [
@@ -282,4 +237,4 @@ def ingest(data_cfg: DataConfig, source: LoadedSource | None = None) -> Dataset:
     ]
     for note in report.warnings:
         log.warning(note)
-    return Dataset(features, target, ids, task, classes, schema, source, report, time, groups)
+    return Dataset(features, target, ids, task.name, classes, schema, source, report, time, groups)

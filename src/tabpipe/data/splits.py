@@ -12,6 +12,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from tabpipe.config import option_value
 from tabpipe.config.schema import SplitConfig
 from tabpipe.errors import ConfigError
+from tabpipe.tasks import get_task
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Split:
 
 
 def _stratify(target: pd.Series, task: str) -> pd.Series | None:
-    return None if task == "regression" else target
+    return target if get_task(task).stratify else None
 
 
 def check_fractions(split_cfg: SplitConfig, need_test: bool) -> None:
@@ -61,9 +62,9 @@ def kfold_split(target: pd.Series, task: str, split_cfg: SplitConfig, seed: int)
         raise ConfigError(f"split.n_folds={split_cfg.n_folds}: needs at least 2 folds")
     check_fractions(split_cfg, need_test=False)
     splitter = (
-        KFold(split_cfg.n_folds, shuffle=True, random_state=seed)
-        if task == "regression"
-        else StratifiedKFold(split_cfg.n_folds, shuffle=True, random_state=seed)
+        StratifiedKFold(split_cfg.n_folds, shuffle=True, random_state=seed)
+        if get_task(task).stratify
+        else KFold(split_cfg.n_folds, shuffle=True, random_state=seed)
     )
     folds = []
     for fold, (rest, test) in enumerate(splitter.split(np.zeros(len(target)), target)):

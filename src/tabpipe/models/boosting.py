@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from tabpipe.errors import ConfigError
 from tabpipe.models.base import RunContext
 
 
@@ -16,6 +17,8 @@ class GradientBoostingModel:
 
     supports_ranking = True
     RANK_OBJECTIVES: tuple[str, ...] = ()
+    # the library's objective and eval metrics per task (ranking: ``rank_objective``)
+    OBJECTIVES: dict[str, tuple[str, list[str]]] = {}
 
     def __init__(
         self,
@@ -31,6 +34,15 @@ class GradientBoostingModel:
         self.early_stopping_rounds = early_stopping_rounds
         self.n_jobs = n_jobs
         self.params = params
+
+    def task_objective(self, task: str) -> tuple[str, list[str]]:
+        """The objective and eval metrics of ``task``; one line for a task it cannot fit."""
+        if task not in self.OBJECTIVES:
+            raise ConfigError(
+                f"model ({type(self).__name__}): no objective for task={task}; "
+                f"it fits {', '.join(sorted(self.OBJECTIVES))} and ranking"
+            )
+        return self.OBJECTIVES[task]
 
     def threads(self) -> int:
         return self.n_jobs or os.cpu_count() or 1

@@ -11,6 +11,7 @@ from tabpipe.models.base import FitData, RunContext, as_probabilities
 from tabpipe.models.boosting import GradientBoostingModel
 from tabpipe.models.progress import round_bar
 from tabpipe.models.ranking import check_objective, query_sorted
+from tabpipe.tasks import get_task
 
 _OBJECTIVES = {
     # the loss first: early stopping watches it alone (first_metric_only), as xgb watches its
@@ -24,14 +25,16 @@ RANK_OBJECTIVES = ("lambdarank", "rank_xendcg")
 
 class LightGBMModel(GradientBoostingModel):
     RANK_OBJECTIVES = RANK_OBJECTIVES
+    OBJECTIVES = _OBJECTIVES
 
     def booster_params(
         self, task: str, n_classes: int, seed: int, accelerator: str, ranking_k: int = 10
     ) -> dict:
-        if task == "ranking":
+        ranking = get_task(task).needs_groups
+        if ranking:
             objective, metrics = self.rank_objective, ["ndcg"]
         else:
-            objective, metrics = _OBJECTIVES[task]
+            objective, metrics = self.task_objective(task)
         params = {
             **self.params,
             "objective": objective,
@@ -43,9 +46,9 @@ class LightGBMModel(GradientBoostingModel):
             "device_type": "cuda" if accelerator == "gpu" else "cpu",
             "verbosity": -1,
         }
-        if task == "multiclass":
+        if get_task(task).n_outputs(n_classes) > 1:  # one probability per class
             params["num_class"] = n_classes
-        if task == "ranking":
+        if ranking:
             params["eval_at"] = [ranking_k]
         return params
 
@@ -57,7 +60,7 @@ class LightGBMModel(GradientBoostingModel):
             data.task, data.n_classes, context.seed, str(context.trainer.accelerator), data.ranking_k
         )
         rounds = self.rounds(context)
-        if data.task == "ranking":
+        if get_task(data.task).needs_groups:
             check_objective(self.rank_objective, RANK_OBJECTIVES, "model.rank_objective", data.y_train)
             X, y, _, sizes = query_sorted(data.X_train, data.y_train, data.groups_train)
             dtrain = lgb.Dataset(X, label=y, group=sizes, free_raw_data=False)

@@ -11,6 +11,7 @@ from tabpipe.models.base import FitData, RunContext, as_probabilities
 from tabpipe.models.boosting import GradientBoostingModel
 from tabpipe.models.progress import round_bar
 from tabpipe.models.ranking import check_objective, query_sorted
+from tabpipe.tasks import get_task
 
 _OBJECTIVES = {
     "binary": ("binary:logistic", ["auc", "logloss"]),
@@ -39,14 +40,15 @@ def _reporting_callback(data: FitData, bar: Any) -> Any:
 
 class XGBoostModel(GradientBoostingModel):
     RANK_OBJECTIVES = RANK_OBJECTIVES
+    OBJECTIVES = _OBJECTIVES
 
     def booster_params(
         self, task: str, n_classes: int, seed: int, accelerator: str, ranking_k: int = 10
     ) -> dict:
-        if task == "ranking":
+        if get_task(task).needs_groups:
             objective, metrics = self.rank_objective, [f"ndcg@{ranking_k}"]
         else:
-            objective, metrics = _OBJECTIVES[task]
+            objective, metrics = self.task_objective(task)
         params = {
             **self.params,
             "objective": objective,
@@ -56,7 +58,7 @@ class XGBoostModel(GradientBoostingModel):
             "seed": seed,
             "nthread": self.threads(),
         }
-        if task == "multiclass":
+        if get_task(task).n_outputs(n_classes) > 1:  # one probability per class
             params["num_class"] = n_classes
         return params
 
@@ -70,7 +72,7 @@ class XGBoostModel(GradientBoostingModel):
         rounds = self.rounds(context)
         # no feature names: XGBoost then calls them f0.. in its dumps, which is what the ONNX
         # converter reads, and does not re-validate both eval sets' names every round
-        if data.task == "ranking":
+        if get_task(data.task).needs_groups:
             check_objective(self.rank_objective, RANK_OBJECTIVES, "model.rank_objective", data.y_train)
             X, y, qid, _ = query_sorted(data.X_train, data.y_train, data.groups_train)
             dtrain = xgb.DMatrix(X, label=y, qid=qid)
