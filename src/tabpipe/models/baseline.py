@@ -49,15 +49,6 @@ class BaselineModel:
         """task=ranking: the chosen feature (index, name, sign, train NDCG); else None."""
         return self.estimator_.state() if self.task_ == "ranking" else None
 
-    def to_onnx(self, n_features: int) -> Any:
-        from tabpipe.export.model_graphs import constant_graph
-
-        if self.task_ == "ranking":
-            return self.estimator_.to_onnx(n_features)
-        if self.task_ == "regression":
-            return constant_graph(np.atleast_1d(self.estimator_.constant_).ravel()[:1], n_features)
-        return constant_graph(self.estimator_.class_prior_, n_features)
-
     def save(self, directory: Path) -> list[Path]:
         if self.task_ == "ranking":
             return self.estimator_.save(directory)

@@ -103,11 +103,6 @@ class LightGBMModel(GradientBoostingModel):
         raw = self.booster_.predict(X, num_iteration=self.best_iteration_)
         return as_probabilities(raw, self.task_)
 
-    def to_onnx(self, n_features: int) -> Any:
-        from tabpipe.export.model_graphs import lightgbm_graph
-
-        return lightgbm_graph(self.booster_, self.best_iteration_, n_features, self.task_)
-
     def feature_importance(self) -> dict[str, float]:
         gains = self.booster_.feature_importance(importance_type="gain")
         return {f"f{i}": float(v) for i, v in enumerate(gains)}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -32,11 +31,6 @@ class LinearModel:
         if self.task_ == "regression":
             return self.estimator_.predict(X).astype(np.float64)
         return self.estimator_.predict_proba(X)
-
-    def to_onnx(self, n_features: int) -> Any:
-        from tabpipe.export.model_graphs import sklearn_graph
-
-        return sklearn_graph(self.estimator_, n_features, self.task_)
 
     def save(self, directory: Path) -> list[Path]:
         state = {

@@ -103,11 +103,6 @@ class XGBoostModel(GradientBoostingModel):
         raw = self.booster_.inplace_predict(X, iteration_range=(0, self.best_iteration_ + 1))
         return as_probabilities(raw, self.task_)
 
-    def to_onnx(self, n_features: int) -> Any:
-        from tabpipe.export.model_graphs import xgboost_graph
-
-        return xgboost_graph(self.booster_, self.best_iteration_, n_features, self.task_)
-
     def feature_importance(self) -> dict[str, float]:
         return {k: float(v) for k, v in self.booster_.get_score(importance_type="gain").items()}
 

@@ -25,6 +25,7 @@ from tabpipe.evaluation.metrics import CLASSIFICATION, compute_metrics, predicte
 from tabpipe.evaluation.thresholds import ThresholdChoice, choose_threshold
 from tabpipe.export import OPSET, runtime
 from tabpipe.export.assemble import assemble, scores_from_outputs, set_threshold
+from tabpipe.export.converters import model_graph
 from tabpipe.export.feature_graph import FEATURES, build_feature_graph
 from tabpipe.export.inputs import column_types, tensors_from_coerced
 from tabpipe.features.preprocessing import TabularPreprocessor
@@ -145,7 +146,7 @@ def fit_fold(
     if cfg.export.get("onnx", True):  # scored by the assembled graph on the raw rows, as serving will
         graph = assemble(
             feature_graph,
-            model.to_onnx(X_train.shape[1]),
+            model_graph(model, X_train.shape[1]),
             dataset.task,
             dataset.classes,
             graph_metadata(dataset, cfg.model),
