@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tabpipe.config.groups import conf_dir, group_options
-from tabpipe.errors import ConfigError
+from tabpipe.errors import ConfigError, first_line
 
 # Hydra's flags that take a value (`--cfg job`, `-cn train`); `--info` takes an optional one
 _FLAGS_WITH_VALUE = {
@@ -45,7 +45,7 @@ def check_overrides_parse(overrides: list[str]) -> None:
         try:
             parsed = parser.parse_override(override)
         except HydraException as exc:
-            raise ConfigError(f"{override}: malformed override: {str(exc).strip().splitlines()[0]}") from exc
+            raise ConfigError(f"{override}: malformed override: {first_line(exc)}") from exc
         if not parsed.key_or_group:
             raise ConfigError(f"{override}: an override needs a key (key=value)")
 
