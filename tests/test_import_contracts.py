@@ -104,3 +104,17 @@ def test_an_upward_import_inside_a_function_breaks_the_build(
     done = _lint_imports(root)
     assert done.returncode == 1, done.stdout + done.stderr
     assert message in done.stdout, done.stdout
+
+
+def test_the_converter_registry_imports_no_model_library() -> None:
+    """Export knows the model types by name: the training path of ``model=xgb`` (training,
+    the converters, the tree and baseline models) imports neither torch nor Lightning."""
+    modules = "tabpipe.training.train tabpipe.export.converters tabpipe.models.xgb tabpipe.models.baseline"
+    code = (
+        f"import importlib, sys\nfor m in {modules.split()!r}: importlib.import_module(m)\n"
+        "print(sorted(m for m in ('torch', 'lightning', 'pytorch_lightning') if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
