@@ -12,7 +12,7 @@ import onnx
 import pandas as pd
 import pytest
 
-from helpers import cli_env
+from helpers import ROOT, cli_env
 from tabpipe.data.coercion import coerce_columns
 from tabpipe.export import OPSET, runtime
 from tabpipe.export.bundle import BundleError, load_bundle, verify_bundle
@@ -255,7 +255,7 @@ def test_every_converter_names_a_model_class_that_exists() -> None:
 
     from tabpipe.export.converters import registered_types
 
-    src = Path(__file__).resolve().parents[1] / "src"
+    src = ROOT / "src"
     for name in registered_types():
         module, _, cls = name.rpartition(".")
         tree = ast.parse((src / Path(*module.split("."))).with_suffix(".py").read_text())
