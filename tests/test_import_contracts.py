@@ -87,7 +87,7 @@ def _plant(root: Path, module: str, imported: str) -> None:
             "tabpipe.evaluation.metrics",
             "tabpipe.monitoring is not allowed to import tabpipe.evaluation",
         ),
-        # the per-task strategies are a leaf (layer 0), whether or not the package exists yet
+        # the per-task strategies are a leaf (layer 0)
         (
             "tabpipe.tasks.planted",
             "tabpipe.evaluation.metrics",

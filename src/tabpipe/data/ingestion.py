@@ -16,10 +16,10 @@ import pandas as pd
 from tabpipe.config import option_value
 from tabpipe.data.coercion import coerce_columns
 from tabpipe.data.column_schema import ColumnSchema, describe_column, infer_type, pinned_specs
-from tabpipe.data.ranking_target import ranking_problems, relevance
 from tabpipe.data.raw_values import drift_line, infinite_counts, nested_kind, text_among_numbers
 from tabpipe.data.sources import LoadedSource, load_source
 from tabpipe.errors import DataValidationError
+from tabpipe.tasks import Task, get_task
 
 log = logging.getLogger(__name__)
 ROW_ID = "row_id"
@@ -70,39 +70,6 @@ def _check_columns_exist(frame: pd.DataFrame, data_cfg: Any, pinned: dict) -> li
         for name in names
         if name not in frame.columns
     ]
-
-
-def _target_problems(target: pd.Series, task: str, name: str, positive: str | None) -> list[str]:
-    missing = int(target.isna().sum())
-    if missing:
-        return [f"column {name!r} (target): {missing} missing values; the target must be complete"]
-    if task == "regression":
-        numeric = pd.to_numeric(target, errors="coerce")
-        if numeric.isna().any():
-            bad = target[numeric.isna()].iloc[0]
-            return [f"column {name!r} (target): non-numeric value {bad!r}; task=regression needs numbers"]
-        infinite = int(np.isinf(numeric).sum())
-        if infinite:
-            return [f"column {name!r} (target): {infinite} infinite values; the target must be finite"]
-        if numeric.nunique() < 2:
-            return [f"column {name!r} (target): constant; task=regression needs varying values"]
-        return []
-    counts = target.astype(str).value_counts()
-    if task == "binary" and len(counts) != 2:
-        return [f"column {name!r} (target): task=binary needs exactly 2 classes, found {len(counts)}"]
-    if task == "multiclass" and len(counts) < 3:
-        return [f"column {name!r} (target): task=multiclass needs 3 or more classes, found {len(counts)}"]
-    problems = [
-        f"column {name!r} (target): class {label!r} has {count} row; every class needs at least 3"
-        for label, count in counts.items()
-        if count < 3
-    ]
-    if positive is not None and positive not in counts.index:
-        classes = ", ".join(map(repr, sorted(counts.index)))
-        problems.append(
-            f"data.positive_class={positive!r}: not a class of column {name!r}; classes: {classes}"
-        )
-    return problems
 
 
 def _pinned_problems(features: pd.DataFrame, pinned: dict[str, ColumnSchema]) -> list[str]:
@@ -178,7 +145,7 @@ def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
     read -> lay out the columns (raises on structural problems) -> coerce them to their
     types -> validate the values (raises on every broken rule at once) -> the dataset."""
     source = source if source is not None else load_source(data_cfg)
-    frame, task, pinned = source.frame, option_value(data_cfg.task), pinned_specs(data_cfg)
+    frame, task, pinned = source.frame, get_task(option_value(data_cfg.task)), pinned_specs(data_cfg)
     layout = _lay_out(frame, data_cfg, task, pinned, source.uri)
     coerced = _coerce(frame, layout.feature_names, data_cfg, pinned)
     time = _validate_values(coerced, layout.feature_names, data_cfg, pinned)
@@ -188,10 +155,10 @@ def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
         name: describe_column(name, coerced.types[name], features[name]) for name in layout.feature_names
     }
     report = _report(frame, coerced, schema, target, data_cfg)
-    return Dataset(features, target, ids, task, classes, schema, source, report, time, groups)
+    return Dataset(features, target, ids, task.name, classes, schema, source, report, time, groups)
 
 
-def _lay_out(frame: pd.DataFrame, data_cfg: Any, task: str, pinned: dict, uri: str) -> _Layout:
+def _lay_out(frame: pd.DataFrame, data_cfg: Any, task: Task, pinned: dict, uri: str) -> _Layout:
     """The columns named by the config, the target's rules, unique ids, the feature columns;
     raises :class:`DataValidationError` with every problem found."""
     if frame.empty or len(frame.columns) == 0:
@@ -200,16 +167,12 @@ def _lay_out(frame: pd.DataFrame, data_cfg: Any, task: str, pinned: dict, uri: s
     if problems:
         raise DataValidationError(problems)
     group_column = data_cfg.get("group_column")
-    if task == "ranking":
-        problems += ranking_problems(frame, data_cfg.target, group_column, data_cfg.get("positive_class"))
-    else:
-        target = frame[data_cfg.target]
-        problems += _target_problems(target, task, data_cfg.target, data_cfg.get("positive_class"))
-        if group_column:
-            problems.append(
-                f"data.group_column={group_column!r}: a query id makes the task a ranking; "
-                f"set data.task=ranking (got {task})"
-            )
+    problems += task.target_problems(frame, data_cfg.target, group_column, data_cfg.get("positive_class"))
+    if group_column and not task.needs_groups:
+        problems.append(
+            f"data.group_column={group_column!r}: a query id makes the task a ranking; "
+            f"set data.task=ranking (got {task.name})"
+        )
     id_columns = list(data_cfg.id_columns)
     problems += _duplicate_ids(frame, id_columns)
     ids = (
@@ -318,24 +281,16 @@ def _validate_values(
 
 
 def _labels(
-    frame: pd.DataFrame, data_cfg: Any, task: str, layout: _Layout
+    frame: pd.DataFrame, data_cfg: Any, task: Task, layout: _Layout
 ) -> tuple[pd.Series, list[str] | None, pd.Series | None, pd.DataFrame]:
-    """(target, classes, query ids, ids): the target as the task reads it (floats,
-    relevance, or class names with the positive class last), ranking's query id passed
-    through to the ids (predictions and scores carry it)."""
+    """(target, classes, query ids, ids): the target as the task prepares it; a query id
+    (task=ranking) is passed through to the ids (predictions and scores carry it)."""
     target = frame[data_cfg.target].reset_index(drop=True)
-    if task == "regression":
-        return pd.to_numeric(target).astype("float64"), None, None, layout.ids
-    if task == "ranking":
-        groups = frame[layout.group_column].reset_index(drop=True)
-        ids = layout.ids.assign(**{layout.group_column: groups})
-        return relevance(target, data_cfg.get("positive_class")), None, groups, ids
-    target = target.astype(str)
-    classes = sorted(target.unique().tolist())
-    positive = data_cfg.get("positive_class")
-    if task == "binary" and positive is not None:
-        classes = [c for c in classes if c != positive] + [positive]
-    return target, classes, None, layout.ids
+    target, classes = task.prepare_target(target, data_cfg.get("positive_class"))
+    if not task.needs_groups:
+        return target, classes, None, layout.ids
+    groups = frame[layout.group_column].reset_index(drop=True)
+    return target, classes, groups, layout.ids.assign(**{layout.group_column: groups})
 
 
 def _report(

@@ -13,10 +13,11 @@ from tabpipe.config import option_value
 from tabpipe.data.group_splits import group_splits
 from tabpipe.data.partition import Split, check_fractions
 from tabpipe.errors import ConfigError
+from tabpipe.tasks import get_task
 
 
 def _stratify(target: pd.Series, task: str) -> pd.Series | None:
-    return None if task == "regression" else target
+    return target if get_task(task).stratify else None
 
 
 def _train_val(positions: np.ndarray, target: pd.Series, task: str, fraction: float, seed: int):
@@ -43,9 +44,9 @@ def kfold_split(target: pd.Series, task: str, split_cfg: Any, seed: int) -> list
         raise ConfigError(f"split.n_folds={split_cfg.n_folds}: needs at least 2 folds")
     check_fractions(split_cfg, need_test=False)
     splitter = (
-        KFold(split_cfg.n_folds, shuffle=True, random_state=seed)
-        if task == "regression"
-        else StratifiedKFold(split_cfg.n_folds, shuffle=True, random_state=seed)
+        StratifiedKFold(split_cfg.n_folds, shuffle=True, random_state=seed)
+        if get_task(task).stratify
+        else KFold(split_cfg.n_folds, shuffle=True, random_state=seed)
     )
     folds = []
     for fold, (rest, test) in enumerate(splitter.split(np.zeros(len(target)), target)):

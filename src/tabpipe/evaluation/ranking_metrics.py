@@ -26,8 +26,9 @@ from sklearn.metrics import ndcg_score
 
 from tabpipe.data.queries import Queries
 from tabpipe.errors import ConfigError
+from tabpipe.tasks.ranking import KINDS, check_ks, metric_names, ranking_primary_metric
 
-KINDS = ("ndcg", "map")
+__all__ = ["KINDS", "check_ks", "metric_names", "ranking_primary_metric"]  # the names live in tasks
 
 
 def parse_metric(name: str) -> tuple[str, int]:
@@ -64,10 +65,6 @@ def per_query(name: str, relevance: np.ndarray, scores: np.ndarray, queries: Que
     return function(np.asarray(relevance), np.asarray(scores).reshape(-1), queries, k)
 
 
-def metric_names(ks: Sequence[int]) -> list[str]:
-    return [f"{kind}@{k}" for kind in KINDS for k in ks]
-
-
 def mean_metric(name: str, relevance: np.ndarray, scores: np.ndarray, queries: Queries) -> float:
     """The mean over the counted queries of ``ndcg@k`` or ``map@k``; NaN without one."""
     if not len(queries):
@@ -90,22 +87,3 @@ def compute_ranking_metrics(
     """The mean over counted queries of every ``ndcg@k`` and ``map@k``."""
     queries = require_queries(Queries.of(groups, relevance))
     return {name: mean_metric(name, relevance, scores, queries) for name in metric_names(ks)}
-
-
-def check_ks(ks: Sequence[int]) -> list[int]:
-    values = [int(k) for k in ks]
-    if not values or any(k < 1 for k in values):
-        raise ConfigError(f"eval.ranking_k={list(ks)}: give one or more cut-offs k >= 1")
-    return sorted(set(values))
-
-
-def ranking_primary_metric(configured: str | None, ks: Sequence[int]) -> str:
-    """Default ``ndcg@<largest k>``; a configured one must be among the computed metrics."""
-    ks = check_ks(ks)
-    name = configured or f"ndcg@{ks[-1]}"
-    if name not in metric_names(ks):
-        raise ConfigError(
-            f"eval.primary_metric={name!r}: not a ranking metric of eval.ranking_k={ks}; "
-            f"use one of {metric_names(ks)}"
-        )
-    return name

@@ -27,6 +27,7 @@ import pandas as pd
 from tabpipe.config import option_value
 from tabpipe.evaluation.metrics import LOWER_IS_BETTER, Scored, metric_value
 from tabpipe.evaluation.ranking_metrics import per_query
+from tabpipe.tasks import get_task
 
 MISSING = "(missing)"
 PERIOD_CODES = {"month": "M", "week": "W"}
@@ -62,7 +63,7 @@ def bootstrap_interval(
     from sklearn import config_context
 
     rng = np.random.default_rng(seed)
-    if task == "ranking":
+    if get_task(task).resampled_unit == "query":
         return _query_interval(
             per_query(metric, rows.y, rows.scores, rows.queries), n_resamples, confidence, rng
         )
@@ -117,6 +118,7 @@ def analyse_segments(
     """The segments document (``segments.json``): overall value and one entry per segment."""
     overall = metric_value(task, metric, rows)
     lower = metric in LOWER_IS_BETTER
+    by_query = get_task(task).resampled_unit == "query"
     found: list[Segment] = []
     period = option_value(segments_cfg.time_period)
     for column, labels in segment_keys(frame, list(group_columns), time_column, period):
@@ -126,7 +128,7 @@ def analyse_segments(
             subset = rows.subset(members)
             point = _finite(metric_value(task, metric, subset))
             segment = Segment(column, str(value), int(count), point, None, None, False)
-            if task == "ranking":
+            if by_query:
                 segment.queries = len(subset.queries)
             if point is None:
                 segment.note = f"{metric} undefined on this segment"
@@ -165,11 +167,11 @@ def analyse_segments(
         "lower_is_better": lower,
         "overall": _finite(overall),
         "rows": len(rows.y),
-        "resampled_unit": "query" if task == "ranking" else "row",
+        "resampled_unit": get_task(task).resampled_unit,
         "confidence": float(segments_cfg.confidence),
         "n_bootstrap": int(segments_cfg.n_bootstrap),
         "min_rows": int(segments_cfg.min_rows),
-        "min_queries": int(segments_cfg.min_queries) if task == "ranking" else None,
+        "min_queries": int(segments_cfg.min_queries) if by_query else None,
         "seed": int(seed),
         "segments": [segment.as_dict() for segment in found],
         "flagged": [f"{s.column}={s.segment}" for s in found if s.flagged],

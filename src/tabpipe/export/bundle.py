@@ -19,9 +19,9 @@ from typing import Any
 
 from tabpipe.errors import TabpipeError
 from tabpipe.export import signing
-from tabpipe.export.assemble import output_names
 from tabpipe.export.inputs import ONNX_INPUT_TYPES
 from tabpipe.io import write_json_atomic
+from tabpipe.tasks import get_task
 
 MANIFEST = "manifest.json"
 REQUIRED = ("model.onnx", "schema.json", "reference_profile.json", "metrics.json", "metadata.json")
@@ -63,20 +63,7 @@ def schema_document(
         if spec.categories is not None:
             entry["categories"] = spec.categories
         inputs.append(entry)
-    outputs = (
-        [{"name": output_names(task)[0], "type": "float32", "shape": ["N"]}]
-        if task in ("regression", "ranking")
-        else [
-            {"name": "label", "type": "string", "shape": ["N"], "values": classes},
-            {
-                "name": "probabilities",
-                "type": "float32",
-                "shape": ["N", len(classes or [])],
-                "columns": classes,
-            },
-        ]
-    )
-    assert [o["name"] for o in outputs] == output_names(task)
+    outputs = get_task(task).output_specs(classes)
     document = {
         "task": task,
         "classes": classes,

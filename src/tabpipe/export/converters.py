@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import onnx
 
 from tabpipe.errors import ConfigError
@@ -86,13 +85,10 @@ def _single_feature(model: Any, n_features: int) -> onnx.ModelProto:
 
 @register_converter("tabpipe.models.baseline.BaselineModel")
 def _baseline(model: Any, n_features: int) -> onnx.ModelProto:
-    """Ranking: its single-feature ranker; regression: the train mean; else the priors."""
-    if model.task_ == "ranking":
+    """Its best single feature (ranking), else its constant (the priors, or the mean)."""
+    if model.kind_ == "best_feature":
         return model_graph(model.estimator_, n_features)
-    if model.task_ == "regression":
-        mean = np.atleast_1d(model.estimator_.constant_).ravel()[:1]
-        return model_graphs.constant_graph(mean, n_features)
-    return model_graphs.constant_graph(model.estimator_.class_prior_, n_features)
+    return model_graphs.constant_graph(model.constant(), n_features)
 
 
 @register_converter("tabpipe.models.lightning.LightningModel")

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from tabpipe.features.preprocessing import CategoricalSlot
+from tabpipe.tasks import get_task
 
 # called with (metrics, step) for every epoch or boosting round, e.g. {"val/loss": 0.4}
 MetricsCallback = Callable[[dict[str, float], int], None]
@@ -69,15 +70,7 @@ class TabularModel(Protocol):
     def save(self, directory: Path) -> list[Path]: ...
 
 
-def objective_for(task: str) -> str:
-    return {"binary": "binary", "multiclass": "multiclass"}.get(task, "regression")
-
-
 def as_probabilities(raw: np.ndarray, task: str) -> np.ndarray:
-    """Binary models that return P(positive) as a vector get a (n, 2) matrix."""
-    raw = np.asarray(raw, dtype=np.float64)
-    if task == "binary" and raw.ndim == 1:
-        return np.column_stack([1.0 - raw, raw])
-    if task in ("regression", "ranking"):
-        return raw.reshape(-1)
-    return raw
+    """A model's native output as evaluation reads it (binary models that return
+    P(positive) as a vector get a (n, 2) matrix); see :meth:`tabpipe.tasks.Task.model_output`."""
+    return get_task(task).model_output(raw)

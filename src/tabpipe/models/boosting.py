@@ -11,9 +11,11 @@ from typing import Any
 
 import numpy as np
 
+from tabpipe.errors import ConfigError
 from tabpipe.models.base import FitData, RunContext
 from tabpipe.models.progress import round_bar
 from tabpipe.models.ranking import check_objective, query_sorted
+from tabpipe.tasks import get_task
 
 # called after every boosting round with its metrics ({"val/logloss": 0.4}) and the round
 RoundReport = Callable[[dict[str, float], int], None]
@@ -21,8 +23,8 @@ RoundReport = Callable[[dict[str, float], int], None]
 
 @dataclass(frozen=True)
 class BoostingRows:
-    """One split's rows as the libraries take them. task=ranking: sorted by query, with the
-    query codes (XGBoost's ``qid``) and the query sizes (LightGBM's ``group``)."""
+    """One split's rows as the libraries take them. With query ids (task=ranking): sorted by
+    query, with the query codes (XGBoost's ``qid``) and the query sizes (LightGBM's ``group``)."""
 
     X: np.ndarray
     y: np.ndarray
@@ -30,8 +32,8 @@ class BoostingRows:
     sizes: np.ndarray | None = None
 
     @classmethod
-    def of(cls, X: np.ndarray, y: np.ndarray, groups: np.ndarray | None, task: str) -> BoostingRows:
-        if task != "ranking":
+    def of(cls, X: np.ndarray, y: np.ndarray, groups: np.ndarray | None, by_query: bool) -> BoostingRows:
+        if not by_query:
             return cls(X, y)
         X, y, qid, sizes = query_sorted(X, y, groups)
         return cls(X, y, qid, sizes)
@@ -45,6 +47,8 @@ class GradientBoostingModel:
     supports_ranking = True
     RANK_OBJECTIVES: tuple[str, ...] = ()
     LIBRARY = ""  # the progress bar's name
+    # the library's objective and eval metrics per task (ranking: ``rank_objective``)
+    OBJECTIVES: dict[str, tuple[str, list[str]]] = {}
 
     def __init__(
         self,
@@ -59,6 +63,15 @@ class GradientBoostingModel:
         self.early_stopping_rounds = early_stopping_rounds
         self.n_jobs = n_jobs
         self.params = params
+
+    def task_objective(self, task: str) -> tuple[str, list[str]]:
+        """The objective and eval metrics of ``task``; one line for a task it cannot fit."""
+        if task not in self.OBJECTIVES:
+            raise ConfigError(
+                f"model ({type(self).__name__}): no objective for task={task}; "
+                f"it fits {', '.join(sorted(self.OBJECTIVES))} and ranking"
+            )
+        return self.OBJECTIVES[task]
 
     def threads(self) -> int:
         return self.n_jobs or os.cpu_count() or 1
@@ -86,10 +99,11 @@ class GradientBoostingModel:
             data.task, data.n_classes, context.seed, str(context.trainer.accelerator), data.ranking_k
         )
         rounds = self.rounds(context)
-        if data.task == "ranking":
+        by_query = get_task(data.task).needs_groups
+        if by_query:
             check_objective(self.rank_objective, self.RANK_OBJECTIVES, "model.rank_objective", data.y_train)
-        train = BoostingRows.of(data.X_train, data.y_train, data.groups_train, data.task)
-        val = BoostingRows.of(data.X_val, data.y_val, data.groups_val, data.task)
+        train = BoostingRows.of(data.X_train, data.y_train, data.groups_train, by_query)
+        val = BoostingRows.of(data.X_val, data.y_val, data.groups_val, by_query)
         with round_bar(rounds, self.LIBRARY) as bar:
 
             def report(metrics: dict[str, float], step: int) -> None:

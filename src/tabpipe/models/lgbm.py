@@ -9,6 +9,7 @@ import numpy as np
 
 from tabpipe.models.base import as_probabilities
 from tabpipe.models.boosting import BoostingRows, GradientBoostingModel, RoundReport
+from tabpipe.tasks import get_task
 
 _OBJECTIVES = {
     # the loss first: early stopping watches it alone (first_metric_only), as xgb watches its
@@ -23,14 +24,16 @@ RANK_OBJECTIVES = ("lambdarank", "rank_xendcg")
 class LightGBMModel(GradientBoostingModel):
     RANK_OBJECTIVES = RANK_OBJECTIVES
     LIBRARY = "lgbm"
+    OBJECTIVES = _OBJECTIVES
 
     def booster_params(
         self, task: str, n_classes: int, seed: int, accelerator: str, ranking_k: int = 10
     ) -> dict:
-        if task == "ranking":
+        ranking = get_task(task).needs_groups
+        if ranking:
             objective, metrics = self.rank_objective, ["ndcg"]
         else:
-            objective, metrics = _OBJECTIVES[task]
+            objective, metrics = self.task_objective(task)
         params = {
             **self.params,
             "objective": objective,
@@ -42,9 +45,9 @@ class LightGBMModel(GradientBoostingModel):
             "device_type": "cuda" if accelerator == "gpu" else "cpu",
             "verbosity": -1,
         }
-        if task == "multiclass":
+        if get_task(task).n_outputs(n_classes) > 1:  # one probability per class
             params["num_class"] = n_classes
-        if task == "ranking":
+        if ranking:
             params["eval_at"] = [ranking_k]
         return params
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from tabpipe.io import write_json_atomic
 from tabpipe.models.base import FitData, RunContext
+from tabpipe.tasks import get_task
 
 
 class LinearModel:
@@ -20,17 +21,17 @@ class LinearModel:
         from sklearn.linear_model import LogisticRegression, Ridge
 
         self.task_ = data.task
-        if data.task == "regression":
-            self.estimator_ = Ridge(alpha=self.alpha, random_state=context.seed)
-        else:
+        if get_task(data.task).has_classes:
             self.estimator_ = LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=context.seed)
+        else:
+            self.estimator_ = Ridge(alpha=self.alpha, random_state=context.seed)
         self.estimator_.fit(data.X_train, data.y_train)
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        if self.task_ == "regression":
-            return self.estimator_.predict(X).astype(np.float64)
-        return self.estimator_.predict_proba(X)
+        if get_task(self.task_).has_classes:
+            return self.estimator_.predict_proba(X)
+        return self.estimator_.predict(X).astype(np.float64)
 
     def save(self, directory: Path) -> list[Path]:
         state = {

@@ -9,6 +9,7 @@ import numpy as np
 
 from tabpipe.models.base import as_probabilities
 from tabpipe.models.boosting import BoostingRows, GradientBoostingModel, RoundReport
+from tabpipe.tasks import get_task
 
 _OBJECTIVES = {
     "binary": ("binary:logistic", ["auc", "logloss"]),
@@ -37,14 +38,15 @@ def _reporting_callback(report: RoundReport) -> Any:
 class XGBoostModel(GradientBoostingModel):
     RANK_OBJECTIVES = RANK_OBJECTIVES
     LIBRARY = "xgb"
+    OBJECTIVES = _OBJECTIVES
 
     def booster_params(
         self, task: str, n_classes: int, seed: int, accelerator: str, ranking_k: int = 10
     ) -> dict:
-        if task == "ranking":
+        if get_task(task).needs_groups:
             objective, metrics = self.rank_objective, [f"ndcg@{ranking_k}"]
         else:
-            objective, metrics = _OBJECTIVES[task]
+            objective, metrics = self.task_objective(task)
         params = {
             **self.params,
             "objective": objective,
@@ -54,7 +56,7 @@ class XGBoostModel(GradientBoostingModel):
             "seed": seed,
             "nthread": self.threads(),
         }
-        if task == "multiclass":
+        if get_task(task).n_outputs(n_classes) > 1:  # one probability per class
             params["num_class"] = n_classes
         return params
 

@@ -30,6 +30,7 @@ from tabpipe.errors import ConfigError, DataValidationError, printable_line
 from tabpipe.export.inputs import tensors_from_coerced
 from tabpipe.io import remove_stale_debris
 from tabpipe.serving.loaded_model import LoadedModel
+from tabpipe.tasks import get_task
 
 ROW_NUMBER = "row_number"
 
@@ -141,13 +142,8 @@ def score_frame(
     outputs = model.session.run(None, tensors_from_coerced(good, model.types))
     names = [o.name for o in model.session.get_outputs()]
     result = dict(zip(names, outputs, strict=True))
-    if model.task in ("regression", "ranking"):
-        name = "prediction" if model.task == "regression" else "score"
-        scored[name] = result[name]
-    else:
-        scored["label"] = result["label"]
-        for i, label in enumerate(model.classes):
-            scored[f"proba_{label}"] = result["probabilities"][:, i]
+    for name, values in get_task(model.task).output_columns(result, model.classes).items():
+        scored[name] = values
     return scored, rejects
 
 
