@@ -29,18 +29,22 @@ class ConfigError(TabpipeError):
     exit_code = 2
 
 
-class DataValidationError(TabpipeError):
-    """One or more data rules were broken; ``problems`` holds one line per rule."""
-
-    exit_code = 2
+class ProblemsError(TabpipeError):
+    """One line per broken rule, in ``problems``. Pickles as its problems (jobs of parallel
+    launchers and joblib workers are pickled), so the copy keeps the field, not only the text."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
 
     def __reduce__(self) -> tuple:
-        # rebuilt from the problems, not the joined message (jobs of parallel launchers are pickled)
-        return (type(self), (self.problems,))
+        return (type(self), (self.problems,), self.__dict__)
+
+
+class DataValidationError(ProblemsError):
+    """One or more data rules were broken; ``problems`` holds one line per rule."""
+
+    exit_code = 2
 
 
 class BaselineGateError(TabpipeError):
@@ -51,14 +55,10 @@ class DeviceUnavailableError(TabpipeError):
     exit_code = 4
 
 
-class IncompleteRunError(TabpipeError):
+class IncompleteRunError(ProblemsError):
     """``tabpipe check-run``: a run directory lacks a required record; one line per problem."""
 
     exit_code = 2
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
 
 
 def first_line(reason: object, default: str = "") -> str:
