@@ -21,14 +21,9 @@ import sys
 from typing import TYPE_CHECKING
 
 from tabpipe.cli import fail
-from tabpipe.cli.groups import (
-    check_composes,
-    check_group_choices,
-    check_overrides_parse,
-    conf_dir,
-    help_text,
-)
+from tabpipe.cli.groups import check_composes, check_overrides_parse, help_text
 from tabpipe.config import is_sweep_trial
+from tabpipe.config.groups import check_group_choices, conf_dir
 from tabpipe.errors import ConfigError, TabpipeError
 from tabpipe.log_routing import FILE_ONLY
 
@@ -69,10 +64,13 @@ def _task(composed: DictConfig) -> float:
     if "tabpipe.training.train" not in sys.modules and not trial:
         log.info("loading the training libraries (pandas, scikit-learn, ONNX, the model's library)")
     from tabpipe.training.train import run_training
+    from tabpipe.tuning.trial_logger import trial_loggers  # optuna only once a trial opens
 
     try:
         _check_job(composed)
-        result = run_training(composed)  # which types the config, once
+        # a sweep trial's Optuna logger (it prunes) is given to training, which knows no tuning;
+        # run_training types the config, once
+        result = run_training(composed, trial_loggers if trial else None)
         return _objective(composed.optimized_metric, result.metrics, result.objective)
     except TabpipeError as error:
         if trial:

@@ -12,7 +12,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from tabpipe.config import schema
 from tabpipe.config.ranges import range_problems
-from tabpipe.errors import ConfigError
+from tabpipe.errors import ConfigError, first_line
 
 # the overrides the file was composed with (`dvc exp run -S ...`; none: `tabpipe params`)
 OVERRIDES_KEY = "dvc_overrides"
@@ -39,7 +39,7 @@ def _checked(section: str, schema_cls: type, values: Any, source: str = "params.
         return OmegaConf.merge(OmegaConf.structured(schema_cls), values)
     except OmegaConfBaseException as exc:
         key = f"{section}.{exc.full_key}" if getattr(exc, "full_key", None) else section
-        raise ConfigError(f"{source}: {key}: {str(exc).splitlines()[0]} (conf/ does not know it)") from exc
+        raise ConfigError(f"{source}: {key}: {first_line(exc)} (conf/ does not know it)") from exc
 
 
 def _model_schema(cfg: DictConfig) -> type | None:

@@ -15,7 +15,7 @@ from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
 from tabpipe.config import option_value
 from tabpipe.config.schema import SplitConfig
-from tabpipe.data.splits import Split, check_fractions
+from tabpipe.data.partition import Split, check_fractions
 from tabpipe.errors import ConfigError
 
 

@@ -26,14 +26,19 @@ from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.errors import ConfigError
 from tabpipe.evaluation.graph_scoring import bundle_reference, feature_scorer, graph_scorer
 from tabpipe.evaluation.metrics import primary_metric
-from tabpipe.evaluation.suite import EvaluationInputs, EvaluationResult, Reference, evaluate_predictions
+from tabpipe.evaluation.suite import (
+    EvaluationInputs,
+    EvaluationResult,
+    Reference,
+    describe_ranker,
+    evaluate_predictions,
+)
 from tabpipe.evaluation.thresholds import ThresholdChoice
 from tabpipe.evaluation.training_overlap import TrainingOverlap, recorded_split, training_overlap
 from tabpipe.export import runtime
 from tabpipe.export.bundle import Bundle, load_bundle
 from tabpipe.export.registry import Registry
 from tabpipe.io import write_atomic, write_json_atomic
-from tabpipe.models.ranking import describe_ranker
 from tabpipe.tasks import get_task
 
 log = logging.getLogger(__name__)

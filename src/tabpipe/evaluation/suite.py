@@ -50,6 +50,13 @@ class Reference:
     note: str | None = None
 
 
+def describe_ranker(state: dict[str, Any]) -> str:
+    """The ranking baseline in words, from its recorded state (the ``baseline_ranker`` of
+    training and of a bundle's evaluation record: ``feature``, ``sign``)."""
+    direction = "negated" if state["sign"] < 0 else "as is"
+    return f"the best single feature ({state['feature']}, {direction}) on the train queries"
+
+
 @dataclass
 class EvaluationInputs:
     task: str

@@ -57,17 +57,18 @@ class RunContext:
 
 class TabularModel(Protocol):
     """``fit`` on train with early stopping on val; ``predict`` gives class probabilities
-    of shape (n, K) for classification, or predictions of shape (n,) for regression."""
+    of shape (n, K) for classification, or predictions of shape (n,) for regression.
+
+    A model knows nothing of ONNX: export's converter registry
+    (:mod:`tabpipe.export.converters`) builds the graph of each fitted model type from its
+    learned attributes. A type it does not know converts through its own
+    ``to_onnx(n_features)`` method, if it has one."""
 
     def fit(self, data: FitData, context: RunContext) -> TabularModel: ...
 
     def predict(self, X: np.ndarray) -> np.ndarray: ...
 
     def save(self, directory: Path) -> list[Path]: ...
-
-    def to_onnx(self, n_features: int) -> Any:
-        """The model as an ONNX graph: ``features`` float [N, F] -> ``scores``."""
-        ...
 
 
 def as_probabilities(raw: np.ndarray, task: str) -> np.ndarray:

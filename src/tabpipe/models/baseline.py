@@ -63,13 +63,6 @@ class BaselineModel:
             return self.estimator_.class_prior_
         return np.atleast_1d(self.estimator_.constant_).ravel()[:1]
 
-    def to_onnx(self, n_features: int) -> Any:
-        from tabpipe.export.model_graphs import constant_graph
-
-        if self.kind_ == "best_feature":
-            return self.estimator_.to_onnx(n_features)
-        return constant_graph(self.constant(), n_features)
-
     def save(self, directory: Path) -> list[Path]:
         if self.kind_ == "best_feature":
             return self.estimator_.save(directory)

@@ -14,11 +14,11 @@ from omegaconf import DictConfig
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from tabpipe.config.construct import build
+from tabpipe.distributed import is_rank_zero
 from tabpipe.errors import ConfigError
 from tabpipe.log_routing import route_lightning_to_root
 from tabpipe.models.base import FitData, RunContext
 from tabpipe.tasks import get_task
-from tabpipe.training.reproducibility import is_rank_zero
 
 
 class _MetricsJournal(pl.Callback):
@@ -184,11 +184,6 @@ class LightningModel:
         if task.output_activation == "softmax":
             return torch.softmax(raw.double(), dim=-1).numpy()
         return raw.squeeze(-1).double().numpy() * self.target_std_ + self.target_mean_
-
-    def to_onnx(self, n_features: int) -> Any:
-        from tabpipe.export.model_graphs import torch_graph
-
-        return torch_graph(self.module_, n_features, self.task_, self.target_mean_, self.target_std_)
 
     def save(self, directory: Path) -> list[Path]:
         import lightning

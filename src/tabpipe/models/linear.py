@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -35,11 +34,6 @@ class LinearModel:
         if get_task(self.task_).has_classes:
             return self.estimator_.predict_proba(X)
         return self.estimator_.predict(X).astype(np.float64)
-
-    def to_onnx(self, n_features: int) -> Any:
-        from tabpipe.export.model_graphs import sklearn_graph
-
-        return sklearn_graph(self.estimator_, n_features, self.task_)
 
     def save(self, directory: Path) -> list[Path]:
         state = {

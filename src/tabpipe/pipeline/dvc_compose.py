@@ -91,8 +91,8 @@ def install() -> None:
         from hydra.errors import HydraException
         from omegaconf.errors import OmegaConfBaseException
 
-        from tabpipe.cli.groups import check_group_choices
         from tabpipe.config.checks import config_problems, describe
+        from tabpipe.config.groups import check_group_choices
         from tabpipe.errors import ConfigError
 
         # DVC prints a DvcException as `ERROR: <message>`; Hydra's traceback would be noise

@@ -28,7 +28,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from tabpipe.config.params_file import OVERRIDES_KEY
-from tabpipe.errors import ConfigError
+from tabpipe.errors import ConfigError, first_line
 from tabpipe.io import write_text_atomic
 
 PARAMS = Path("params.yaml")
@@ -146,8 +146,7 @@ def drift(conf_dir: Path, root: Path) -> tuple[list[str], str]:
     try:
         wanted = generated(compose(conf_dir, list(recorded)))
     except (HydraException, OmegaConfBaseException) as exc:
-        reason = str(exc).strip().splitlines()[0]
-        return [f"{CONFIG}:{OVERRIDES_KEY} (they no longer compose: {reason})"], what
+        return [f"{CONFIG}:{OVERRIDES_KEY} (they no longer compose: {first_line(exc)})"], what
     keys: list[str] = []
     for path, data in wanted.items():
         written = _load(root / path)

@@ -13,11 +13,16 @@ from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.evaluation.graph_scoring import bundle_reference, graph_scorer
 from tabpipe.evaluation.importance import native_importance
-from tabpipe.evaluation.suite import EvaluationInputs, EvaluationResult, Reference, evaluate_predictions
+from tabpipe.evaluation.suite import (
+    EvaluationInputs,
+    EvaluationResult,
+    Reference,
+    describe_ranker,
+    evaluate_predictions,
+)
 from tabpipe.export import runtime
 from tabpipe.export.inputs import column_types
 from tabpipe.export.registry import Registry, check_name
-from tabpipe.models.ranking import describe_ranker
 from tabpipe.tasks import get_task
 from tabpipe.training.fold import FoldResult, model_name
 

@@ -25,6 +25,7 @@ from tabpipe.evaluation.metrics import compute_metrics, predicted_labels, prefix
 from tabpipe.evaluation.thresholds import ThresholdChoice, choose_threshold
 from tabpipe.export import OPSET, runtime
 from tabpipe.export.assemble import assemble, set_threshold
+from tabpipe.export.converters import model_graph
 from tabpipe.export.feature_graph import FEATURES, build_feature_graph
 from tabpipe.export.inputs import column_types, tensors_from_coerced
 from tabpipe.features.preprocessing import TabularPreprocessor
@@ -165,9 +166,9 @@ def score_splits(
     task = get_task(dataset.task)
     graph = None
     if cfg.export.onnx:
-        model_graph = model.to_onnx(featurized.X["train"].shape[1])
+        scores_graph = model_graph(model, featurized.X["train"].shape[1])
         metadata = graph_metadata(dataset, cfg.model)
-        graph = assemble(featurized.graph, model_graph, dataset.task, dataset.classes, metadata)
+        graph = assemble(featurized.graph, scores_graph, dataset.task, dataset.classes, metadata)
         session = runtime.session(graph)
         values = {
             name: task.scores_from_outputs(runtime.run(session, featurized.feeds(rows)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +16,23 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from tabpipe.config.schema import TrainConfig
+from tabpipe.config.schema import OptunaTrialConfig, TrainConfig
 from tabpipe.config.typed import as_dict, to_typed
 from tabpipe.data.dataset_cache import ingest_once, splits_once
 from tabpipe.data.splits import Split
+from tabpipe.distributed import is_rank_zero
 from tabpipe.errors import ConfigError, error_line
 from tabpipe.evaluation.metrics import primary_metric
 from tabpipe.io import remove_stale_run_debris
 from tabpipe.tracking.fault_tolerant import FaultTolerantLogger
 from tabpipe.training import reproducibility, run_metadata, run_summary, stages
 from tabpipe.training.stages import TrainingResult
-from tabpipe.tuning.trial_logger import trial_loggers
 
 log = logging.getLogger(__name__)
+
+# cfg -> the per-step metric loggers of a sweep trial; the caller (the CLI, inside a trial
+# job) passes tuning's, so training never imports tuning
+TrialLoggers = Callable[[OptunaTrialConfig, str], list[Any]]
 
 
 def build_loggers(logger_cfg: dict[str, Any]) -> list[FaultTolerantLogger]:
@@ -53,13 +58,19 @@ def _check_checkpoint(cfg: TrainConfig) -> None:
         raise ConfigError(f"ckpt_path={ckpt!r}: checkpoint file not found")
 
 
-def run_training(composed: TrainConfig | DictConfig) -> TrainingResult:
+def run_training(
+    composed: TrainConfig | DictConfig, trial_loggers: TrialLoggers | None = None
+) -> TrainingResult:
     """Every stage in one process: ingest -> split -> train -> evaluate -> export. The DVC
     pipeline (``dvc.yaml``, ``tabpipe stage <name>``) runs the same stage functions, one
     process per stage, with their inputs and outputs on disk.
 
     This is the boundary: a composed ``DictConfig`` (``python train.py``, an in-process
-    caller) becomes a typed :class:`TrainConfig` here, once; every stage reads attributes."""
+    caller) becomes a typed :class:`TrainConfig` here, once; every stage reads attributes.
+
+    ``trial_loggers`` (a sweep trial: :func:`tabpipe.tuning.trial_logger.trial_loggers`) is
+    called with the ``optuna`` config and the run directory once the data is split, on rank
+    zero only; its loggers get every per-step metric and may prune the trial."""
     cfg = to_typed(composed, TrainConfig)
     started = time.time()
     output_dir = Path(cfg.paths.output_dir)
@@ -76,11 +87,13 @@ def run_training(composed: TrainConfig | DictConfig) -> TrainingResult:
     splits = splits_once(dataset, cfg.split, cfg.seed)
     say("%s", run_summary.split_line(splits, cfg.split.kind))
     # DDP worker processes run this function too: only rank zero tracks the run
-    rank_zero = reproducibility.is_rank_zero()
+    rank_zero = is_rank_zero()
     loggers = build_loggers(cfg.logger) if rank_zero else []
     # in a sweep trial, per-step metrics also go to the Optuna trial, which may prune (its
     # TrialPruned must reach the sweeper, so it is not behind the fault-tolerant wrapper)
-    trials = trial_loggers(cfg.optuna, cfg.paths.output_dir) if rank_zero else []
+    trials = (
+        trial_loggers(cfg.optuna, cfg.paths.output_dir) if rank_zero and trial_loggers is not None else []
+    )
     facts = run_metadata.run_facts(cfg, dataset)
     status = "failed"
     try:
@@ -88,7 +101,7 @@ def run_training(composed: TrainConfig | DictConfig) -> TrainingResult:
             logger.log_config(as_dict(cfg) | facts)
         forwarders = [_forwarder([*loggers, *trials], prefix) for prefix in _prefixes(splits)]
         folds = stages.fit_folds(cfg, dataset, splits, output_dir, forwarders, say)
-        if not reproducibility.is_rank_zero():
+        if not is_rank_zero():
             status = "worker"
             return TrainingResult(stages.aggregate(folds), primary, output_dir, folds)
         say("evaluating on the test split%s", "s" if len(splits) > 1 else "")
