@@ -269,11 +269,11 @@ def test_boosting_fit_reports_every_round_and_sorts_ranking_rows_by_query(librar
 
     from omegaconf import OmegaConf
 
+    from tabpipe.config.construct import build
+    from tabpipe.config.schema import LGBMModelConfig, XGBModelConfig
     from tabpipe.export import runtime
     from tabpipe.export.converters import model_graph
     from tabpipe.models.base import FitData, RunContext
-    from tabpipe.models.lgbm import LightGBMModel
-    from tabpipe.models.xgb import XGBoostModel
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(120, 3)).astype(np.float32)
@@ -285,10 +285,9 @@ def test_boosting_fit_reports_every_round_and_sorts_ranking_rows_by_query(librar
         on_metrics=[lambda metrics, step: steps.append(step)], groups_train=groups, groups_val=groups,
     )  # fmt: skip
     trainer = OmegaConf.create({"accelerator": "cpu", "fast_dev_run": False})
-    kind = XGBoostModel if library == "xgb" else LightGBMModel
-    model = kind(n_estimators=5, early_stopping_rounds=50, n_jobs=1).fit(
-        data, RunContext(0, trainer, None, Path("."))
-    )
+    schema = XGBModelConfig if library == "xgb" else LGBMModelConfig  # the defaults live there
+    model = build(schema(n_estimators=5, early_stopping_rounds=50, n_jobs=1), "model")
+    model.fit(data, RunContext(0, trainer, None, Path(".")))
     assert steps == list(range(5)) and model.rounds_trained() == 5
     scores = runtime.run(runtime.session(model_graph(model, 3)), {"features": X})["scores"]
     native = model.predict(X)
