@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -51,3 +52,22 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+ML_LIBRARIES = (
+    "torch",
+    "lightning",
+    "pytorch_lightning",
+    "xgboost",
+    "lightgbm",
+    "sklearn",
+    "pandas",
+    "onnx",
+    "onnxruntime",
+)
+
+
+def imported_modules(importtime_stderr: str) -> set[str]:
+    """Top-level module names from ``python -X importtime`` output."""
+    names = re.findall(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s+(\S+)", importtime_stderr, re.M)
+    return {name.split(".")[0] for name in names}

@@ -162,20 +162,3 @@ def test_bad_window_is_one_line() -> None:
 
     with pytest.raises(ConfigError, match=r"window='yesterday': use a number of records"):
         parse_window("yesterday")
-
-
-def test_monitor_help_imports_no_ml_library() -> None:
-    import subprocess
-    import sys
-
-    from helpers import cli_env
-    from test_cli import ML_LIBRARIES, imported_modules
-
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "tabpipe.cli.main", "monitor", "--help"],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-    )
-    assert done.returncode == 0 and "Exit codes: 0 no alert, 6 drift alert" in done.stdout
-    assert not imported_modules(done.stderr) & (set(ML_LIBRARIES) | {"scipy", "matplotlib", "numpy"})

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import ROOT, cli_env, compose_config
+from helpers import ROOT, cli_env
 from serving_helpers import running_server
 
 pytestmark = pytest.mark.slow
@@ -24,15 +24,9 @@ CHURN = ROOT / "src/tabpipe/datasets/telco_churn.csv"
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory):
-    """A registered churn model (telco_churn:1) trained with 5 profile bins."""
-    from tabpipe.training.train import run_training
-
-    base = tmp_path_factory.mktemp("monitor")
-    run_training(
-        compose_config(["model=xgb", "model.n_estimators=40", "export.profile_bins=5"], base / "run")
-    )
-    return {"base": base, "registry": base / "registry", "ref": "telco_churn:1"}
+def bundle(binary_bundle):
+    """The session's registered churn model (telco_churn:1), trained with 5 profile bins."""
+    return {"registry": binary_bundle.registry, "ref": binary_bundle.ref}
 
 
 @pytest.fixture(scope="module")
