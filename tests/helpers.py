@@ -33,7 +33,9 @@ def compose_config(overrides: Sequence[str], output_dir: Path | None = None) -> 
 def cli_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONWARNINGS"] = "ignore"
-    env.setdefault("TABPIPE_REGISTRY", str(Path(tempfile.gettempdir()) / "tabpipe-test-registry"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # one default registry per xdist worker
+    default = Path(tempfile.gettempdir()) / f"tabpipe-test-registry{'-' + worker if worker else ''}"
+    env.setdefault("TABPIPE_REGISTRY", str(default))
     # this checkout's sources first, whichever checkout the venv was installed from
     paths = [str(ROOT / "src"), str(TESTS), env.get("PYTHONPATH")]
     env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))

@@ -137,7 +137,7 @@ def test_ab_split_ratio_and_stickiness(server) -> None:
         return client.post("/predict", json={"customer_id": key, "tenure": 5}).json()["model"]["arm"]
 
     with httpx.Client(base_url=server) as client, ThreadPoolExecutor(8) as pool:
-        arms = list(pool.map(arm, range(10_000)))
+        arms = list(pool.map(arm, range(2_000)))  # a hash of the key: deterministic shares
         share_b = Counter(arms)["b"] / len(arms)
         assert abs(share_b - 0.3) < 0.02, share_b
         for key in (3, 17, 4242):
