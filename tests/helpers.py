@@ -73,3 +73,15 @@ def imported_modules(importtime_stderr: str) -> set[str]:
     """Top-level module names from ``python -X importtime`` output."""
     names = re.findall(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s+(\S+)", importtime_stderr, re.M)
     return {name.split(".")[0] for name in names}
+
+
+def wait_for_skip(state_dir: Path, timeout_s: float = 60) -> str:
+    """Python source that waits until ``state_dir/triggers.jsonl`` records a ``skipped``
+    trigger (a retrain command that outlives a concurrent monitor's attempt)."""
+    history = str(state_dir / "triggers.jsonl")
+    return (
+        "import time\nfrom pathlib import Path\n"
+        f"history, deadline = Path({history!r}), time.time() + {timeout_s}\n"
+        "def skipped():\n    return history.exists() and 'skipped' in history.read_text()\n"
+        "while time.time() < deadline and not skipped():\n    time.sleep(0.02)\n"
+    )
