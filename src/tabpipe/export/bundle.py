@@ -10,7 +10,6 @@ required on every load.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -19,9 +18,9 @@ from typing import Any
 
 from tabpipe.errors import TabpipeError
 from tabpipe.export import signing
-from tabpipe.export.assemble import output_names
 from tabpipe.export.inputs import ONNX_INPUT_TYPES
-from tabpipe.io import write_json_atomic
+from tabpipe.io import sha256_file, write_json_atomic
+from tabpipe.tasks import get_task
 
 MANIFEST = "manifest.json"
 REQUIRED = ("model.onnx", "schema.json", "reference_profile.json", "metrics.json", "metadata.json")
@@ -36,14 +35,6 @@ INPUT_ENCODING = {
 
 class BundleError(TabpipeError):
     exit_code = 2
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def schema_document(
@@ -63,20 +54,7 @@ def schema_document(
         if spec.categories is not None:
             entry["categories"] = spec.categories
         inputs.append(entry)
-    outputs = (
-        [{"name": output_names(task)[0], "type": "float32", "shape": ["N"]}]
-        if task in ("regression", "ranking")
-        else [
-            {"name": "label", "type": "string", "shape": ["N"], "values": classes},
-            {
-                "name": "probabilities",
-                "type": "float32",
-                "shape": ["N", len(classes or [])],
-                "columns": classes,
-            },
-        ]
-    )
-    assert [o["name"] for o in outputs] == output_names(task)
+    outputs = get_task(task).output_specs(classes)
     document = {
         "task": task,
         "classes": classes,
@@ -97,7 +75,7 @@ def write_manifest(directory: Path) -> dict[str, str]:
     files = sorted(
         p for p in directory.rglob("*") if p.is_file() and str(p.relative_to(directory)) not in skip
     )
-    manifest = {str(p.relative_to(directory)): _sha256(p) for p in files}
+    manifest = {str(p.relative_to(directory)): sha256_file(p) for p in files}
     write_json_atomic(directory / MANIFEST, {"sha256": manifest})
     if key is not None:
         signing.sign(directory, directory / MANIFEST, key)
@@ -175,7 +153,7 @@ def verify_checksums(path: Path) -> dict[str, str]:
         file = path / name
         if not file.is_file():
             raise BundleError(f"bundle {str(path)!r}: file {name} is missing")
-        if _sha256(file) != digest:
+        if sha256_file(file) != digest:
             raise BundleError(f"bundle {str(path)!r}: file {name} fails its checksum (tampered or truncated)")
     return manifest
 

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tabpipe.tasks import get_task
+
 OTHER = "__other__"
 KS_SAMPLE = 1000
 
@@ -86,7 +88,7 @@ def reference_profile(
         else:
             entry = _numeric(as_numbers(features[name], spec.type), bins)
             profile["features"][name] = entry | {"type": spec.type}
-    if task in ("regression", "ranking"):
+    if not get_task(task).has_classes:
         profile["prediction"] = _numeric(pd.Series(scores), bins)
     else:
         labels = np.asarray(classes, dtype=object)[scores.argmax(axis=1)]

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tabpipe.errors import TabpipeError
+from tabpipe.errors import TabpipeError, first_line
 from tabpipe.export.registry import Registry
 
 
@@ -79,7 +79,7 @@ def version_info(registry: Registry, name: str, version: int, aliases: dict[str,
         metadata = json.loads((path / "metadata.json").read_text())
         metrics = json.loads((path / "metrics.json").read_text())
     except (OSError, json.JSONDecodeError, TabpipeError) as error:
-        info.problem = str(error).splitlines()[0]
+        info.problem = first_line(error)
         return info
     record = metadata.get("registry") or {}
     git = metadata.get("git") or {}

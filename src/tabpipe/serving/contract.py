@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, create_model
 
 from tabpipe.serving.request_model import IdValue, id_columns
+from tabpipe.tasks import get_task
 
 
 class ErrorDetail(BaseModel):
@@ -110,10 +111,9 @@ def response_model(schema: dict[str, Any]) -> type[BaseModel]:
     ids: dict[str, Any] = {
         name: (IdValue, Field(description="echoed from the record")) for name in id_columns(schema)
     }
-    task = schema["task"]
-    if task in ("regression", "ranking"):
-        name = "prediction" if task == "regression" else "score"
-        outputs: dict[str, Any] = {name: (float, ...)}
+    task = get_task(schema["task"])
+    if not task.has_classes:
+        outputs: dict[str, Any] = {name: (float, ...) for name in task.output_names()}
     else:
         classes = [str(c) for c in schema.get("classes") or []]
         probabilities = create_model(
