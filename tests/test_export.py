@@ -66,7 +66,7 @@ def test_served_graph_equals_evaluation_predictions(churn_run) -> None:
     raw = pd.read_csv(Path(__file__).resolve().parents[1] / "src/tabpipe/datasets/telco_churn.csv")
     rows = raw.set_index("customer_id").loc[predictions["customer_id"]].reset_index()
     session = runtime.session(bundle.model_path)
-    schema = {i["name"]: {"type": i["type"]} for i in bundle.schema["inputs"]}
+    schema = {i.name: {"type": i.type} for i in bundle.schema.inputs}
     out = runtime.run(session, graph_inputs(rows, schema))
     assert (out["label"] == predictions["y_pred"].to_numpy()).all()
     assert np.array_equal(out["probabilities"][:, 1].astype(np.float64), predictions["proba_Yes"].to_numpy())
@@ -105,16 +105,16 @@ def test_bundle_contents(churn_run) -> None:
         "native",
     } <= names
     assert (churn_run.bundle / "native" / "model.xgb.json").is_file()
-    inputs = {i["name"]: i for i in bundle.schema["inputs"]}
-    assert inputs["tenure"]["min"] == 0.0 and inputs["tenure"]["onnx_type"] == "float"
-    assert "Month-to-month" in inputs["contract"]["categories"]
-    profile = bundle.read_json("reference_profile.json")
-    tenure = profile["features"]["tenure"]
-    assert len(tenure["shares"]) == len(tenure["edges"]) + 1 and abs(sum(tenure["shares"]) - 1) < 1e-9
-    assert abs(sum(profile["prediction"]["class_shares"].values()) - 1) < 1e-9
-    assert bundle.metadata["seed"] == 42 and bundle.metadata["dataset"]["sha256"]
-    assert bundle.metadata["config"]["model"]["n_estimators"] == 150  # the resolved config
-    assert set(bundle.metadata["git"]) == {"commit", "dirty"} and bundle.metadata["packages"]["onnx"]
+    inputs = {i.name: i for i in bundle.schema.inputs}
+    assert inputs["tenure"].min == 0.0 and inputs["tenure"].onnx_type == "float"
+    assert "Month-to-month" in inputs["contract"].categories
+    tenure = bundle.profile.features["tenure"]
+    assert len(tenure.shares) == len(tenure.edges) + 1 and abs(sum(tenure.shares) - 1) < 1e-9
+    assert abs(sum(bundle.profile.prediction.class_shares.values()) - 1) < 1e-9
+    assert bundle.metadata.seed == 42 and bundle.metadata.dataset.sha256
+    assert bundle.metadata.config.tree()["model"]["n_estimators"] == 150  # the resolved config
+    assert bundle.metadata.packages["onnx"] and bundle.metadata.git.model_fields_set == {"commit", "dirty"}
+    assert {bundle.schema.format_version, bundle.metadata.format_version, bundle.profile.format_version} == {1}
     assert bundle.read_json("metrics.json")["test/auc"] == churn_run.metrics["test/auc"]
 
 

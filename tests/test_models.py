@@ -54,7 +54,7 @@ def test_model_trains_and_beats_the_baseline(train, model: str, task: str) -> No
     assert parity.passed and parity.label_agreement == 1.0 and parity.max_rel_diff <= 1e-6
     bundle = load_bundle(result.bundle)
     assert (bundle.path / "native" / NATIVE_FILE[model]).is_file()
-    assert bundle.schema["task"] == task and result.registered["version"] >= 1
+    assert bundle.schema.task == task and result.registered["version"] >= 1
     predictions = pd.read_parquet(result.output_dir / "predictions" / "test.parquet")
     if task != "regression":
         proba = predictions.filter(like="proba_").to_numpy()

@@ -70,20 +70,20 @@ def _show_document(registry: Registry, ref: str) -> dict[str, Any]:
     from tabpipe.export.bundle import load_bundle
 
     bundle = load_bundle(registry.resolve(ref))  # checksums (and signature) verified
-    record = bundle.metadata.get("registry") or {}
-    name, version = record.get("name"), record.get("version")
+    record = bundle.metadata.registry
     document: dict[str, Any] = {"path": str(bundle.path)}
-    if name and version:
-        info = version_info(registry, name, int(version), registry.aliases(name))
+    if record:
+        info = version_info(registry, record.name, record.version, registry.aliases(record.name))
         document |= with_default_metric(registry, info).as_dict()
+    export = bundle.metadata.export
     document |= {
-        "registry": record,
-        "task": bundle.schema["task"],
-        "classes": bundle.schema["classes"],
-        "inputs": [f"{i['name']}:{i['type']}" for i in bundle.schema["inputs"]],
+        "registry": record.model_dump(mode="json") if record else {},
+        "task": bundle.schema.task,
+        "classes": bundle.schema.classes,
+        "inputs": [f"{name}:{kind}" for name, kind in bundle.schema.input_types.items()],
         "metrics": {k: v for k, v in bundle.read_json("metrics.json").items() if k.startswith("test/")},
-        "export": bundle.metadata.get("export"),
-        "alias_history": registry.history(name) if name else [],
+        "export": export.model_dump(mode="json") if export else None,
+        "alias_history": registry.history(record.name) if record else [],
     }
     return document
 

@@ -59,10 +59,10 @@ def score_held_out(candidate: Candidate) -> HeldOut:
 
 def _check_comparable(a: Candidate, b: Candidate) -> None:
     da, db = a.dataset, b.dataset
-    if a.metadata["dataset"]["sha256"] != b.metadata["dataset"]["sha256"]:
+    if a.metadata.dataset.sha256 != b.metadata.dataset.sha256:
         raise ConfigError(
             f"compare: {a.label} and {b.label} were trained on different data "
-            f"({a.metadata['dataset']['uri']} vs {b.metadata['dataset']['uri']}); "
+            f"({a.metadata.dataset.uri} vs {b.metadata.dataset.uri}); "
             "compare needs the same dataset"
         )
     for what, left, right in (

@@ -143,7 +143,21 @@ class MonitorTestsConfig:
 
 
 @dataclass
-class MonitorConfig:
+class DriftThresholds:
+    """The drift severity rules, declared once: ``tabpipe monitor``'s config carries them
+    (``epsilon``, ``min_samples``, ``severity.*``, ``tests.*``) and
+    :mod:`tabpipe.monitoring.compare` judges with them as they are."""
+
+    # empty bins get this share (then renormalised) before PSI and KL take logs
+    epsilon: Positive = 1e-4
+    # fewer current values than this: "insufficient_data", never an alert
+    min_samples: AtLeastOne = 100
+    severity: MonitorSeverityConfig = field(default_factory=MonitorSeverityConfig)
+    tests: MonitorTestsConfig = field(default_factory=MonitorTestsConfig)
+
+
+@dataclass
+class MonitorConfig(DriftThresholds):
     bundle: str = MISSING
     current: Optional[str] = MISSING
     window: Optional[str] = None
@@ -152,10 +166,6 @@ class MonitorConfig:
     output_dir: Optional[str] = None
     state_dir: Optional[str] = None
     exclude: List[str] = field(default_factory=list)
-    epsilon: Positive = 1e-4
-    min_samples: AtLeastOne = 100
-    severity: MonitorSeverityConfig = field(default_factory=MonitorSeverityConfig)
-    tests: MonitorTestsConfig = field(default_factory=MonitorTestsConfig)
     score: bool = True
     top_plots: NonNegativeInt = 5
     on_alert: Optional[str] = None

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tabpipe.export.documents import CategoricalProfile, ClassificationProfile, NumericProfile
 from tabpipe.monitoring.compare import (
     FeatureDrift,
     Thresholds,
@@ -56,11 +57,15 @@ def score(
 
 
 def compare_predictions(
-    reference: dict[str, Any], predictions: pd.DataFrame, task: str, classes: list[str], t: Thresholds
+    reference: NumericProfile | ClassificationProfile,
+    predictions: pd.DataFrame,
+    task: str,
+    classes: list[str],
+    t: Thresholds,
 ) -> list[FeatureDrift]:
     """``prediction`` (regression), ``score`` (ranking) or ``prediction.label`` and
     ``prediction.proba_<class>`` (the positive class only for a binary task), each with its test."""
-    if task in SINGLE_OUTPUT:
+    if isinstance(reference, NumericProfile):
         name = SINGLE_OUTPUT[task]
         if name not in predictions:
             return []
@@ -71,7 +76,7 @@ def compare_predictions(
         return [result]
     results = []
     if "label" in predictions:
-        entry = {"frequencies": reference.get("class_shares", {}), "missing_rate": 0.0}
+        entry = CategoricalProfile(missing_rate=0.0, count=0, frequencies=reference.class_shares)
         labels = predictions["label"].astype(object).where(predictions["label"].notna())
         result = compare_categorical("prediction.label", entry, labels.map(str, na_action="ignore"), t)
         result.kind = "prediction"
@@ -80,11 +85,11 @@ def compare_predictions(
     shown = classes[-1:] if task == "binary" else classes
     for name in shown:
         column = f"proba_{name}"
-        shares = reference.get("probability_shares", {}).get(name)
+        shares = reference.probability_shares.get(name)
         if column not in predictions or shares is None:
             continue
         values = predictions[column].to_numpy(dtype=np.float64, na_value=np.nan)
-        result = compare_binned(f"prediction.{column}", reference["probability_edges"], shares, values, t)
+        result = compare_binned(f"prediction.{column}", reference.probability_edges, shares, values, t)
         add_chi2(result, t)
         results.append(result)
     return results

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tabpipe.config import option_value
 from tabpipe.errors import ConfigError
 from tabpipe.export.bundle import Bundle, load_bundle
+from tabpipe.export.documents import CategoricalProfile, ProfileDocument
 from tabpipe.export.profile import as_numbers
 from tabpipe.export.registry import Registry
 from tabpipe.monitoring import trigger
@@ -27,6 +27,7 @@ from tabpipe.monitoring.compare import (
     compare_numeric,
     judge,
     rank,
+    thresholds_record,
 )
 from tabpipe.monitoring.current_data import CurrentData, prediction_columns, read_current
 from tabpipe.monitoring.predictions import compare_predictions, score
@@ -41,27 +42,12 @@ class MonitorResult:
     alert: bool
 
 
-def thresholds(cfg: Any) -> Thresholds:
-    return Thresholds(
-        psi_warn=cfg.severity.psi_warn,
-        psi_alert=cfg.severity.psi_alert,
-        missing_warn=cfg.severity.missing_warn,
-        missing_alert=cfg.severity.missing_alert,
-        epsilon=cfg.epsilon,
-        min_samples=cfg.min_samples,
-        alpha=cfg.tests.alpha,
-        test_severity=option_value(cfg.tests.severity),
-        correction=option_value(cfg.tests.correction),
-    )
-
-
 def bundle_identity(bundle: Bundle) -> tuple[str, str]:
-    registry = bundle.metadata.get("registry") or {}
-    return str(registry.get("name") or bundle.path.name), str(registry.get("version", "unregistered"))
+    return bundle.name, bundle.version
 
 
 def compare_features(
-    profile: dict[str, Any], coerced: pd.DataFrame, types: dict[str, str], t: Thresholds, timings: dict
+    profile: ProfileDocument, coerced: pd.DataFrame, types: dict[str, str], t: Thresholds, timings: dict
 ) -> list[FeatureDrift]:
     """Bin every present feature on its reference bins (timed as ``binning_s``), then run the
     KS / chi-square tests (``tests_s``). ``binning_cpu_s`` is the binning's CPU time: on one
@@ -69,10 +55,10 @@ def compare_features(
     started, cpu = time.perf_counter(), time.process_time()
     pending = []
     for name in coerced.columns:
-        entry = profile["features"].get(name)
+        entry = profile.features.get(name)
         if entry is None:
             continue
-        if entry["kind"] == "categorical":
+        if isinstance(entry, CategoricalProfile):
             pending.append((compare_categorical(name, entry, coerced[name], t), entry, None))
         else:
             values = as_numbers(coerced[name], types[name]).to_numpy(dtype=np.float64, na_value=np.nan)
@@ -109,7 +95,7 @@ def _predictions(
 ) -> tuple[pd.DataFrame | None, str]:
     if current.predictions is not None:
         return current.predictions, "log" if current.serving is not None else "file"
-    types = {i["name"]: i["type"] for i in bundle.schema["inputs"]}
+    types = bundle.schema.input_types
     if not cfg.score or schema.missing or set(current.redacted) & set(types):
         return None, "none"  # the graph needs every input
     started = time.perf_counter()
@@ -117,8 +103,8 @@ def _predictions(
         bundle.model_path,
         coerced,
         types,
-        bundle.schema["task"],
-        list(bundle.schema.get("classes") or []),
+        bundle.schema.task,
+        bundle.schema.class_list,
         list(cfg.providers),
     )
     timings["score_s"] = time.perf_counter() - started
@@ -130,7 +116,7 @@ def _trigger(cfg: Any, bundle: Bundle, alert: bool, state_dir: Path, context: di
     if alert:
         reasons.append("alert")
     if cfg.schedule and cfg.cadence_days is not None:
-        trained_at = trigger.parse_time(bundle.metadata["started_at"])
+        trained_at = trigger.parse_time(bundle.metadata.started_at)
         due, due_at = trigger.cadence_due(
             trained_at, trigger.last_run(state_dir), cfg.cadence_days, trigger.utc_now()
         )
@@ -147,9 +133,9 @@ def run_monitor(cfg: Any) -> MonitorResult:
     started = time.perf_counter()
     bundle = load_bundle(Registry(cfg.registry_root).resolve(cfg.bundle))
     name, version = bundle_identity(bundle)
-    profile = bundle.read_json("reference_profile.json")
-    types = {i["name"]: i["type"] for i in bundle.schema["inputs"] if i["name"] not in cfg.exclude}
-    t = thresholds(cfg)
+    profile = bundle.profile
+    types = {k: v for k, v in bundle.schema.input_types.items() if k not in cfg.exclude}
+    t: Thresholds = cfg  # the monitor's config carries the thresholds (DriftThresholds)
     stamp = datetime.now().astimezone().strftime("%Y%m%dT%H%M%S%f")
     state_dir = Path(cfg.state_dir) if cfg.state_dir else Path("monitoring") / name
     directory = Path(cfg.output_dir) if cfg.output_dir else state_dir / stamp
@@ -169,19 +155,18 @@ def run_monitor(cfg: Any) -> MonitorResult:
         types = {k: v for k, v in types.items() if k not in current.redacted}
         ignore = [
             *current.redacted,
-            *bundle.schema.get("id_columns", []),
+            *bundle.schema.id_columns,
             *prediction_columns(current.frame, set(types)),
             *cfg.exclude,
         ]
         coerce_started = time.perf_counter()
-        coerced, schema = coerce_current(current.frame, types, profile["features"], ignore)
+        coerced, schema = coerce_current(current.frame, types, profile.features, ignore)
         timings["coerce_s"] = time.perf_counter() - coerce_started
         results = compare_features(profile, coerced, types, t, timings)
         predictions, source = _predictions(cfg, bundle, current, coerced, schema, timings)
-        if predictions is not None and "prediction" in profile:
-            classes = list(bundle.schema.get("classes") or [])
+        if predictions is not None and profile.prediction is not None:
             results += compare_predictions(
-                profile["prediction"], predictions, bundle.schema["task"], classes, t
+                profile.prediction, predictions, bundle.schema.task, bundle.schema.class_list, t
             )
         results = _schema_results(schema, rank(judge(results, t)), types)
     counts = {s: sum(r.severity == s for r in results) for s in ("alert", "warn", "insufficient_data", "ok")}
@@ -203,7 +188,7 @@ def run_monitor(cfg: Any) -> MonitorResult:
             "redacted": current.redacted if current else {},
         },
         "schema": schema.as_dict(),
-        "thresholds": vars(t),
+        "thresholds": thresholds_record(t),
         "features": [r.as_dict() for r in results],
         "trigger": outcome,
         "timings_s": {k: round(v, 4) for k, v in timings.items()},

@@ -15,6 +15,9 @@ import pandas as pd
 
 from tabpipe.data.coercion import coerce_columns, coerce_rows
 from tabpipe.errors import DataValidationError
+from tabpipe.export.documents import CategoricalProfile, NumericProfile
+
+FeatureProfile = NumericProfile | CategoricalProfile
 
 
 @dataclass
@@ -44,7 +47,7 @@ def _looks_numeric(text: str) -> bool:
 
 
 def coerce_current(
-    frame: pd.DataFrame, types: dict[str, str], profile: dict[str, Any], ignore: list[str]
+    frame: pd.DataFrame, types: dict[str, str], profile: dict[str, FeatureProfile], ignore: list[str]
 ) -> tuple[pd.DataFrame, SchemaDrift]:
     """The present schema columns in their canonical dtypes, and the schema drift found."""
     schema = SchemaDrift(
@@ -73,7 +76,7 @@ def coerce_current(
             )
             coerced[name] = values[name]
             continue
-        if kind == "categorical" and _numbers_for_words(raw[name], profile.get(name, {})):
+        if kind == "categorical" and _numbers_for_words(raw[name], profile.get(name)):
             schema.type_changed[name] = "expected categorical words; the current column holds numbers"
     return pd.DataFrame(coerced, index=frame.index), schema
 
@@ -82,10 +85,10 @@ def _text_categories(column: pd.Series) -> bool:
     return all(isinstance(value, str) for value in column.cat.categories)
 
 
-def _numbers_for_words(raw: pd.Series, entry: dict[str, Any]) -> bool:
+def _numbers_for_words(raw: pd.Series, entry: FeatureProfile | None) -> bool:
     """A categorical column that now holds numbers although none of its reference categories
     was a number (say a code replaced by an amount)."""
     if not pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw) or raw.isna().all():
         return False
-    listed = [k for k in entry.get("frequencies", {}) if k != "__other__"]
+    listed = entry.listed if isinstance(entry, CategoricalProfile) else []
     return bool(listed) and not any(_looks_numeric(k) for k in listed)

@@ -219,7 +219,7 @@ def score_files(
         raise ConfigError(f"output={str(output)!r}: expected a .parquet or .csv file")
     if output.is_dir():
         raise ConfigError(f"output={str(output)!r}: is a directory; expected a file path")
-    id_columns = list(model.bundle.schema.get("id_columns") or [])
+    id_columns = list(model.bundle.schema.id_columns)
     summary, started = BatchSummary(output=str(output)), time.perf_counter()
     sink = _Sink(output)
     rejects = _Sink(reject_path or default_rejects(output))

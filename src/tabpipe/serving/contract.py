@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
+from tabpipe.export.documents import SchemaDocument
 from tabpipe.serving.request_model import IdValue, id_columns
 
 
@@ -105,17 +106,15 @@ RELOAD_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def response_model(schema: dict[str, Any]) -> type[BaseModel]:
+def response_model(schema: SchemaDocument) -> type[BaseModel]:
     """``PredictResponse`` with typed prediction items for the bundle's task and classes."""
     ids: dict[str, Any] = {
         name: (IdValue, Field(description="echoed from the record")) for name in id_columns(schema)
     }
-    task = schema["task"]
-    if task in ("regression", "ranking"):
-        name = "prediction" if task == "regression" else "score"
-        outputs: dict[str, Any] = {name: (float, ...)}
+    if schema.task in ("regression", "ranking"):  # one output, named in the schema
+        outputs: dict[str, Any] = {schema.outputs[0].name: (float, ...)}
     else:
-        classes = [str(c) for c in schema.get("classes") or []]
+        classes = schema.class_list
         probabilities = create_model(
             "Probabilities",
             **{f"class_{i}": (float, Field(alias=c)) for i, c in enumerate(classes)},
