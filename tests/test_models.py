@@ -69,7 +69,7 @@ def test_baseline_model_predicts_priors_or_the_mean(train, task: str) -> None:
         # the graph computes in float32, the native baseline in float64
         assert result.metrics[key] == pytest.approx(result.metrics[f"baseline/{key}"], rel=1e-4)
     assert (result.output_dir / "model" / "baseline.json").is_file()
-    assert result.parity[0].passed and load_bundle(result.bundle).schema["task"] == task
+    assert result.parity[0].passed and load_bundle(result.bundle).schema.task == task
 
 
 def test_any_lightning_module_plugs_in_through_target(train) -> None:

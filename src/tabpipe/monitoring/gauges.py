@@ -41,6 +41,7 @@ class DriftGauges:
         self.top, self.min_samples, self.epsilon = top, min_samples, epsilon
         self.window: deque[dict[str, np.ndarray]] = deque(maxlen=window)
         self.observe = self.window.append  # the whole per-request cost
+
     def profile(self) -> ProfileDocument:
         """The served bundle's profile (loaded and validated with the bundle)."""
         return self.bundle_of().profile

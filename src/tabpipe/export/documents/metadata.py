@@ -91,9 +91,21 @@ class EvaluationRecord(_Open):
     gates: list[dict[str, Any]] = []
 
 
+class ParityRecord(_Open):
+    """The parity gate's result (:class:`tabpipe.export.parity.ParityResult`)."""
+
+    rows: int
+    max_abs_diff: float
+    max_rel_diff: float
+    label_agreement: float
+    providers: list[str] = []
+    rtol: float
+    passed: bool
+
+
 class ExportFacts(_Open):
     opset: int | None = None
-    parity: dict[str, Any] | None = None
+    parity: ParityRecord | None = None
     native_vs_graph_max_abs_diff: float | None = None
     providers_requested: list[str] = []
     providers_used: list[str] = []
@@ -139,7 +151,7 @@ class MetadataDocument(Document):
     duration_s: float | None = None
     metrics: dict[str, Any] = {}
     artifacts: dict[str, dict[str, Any]] = {}
-    parity: list[dict[str, Any]] = []
+    parity: list[ParityRecord] = []
     evaluation: list[EvaluationRecord] = []
     export: ExportFacts | None = None
     registry: RegistryRecord | None = None
