@@ -91,9 +91,9 @@ def test_profile_honours_the_configured_bins(bundle) -> None:
     tenure = profile.features["tenure"]
     assert profile.bins == 5 and len(tenure.edges) == 4 and len(tenure.shares) == 5
     assert tenure.mean is not None and tenure.std is not None and tenure.ks_sample
-    assert len(profile["prediction"]["probability_edges"]) == 6
-    contract = profile["features"]["contract"]
-    assert contract["kind"] == "categorical" and abs(sum(contract["frequencies"].values()) - 1) < 1e-9
+    assert len(profile.prediction.probability_edges) == 6
+    contract = profile.features["contract"]
+    assert contract.kind == "categorical" and abs(sum(contract.frequencies.values()) - 1) < 1e-9
 
 
 def test_fresh_sample_from_the_training_distribution_does_not_alert(bundle, raw, tmp_path: Path) -> None:
