@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
+from tabpipe.comparison.document import CandidateSummary
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.data.splits import make_splits
 from tabpipe.errors import ConfigError
@@ -50,15 +51,15 @@ class Candidate:
     def config(self) -> Any:
         return OmegaConf.create(self.metadata.config.tree())
 
-    def describe(self) -> dict[str, Any]:
-        return {
-            "ref": self.ref,
-            "label": self.label,
-            "kind": self.kind,
-            "path": str(self.path),
-            "model": self.model_name,
-            "folds": len(self.graphs),
-        }
+    def describe(self) -> CandidateSummary:
+        return CandidateSummary(
+            ref=self.ref,
+            label=self.label,
+            kind=self.kind,
+            path=str(self.path),
+            model=self.model_name,
+            folds=len(self.graphs),
+        )
 
 
 def _run_graphs(run_dir: Path) -> dict[int, Path]:
