@@ -326,29 +326,33 @@ def test_prediction_log_of_a_real_server_private_redacted_strict_and_monitored(
     last = monitor_in_process(
         bundle, tmp_path, f"current={log}", "window=100", f"output_dir={tmp_path / 'l'}"
     )
-    assert last.document["current"]["rows"] == 100
+    assert last.document.current.rows == 100
 
 
 def test_monitor_prints_four_significant_digits(tmp_path: Path) -> None:
     """The summary's figures: 4 significant digits, not float reprs."""
     from tabpipe.cli.monitor import _summary
+    from tabpipe.monitoring.document import DriftDocument
     from tabpipe.monitoring.run import MonitorResult
 
-    document = {
-        "bundle": {"name": "m", "version": "1"},
-        "current": {
-            "source": "log.jsonl",
-            "rows": 10,
-            "serving": {
-                "requests": 3,
-                "error_rate": 1 / 3,
-                "latency_ms": {"p50": 0.1234567, "p95": 0.28354999999999947, "p99": 1234.5678},
+    document = DriftDocument.model_validate(
+        {
+            "generated_at": "2026-12-03T10:00:00+00:00",
+            "bundle": {"ref": "m@production", "name": "m", "version": "1", "path": "registry/m/1"},
+            "current": {
+                "source": "log.jsonl",
+                "rows": 10,
+                "serving": {
+                    "requests": 3,
+                    "error_rate": 1 / 3,
+                    "latency_ms": {"p50": 0.1234567, "p95": 0.28354999999999947, "p99": 1234.5678},
+                },
             },
-        },
-        "status": "ok",
-        "counts": {"ok": 1},
-        "features": [],
-    }
+            "schema": {},
+            "status": "ok",
+            "counts": {"ok": 1},
+        }
+    )
     lines = _summary(MonitorResult(document, tmp_path, alert=False))
     assert "  serving: 3 requests, error rate 0.3333, latency ms P50 0.1235 P95 0.2835 P99 1235" in lines
 

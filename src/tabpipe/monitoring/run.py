@@ -30,6 +30,7 @@ from tabpipe.monitoring.compare import (
     thresholds_record,
 )
 from tabpipe.monitoring.current_data import CurrentData, prediction_columns, read_current
+from tabpipe.monitoring.document import BundleSummary, Cadence, CurrentSummary, DriftDocument, TriggerOutcome
 from tabpipe.monitoring.predictions import compare_predictions, score
 from tabpipe.monitoring.report import write_report
 from tabpipe.monitoring.schema_drift import SchemaDrift, coerce_current
@@ -37,7 +38,7 @@ from tabpipe.monitoring.schema_drift import SchemaDrift, coerce_current
 
 @dataclass
 class MonitorResult:
-    document: dict[str, Any]
+    document: DriftDocument
     directory: Path
     alert: bool
 
@@ -111,7 +112,7 @@ def _predictions(
     return frame, "scored"
 
 
-def _trigger(cfg: Any, bundle: Bundle, alert: bool, state_dir: Path, context: dict) -> dict[str, Any] | None:
+def _trigger(cfg: Any, bundle: Bundle, alert: bool, state_dir: Path, context: dict) -> TriggerOutcome | None:
     reasons, cadence = [], None
     if alert:
         reasons.append("alert")
@@ -120,13 +121,13 @@ def _trigger(cfg: Any, bundle: Bundle, alert: bool, state_dir: Path, context: di
         due, due_at = trigger.cadence_due(
             trained_at, trigger.last_run(state_dir), cfg.cadence_days, trigger.utc_now()
         )
-        cadence = {"due": due, "due_at": due_at.isoformat(), "trained_at": trained_at.isoformat()}
+        cadence = Cadence(due=due, due_at=due_at.isoformat(), trained_at=trained_at.isoformat())
         if due:
             reasons.append("cadence")
     if not reasons:
-        return {"action": "none", "reasons": [], "cadence": cadence} if cadence else None
+        return TriggerOutcome(action="none", cadence=cadence) if cadence else None
     outcome = trigger.fire(state_dir, reasons, cfg.on_alert, cfg.cooldown_hours, context)
-    return outcome | ({"cadence": cadence} if cadence else {})
+    return TriggerOutcome.model_validate(outcome | {"cadence": cadence})
 
 
 def run_monitor(cfg: Any) -> MonitorResult:
@@ -174,24 +175,24 @@ def run_monitor(cfg: Any) -> MonitorResult:
     context = {"bundle": cfg.bundle, "model": name, "version": version, "report": str(directory)}
     outcome = _trigger(cfg, bundle, alert, state_dir, context)
     timings["total_s"] = time.perf_counter() - started
-    document = {
-        "generated_at": trigger.utc_now().isoformat(),
-        "status": "alert" if alert else ("warn" if counts["warn"] else "ok"),
-        "counts": counts,
-        "bundle": {"ref": cfg.bundle, "name": name, "version": version, "path": str(bundle.path)},
-        "current": {
-            "source": cfg.current or "none (schedule check only)",
-            "window": current.window if current else None,
-            "rows": len(current.frame) if current else 0,
-            "predictions": source,
-            "serving": current.serving if current else None,
-            "redacted": current.redacted if current else {},
-        },
-        "schema": schema.as_dict(),
-        "thresholds": thresholds_record(t),
-        "features": [r.as_dict() for r in results],
-        "trigger": outcome,
-        "timings_s": {k: round(v, 4) for k, v in timings.items()},
-    }
+    document = DriftDocument(
+        generated_at=trigger.utc_now().isoformat(),
+        status="alert" if alert else ("warn" if counts["warn"] else "ok"),
+        counts=counts,
+        bundle=BundleSummary(ref=cfg.bundle, name=name, version=version, path=str(bundle.path)),
+        current=CurrentSummary(
+            source=cfg.current or "none (schedule check only)",
+            window=current.window if current else None,
+            rows=len(current.frame) if current else 0,
+            predictions=source,
+            serving=current.serving if current else None,
+            redacted=current.redacted if current else {},
+        ),
+        schema_drift=schema.summary(),
+        thresholds=thresholds_record(t),
+        features=results,
+        trigger=outcome,
+        timings_s={k: round(v, 4) for k, v in timings.items()},
+    )
     write_report(document, results, directory, cfg.top_plots)
     return MonitorResult(document, directory, alert)

@@ -8,14 +8,14 @@ exactly as the shared coercion treats a bad row in batch scoring.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from tabpipe.data.coercion import coerce_columns, coerce_rows
 from tabpipe.errors import DataValidationError
 from tabpipe.export.documents import CategoricalProfile, NumericProfile
+from tabpipe.monitoring.document import SchemaSummary
 
 FeatureProfile = NumericProfile | CategoricalProfile
 
@@ -34,8 +34,10 @@ class SchemaDrift:
         out = [f"column {name!r}: missing from the current data" for name in self.missing]
         return out + [f"column {name!r}: {why}" for name, why in self.type_changed.items()]
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"alert": self.alert}
+    def summary(self) -> SchemaSummary:
+        return SchemaSummary(
+            missing=self.missing, type_changed=self.type_changed, extra=self.extra, alert=self.alert
+        )
 
 
 def _looks_numeric(text: str) -> bool:
