@@ -15,6 +15,7 @@ from sklearn import metrics as skm
 
 from helpers import compose_config
 from tabpipe.errors import BaselineGateError, ConfigError
+from tabpipe.evaluation.document import SegmentsDocument
 from tabpipe.evaluation.gates import enforce, gate_results
 from tabpipe.evaluation.metrics import compute_metrics, expected_calibration_error, primary_metric, scored
 from tabpipe.evaluation.segments import bootstrap_interval
@@ -197,7 +198,7 @@ def test_planted_bad_segment_is_flagged_and_written(tmp_path: Path) -> None:
     cfg = eval_cfg(**{"segments.n_bootstrap": 100})
     result = evaluate_predictions(inputs, cfg, tmp_path)
     document = json.loads((tmp_path / "segments.json").read_text())
-    assert document == result.segments
+    assert SegmentsDocument.model_validate(document) == result.segments  # the file is the typed document
     by_name = {(s["column"], s["segment"]): s for s in document["segments"]}
     assert document["flagged"] == ["region=c"]
     assert by_name[("region", "c")]["ci_high"] < document["overall"]
