@@ -427,7 +427,7 @@ def test_an_error_line_with_inputs_counts_as_an_error_not_as_served_rows(tmp_pat
     log.close()
     data = read_prediction_log(tmp_path / "p.jsonl", None, "1")
     assert data.frame["tenure"].tolist() == [1.0]
-    assert data.serving["errors"] == 1 and data.serving["answered"] == 1
+    assert data.serving.errors == 1 and data.serving.answered == 1
 
 
 def test_a_log_left_world_readable_by_an_older_version_is_made_private(tmp_path: Path) -> None:

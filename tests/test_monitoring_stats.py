@@ -141,12 +141,12 @@ def test_trigger_lock_and_cooldown_record_every_decision(tmp_path: Path) -> None
         thread.join()
     later = trigger.fire(tmp_path, ["alert"], command, 24, {})
     assert marker.read_text() == "x"
-    assert sorted(o["action"] for o in outcomes) == ["ran", "skipped"]
-    assert later["action"] == "skipped" and "cooldown" in later["detail"]
-    ran = [e for e in trigger.history(tmp_path) if e["action"] == "ran"]
-    assert len(ran) == 1 and ran[0]["returncode"] == 0 and len(trigger.history(tmp_path)) == 3
+    assert sorted(o.action for o in outcomes) == ["ran", "skipped"]
+    assert later.action == "skipped" and "cooldown" in later.detail
+    ran = [e for e in trigger.history(tmp_path) if e.action == "ran"]
+    assert len(ran) == 1 and ran[0].returncode == 0 and len(trigger.history(tmp_path)) == 3
     failed = trigger.fire(tmp_path / "other", ["alert"], "no-such-command-xyz", 0, {})
-    assert failed["action"] == "ran" and failed["returncode"] is None and "could not start" in failed["error"]
+    assert failed.action == "ran" and failed.returncode is None and "could not start" in failed.error
 
 
 @pytest.mark.parametrize(

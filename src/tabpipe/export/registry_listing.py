@@ -7,13 +7,13 @@ Read from the version's ``metadata.json`` and ``metrics.json`` (checksums are ve
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from tabpipe.errors import TabpipeError
 from tabpipe.export import documents
 from tabpipe.export.documents import MetadataDocument
-from tabpipe.export.documents.metadata import RecordedConfig
+from tabpipe.export.documents.metadata import RecordedConfig, RegistrationSource
 from tabpipe.export.registry import Registry
 
 
@@ -30,30 +30,17 @@ class VersionInfo:
     git_commit: str | None = None
     git_dirty: bool | None = None
     data_sha256: str | None = None
-    source: dict[str, Any] | None = None
+    source: RegistrationSource | None = None
     aliases: list[str] = field(default_factory=list)
     problem: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        source = self.source.model_dump(mode="json") if self.source else None
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "source": source}
 
     @property
     def source_text(self) -> str:
-        return describe_source(self.source)
-
-
-def describe_source(source: dict[str, Any] | None) -> str:
-    if not source:
-        return "-"
-    kind = source.get("kind", "run")
-    if kind == "dvc":
-        exp = source.get("experiment")
-        return f"dvc exp {exp}" if exp else ("dvc exp" if source.get("baseline_rev") else "dvc repro")
-    if kind == "sweep":
-        return f"sweep {source.get('study')} (best params) {source.get('run_dir', '')}".rstrip()
-    if kind == "multirun":
-        return f"multirun job {source.get('job')} {source.get('run_dir', '')}".rstrip()
-    return f"{kind} {source.get('run_dir') or ''}".rstrip()
+        return self.source.describe() if self.source else "-"
 
 
 def model_label(config: RecordedConfig) -> str | None:

@@ -65,6 +65,7 @@ class TriggerOutcome(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     action: str  # none, skipped, ran
+    started: str | None = None
     reasons: list[str] = []
     command: str | None = None
     detail: str | None = None

@@ -127,7 +127,8 @@ def _trigger(cfg: Any, bundle: Bundle, alert: bool, state_dir: Path, context: di
     if not reasons:
         return TriggerOutcome(action="none", cadence=cadence) if cadence else None
     outcome = trigger.fire(state_dir, reasons, cfg.on_alert, cfg.cooldown_hours, context)
-    return TriggerOutcome.model_validate(outcome | {"cadence": cadence})
+    outcome.cadence = cadence
+    return outcome
 
 
 def run_monitor(cfg: Any) -> MonitorResult:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from tabpipe.export.documents.base import Document
 
@@ -111,13 +111,43 @@ class ExportFacts(_Open):
     providers_used: list[str] = []
 
 
+class RegistrationSource(_Open):
+    """Where a version came from: a run, a multirun job, a sweep's best-params re-run, DVC."""
+
+    kind: str = "run"  # run | multirun | sweep | dvc
+    run_dir: str | None = None
+    job: int | None = None  # multirun
+    study: str | None = None  # sweep
+    stage: str | None = None  # dvc
+    experiment: str | None = None  # sweep, dvc exp
+    baseline_rev: str | None = None  # dvc exp
+
+    @model_serializer(mode="wrap")
+    def _without_nulls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Only what the source recorded (a run has no job, study or stage)."""
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+    def describe(self) -> str:
+        """One phrase for ``registry list``: ``dvc exp <name>``, ``sweep <study> ...``, ``run <dir>``."""
+        run_dir = self.run_dir or ""
+        if self.kind == "dvc":
+            if self.experiment:
+                return f"dvc exp {self.experiment}"
+            return "dvc exp" if self.baseline_rev else "dvc repro"
+        if self.kind == "sweep":
+            return f"sweep {self.study} (best params) {run_dir}".rstrip()
+        if self.kind == "multirun":
+            return f"multirun job {self.job} {run_dir}".rstrip()
+        return f"{self.kind} {run_dir}".rstrip()
+
+
 class RegistryRecord(_Open):
     """Stamped by the registry when a bundle becomes a version (signed with it)."""
 
     name: str
     version: int
     source_run: str | None = None
-    source: dict[str, Any] | None = None
+    source: RegistrationSource | None = None
     primary_metric: str | None = None
     registered_at: str | None = None
 
@@ -125,11 +155,11 @@ class RegistryRecord(_Open):
     def ref(self) -> str:
         return f"{self.name}:{self.version}"
 
-    def origin(self) -> dict[str, Any] | None:
+    def origin(self) -> RegistrationSource | None:
         """Where the version came from (older versions recorded only ``source_run``)."""
         if self.source:
             return self.source
-        return {"kind": "run", "run_dir": self.source_run} if self.source_run else None
+        return RegistrationSource(kind="run", run_dir=self.source_run) if self.source_run else None
 
 
 class MetadataDocument(Document):
