@@ -21,6 +21,7 @@ from omegaconf import OmegaConf
 
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
+from tabpipe.export.documents import FORMAT_VERSION
 from tabpipe.io import sha256_file, write_json_atomic
 from tabpipe.training import reproducibility
 
@@ -121,6 +122,7 @@ def build(
     cfg: Any, dataset: Dataset, splits: list[Split], started: float, facts: dict[str, Any]
 ) -> dict[str, Any]:
     return {
+        "format_version": FORMAT_VERSION,  # the bundle's copy is a MetadataDocument
         "config": OmegaConf.to_container(cfg, resolve=True),
         "seed": int(cfg.seed),
         "hydra": hydra_job(),
