@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tabpipe.export.documents import CategoricalProfile, NumericProfile
 from tabpipe.monitoring import drift, trigger
 from tabpipe.monitoring.compare import Thresholds, compare_categorical, compare_numeric, judge
 from tabpipe.monitoring.current_data import parse_window
@@ -75,16 +76,13 @@ def test_bh_adjustment_keeps_features_without_a_p_value() -> None:
     assert drift.adjust_p_values([0.01, None], "none") == [0.01, None]
 
 
-def _numeric_entry(rng: np.random.Generator) -> dict:
+def _numeric_entry(rng: np.random.Generator) -> NumericProfile:
     reference = rng.normal(0, 1, 5000)
     edges = np.quantile(reference, np.linspace(0, 1, 11)[1:-1])
     counts = np.bincount(np.searchsorted(edges, reference), minlength=len(edges) + 1)
-    return {
-        "kind": "numeric",
-        "edges": edges.tolist(),
-        "shares": (counts / counts.sum()).tolist(),
-        "missing_rate": 0.0,
-    }
+    return NumericProfile(
+        edges=edges.tolist(), shares=(counts / counts.sum()).tolist(), missing_rate=0.0, count=5000
+    )
 
 
 def test_severity_from_psi_missing_rate_and_min_samples() -> None:
@@ -107,7 +105,7 @@ def test_severity_from_psi_missing_rate_and_min_samples() -> None:
 
 
 def test_a_new_dominant_category_alerts_and_is_named() -> None:
-    entry = {"kind": "categorical", "frequencies": {"a": 0.6, "b": 0.4}, "missing_rate": 0.0}
+    entry = CategoricalProfile(frequencies={"a": 0.6, "b": 0.4}, missing_rate=0.0, count=1000)
     values = pd.Series(["z"] * 700 + ["a"] * 200 + ["b"] * 100, dtype=object)
     t = Thresholds()
     (result,) = judge([compare_categorical("c", entry, values, t)], t)
