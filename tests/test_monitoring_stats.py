@@ -177,3 +177,21 @@ def test_monitor_help_imports_no_ml_library() -> None:
     )
     assert done.returncode == 0 and "Exit codes: 0 no alert, 6 drift alert" in done.stdout
     assert not imported_modules(done.stderr) & (set(ML_LIBRARIES) | {"scipy", "matplotlib", "numpy"})
+
+
+def test_the_monitor_config_is_the_one_declaration_of_the_thresholds() -> None:
+    """``judge`` reads the composed monitor config as it is: no second declaration to copy into."""
+    from tabpipe.cli.groups import compose_app_config
+    from tabpipe.config.app_schema import DriftThresholds, MonitorConfig
+    from tabpipe.monitoring.compare import FeatureDrift, thresholds_record
+
+    assert issubclass(MonitorConfig, DriftThresholds) and Thresholds is DriftThresholds
+    cfg = compose_app_config(
+        "monitor", ["bundle=x", "current=y.csv", "severity.psi_warn=0.5", "severity.psi_alert=0.9"]
+    )
+    drifted = FeatureDrift("x", "numeric", 500, 500, psi=0.2, missing_change=0.0)
+    (judged,) = judge([drifted], cfg)
+    assert judged.severity == "ok"  # 0.2 < the configured psi_warn, though above the default 0.1
+    (judged,) = judge([FeatureDrift("x", "numeric", 500, 500, psi=0.2, missing_change=0.0)], Thresholds())
+    assert judged.severity == "warn"
+    assert thresholds_record(cfg) | {"psi_warn": 0.1, "psi_alert": 0.25} == thresholds_record(Thresholds())
