@@ -271,3 +271,18 @@ def test_float32_probabilities_are_renormalised_before_scikit_learn(n_classes: i
         got = compute_metrics(task, y, proba)
     exact = proba.astype(np.float64) / proba.astype(np.float64).sum(axis=1, keepdims=True)
     assert got["log_loss"] == pytest.approx(skm.log_loss(y, exact), abs=1e-12)
+
+
+def test_the_threshold_analysis_is_written_under_the_rows_prefix() -> None:
+    """evaluation.json keeps its keys: ``test_at_threshold`` (``eval_`` for rows=all)."""
+    from tabpipe.evaluation.document import AtThreshold, ThresholdAnalysis
+    from tabpipe.evaluation.thresholds import ThresholdChoice
+
+    choice = ThresholdChoice("f1", 0.4, 0.4, 0.3, CostMatrix(fn=5.0))
+    at = AtThreshold(precision=0.5, recall=0.75, f1=0.6, cost=12.0)
+    analysis = ThresholdAnalysis(
+        prefix="eval", in_use=choice, at_threshold=at, f1_optimal=0.5, cost_optimal=0.2
+    )
+    written = json.loads(analysis.model_dump_json())
+    assert set(written) == {"in_use", "eval_at_threshold", "eval_f1_optimal", "eval_cost_optimal"}
+    assert written["in_use"]["cost"]["fn"] == 5.0 and written["eval_at_threshold"]["recall"] == 0.75
