@@ -95,6 +95,7 @@ class EvaluationResult:
     segments: SegmentsDocument | None
     images: dict[str, str]
     report: Path
+    document: EvaluationDocument  # what evaluation.json holds
 
 
 def _metrics(inputs: EvaluationInputs, rows: Scored, bins: int) -> dict[str, float]:
@@ -231,4 +232,4 @@ def evaluate_predictions(inputs: EvaluationInputs, eval_cfg: Any, out_dir: Path)
     summary.write(out_dir / "evaluation.json")
     text = report.render(inputs, metric_names(inputs.task, inputs.ranking_k), summary, segments)
     path = write_text_atomic(out_dir / "report.md", text)
-    return EvaluationResult(metrics, gates, segments, dict(writer.images) if writer else {}, path)
+    return EvaluationResult(metrics, gates, segments, dict(writer.images) if writer else {}, path, summary)
