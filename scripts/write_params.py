@@ -1,8 +1,9 @@
 #!/usr/bin/env python
-"""Write params.yaml: the composition of conf/train.yaml with its defaults (= `tabpipe params`).
+"""Write the files DVC reads (params.yaml, pipeline/config/) from conf/train.yaml with its
+defaults (= `tabpipe params`).
 
-python scripts/write_params.py            # rewrite params.yaml
-python scripts/write_params.py --check    # exit 1 if params.yaml is stale
+python scripts/write_params.py            # rewrite them
+python scripts/write_params.py --check    # exit 1 if one is stale
 """
 
 from __future__ import annotations

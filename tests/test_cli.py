@@ -377,3 +377,21 @@ def test_a_value_outside_an_enum_lists_the_choices(
         main([app, override])
     assert exited.value.code == 2
     assert capsys.readouterr().err.splitlines() == [f"error: {line}"]
+
+
+def test_every_one_line_message_starts_from_the_same_first_line() -> None:
+    """errors.first_line is the one cut of a multi-line message: error_line (causes) and
+    printable_line (a binary file's error) start from it, so a message that begins with a
+    blank line still shows its text."""
+    from tabpipe.errors import error_line, first_line, printable_line
+
+    assert first_line(ValueError("\n  bad value\nTraceback (most recent call last):")) == "bad value"
+    assert first_line(ValueError(""), "ValueError") == "ValueError"
+    assert printable_line("\n caf\u00e9: bad\nmore") == "caf\\xe9: bad"
+    try:
+        try:
+            raise OSError("\ndisk full\n")
+        except OSError as inner:
+            raise RuntimeError("step failed:\nsecond line") from inner
+    except RuntimeError as outer:
+        assert error_line(outer) == "step failed: OSError: disk full"

@@ -7,8 +7,8 @@ from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
 from helpers import compose_config
-from tabpipe.cli.groups import group_options
 from tabpipe.config import schema
+from tabpipe.config.groups import group_options
 
 SELECTABLE = [
     (group, option)

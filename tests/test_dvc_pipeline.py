@@ -48,18 +48,30 @@ def stages_run(done: subprocess.CompletedProcess) -> list[str]:
 
 
 def file_hashes(*roots: Path) -> dict[str, str]:
-    """Every DVC-cached file (metrics.json is `cache: false`: git keeps it, not the remote)."""
+    """Every DVC-cached file (not metrics.json, `cache: false`, nor pipeline/config/: git
+    keeps them, not the remote)."""
     return {
         str(path): hashlib.md5(path.read_bytes()).hexdigest()
         for root in roots
         for path in sorted(root.rglob("*"))
-        if path.is_file() and path.name != ".gitignore" and path.parts[-3:] != METRICS
+        if path.is_file()
+        and path.name != ".gitignore"
+        and path.parts[-3:] != METRICS
+        and path.parent.parts[-2:] != ("pipeline", "config")
     }
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_repo(tmp_path_factory.mktemp("dvc") / "project")
+
+
+def write_params(repo: Path, *overrides: str) -> None:
+    """params.yaml and pipeline/config/ as `tabpipe params` writes them, with FAST (and
+    ``overrides``) recorded as a `dvc exp run -S` would."""
+    from tabpipe.pipeline import dvc_params
+
+    dvc_params.write(repo, dvc_params.generated(dvc_params.compose(repo / "conf", [*FAST, *overrides])))
 
 
 def make_repo(repo: Path) -> Path:
@@ -74,9 +86,7 @@ def make_repo(repo: Path) -> Path:
     run(repo, "git", "config", "user.name", "ci")
     run(repo, "dvc", "init", "-q")
     shutil.copy(ROOT / ".dvc" / "config", repo / ".dvc" / "config")
-    from tabpipe.config.params_file import composed
-
-    (repo / "params.yaml").write_text(composed(repo / "conf", FAST))
+    write_params(repo)
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "project")
     return repo
@@ -115,10 +125,12 @@ def test_repro_runs_every_stage_then_nothing(repo: Path, tmp_path: Path) -> None
 
 def test_a_model_parameter_reruns_only_downstream(repo: Path) -> None:
     run(repo, "dvc", "repro")
-    params = repo / "params.yaml"
-    params.write_text(params.read_text().replace("max_depth: 6", "max_depth: 4"))
-    changed = run(repo, "dvc", "repro")
-    assert stages_run(changed) == ["train", "evaluate", "export"]
+    write_params(repo, "model.max_depth=4")
+    try:
+        changed = run(repo, "dvc", "repro")
+        assert stages_run(changed) == ["train", "evaluate", "export"]
+    finally:
+        write_params(repo)
 
 
 def test_metrics_diff_after_committing_the_metrics(repo: Path) -> None:
@@ -132,9 +144,7 @@ def test_metrics_diff_after_committing_the_metrics(repo: Path) -> None:
     original = model.read_text()
     try:
         model.write_text(original.replace("max_depth: 6", "max_depth: 2"))
-        from tabpipe.config.params_file import composed
-
-        (repo / "params.yaml").write_text(composed(repo / "conf", FAST))  # = `tabpipe params`, FAST
+        write_params(repo)  # = `tabpipe params`, FAST
         run(repo, "dvc", "repro")
         done = run(repo, "dvc", "metrics", "diff", "--json")
         assert "failed to load" not in done.stderr
@@ -142,12 +152,17 @@ def test_metrics_diff_after_committing_the_metrics(repo: Path) -> None:
         assert auc["old"] != auc["new"] and auc["diff"] == pytest.approx(auc["new"] - auc["old"])
     finally:
         model.write_text(original)
-        run(repo, "git", "checkout", "params.yaml")
+        run(repo, "git", "checkout", "params.yaml", "pipeline/config")
         run(repo, "dvc", "checkout")
 
 
+def _generated(repo: Path) -> dict[str, str]:
+    files = [repo / "params.yaml", *sorted((repo / "pipeline/config").iterdir())]
+    return {str(path): path.read_text() for path in files}
+
+
 def test_exp_run_with_a_key_the_model_lacks_is_one_line(repo: Path) -> None:
-    before = (repo / "params.yaml").read_text()
+    before = _generated(repo)
     for override, line in (
         (
             "model.num_leaves=7",
@@ -164,10 +179,14 @@ def test_exp_run_with_a_key_the_model_lacks_is_one_line(repo: Path) -> None:
         lines = [x for x in failed.stderr.splitlines() if x.strip()]
         assert len(lines) == 1 and lines[0].startswith(line), failed.stderr
         assert "unexpected error" not in failed.stderr + failed.stdout
-    assert (repo / "params.yaml").read_text() == before  # nothing composed, nothing written
+    assert _generated(repo) == before  # nothing composed, nothing written
 
 
-def test_exp_run_composes_params_from_conf(repo: Path) -> None:
+def test_exp_run_composes_from_conf_and_exp_show_lists_what_a_user_compares(repo: Path) -> None:
+    """`dvc exp show` was ~150 columns wide: DVC lists every key of params.yaml and every key
+    a stage tracks. params.yaml now holds the model group and the model's keys only; the stages
+    depend on their slice of the composition as a file, so a key that is not shown (a split
+    key) still reruns what reads it."""
     run(repo, "dvc", "repro")
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "baseline run", check=False)  # nothing new after the diff test
@@ -176,30 +195,43 @@ def test_exp_run_composes_params_from_conf(repo: Path) -> None:
         "model.max_depth=3",
         "model.n_estimators=40",
         "eval.importance.permutation=false",
+        "split.test_fraction=0.2",  # not a column of `dvc exp show`, yet split reruns
     ]
-    run(repo, "dvc", "exp", "run", *[arg for o in overrides for arg in ("-S", o)])
-    shown = run(repo, "dvc", "exp", "show", "--json").stdout
-    assert "test/auc" in shown and '"max_depth": 3' in shown.replace("'", '"')
-    # `dvc exp show --only-changed`: the changed model keys, the overrides, the test metrics
-    # (params.yaml keeps conf/'s interpolations: no resolved paths that differ from HEAD's)
-    columns = run(repo, "dvc", "exp", "show", "--only-changed", "--csv").stdout.splitlines()[0].split(",")
-    params = {c for c in columns if "/" not in c} - {"Experiment", "rev", "typ", "Created"}
-    assert params == {"model.max_depth", "model.n_estimators", "dvc_overrides"}, columns
-    assert {"test/auc", "test/pr_auc", "test/f1", "test/log_loss"} <= set(columns)
-    # params.yaml records the overrides it was composed with: an experiment is not drift ...
+    done = run(repo, "dvc", "exp", "run", *[arg for o in overrides for arg in ("-S", o)])
+    assert stages_run(done) == ["split", "train", "evaluate", "export"]
+    columns = run(repo, "dvc", "exp", "show", "--no-pager", "--csv").stdout.splitlines()[0].split(",")
+    deps = {c for c in columns if c.startswith(("src/", "data/", "pipeline/"))}  # their hashes
+    shown = set(columns) - deps - {"Experiment", "rev", "typ", "Created", "parent"}
+    model_keys = {
+        "n_estimators", "learning_rate", "max_depth", "min_child_weight", "subsample",
+        "colsample_bytree", "reg_lambda", "reg_alpha", "gamma", "max_bin",
+        "early_stopping_rounds", "n_jobs", "rank_objective",
+    }  # fmt: skip
+    # params: the model group and the model's own keys; metrics: the primary and secondary test ones
+    assert shown == {"model_group", *(f"model.{k}" for k in model_keys)} | {
+        "test/auc", "test/pr_auc", "test/f1", "test/log_loss"
+    }, columns  # fmt: skip
+    assert len(columns) == 5 + 18 + 17 and len(deps) == 17, columns  # 40 columns, not ~150
+    values = json.loads(run(repo, "dvc", "exp", "show", "--json").stdout)
+    assert '"max_depth": 3' in json.dumps(values) and '"model_group": "xgb"' in json.dumps(values)
+    # `--only-changed`: the model keys the experiment changed and the test metrics
+    changed = run(repo, "dvc", "exp", "show", "--only-changed", "--csv").stdout.splitlines()[0].split(",")
+    assert {c for c in changed if "/" not in c} - {"Experiment", "rev", "typ", "Created"} == {
+        "model.max_depth",
+        "model.n_estimators",
+    }, changed
+    # the files record the overrides they were composed with: an experiment is not drift ...
     checked = run(repo, "tabpipe", "params", "--check")
-    assert f"params.yaml: up to date (written by `dvc exp run` from conf/ with {' '.join(overrides)})" in (
-        checked.stdout
-    )
+    assert f"up to date (written by `dvc exp run` with {' '.join(overrides)} from conf/)" in checked.stdout
     # ... a hand edit is
-    params = repo / "params.yaml"
-    written = params.read_text()
+    config = repo / "pipeline/config/config.yaml"
+    written = config.read_text()
     try:
-        params.write_text(written.replace("max_depth: 3", "max_depth: 4"))
+        config.write_text(written.replace("max_depth: 3", "max_depth: 4"))
         edited = run(repo, "tabpipe", "params", "--check", check=False)
-        assert edited.returncode == 1 and "differs from conf/ at model.max_depth;" in edited.stderr
+        assert edited.returncode == 1 and "at pipeline/config/config.yaml:model.max_depth;" in edited.stderr
     finally:
-        params.write_text(written)
+        config.write_text(written)
 
 
 def test_changed_raw_data_reruns_everything(repo: Path) -> None:
@@ -218,8 +250,12 @@ def test_push_then_pull_restores_identical_files(repo: Path) -> None:
     before = file_hashes(repo / "data", repo / "pipeline")
     run(repo, "dvc", "push")
     assert any((repo / "dvc-remote").rglob("*"))
+    kept_by_git = _generated(repo)
     for path in (repo / ".dvc" / "cache", repo / "data", repo / "pipeline"):
         shutil.rmtree(path)
+    for path, text in kept_by_git.items():  # a clone has git's files
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text)
     run(repo, "dvc", "pull")
     assert file_hashes(repo / "data", repo / "pipeline") == before
 
@@ -227,38 +263,49 @@ def test_push_then_pull_restores_identical_files(repo: Path) -> None:
 def test_bad_input_is_one_clear_line(repo: Path) -> None:
     from omegaconf import OmegaConf
 
-    params = repo / "params.yaml"
-    good = params.read_text()
+    from tabpipe.pipeline import dvc_params
 
-    def edited(**keys: object) -> str:
-        cfg = OmegaConf.create(good)
+    config = repo / dvc_params.CONFIG
+    good = _generated(repo)
+
+    def edited(**keys: object) -> None:
+        """config.yaml edited by hand, and the stages' files sliced from it (as if generated)."""
+        cfg = OmegaConf.load(config)
         for key, value in keys.items():
             OmegaConf.update(cfg, key.replace("__", "."), value, force_add=True)
-        return OmegaConf.to_yaml(cfg)
+        data = OmegaConf.to_container(cfg)
+        dvc_params.write(repo, {dvc_params.CONFIG: data} | dvc_params.stage_files(data))
+
+    def restore() -> None:
+        for path, text in good.items():
+            Path(path).write_text(text)
 
     try:
-        params.write_text(edited(model__max_dept=3))
+        edited(model__max_dept=3)
         failed = run(repo, "tabpipe", "stage", "train", check=False)
         assert failed.returncode == 2
-        assert "params.yaml: model.max_dept" in failed.stderr
+        assert "pipeline/config/config.yaml: model.max_dept" in failed.stderr
         via_dvc = run(repo, "dvc", "repro", check=False)
         assert via_dvc.returncode != 0 and "model.max_dept" in via_dvc.stderr + via_dvc.stdout
+        restore()
 
-        params.write_text(edited(data__source="csv", data__path="gone.csv"))
+        edited(data__source="csv", data__path="gone.csv")
         missing = run(repo, "tabpipe", "stage", "ingest", check=False)
         assert missing.returncode == 2
         assert "data.path='gone.csv': file not found" in missing.stderr
+        restore()
 
-        params.write_text(edited(export__onnx=False))
+        edited(export__onnx=False)
         search_run = run(repo, "tabpipe", "stage", "train", check=False)
         assert search_run.returncode == 2
         assert "export.onnx=false: the DVC pipeline exports a bundle" in search_run.stderr
     finally:
-        params.write_text(good)
-    params.unlink()
+        restore()
+    config.unlink()
     absent = run(repo, "tabpipe", "stage", "split", check=False)
-    assert absent.returncode == 2 and "params.yaml: not found; run `tabpipe params`" in absent.stderr
-    params.write_text(good)
+    assert absent.returncode == 2
+    assert "pipeline/config/config.yaml: not found; run `tabpipe params`" in absent.stderr
+    restore()
 
 
 def _repro_killed_when(repo: Path, stage: str) -> None:

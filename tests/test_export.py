@@ -12,7 +12,7 @@ import onnx
 import pandas as pd
 import pytest
 
-from helpers import cli_env
+from helpers import ROOT, cli_env
 from tabpipe.data.coercion import coerce_columns
 from tabpipe.export import OPSET, runtime
 from tabpipe.export.bundle import BundleError, load_bundle, verify_bundle
@@ -238,3 +238,56 @@ def test_a_search_run_scores_natively_and_exports_nothing(churn_run, train) -> N
     assert result.bundle is None and result.parity == [] and result.registered is None
     assert not (result.output_dir / "model").exists()
     assert (result.output_dir / "metrics.json").is_file() and (result.output_dir / "metadata.json").is_file()
+
+
+def _tiny_fit_data(task: str):
+    from tabpipe.models.base import FitData
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(float) if task == "binary" else X[:, 0].astype(float)
+    return FitData(X, y, X, y, task, 2 if task == "binary" else 0, ["a", "b", "c"])
+
+
+def test_every_converter_names_a_model_class_that_exists() -> None:
+    """A converter is registered by class name (export imports no model): a renamed or moved
+    model class would lose its graph, so every name must still resolve to a class."""
+    import ast
+
+    from tabpipe.export.converters import registered_types
+
+    src = ROOT / "src"
+    for name in registered_types():
+        module, _, cls = name.rpartition(".")
+        tree = ast.parse((src / Path(*module.split("."))).with_suffix(".py").read_text())
+        assert cls in {node.name for node in tree.body if isinstance(node, ast.ClassDef)}, name
+
+
+def test_a_subclass_converts_as_its_base_and_an_unknown_type_uses_its_own_to_onnx() -> None:
+    from tabpipe.errors import ConfigError
+    from tabpipe.export.converters import model_graph
+    from tabpipe.export.model_graphs import constant_graph
+    from tabpipe.models.base import RunContext
+    from tabpipe.models.baseline import BaselineModel
+
+    class MyBaseline(BaselineModel):
+        pass
+
+    data = _tiny_fit_data("regression")
+    model = MyBaseline().fit(data, RunContext(0, None, None, Path(".")))
+    scores = runtime.run(runtime.session(model_graph(model, 3)), {"features": data.X_val})["scores"]
+    np.testing.assert_allclose(scores.reshape(-1), model.predict(data.X_val), rtol=1e-6)
+
+    class OwnGraph:
+        def to_onnx(self, n_features: int) -> onnx.ModelProto:
+            return constant_graph(np.array([0.5]), n_features)
+
+    assert model_graph(OwnGraph(), 3).graph.output[0].name == "scores"
+
+    class NoGraph:
+        pass
+
+    with pytest.raises(ConfigError) as caught:
+        model_graph(NoGraph(), 3)
+    message = str(caught.value)
+    assert "NoGraph: no ONNX converter" in message and "\n" not in message

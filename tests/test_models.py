@@ -208,3 +208,40 @@ def test_cli_prints_each_lightning_line_once(tmp_path) -> None:
         assert output.count(message) == 1, output
     assert "INFO: " not in output  # Lightning's own console format
     assert (run_dir / "train.log").read_text().count("`Trainer.fit` stopped") == 1
+
+
+@pytest.mark.parametrize("library", ["xgb", "lgbm"])
+@pytest.mark.parametrize("task", ["binary", "ranking"])
+def test_boosting_fit_reports_every_round_and_sorts_ranking_rows_by_query(library: str, task: str) -> None:
+    """xgb and lgbm share one ``fit``: each round is reported once, ranking rows reach the
+    library grouped by query (unsorted query ids here), and the graph equals the model."""
+    from pathlib import Path
+
+    from omegaconf import OmegaConf
+
+    from tabpipe.export import runtime
+    from tabpipe.export.converters import model_graph
+    from tabpipe.models.base import FitData, RunContext
+    from tabpipe.models.lgbm import LightGBMModel
+    from tabpipe.models.xgb import XGBoostModel
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3)).astype(np.float32)
+    groups = rng.permutation(np.repeat(np.arange(12), 10))  # each query's rows scattered
+    y = (X[:, 0] > 0).astype(float) if task == "binary" else np.clip(np.round(X[:, 0] + 1), 0, 3)
+    steps: list[int] = []
+    data = FitData(
+        X, y, X, y, task, 2 if task == "binary" else 0, ["a", "b", "c"],
+        on_metrics=[lambda metrics, step: steps.append(step)], groups_train=groups, groups_val=groups,
+    )  # fmt: skip
+    trainer = OmegaConf.create({"accelerator": "cpu", "fast_dev_run": False})
+    kind = XGBoostModel if library == "xgb" else LightGBMModel
+    model = kind(n_estimators=5, early_stopping_rounds=50, n_jobs=1).fit(
+        data, RunContext(0, trainer, None, Path("."))
+    )
+    assert steps == list(range(5)) and model.rounds_trained() == 5
+    scores = runtime.run(runtime.session(model_graph(model, 3)), {"features": X})["scores"]
+    native = model.predict(X)
+    expected = native[:, 1] if task == "binary" else native
+    got = scores[:, 1] if task == "binary" else scores.reshape(-1)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)

@@ -18,13 +18,12 @@ from sklearn.metrics import average_precision_score
 from helpers import cli_env, compose_config
 from serving_helpers import running_server
 from tabpipe.data.ingestion import ingest
+from tabpipe.data.queries import Queries, mean_ndcg
 from tabpipe.data.splits import make_splits
 from tabpipe.errors import ConfigError, DataValidationError
 from tabpipe.evaluation.ranking_metrics import (
-    Queries,
     average_precision_per_query,
     compute_ranking_metrics,
-    mean_ndcg,
     ndcg_per_query,
     ranking_primary_metric,
 )
@@ -121,6 +120,7 @@ def test_ranking_data_problems_are_one_line_each(overrides: list[str], message: 
 
 def test_the_baseline_is_the_best_single_feature_and_exports_exactly() -> None:
     from tabpipe.export import runtime
+    from tabpipe.export.converters import model_graph
     from tabpipe.models.base import FitData, RunContext
     from tabpipe.models.ranking import SingleFeatureRanker
 
@@ -132,7 +132,7 @@ def test_the_baseline_is_the_best_single_feature_and_exports_exactly() -> None:
     data = FitData(X, relevance, X, relevance, "ranking", 0, ["a", "b", "c", "d"], groups_train=groups)
     ranker = SingleFeatureRanker().fit(data, RunContext(0, None, None, Path(".")))
     assert (ranker.feature_, ranker.sign_, ranker.feature_name_) == (2, -1.0, "c")
-    session = runtime.session(ranker.to_onnx(4))
+    session = runtime.session(model_graph(ranker, 4))
     graph_scores = runtime.run(session, {"features": X})["scores"].reshape(-1)
     np.testing.assert_array_equal(graph_scores, ranker.predict(X).astype(np.float32))
 

@@ -15,11 +15,12 @@ import pytest
 from omegaconf import OmegaConf
 
 from helpers import compose_config
+from tabpipe.data.queries import Queries, mean_ndcg
 from tabpipe.errors import BaselineGateError, ConfigError
 from tabpipe.evaluation.gates import enforce
 from tabpipe.evaluation.importance import sample_rows
 from tabpipe.evaluation.metrics import compute_metrics, metric_names, metric_value, primary_metric, scored
-from tabpipe.evaluation.ranking_metrics import Queries, compute_ranking_metrics, mean_ndcg, ndcg_per_query
+from tabpipe.evaluation.ranking_metrics import compute_ranking_metrics, ndcg_per_query
 from tabpipe.evaluation.segments import bootstrap_interval
 from tabpipe.evaluation.suite import EvaluationInputs, Reference, evaluate_predictions
 

@@ -29,18 +29,22 @@ class ConfigError(TabpipeError):
     exit_code = 2
 
 
-class DataValidationError(TabpipeError):
-    """One or more data rules were broken; ``problems`` holds one line per rule."""
-
-    exit_code = 2
+class ProblemsError(TabpipeError):
+    """One line per broken rule, in ``problems``. Pickles as its problems (jobs of parallel
+    launchers and joblib workers are pickled), so the copy keeps the field, not only the text."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
 
     def __reduce__(self) -> tuple:
-        # rebuilt from the problems, not the joined message (jobs of parallel launchers are pickled)
-        return (type(self), (self.problems,))
+        return (type(self), (self.problems,), self.__dict__)
+
+
+class DataValidationError(ProblemsError):
+    """One or more data rules were broken; ``problems`` holds one line per rule."""
+
+    exit_code = 2
 
 
 class BaselineGateError(TabpipeError):
@@ -51,28 +55,32 @@ class DeviceUnavailableError(TabpipeError):
     exit_code = 4
 
 
-class IncompleteRunError(TabpipeError):
+class IncompleteRunError(ProblemsError):
     """``tabpipe check-run``: a run directory lacks a required record; one line per problem."""
 
     exit_code = 2
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
+
+def first_line(reason: object, default: str = "") -> str:
+    """The first line of ``reason``'s text (an exception, or a message), surrounding blanks
+    left out; ``default`` when it has none. The one place a multi-line message is cut to the
+    line that is shown (:func:`error_line` and :func:`printable_line` start from it)."""
+    text = str(reason).strip()
+    return text.splitlines()[0] if text else default
 
 
 def error_line(exc: BaseException) -> str:
     """One line for ``exc`` that keeps its cause: the first line of its message, then the
     innermost exception of its ``__cause__``/``__context__`` chain as ``Type: message``
     (``Error in call to target 'X': ModuleNotFoundError: No module named 'tensorboard'``)."""
-    head = str(exc).strip().splitlines()[0].rstrip(":.") if str(exc).strip() else type(exc).__name__
+    head = first_line(exc).rstrip(":.") or type(exc).__name__
     root, seen = exc, {id(exc)}
     while (nxt := root.__cause__ or root.__context__) is not None and id(nxt) not in seen:
         seen.add(id(nxt))
         root = nxt
     if root is exc:
         return head
-    detail = str(root).strip().splitlines()[0] if str(root).strip() else ""
+    detail = first_line(root)
     cause = f"{type(root).__name__}: {detail}" if detail else type(root).__name__
     return head if detail and detail in head else f"{head}: {cause}"
 
@@ -84,7 +92,7 @@ _ARROW_ROW_SAMPLE = re.compile(r"^(CSV parse error: [^:]*):.*$")
 def printable_line(reason: object, limit: int = 120) -> str:
     """The first line of ``reason`` (an error about a file that may be binary), Arrow's quoted
     row left out, non-printable and non-ASCII characters escaped, cut to ``limit`` characters."""
-    text = (str(reason).splitlines() or [""])[0]
+    text = first_line(reason)
     text = _ARROW_ROW_SAMPLE.sub(r"\1", text)
     text = "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in text)
     return text if len(text) <= limit else text[: limit - 3] + "..."

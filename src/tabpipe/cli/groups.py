@@ -1,63 +1,15 @@
-"""Config groups read from ``conf/`` directly: for ``--help`` and early option checks."""
+"""The command line's config: overrides checked (parse, compose) before Hydra runs, ``--help``
+with each group's options (:mod:`tabpipe.config.groups`), and the composition of the commands
+other than train."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tabpipe.errors import ConfigError
-
-GROUPS = (
-    "data",
-    "features",
-    "split",
-    "model",
-    "trainer",
-    "logger",
-    "callbacks",
-    "paths",
-    "hydra",
-    "experiment",
-    "hparams_search",
-    "debug",
-)
-
-
-def conf_dir() -> Path:
-    """``$TABPIPE_CONF_DIR``, else the project's ``conf/`` (the repository root)."""
-    override = os.environ.get("TABPIPE_CONF_DIR")
-    return Path(override) if override else Path(__file__).resolve().parents[3] / "conf"
-
-
-def group_options(root: Path | None = None) -> dict[str, list[str]]:
-    root = root or conf_dir()
-    return {
-        group: sorted(p.stem for p in (root / group).glob("*.yaml"))
-        for group in GROUPS
-        if (root / group).is_dir()
-    }
-
-
-def check_group_choices(overrides: list[str], root: Path | None = None) -> None:
-    """``model=nope`` -> one line naming the group and its available options."""
-    options = group_options(root)
-    for override in overrides:
-        key, sep, value = override.lstrip("+~").partition("=")
-        if not sep or key not in options or not value or value == "null":
-            continue
-        if "(" in value:  # a sweep function such as choice(...) or glob(...): Hydra checks it
-            continue
-        # `[a,b]` selects several configs; `a,b` sweeps them under -m
-        choices = [v.strip() for v in value.strip("[]").split(",")]
-        for choice in choices:
-            if choice and choice not in options[key]:
-                plural = key if key.endswith("s") else f"{key}s"
-                raise ConfigError(
-                    f"{key}={choice}: unknown option; available {plural}: {', '.join(options[key])}"
-                )
-
+from tabpipe.config.groups import conf_dir, group_options
+from tabpipe.errors import ConfigError, first_line
 
 # Hydra's flags that take a value (`--cfg job`, `-cn train`); `--info` takes an optional one
 _FLAGS_WITH_VALUE = {
@@ -93,7 +45,7 @@ def check_overrides_parse(overrides: list[str]) -> None:
         try:
             parsed = parser.parse_override(override)
         except HydraException as exc:
-            raise ConfigError(f"{override}: malformed override: {str(exc).strip().splitlines()[0]}") from exc
+            raise ConfigError(f"{override}: malformed override: {first_line(exc)}") from exc
         if not parsed.key_or_group:
             raise ConfigError(f"{override}: an override needs a key (key=value)")
 

@@ -15,7 +15,7 @@ commands:
   registry  list | show <ref> | promote <name>:<version> <alias> | delete | gc --keep N | fsck | sign
   compare   two models on the same held-out rows: tabpipe compare <run|ref> <run|ref>
   stage     one DVC pipeline stage (dvc.yaml): tabpipe stage ingest|split|train|evaluate|export
-  params    write params.yaml from conf/ (DVC reads it): tabpipe params [--check]
+  params    write params.yaml, pipeline/config/ from conf/ (DVC reads them): tabpipe params [--check]
   check-run verify a run directory's metadata and artifact checksums: tabpipe check-run <run_dir>
   reproduce train again from a run's overrides and seed, compare metrics: tabpipe reproduce <run_dir>
 

@@ -28,7 +28,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
     that is not this machine's is one line naming them, exit 2 (uvicorn logs the OS error and
     exits 1 or 3, and 3 is the baseline gate's code)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on connections accepted from a TCP
+    # socket; without it an answer's body waits 40 ms behind its headers (Nagle + delayed ACK)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
         sock.bind((host, port))

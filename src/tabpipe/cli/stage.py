@@ -1,10 +1,11 @@
 """``tabpipe stage <ingest|split|train|evaluate|export>``: one stage of the DVC pipeline
-(``dvc.yaml``), configured by params.yaml. ``tabpipe params`` writes params.yaml from conf/.
+(``dvc.yaml``), configured by pipeline/config/config.yaml. ``tabpipe params`` writes it,
+params.yaml and the stages' dependency files from conf/ (:mod:`tabpipe.pipeline.dvc_params`).
 
     dvc repro                       # runs the stages that changed, in order
     tabpipe stage train             # one stage by hand (its inputs must exist)
-    tabpipe params [--check]        # params.yaml := the composition of conf/ (or check it;
-                                    # an experiment's file: conf/ + its recorded -S overrides)
+    tabpipe params [--check]        # the files := the composition of conf/ (or check them;
+                                    # an experiment's: conf/ + its recorded -S overrides)
 """
 
 from __future__ import annotations
@@ -24,50 +25,50 @@ def stage_main(argv: list[str]) -> None:
         prog="tabpipe stage", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("name", choices=STAGES)
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    parser.add_argument("--config", type=Path, default=Path("pipeline/config/config.yaml"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s")
     from tabpipe.pipeline.run import run_stage  # after argparse: --help imports no ML library
 
     try:
-        run_stage(args.name, args.params)
+        run_stage(args.name, args.config)
     except TabpipeError as error:
         fail(error)
 
 
 def params_main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(
-        prog="tabpipe params", description="Write params.yaml as the composition of conf/ (for DVC)."
+        prog="tabpipe params",
+        description="Write the files DVC reads from conf/: params.yaml (what `dvc exp show` compares), "
+        "pipeline/config/config.yaml (the composition the stages read), pipeline/config/<stage>.yaml "
+        "(the keys each stage depends on).",
     )
     parser.add_argument(
         "--check",
         action="store_true",
-        help="exit 1 if params.yaml is not what `tabpipe params` (or, for an experiment's file, "
+        help="exit 1 if a file is not what `tabpipe params` (or, for an experiment's files, "
         "`dvc exp run` with its recorded overrides) would write from conf/ now",
     )
     parser.add_argument("--conf", type=Path, default=Path("conf"))
-    parser.add_argument("--output", type=Path, default=Path("params.yaml"))
+    parser.add_argument("--root", type=Path, default=Path("."), help="the DVC project (dvc.yaml's directory)")
     args = parser.parse_args(argv)
-    from tabpipe.config.params_file import composed, params_drift
-    from tabpipe.io import write_text_atomic
+    from tabpipe.pipeline import dvc_params
 
     if not args.conf.is_dir():
         fail(TabpipeError(f"{args.conf}: no conf/ directory here; run from the project root"))
     if args.check:
-        if not args.output.is_file():
-            print(f"error: {args.output}: not found; run `tabpipe params`", file=sys.stderr)
-            sys.exit(1)
-        keys, what = params_drift(args.conf, args.output)
+        keys, what = dvc_params.drift(args.conf, args.root)
         if keys:
             shown = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
             print(
-                f"error: {args.output} ({what}) differs from {args.conf}/ at {shown}; "
+                f"error: the files DVC reads ({what}) differ from {args.conf}/ at {shown}; "
                 "run `tabpipe params` (conf/'s defaults) or `dvc exp run -S ...` (an experiment), "
-                "never edit it by hand",
+                "never edit them by hand",
                 file=sys.stderr,
             )
             sys.exit(1)
-        print(f"{args.output}: up to date ({what})")
+        print(f"params.yaml, {dvc_params.CONFIG.parent}/: up to date ({what})")
         return
-    write_text_atomic(args.output, composed(args.conf))
-    print(f"wrote {args.output}")
+    files = dvc_params.generated(dvc_params.compose(args.conf, []))
+    dvc_params.write(args.root, files)
+    print(f"wrote {', '.join(str(path) for path in files)}")

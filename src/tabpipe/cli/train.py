@@ -21,14 +21,9 @@ import sys
 from typing import Any
 
 from tabpipe.cli import fail
-from tabpipe.cli.groups import (
-    check_composes,
-    check_group_choices,
-    check_overrides_parse,
-    conf_dir,
-    help_text,
-)
+from tabpipe.cli.groups import check_composes, check_overrides_parse, help_text
 from tabpipe.config import is_sweep_trial
+from tabpipe.config.groups import check_group_choices, conf_dir
 from tabpipe.errors import ConfigError, TabpipeError
 from tabpipe.log_routing import FILE_ONLY
 
@@ -66,10 +61,12 @@ def _task(cfg: Any) -> float:
     if "tabpipe.training.train" not in sys.modules and not trial:
         log.info("loading the training libraries (pandas, scikit-learn, ONNX, the model's library)")
     from tabpipe.training.train import run_training
+    from tabpipe.tuning.trial_logger import trial_loggers  # optuna only once a trial opens
 
     try:
         _check_job(cfg)
-        result = run_training(cfg)
+        # a sweep trial's Optuna logger (it prunes) is given to training, which knows no tuning
+        result = run_training(cfg, trial_loggers if trial else None)
         return _objective(cfg, result.metrics, result.objective)
     except TabpipeError as error:
         if trial:

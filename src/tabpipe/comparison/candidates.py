@@ -25,6 +25,7 @@ from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.data.splits import make_splits
 from tabpipe.errors import ConfigError
 from tabpipe.export.documents import MetadataDocument
+from tabpipe.tasks import get_task
 
 
 @dataclass
@@ -133,10 +134,10 @@ def check_recorded_predictions(
     recorded = pd.read_parquet(path)
     dataset = candidate.dataset
     ours = np.concatenate([scores[fold] for fold in sorted(scores)])
-    if dataset.task in ("regression", "ranking"):
-        theirs = recorded["y_pred"].to_numpy(np.float64)
-    else:
+    if get_task(dataset.task).has_classes:
         theirs = recorded[[f"proba_{c}" for c in dataset.classes]].to_numpy(np.float64)
+    else:
+        theirs = recorded["y_pred"].to_numpy(np.float64)
     if ours.shape != theirs.shape or not np.allclose(ours, theirs, rtol=tol, atol=tol):
         raise ConfigError(
             f"{candidate.ref}: the rebuilt test rows do not reproduce predictions/test.parquet "

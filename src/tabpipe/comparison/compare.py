@@ -117,7 +117,7 @@ def compare(
 ) -> ComparisonDocument:
     from tabpipe.evaluation.metrics import CALIBRATION_BINS, LOWER_IS_BETTER, compute_metrics, primary_metric
     from tabpipe.evaluation.metrics import scored as scored_rows
-    from tabpipe.training.stages import encode_target
+    from tabpipe.tasks import get_task
 
     if not 0 < confidence < 1 or n_resamples < 100:
         raise ConfigError(
@@ -136,8 +136,8 @@ def compare(
     (sa, la), (sb, lb) = held_a.at(common), held_b.at(common)
     dataset, eval_cfg = a.dataset, a.config.eval
     task, ranking_k = dataset.task, eval_cfg.get("ranking_k")
-    y = encode_target(dataset)[common]
-    groups = dataset.groups.to_numpy()[common] if task == "ranking" else None
+    y = get_task(task).encode_target(dataset.target, dataset.classes)[common]
+    groups = dataset.groups.to_numpy()[common] if get_task(task).needs_groups else None
     bins = int(eval_cfg.get("calibration_bins") or CALIBRATION_BINS)
     primary = metric or primary_metric(task, eval_cfg.primary_metric, ranking_k)
     with warnings.catch_warnings():

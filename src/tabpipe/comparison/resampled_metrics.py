@@ -25,15 +25,17 @@ from tqdm.auto import tqdm
 from tabpipe.comparison.significance import Difference
 from tabpipe.evaluation.metrics import Scored, metric_value
 from tabpipe.evaluation.ranking_metrics import per_query
+from tabpipe.tasks import get_task
 
 
-def _per_row(metric: str, task: str, rows: Scored) -> np.ndarray | None:
-    """Per-row values whose mean is the metric (RMSE: the root of the mean), else None."""
-    if metric == "accuracy" and task in ("binary", "multiclass"):
+def _per_row(metric: str, rows: Scored) -> np.ndarray | None:
+    """Per-row values whose mean is the metric (RMSE: the root of the mean), else None.
+    A metric name means one computation whichever task reports it (tabpipe.evaluation.metrics)."""
+    if metric == "accuracy":
         return (rows.labels == rows.y).astype(np.float64)
-    if metric == "mae" and task == "regression":
+    if metric == "mae":
         return np.abs(rows.scores - rows.y)
-    if metric == "rmse" and task == "regression":
+    if metric == "rmse":
         return (rows.scores - rows.y) ** 2
     return None
 
@@ -88,16 +90,16 @@ def metric_difference(metric: str, task: str, a: Scored, b: Scored) -> tuple[Dif
 
         return counted
 
-    if task == "ranking":
+    if get_task(task).resampled_unit == "query":
         queries = a.queries
         per_a, per_b = per_query(metric, a.y, a.scores, queries), per_query(metric, b.y, b.scores, queries)
         return batched(lambda idx: per_b[idx].mean(axis=1) - per_a[idx].mean(axis=1)), len(queries), "query"
     n = len(a.y)
-    rows_a, rows_b = _per_row(metric, task, a), _per_row(metric, task, b)
+    rows_a, rows_b = _per_row(metric, a), _per_row(metric, b)
     if rows_a is not None and rows_b is not None:
         root = np.sqrt if metric == "rmse" else (lambda v: v)
         return batched(lambda idx: root(rows_b[idx].mean(axis=1)) - root(rows_a[idx].mean(axis=1))), n, "row"
-    if metric == "auc" and task == "binary":
+    if metric == "auc":  # binary: P(positive) is column 1
         return batched(lambda idx: auc_batch(a.y, b.p, idx) - auc_batch(a.y, a.p, idx)), n, "row"
 
     def loop(idx: np.ndarray) -> np.ndarray:

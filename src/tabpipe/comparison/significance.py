@@ -39,31 +39,16 @@ def paired_bootstrap_ci(
 ) -> BootstrapCI:
     """Percentile CI of ``difference`` when the units (rows, or queries for ranking) are
     resampled with replacement; both models are always scored on the same resampled units
-    (paired), and ``seed`` fixes the resamples (``scipy.stats.bootstrap``)."""
-    from scipy.stats import bootstrap
+    (paired), and ``seed`` fixes the resamples (:func:`tabpipe.evaluation.bootstrap.percentile_bootstrap`).
+    A resample where the difference is undefined makes the interval NaN (never significant)."""
+    from tabpipe.evaluation.bootstrap import percentile_bootstrap
 
-    def statistic(indices: np.ndarray, axis: int = -1) -> np.ndarray:
-        indices = np.asarray(indices)
-        flat = indices.reshape(-1, indices.shape[-1])
-        return np.asarray(difference(flat), dtype=np.float64).reshape(indices.shape[:-1])
-
-    units = np.arange(n_units)
-    result = bootstrap(
-        (units,),
-        statistic,
-        n_resamples=n_resamples,
-        batch=max(1, min(n_resamples, 5_000_000 // max(n_units, 1))),
-        vectorized=True,
-        axis=-1,
-        confidence_level=confidence,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-    )
-    interval = result.confidence_interval
+    interval = percentile_bootstrap(difference, n_units, n_resamples, confidence, seed)
+    low, high = (interval.low, interval.high) if interval.defined == n_resamples else (np.nan, np.nan)
     return BootstrapCI(
-        float(difference(units[None, :])[0]),
-        float(interval.low),
-        float(interval.high),
+        float(difference(np.arange(n_units)[None, :])[0]),
+        float(low),
+        float(high),
         confidence,
         n_resamples,
         seed,

@@ -64,29 +64,38 @@ def _rule_text(rules: tuple[tuple[Callable[[Any, Any], bool], Any, str], ...]) -
 def range_problems(cfg: Any, prefix: str = "", exclude: Collection[str] = ()) -> list[str]:
     """One ``key=value: out of range; must be > 0`` line per value outside its schema's
     declared range; top-level keys in ``exclude`` are skipped."""
-    problems: list[str] = []
     if isinstance(cfg, DictConfig):
-        schema = OmegaConf.get_type(cfg)
-        rules = field_rules(schema) if dataclasses.is_dataclass(schema) else {}
-        for key in cfg:
-            path = f"{prefix}{key}"
-            if key in exclude or OmegaConf.is_missing(cfg, key):
-                continue
-            value = cfg._get_node(key)
-            if isinstance(value, (DictConfig, ListConfig)):
-                if cfg[key] is not None:  # an Optional[List] or dataclass set to null has no items
-                    problems += range_problems(value, f"{path}.")
-                continue
-            checks = rules.get(str(key))
-            if not checks:
-                continue
-            value = cfg[key]
-            if value is None or isinstance(value, bool):
-                continue
-            if not all(compare(value, bound) for compare, bound, _ in checks):
-                problems.append(f"{path}={value}: out of range; must be {_rule_text(checks)}")
-    elif isinstance(cfg, ListConfig):
-        for index, item in enumerate(cfg):
-            if isinstance(item, (DictConfig, ListConfig)):
-                problems += range_problems(item, f"{prefix}{index}.")
+        return _dict_problems(cfg, prefix, exclude)
+    if isinstance(cfg, ListConfig):
+        return [
+            problem
+            for index, item in enumerate(cfg)
+            if isinstance(item, (DictConfig, ListConfig))
+            for problem in range_problems(item, f"{prefix}{index}.")
+        ]
+    return []
+
+
+def _dict_problems(cfg: DictConfig, prefix: str, exclude: Collection[str]) -> list[str]:
+    schema = OmegaConf.get_type(cfg)
+    rules = field_rules(schema) if dataclasses.is_dataclass(schema) else {}
+    problems: list[str] = []
+    for key in cfg:
+        if key in exclude or OmegaConf.is_missing(cfg, key):
+            continue
+        path = f"{prefix}{key}"
+        node = cfg._get_node(key)
+        if isinstance(node, (DictConfig, ListConfig)):
+            if cfg[key] is not None:  # an Optional[List] or dataclass set to null has no items
+                problems += range_problems(node, f"{path}.")
+        elif checks := rules.get(str(key)):
+            problems += _out_of_range(path, cfg[key], checks)
     return problems
+
+
+def _out_of_range(
+    path: str, value: Any, checks: tuple[tuple[Callable[[Any, Any], bool], Any, str], ...]
+) -> list[str]:
+    if value is None or isinstance(value, bool) or all(compare(value, bound) for compare, bound, _ in checks):
+        return []
+    return [f"{path}={value}: out of range; must be {_rule_text(checks)}"]

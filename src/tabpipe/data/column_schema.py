@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tabpipe.errors import ConfigError
+from tabpipe.errors import ConfigError, first_line
 
 COLUMN_TYPES = ("numeric", "categorical", "boolean", "datetime")
 _DATE_LIKE = re.compile(r"^\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?.*)?$")
@@ -84,7 +84,7 @@ def pinned_specs(data_cfg: Any) -> dict[str, ColumnSchema]:
             spec = OmegaConf.merge(OmegaConf.structured(ColumnSpec), entry)
             kind = spec.type.value
         except OmegaConfBaseException as exc:
-            raise ConfigError(f"data.schema.{name}: {str(exc).splitlines()[0]}") from exc
+            raise ConfigError(f"data.schema.{name}: {first_line(exc)}") from exc
         categories = list(spec.categories) if spec.categories is not None else None
         pinned[name] = ColumnSchema(name, kind, spec.nullable, spec.min, spec.max, categories)
     return pinned

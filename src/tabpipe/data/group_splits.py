@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
 from tabpipe.config import option_value
-from tabpipe.data.splits import Split, check_fractions
+from tabpipe.data.partition import Split, check_fractions
 from tabpipe.errors import ConfigError
 
 

@@ -16,10 +16,10 @@ import pandas as pd
 from tabpipe.config import option_value
 from tabpipe.data.coercion import coerce_columns
 from tabpipe.data.column_schema import ColumnSchema, describe_column, infer_type, pinned_specs
-from tabpipe.data.ranking_target import ranking_problems, relevance
 from tabpipe.data.raw_values import drift_line, infinite_counts, nested_kind, text_among_numbers
 from tabpipe.data.sources import LoadedSource, load_source
 from tabpipe.errors import DataValidationError
+from tabpipe.tasks import Task, get_task
 
 log = logging.getLogger(__name__)
 ROW_ID = "row_id"
@@ -72,39 +72,6 @@ def _check_columns_exist(frame: pd.DataFrame, data_cfg: Any, pinned: dict) -> li
     ]
 
 
-def _target_problems(target: pd.Series, task: str, name: str, positive: str | None) -> list[str]:
-    missing = int(target.isna().sum())
-    if missing:
-        return [f"column {name!r} (target): {missing} missing values; the target must be complete"]
-    if task == "regression":
-        numeric = pd.to_numeric(target, errors="coerce")
-        if numeric.isna().any():
-            bad = target[numeric.isna()].iloc[0]
-            return [f"column {name!r} (target): non-numeric value {bad!r}; task=regression needs numbers"]
-        infinite = int(np.isinf(numeric).sum())
-        if infinite:
-            return [f"column {name!r} (target): {infinite} infinite values; the target must be finite"]
-        if numeric.nunique() < 2:
-            return [f"column {name!r} (target): constant; task=regression needs varying values"]
-        return []
-    counts = target.astype(str).value_counts()
-    if task == "binary" and len(counts) != 2:
-        return [f"column {name!r} (target): task=binary needs exactly 2 classes, found {len(counts)}"]
-    if task == "multiclass" and len(counts) < 3:
-        return [f"column {name!r} (target): task=multiclass needs 3 or more classes, found {len(counts)}"]
-    problems = [
-        f"column {name!r} (target): class {label!r} has {count} row; every class needs at least 3"
-        for label, count in counts.items()
-        if count < 3
-    ]
-    if positive is not None and positive not in counts.index:
-        classes = ", ".join(map(repr, sorted(counts.index)))
-        problems.append(
-            f"data.positive_class={positive!r}: not a class of column {name!r}; classes: {classes}"
-        )
-    return problems
-
-
 def _pinned_problems(features: pd.DataFrame, pinned: dict[str, ColumnSchema]) -> list[str]:
     problems = []
     for name, spec in pinned.items():
@@ -150,43 +117,69 @@ def _warnings(features: pd.DataFrame, schema: dict, target: pd.Series, data_cfg:
     return notes
 
 
+@dataclass
+class _Layout:
+    """What the config makes of the frame's columns: the features, the ids, the query id."""
+
+    feature_names: list[str]
+    ids: pd.DataFrame
+    group_column: str | None
+
+
+@dataclass
+class _Coerced:
+    """The features coerced to their types, and what coercion found on the way."""
+
+    features: pd.DataFrame
+    types: dict[str, str]
+    drift: dict[str, str]  # text among numbers: a warning, a problem under strict_types
+    infinite: dict[str, int]
+    on_infinite: str
+    problems: list[str]
+
+
 def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
     """Load ``data_cfg``'s source (or take the already loaded ``source``: a DVC stage's
-    snapshot of it), validate it and return a :class:`Dataset`."""
+    snapshot of it), validate it and return a :class:`Dataset`.
+
+    read -> lay out the columns (raises on structural problems) -> coerce them to their
+    types -> validate the values (raises on every broken rule at once) -> the dataset."""
     source = source if source is not None else load_source(data_cfg)
-    frame = source.frame
-    task = option_value(data_cfg.task)
-    pinned = pinned_specs(data_cfg)
+    frame, task, pinned = source.frame, get_task(option_value(data_cfg.task)), pinned_specs(data_cfg)
+    layout = _lay_out(frame, data_cfg, task, pinned, source.uri)
+    coerced = _coerce(frame, layout.feature_names, data_cfg, pinned)
+    time = _validate_values(coerced, layout.feature_names, data_cfg, pinned)
+    target, classes, groups, ids = _labels(frame, data_cfg, task, layout)
+    features = coerced.features
+    schema = {
+        name: describe_column(name, coerced.types[name], features[name]) for name in layout.feature_names
+    }
+    report = _report(frame, coerced, schema, target, data_cfg)
+    return Dataset(features, target, ids, task.name, classes, schema, source, report, time, groups)
+
+
+def _lay_out(frame: pd.DataFrame, data_cfg: Any, task: Task, pinned: dict, uri: str) -> _Layout:
+    """The columns named by the config, the target's rules, unique ids, the feature columns;
+    raises :class:`DataValidationError` with every problem found."""
     if frame.empty or len(frame.columns) == 0:
-        raise DataValidationError([f"dataset {source.uri}: empty (0 rows); nothing to train on"])
+        raise DataValidationError([f"dataset {uri}: empty (0 rows); nothing to train on"])
     problems = _check_columns_exist(frame, data_cfg, pinned)
     if problems:
         raise DataValidationError(problems)
-
-    target = frame[data_cfg.target]
     group_column = data_cfg.get("group_column")
-    if task == "ranking":
-        problems += ranking_problems(frame, data_cfg.target, group_column, data_cfg.get("positive_class"))
-    else:
-        problems += _target_problems(target, task, data_cfg.target, data_cfg.get("positive_class"))
-        if group_column:
-            problems.append(
-                f"data.group_column={group_column!r}: a query id makes the task a ranking; "
-                f"set data.task=ranking (got {task})"
-            )
+    problems += task.target_problems(frame, data_cfg.target, group_column, data_cfg.get("positive_class"))
+    if group_column and not task.needs_groups:
+        problems.append(
+            f"data.group_column={group_column!r}: a query id makes the task a ranking; "
+            f"set data.task=ranking (got {task.name})"
+        )
     id_columns = list(data_cfg.id_columns)
-    if id_columns:
-        duplicated = frame.duplicated(subset=id_columns, keep="first")
-        if duplicated.any():
-            first = frame.loc[duplicated, id_columns].iloc[0].tolist()
-            problems.append(
-                f"column(s) {', '.join(map(repr, id_columns))}: {int(duplicated.sum())} duplicate "
-                f"ids (first: {first[0] if len(first) == 1 else first}); ids must be unique"
-            )
-        ids = frame[id_columns].reset_index(drop=True)
-    else:
-        ids = pd.DataFrame({ROW_ID: np.arange(len(frame))})
-
+    problems += _duplicate_ids(frame, id_columns)
+    ids = (
+        frame[id_columns].reset_index(drop=True)
+        if id_columns
+        else pd.DataFrame({ROW_ID: np.arange(len(frame))})
+    )
     excluded = {
         data_cfg.target,
         *id_columns,
@@ -196,89 +189,125 @@ def ingest(data_cfg: Any, source: LoadedSource | None = None) -> Dataset:
     feature_names = [c for c in frame.columns if c not in excluded]
     if not feature_names:
         problems.append("dataset: no feature columns left after removing target, ids and drops")
-    for name in feature_names:
-        kind = nested_kind(frame[name])
-        if kind:
-            problems.append(
-                f"column {name!r}: nested values ({kind}) are not supported; flatten them into "
-                f"scalar columns or drop it (data.drop_columns=[{name}])"
-            )
+    problems += _nested_problems(frame, feature_names)
     if problems:
         raise DataValidationError(problems)
+    return _Layout(feature_names, ids, group_column)
+
+
+def _duplicate_ids(frame: pd.DataFrame, id_columns: list[str]) -> list[str]:
+    if not id_columns:
+        return []
+    duplicated = frame.duplicated(subset=id_columns, keep="first")
+    if not duplicated.any():
+        return []
+    first = frame.loc[duplicated, id_columns].iloc[0].tolist()
+    return [
+        f"column(s) {', '.join(map(repr, id_columns))}: {int(duplicated.sum())} duplicate "
+        f"ids (first: {first[0] if len(first) == 1 else first}); ids must be unique"
+    ]
+
+
+def _nested_problems(frame: pd.DataFrame, feature_names: list[str]) -> list[str]:
+    return [
+        f"column {name!r}: nested values ({kind}) are not supported; flatten them into "
+        f"scalar columns or drop it (data.drop_columns=[{name}])"
+        for name in feature_names
+        for kind in [nested_kind(frame[name])]
+        if kind
+    ]
+
+
+def _coerce(frame: pd.DataFrame, feature_names: list[str], data_cfg: Any, pinned: dict) -> _Coerced:
+    """Each feature column coerced to its type (pinned, forced categorical, else inferred);
+    infinities kept (``data.on_infinite=error``: validation refuses them) or made missing.
+    A value that cannot be coerced raises at once, with the strict-type problems."""
     forced = set(data_cfg.categorical_columns)
+    time_column = data_cfg.get("time_column")
     types = {
         name: pinned[name].type
         if name in pinned
-        else infer_type(frame[name], name in forced, name == data_cfg.get("time_column"))
+        else infer_type(frame[name], name in forced, name == time_column)
         for name in feature_names
     }
+    strict = bool(data_cfg.get("strict_types"))
     drift = {
-        name: drift_line(name, found, bool(data_cfg.get("strict_types")))
+        name: drift_line(name, found, strict)
         for name in feature_names
         if name not in pinned and name not in forced and types[name] == "categorical"
         for found in [text_among_numbers(frame[name])]
         if found
     }
-    if data_cfg.get("strict_types"):
-        problems += drift.values()
+    problems = list(drift.values()) if strict else []
     try:
         features = coerce_columns(frame, types).reset_index(drop=True)
     except DataValidationError as exc:
-        problems += exc.problems
-        raise DataValidationError(problems) from None
+        raise DataValidationError([*problems, *exc.problems]) from None
     infinite = infinite_counts(features, [n for n in feature_names if types[n] == "numeric"])
     on_infinite = option_value(data_cfg.get("on_infinite") or "error")
-    if on_infinite == "error":
+    if on_infinite != "error":
+        for name in infinite:
+            features[name] = features[name].replace([np.inf, -np.inf], np.nan)
+    return _Coerced(features, types, drift, infinite, on_infinite, problems)
+
+
+def _validate_values(
+    coerced: _Coerced, feature_names: list[str], data_cfg: Any, pinned: dict
+) -> pd.Series | None:
+    """The rules on the coerced values (infinities, all-missing columns, the pinned specs,
+    the timestamps); raises with every problem at once. Returns the time column, if any."""
+    features, problems = coerced.features, list(coerced.problems)
+    if coerced.on_infinite == "error":
         problems += [
             f"column {name!r}: {count} infinite values (inf/-inf); fix the source, or set "
             "data.on_infinite=missing to impute them like blanks"
-            for name, count in infinite.items()
+            for name, count in coerced.infinite.items()
         ]
-    else:
-        for name in infinite:
-            features[name] = features[name].replace([np.inf, -np.inf], np.nan)
     problems += [
         f"column {name!r}: all values are missing; drop it (data.drop_columns) or fix the source"
         for name in feature_names
         if features[name].isna().all()
     ]
     problems += _pinned_problems(features, pinned)
-    time = None
-    if data_cfg.get("time_column"):
-        time = features[data_cfg.time_column]
-        if time.isna().any():
-            problems.append(
-                f"column {data_cfg.time_column!r} (time_column): {int(time.isna().sum())} "
-                "missing timestamps; temporal order needs every row dated"
-            )
+    time = features[data_cfg.time_column] if data_cfg.get("time_column") else None
+    if time is not None and time.isna().any():
+        problems.append(
+            f"column {data_cfg.time_column!r} (time_column): {int(time.isna().sum())} "
+            "missing timestamps; temporal order needs every row dated"
+        )
     if problems:
         raise DataValidationError(problems)
+    return time
 
-    target = target.reset_index(drop=True)
-    classes, groups = None, None
-    if task == "regression":
-        target = pd.to_numeric(target).astype("float64")
-    elif task == "ranking":
-        target = relevance(target, data_cfg.get("positive_class"))
-        groups = frame[group_column].reset_index(drop=True)
-        ids = ids.assign(**{group_column: groups})  # passed through to predictions and scores
-    else:
-        target = target.astype(str)
-        classes = sorted(target.unique().tolist())
-        positive = data_cfg.get("positive_class")
-        if task == "binary" and positive is not None:
-            classes = [c for c in classes if c != positive] + [positive]
-    schema = {name: describe_column(name, types[name], features[name]) for name in feature_names}
+
+def _labels(
+    frame: pd.DataFrame, data_cfg: Any, task: Task, layout: _Layout
+) -> tuple[pd.Series, list[str] | None, pd.Series | None, pd.DataFrame]:
+    """(target, classes, query ids, ids): the target as the task prepares it; a query id
+    (task=ranking) is passed through to the ids (predictions and scores carry it)."""
+    target = frame[data_cfg.target].reset_index(drop=True)
+    target, classes = task.prepare_target(target, data_cfg.get("positive_class"))
+    if not task.needs_groups:
+        return target, classes, None, layout.ids
+    groups = frame[layout.group_column].reset_index(drop=True)
+    return target, classes, groups, layout.ids.assign(**{layout.group_column: groups})
+
+
+def _report(
+    frame: pd.DataFrame, coerced: _Coerced, schema: dict, target: pd.Series, data_cfg: Any
+) -> ValidationReport:
+    """The validation report: its warnings (type drift, infinities made missing, constant
+    columns, likely leakage, high cardinality), each also logged."""
     report = ValidationReport(len(frame), len(frame.columns))
     report.warnings = [
-        *([] if data_cfg.get("strict_types") else drift.values()),
+        *([] if data_cfg.get("strict_types") else coerced.drift.values()),
         *(
             f"column {name!r}: {count} infinite values treated as missing (data.on_infinite=missing)"
-            for name, count in infinite.items()
-            if on_infinite == "missing"
+            for name, count in coerced.infinite.items()
+            if coerced.on_infinite == "missing"
         ),
-        *_warnings(features, schema, target, data_cfg),
+        *_warnings(coerced.features, schema, target, data_cfg),
     ]
     for note in report.warnings:
         log.warning(note)
-    return Dataset(features, target, ids, task, classes, schema, source, report, time, groups)
+    return report

@@ -1,8 +1,8 @@
-"""Split row positions into train/val/test: stratified, k-fold or temporal."""
+"""Split row positions into train/val/test: stratified, k-fold or temporal; with query ids
+(task=ranking), whole queries (:mod:`tabpipe.data.group_splits`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -10,30 +10,14 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from tabpipe.config import option_value
+from tabpipe.data.group_splits import group_splits
+from tabpipe.data.partition import Split, check_fractions
 from tabpipe.errors import ConfigError
-
-
-@dataclass(frozen=True)
-class Split:
-    """Positional row indices of one train/val/test partition (``fold`` for k-fold)."""
-
-    train: np.ndarray
-    val: np.ndarray
-    test: np.ndarray
-    fold: int = 0
+from tabpipe.tasks import get_task
 
 
 def _stratify(target: pd.Series, task: str) -> pd.Series | None:
-    return None if task == "regression" else target
-
-
-def check_fractions(split_cfg: Any, need_test: bool) -> None:
-    val, test = split_cfg.val_fraction, split_cfg.test_fraction if need_test else 0.0
-    if not 0 < val < 1 or (need_test and not 0 < test < 1) or val + test >= 1:
-        raise ConfigError(
-            f"split.val_fraction={val}, split.test_fraction={test}: each must be in (0, 1) "
-            "and together below 1"
-        )
+    return target if get_task(task).stratify else None
 
 
 def _train_val(positions: np.ndarray, target: pd.Series, task: str, fraction: float, seed: int):
@@ -60,9 +44,9 @@ def kfold_split(target: pd.Series, task: str, split_cfg: Any, seed: int) -> list
         raise ConfigError(f"split.n_folds={split_cfg.n_folds}: needs at least 2 folds")
     check_fractions(split_cfg, need_test=False)
     splitter = (
-        KFold(split_cfg.n_folds, shuffle=True, random_state=seed)
-        if task == "regression"
-        else StratifiedKFold(split_cfg.n_folds, shuffle=True, random_state=seed)
+        StratifiedKFold(split_cfg.n_folds, shuffle=True, random_state=seed)
+        if get_task(task).stratify
+        else KFold(split_cfg.n_folds, shuffle=True, random_state=seed)
     )
     folds = []
     for fold, (rest, test) in enumerate(splitter.split(np.zeros(len(target)), target)):
@@ -94,8 +78,6 @@ def temporal_split(time: pd.Series | None, split_cfg: Any) -> list[Split]:
 
 def make_splits(dataset: Any, split_cfg: Any, seed: int) -> list[Split]:
     if getattr(dataset, "groups", None) is not None:
-        from tabpipe.data.group_splits import group_splits
-
         return group_splits(dataset.groups, split_cfg, seed)
     kind = option_value(split_cfg.kind)
     if kind == "stratified":

@@ -20,10 +20,16 @@ from omegaconf import DictConfig, OmegaConf, SCMode
 
 from tabpipe.config import option_value
 from tabpipe.data.ingestion import Dataset, ingest
-from tabpipe.errors import ConfigError, DataValidationError
+from tabpipe.errors import ConfigError
 from tabpipe.evaluation.graph_scoring import bundle_reference, feature_scorer, graph_scorer
 from tabpipe.evaluation.metrics import primary_metric
-from tabpipe.evaluation.suite import EvaluationInputs, EvaluationResult, Reference, evaluate_predictions
+from tabpipe.evaluation.suite import (
+    EvaluationInputs,
+    EvaluationResult,
+    Reference,
+    describe_ranker,
+    evaluate_predictions,
+)
 from tabpipe.evaluation.thresholds import ThresholdChoice
 from tabpipe.evaluation.training_overlap import TrainingOverlap, recorded_split, training_overlap
 from tabpipe.export import runtime
@@ -32,7 +38,7 @@ from tabpipe.export.documents import EvaluationRecord
 from tabpipe.export.documents.metadata import BaselineRanker
 from tabpipe.export.registry import Registry
 from tabpipe.io import write_atomic, write_json_atomic
-from tabpipe.models.ranking import describe_ranker
+from tabpipe.tasks import get_task
 
 log = logging.getLogger(__name__)
 
@@ -60,19 +66,6 @@ def data_config(cfg: Any, bundle: Bundle) -> DictConfig:
         cfg.data, resolve=True, structured_config_mode=SCMode.DICT, enum_to_str=True
     )
     return _pinned(given, bundle)
-
-
-def encode_target(dataset: Dataset, task: str, classes: list[str]) -> np.ndarray:
-    if task in ("regression", "ranking"):
-        return dataset.target.to_numpy(dtype=np.float64)
-    unknown = sorted(set(dataset.target.unique()) - set(classes))
-    if unknown:
-        name = dataset.target.name
-        raise DataValidationError(
-            [f"column {name!r} (target): class {unknown[0]!r} is not one the bundle predicts {classes}"]
-        )
-    index = {label: i for i, label in enumerate(classes)}
-    return dataset.target.map(index).to_numpy(dtype=np.int64)
 
 
 def evaluated_rows(cfg: Any, bundle: Bundle, dataset: Dataset) -> np.ndarray:
@@ -130,11 +123,9 @@ def _references(
     if record.baseline_ranker:
         references.append(ranking_baseline(bundle, record.baseline_ranker, frame[list(types)], types))
     if record.baseline_values:
-        constant = np.tile(np.asarray(record.baseline_values, dtype=np.float64), (len(raw), 1))
-        if task == "regression":
-            references.append(Reference("baseline", "the train mean", constant.reshape(-1)))
-        else:
-            references.append(Reference("baseline", "the train class priors", constant))
+        strategy = get_task(task)
+        constant = strategy.baseline_scores(record.baseline_values, len(raw))
+        references.append(Reference("baseline", strategy.baseline_description, constant))
     production = _production(cfg, bundle, registry, raw, task, classes)
     return references + ([production] if production is not None else [])
 
@@ -142,16 +133,10 @@ def _references(
 def write_predictions(
     out_dir: Path, dataset: Dataset, rows: np.ndarray, scores, labels, classes, overlap: TrainingOverlap
 ) -> Path:
-    frame = dataset.ids.iloc[rows].reset_index(drop=True).copy()
-    frame["y_true"] = dataset.target.iloc[rows].to_numpy()
+    y_true = dataset.target.iloc[rows].to_numpy()
+    frame = get_task(dataset.task).prediction_frame(dataset.ids.iloc[rows], y_true, scores, labels, classes)
     if overlap.in_training is not None:
         frame["in_training"] = overlap.in_training
-    if labels is None:
-        frame["y_pred"] = scores
-    else:
-        frame["y_pred"] = np.asarray(classes, dtype=object)[labels]
-        for i, label in enumerate(classes):
-            frame[f"proba_{label}"] = scores[:, i]
     return write_atomic(out_dir / "predictions.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
 
 
@@ -170,7 +155,7 @@ def evaluate_bundle(cfg: Any) -> BundleEvaluation:
         raise ConfigError(f"data.task={option_value(data_cfg.task)}: the bundle was trained for task={task}")
     dataset = ingest(data_cfg)
     rows = evaluated_rows(cfg, bundle, dataset)
-    y = encode_target(dataset, task, classes)[rows]
+    y = get_task(task).encode_target(dataset.target, classes)[rows]
     types = bundle.schema.input_types
     scorer = graph_scorer(runtime.session(bundle.model_path, list(cfg.providers)), types, task, classes)
     frame = dataset.features.iloc[rows].reset_index(drop=True)
@@ -204,7 +189,7 @@ def evaluate_bundle(cfg: Any) -> BundleEvaluation:
         title=f"{_bundle_name(bundle)} on {dataset.source.uri}",
         group_columns=list(data_cfg.group_columns),
         time_column=data_cfg.get("time_column"),
-        groups=dataset.groups.iloc[rows].to_numpy() if task == "ranking" else None,
+        groups=dataset.groups.iloc[rows].to_numpy() if get_task(task).needs_groups else None,
         ranking_k=None if ranking_k is None else list(ranking_k),
         threshold=ThresholdChoice.from_dict(record.threshold) if record.threshold else None,
         references=references,

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tabpipe.errors import TabpipeError
+from tabpipe.errors import TabpipeError, first_line
 from tabpipe.evaluation.importance import Scorer
 from tabpipe.evaluation.suite import Reference
 from tabpipe.export import runtime
@@ -62,7 +62,7 @@ def bundle_reference(
     try:
         outputs = runtime.run(runtime.session(bundle.model_path), graph_inputs(raw[list(schema)], schema))
     except TabpipeError as exc:
-        return Reference(name, description, note=f"not compared: {str(exc).splitlines()[0]}")
+        return Reference(name, description, note=f"not compared: {first_line(exc)}")
     scores, labels = outputs_to_scores(outputs, task, classes)
     return Reference(name, description, scores, labels)
 

@@ -1,4 +1,5 @@
-"""Metrics per task, from scikit-learn.
+"""Metrics per task, from scikit-learn; which of them a task reports, and its primary one,
+is the task's (:mod:`tabpipe.tasks`).
 
 Keys (unprefixed; callers add ``test/``, ``val/``, ``baseline/test/``, ...):
 
@@ -28,12 +29,13 @@ from sklearn.calibration import calibration_curve
 
 from tabpipe.errors import ConfigError
 from tabpipe.evaluation import ranking_metrics
+from tabpipe.tasks import get_task
+from tabpipe.tasks.classification import normalised_probabilities as normalised_probabilities
+from tabpipe.tasks.classification import predicted_labels as predicted_labels
+from tabpipe.tasks.ranking import RANKING_K as RANKING_K
 
-DEFAULT_PRIMARY = {"binary": "auc", "multiclass": "f1_macro", "regression": "rmse"}
 LOWER_IS_BETTER = frozenset({"log_loss", "brier", "ece", "rmse", "mae", "mape"})
 CALIBRATION_BINS = 10
-CLASSIFICATION = frozenset({"binary", "multiclass"})
-RANKING_K = (5, 10)
 
 
 @dataclass(frozen=True)
@@ -82,25 +84,6 @@ def prefixed(metrics: dict[str, float], prefix: str) -> dict[str, float]:
     return {f"{prefix}/{name}": value for name, value in metrics.items()}
 
 
-def predicted_labels(scores: np.ndarray, threshold: float | None = None) -> np.ndarray:
-    """Class index per row: argmax of the probabilities; for binary with a threshold,
-    the positive class (index 1) where ``P(positive) >= threshold``."""
-    scores = np.asarray(scores)
-    if threshold is not None and scores.shape[1] == 2:
-        return (scores[:, 1] >= threshold).astype(np.int64)
-    return scores.argmax(axis=1)
-
-
-def normalised_probabilities(probabilities: np.ndarray) -> np.ndarray:
-    """Rows of class probabilities [N, K] divided by their float64 sums (rows summing to
-    zero are left as they are)."""
-    p = np.asarray(probabilities, dtype=np.float64)
-    if p.ndim != 2 or len(p) == 0:
-        return p
-    sums = p.sum(axis=1, keepdims=True)
-    return np.divide(p, sums, out=p.copy(), where=sums > 0)
-
-
 def expected_calibration_error(y_true: np.ndarray, p_positive: np.ndarray, n_bins: int) -> float:
     """ECE with equal-width bins: the sum over bins of (rows in bin / rows) x |observed
     positive rate - mean predicted probability|. The per-bin rates come from scikit-learn's
@@ -131,40 +114,32 @@ def _all_classes(s: Scored) -> bool:
 
 
 MetricFunction = Callable[[Scored], float]
-METRICS: dict[str, dict[str, MetricFunction]] = {
-    "binary": {
-        "auc": lambda s: skm.roc_auc_score(s.y, s.p) if _both_classes(s) else np.nan,
-        "pr_auc": lambda s: skm.average_precision_score(s.y, s.p) if _both_classes(s) else np.nan,
-        "f1": lambda s: s.per_class[2][1],
-        "f1_macro": lambda s: s.per_class[2].mean(),
-        "precision": lambda s: s.per_class[0][1],
-        "recall": lambda s: s.per_class[1][1],
-        "accuracy": lambda s: skm.accuracy_score(s.y, s.labels),
-        "log_loss": lambda s: skm.log_loss(s.y, s.scores, labels=[0, 1]),
-        "brier": lambda s: skm.brier_score_loss(s.y, s.p, pos_label=1),
-        "ece": lambda s: expected_calibration_error(s.y, s.p, s.calibration_bins),
-    },
-    "multiclass": {
-        "f1_macro": lambda s: skm.f1_score(
-            s.y, s.labels, average="macro", labels=s.classes, zero_division=0.0
-        ),
-        "f1_weighted": lambda s: skm.f1_score(
-            s.y, s.labels, average="weighted", labels=s.classes, zero_division=0.0
-        ),
-        "accuracy": lambda s: skm.accuracy_score(s.y, s.labels),
-        "log_loss": lambda s: skm.log_loss(s.y, s.scores, labels=s.classes),
-        "auc_ovr": lambda s: (
-            skm.roc_auc_score(s.y, s.scores, multi_class="ovr", labels=s.classes)
-            if _all_classes(s)
-            else np.nan
-        ),
-    },
-    "regression": {
-        "rmse": lambda s: skm.root_mean_squared_error(s.y, s.scores),
-        "mae": lambda s: skm.mean_absolute_error(s.y, s.scores),
-        "r2": lambda s: skm.r2_score(s.y, s.scores),
-        "mape": lambda s: mean_absolute_percentage_error(s.y, s.scores),
-    },
+# every metric by name; a task (tabpipe.tasks) names which of them it reports. Ranking metrics
+# (ndcg@k, map@k) are named by their cut-off and computed by tabpipe.evaluation.ranking_metrics.
+METRICS: dict[str, MetricFunction] = {
+    # binary: the positive class (index 1)
+    "auc": lambda s: skm.roc_auc_score(s.y, s.p) if _both_classes(s) else np.nan,
+    "pr_auc": lambda s: skm.average_precision_score(s.y, s.p) if _both_classes(s) else np.nan,
+    "f1": lambda s: s.per_class[2][1],
+    "precision": lambda s: s.per_class[0][1],
+    "recall": lambda s: s.per_class[1][1],
+    "brier": lambda s: skm.brier_score_loss(s.y, s.p, pos_label=1),
+    "ece": lambda s: expected_calibration_error(s.y, s.p, s.calibration_bins),
+    # classification
+    "f1_macro": lambda s: s.per_class[2].mean(),
+    "f1_weighted": lambda s: skm.f1_score(
+        s.y, s.labels, average="weighted", labels=s.classes, zero_division=0.0
+    ),
+    "accuracy": lambda s: skm.accuracy_score(s.y, s.labels),
+    "log_loss": lambda s: skm.log_loss(s.y, s.scores, labels=s.classes),
+    "auc_ovr": lambda s: (
+        skm.roc_auc_score(s.y, s.scores, multi_class="ovr", labels=s.classes) if _all_classes(s) else np.nan
+    ),
+    # regression
+    "rmse": lambda s: skm.root_mean_squared_error(s.y, s.scores),
+    "mae": lambda s: skm.mean_absolute_error(s.y, s.scores),
+    "r2": lambda s: skm.r2_score(s.y, s.scores),
+    "mape": lambda s: mean_absolute_percentage_error(s.y, s.scores),
 }
 
 
@@ -176,20 +151,15 @@ def scored(
     calibration_bins: int = CALIBRATION_BINS,
     groups: np.ndarray | None = None,
 ) -> Scored:
-    """Normalise inputs: float64 scores; classification labels default to the argmax;
-    ranking needs the query id of every row.
-
-    Class probabilities are renormalised in float64 so that every row sums to one: a
-    float32 softmax or graph output (a Lightning network, the ONNX graph of any model) sums
-    to one only within ~1e-7, which scikit-learn's probability checks (``log_loss``) flag
-    with "y_prob values do not sum to one" (tolerance ~1.5e-8 in float64)."""
-    scores = np.asarray(scores, dtype=np.float64)
-    if task in CLASSIFICATION:
-        scores = normalised_probabilities(scores)
-        if labels is None:
-            labels = predicted_labels(scores)
-    if task == "ranking" and groups is None:
-        raise ConfigError("task=ranking: ranking metrics need the query id of every row (data.group_column)")
+    """Normalise inputs: float64 scores, as the task reads them (classification:
+    probabilities renormalised, labels defaulting to the argmax); a task that ranks within
+    queries needs the query id of every row."""
+    strategy = get_task(task)
+    scores, labels = strategy.prepare_scores(np.asarray(scores, dtype=np.float64), labels)
+    if strategy.needs_groups and groups is None:
+        raise ConfigError(
+            f"task={strategy.name}: ranking metrics need the query id of every row (data.group_column)"
+        )
     return Scored(
         np.asarray(y_true),
         scores,
@@ -201,18 +171,15 @@ def scored(
 
 def metric_names(task: str, ranking_k: Sequence[int] | None = None) -> list[str]:
     """The metrics of ``task`` in report order (ranking: one per kind and cut-off)."""
-    if task == "ranking":
-        return ranking_metrics.metric_names(
-            ranking_metrics.check_ks(RANKING_K if ranking_k is None else ranking_k)
-        )
-    return list(METRICS[task])
+    return get_task(task).metric_names(ranking_k)
 
 
 def metric_value(task: str, name: str, rows: Scored) -> float:
     """One metric on the rows; NaN where it is undefined (ranking: no query to rank)."""
-    if task == "ranking":
+    function = METRICS.get(name)
+    if function is None:  # ndcg@k / map@k
         return ranking_metrics.mean_metric(name, rows.y, rows.scores, rows.queries)
-    return float(METRICS[task][name](rows))
+    return float(function(rows))
 
 
 def compute_metrics(
@@ -229,7 +196,7 @@ def compute_metrics(
     ``groups``/``ranking_k``: the rows' query ids and the cut-offs (ranking only, which
     raises :class:`ConfigError` when no query has anything to rank)."""
     rows = scored(task, y_true, scores, labels, calibration_bins, groups)
-    if task == "ranking":
+    if get_task(task).needs_groups:
         ranking_metrics.require_queries(rows.queries)
     return {name: metric_value(task, name, rows) for name in metric_names(task, ranking_k)}
 
@@ -237,35 +204,13 @@ def compute_metrics(
 def primary_metric(task: str, configured: str | None, ranking_k: Sequence[int] | None = None) -> str:
     """The configured primary metric, checked against the task's metrics, else the task's
     default (ranking: ``ndcg@<largest k>``)."""
-    if task == "ranking":
-        return ranking_metrics.ranking_primary_metric(
-            configured, RANKING_K if ranking_k is None else ranking_k
-        )
-    name = configured or DEFAULT_PRIMARY[task]
-    if name not in METRICS[task]:
-        raise ConfigError(
-            f"eval.primary_metric={name!r}: not a {task} metric; use one of {sorted(METRICS[task])}"
-        )
-    return name
-
-
-# beside the primary metric, what a comparison of runs looks at first (DVC's metrics file)
-SECONDARY = {
-    "binary": ("pr_auc", "f1", "log_loss"),
-    "multiclass": ("accuracy", "log_loss"),
-    "regression": ("mae", "r2"),
-}
+    return get_task(task).primary_metric(configured, ranking_k)
 
 
 def headline_metrics(task: str, primary: str, ranking_k: Sequence[int] | None = None) -> list[str]:
     """The primary metric, then the task's secondary ones (ranking: the other metrics at the
     primary's cut-off)."""
-    if task == "ranking":
-        cutoff = primary.rpartition("@")[2]
-        secondary = [n for n in metric_names(task, ranking_k) if n.endswith(f"@{cutoff}")]
-    else:
-        secondary = list(SECONDARY[task])
-    return [primary, *(name for name in secondary if name != primary)]
+    return get_task(task).headline_metrics(primary, ranking_k)
 
 
 def improvement(metric: str, model: float, reference: float) -> float:

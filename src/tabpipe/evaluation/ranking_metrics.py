@@ -13,41 +13,22 @@
 
 A query counts when it has at least two items whose relevance differs: a query whose items
 are all equally relevant (all 0 included) has no order to get right, and NDCG/AP are
-undefined for a query without relevant items.
+undefined for a query without relevant items (:class:`tabpipe.data.queries.Queries`, with
+the one-call mean NDCG that the ranking baseline also uses to pick its feature).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from sklearn.metrics import ndcg_score
 
+from tabpipe.data.queries import Queries
 from tabpipe.errors import ConfigError
+from tabpipe.tasks.ranking import KINDS, check_ks, metric_names, ranking_primary_metric
 
-KINDS = ("ndcg", "map")
-
-
-@dataclass(frozen=True)
-class Queries:
-    """The row positions of each query that counts (see the module docstring)."""
-
-    members: tuple[np.ndarray, ...]
-
-    @classmethod
-    def of(cls, groups: np.ndarray, relevance: np.ndarray) -> Queries:
-        groups, relevance = np.asarray(groups), np.asarray(relevance)
-        codes = np.unique(groups, return_inverse=True)[1]
-        order = np.argsort(codes, kind="stable")
-        bounds = np.flatnonzero(np.diff(codes[order])) + 1
-        members = tuple(
-            rows for rows in np.split(order, bounds) if len(rows) > 1 and np.ptp(relevance[rows]) > 0
-        )
-        return cls(members)
-
-    def __len__(self) -> int:
-        return len(self.members)
+__all__ = ["KINDS", "check_ks", "metric_names", "ranking_primary_metric"]  # the names live in tasks
 
 
 def parse_metric(name: str) -> tuple[str, int]:
@@ -84,10 +65,6 @@ def per_query(name: str, relevance: np.ndarray, scores: np.ndarray, queries: Que
     return function(np.asarray(relevance), np.asarray(scores).reshape(-1), queries, k)
 
 
-def metric_names(ks: Sequence[int]) -> list[str]:
-    return [f"{kind}@{k}" for kind in KINDS for k in ks]
-
-
 def mean_metric(name: str, relevance: np.ndarray, scores: np.ndarray, queries: Queries) -> float:
     """The mean over the counted queries of ``ndcg@k`` or ``map@k``; NaN without one."""
     if not len(queries):
@@ -110,36 +87,3 @@ def compute_ranking_metrics(
     """The mean over counted queries of every ``ndcg@k`` and ``map@k``."""
     queries = require_queries(Queries.of(groups, relevance))
     return {name: mean_metric(name, relevance, scores, queries) for name in metric_names(ks)}
-
-
-def mean_ndcg(relevance: np.ndarray, scores: np.ndarray, queries: Queries, k: int | None = None) -> float:
-    """Mean NDCG(@k) over the queries in one scikit-learn call: each query is a row, padded
-    with relevance 0 at a score below every real one (padding adds no gain and moves no real
-    item), so it equals the mean of :func:`ndcg_per_query` at the same cut-off."""
-    width = max(len(rows) for rows in queries.members)
-    floor = float(np.min(scores)) - 1.0
-    true = np.zeros((len(queries), width))
-    predicted = np.full((len(queries), width), floor)
-    for i, rows in enumerate(queries.members):
-        true[i, : len(rows)] = relevance[rows]
-        predicted[i, : len(rows)] = scores[rows]
-    return float(ndcg_score(true, predicted, k=k))
-
-
-def check_ks(ks: Sequence[int]) -> list[int]:
-    values = [int(k) for k in ks]
-    if not values or any(k < 1 for k in values):
-        raise ConfigError(f"eval.ranking_k={list(ks)}: give one or more cut-offs k >= 1")
-    return sorted(set(values))
-
-
-def ranking_primary_metric(configured: str | None, ks: Sequence[int]) -> str:
-    """Default ``ndcg@<largest k>``; a configured one must be among the computed metrics."""
-    ks = check_ks(ks)
-    name = configured or f"ndcg@{ks[-1]}"
-    if name not in metric_names(ks):
-        raise ConfigError(
-            f"eval.primary_metric={name!r}: not a ranking metric of eval.ranking_k={ks}; "
-            f"use one of {metric_names(ks)}"
-        )
-    return name

@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tabpipe.data.queries import mean_ndcg
 from tabpipe.evaluation.metrics import Scored
 from tabpipe.evaluation.plots import PlotWriter
-from tabpipe.evaluation.ranking_metrics import mean_metric, mean_ndcg, per_query
+from tabpipe.evaluation.ranking_metrics import mean_metric, per_query
 
 
 def _curve(rows: Scored, scores: np.ndarray, ks: np.ndarray) -> tuple[list[float], list[float]]:

@@ -3,9 +3,10 @@ with row counts; a segment is flagged when its bootstrap confidence interval lie
 on the worse side of the overall value. Segments under ``min_rows`` (ranking: or under
 ``min_queries`` ranked queries) are reported, never flagged.
 
-The bootstrap is a seeded numpy percentile bootstrap rather than ``scipy.stats.bootstrap``:
-a resample of a small segment may hold one class only, where AUC is undefined; those
-resamples are skipped here, while scipy would turn the whole interval into NaN.
+The bootstrap is :func:`tabpipe.evaluation.bootstrap.percentile_bootstrap` (seeded
+``scipy.stats.bootstrap``, as ``tabpipe compare``'s): a resample of a small segment may hold
+one class only, where AUC is undefined; those resamples are skipped (the interval is None
+when most of them are).
 
 Ranking (task=ranking) segments the rows the same way and ranks, within each query, the
 query's items in the segment (a query whose items span several segments contributes its
@@ -27,6 +28,7 @@ from tabpipe.config import option_value
 from tabpipe.evaluation.document import Segment, SegmentsDocument
 from tabpipe.evaluation.metrics import LOWER_IS_BETTER, Scored, metric_value
 from tabpipe.evaluation.ranking_metrics import per_query
+from tabpipe.tasks import get_task
 
 MISSING = "(missing)"
 PERIOD_CODES = {"month": "M", "week": "W"}
@@ -40,35 +42,30 @@ def bootstrap_interval(
     task: str, metric: str, rows: Scored, n_resamples: int, confidence: float, seed: int
 ) -> tuple[float | None, float | None]:
     """Percentile interval of ``metric`` over ``n_resamples`` seeded resamples of the rows
-    (ranking: of the queries); resamples where the metric is undefined are skipped (None
-    when most of them are)."""
+    (ranking: of the queries, the metric being a mean over queries); resamples where the
+    metric is undefined are skipped (None when most of them are)."""
     from sklearn import config_context
 
-    rng = np.random.default_rng(seed)
-    if task == "ranking":
-        return _query_interval(
-            per_query(metric, rows.y, rows.scores, rows.queries), n_resamples, confidence, rng
+    from tabpipe.evaluation.bootstrap import percentile_bootstrap
+
+    if get_task(task).resampled_unit == "query":
+        values = per_query(metric, rows.y, rows.scores, rows.queries)
+        interval = percentile_bootstrap(
+            lambda idx: values[idx].mean(axis=1), len(values), n_resamples, confidence, seed
         )
-    n = len(rows.y)
-    # the rows were validated once; scikit-learn's per-call checks would dominate the loop
-    with config_context(skip_parameter_validation=True, assume_finite=True):
-        values = [metric_value(task, metric, rows.subset(rng.integers(0, n, n))) for _ in range(n_resamples)]
-    finite = np.array([v for v in values if math.isfinite(v)])
-    if len(finite) < n_resamples / 2:
+    else:
+        # the rows were validated once; scikit-learn's per-call checks would dominate the loop
+        with config_context(skip_parameter_validation=True, assume_finite=True):
+            interval = percentile_bootstrap(
+                lambda idx: np.array([metric_value(task, metric, rows.subset(r)) for r in idx]),
+                len(rows.y),
+                n_resamples,
+                confidence,
+                seed,
+            )
+    if interval.defined < n_resamples / 2:
         return None, None
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(finite, [tail, 100 - tail])
-    return float(low), float(high)
-
-
-def _query_interval(
-    values: np.ndarray, n_resamples: int, confidence: float, rng: np.random.Generator
-) -> tuple[float | None, float | None]:
-    """Percentile interval of the mean of per-query values over resampled queries."""
-    means = values[rng.integers(0, len(values), (n_resamples, len(values)))].mean(axis=1)
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return float(low), float(high)
+    return interval.low, interval.high
 
 
 def segment_keys(frame: pd.DataFrame, group_columns: list[str], time_column: str | None, period: str):
@@ -100,6 +97,7 @@ def analyse_segments(
     """The segments document (``segments.json``): overall value and one entry per segment."""
     overall = metric_value(task, metric, rows)
     lower = metric in LOWER_IS_BETTER
+    by_query = get_task(task).resampled_unit == "query"
     found: list[Segment] = []
     period = option_value(segments_cfg.time_period)
     for column, labels in segment_keys(frame, list(group_columns), time_column, period):
@@ -109,7 +107,7 @@ def analyse_segments(
             subset = rows.subset(members)
             point = _finite(metric_value(task, metric, subset))
             segment = Segment(column, str(value), int(count), point, None, None, False)
-            if task == "ranking":
+            if by_query:
                 segment.queries = len(subset.queries)
             if point is None:
                 segment.note = f"{metric} undefined on this segment"
@@ -148,11 +146,11 @@ def analyse_segments(
         lower_is_better=lower,
         overall=_finite(overall),
         rows=len(rows.y),
-        resampled_unit="query" if task == "ranking" else "row",
+        resampled_unit=get_task(task).resampled_unit,
         confidence=float(segments_cfg.confidence),
         n_bootstrap=int(segments_cfg.n_bootstrap),
         min_rows=int(segments_cfg.min_rows),
-        min_queries=int(segments_cfg.min_queries) if task == "ranking" else None,
+        min_queries=int(segments_cfg.min_queries) if by_query else None,
         seed=int(seed),
         segments=found,
         flagged=[f"{s.column}={s.segment}" for s in found if s.flagged],

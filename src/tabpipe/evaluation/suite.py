@@ -30,7 +30,6 @@ from tabpipe.evaluation.document import (
 from tabpipe.evaluation.gates import GateResult, gate_results
 from tabpipe.evaluation.importance import Scorer, permutation_importances
 from tabpipe.evaluation.metrics import (
-    CLASSIFICATION,
     RANKING_K,
     Scored,
     compute_metrics,
@@ -42,6 +41,7 @@ from tabpipe.evaluation.ranking_metrics import check_ks
 from tabpipe.evaluation.segments import analyse_segments
 from tabpipe.evaluation.thresholds import ThresholdChoice, optimal_thresholds, threshold_table
 from tabpipe.io import write_text_atomic
+from tabpipe.tasks import get_task
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,13 @@ class Reference:
     labels: np.ndarray | None = None
     # why it could not be scored (then scores is None)
     note: str | None = None
+
+
+def describe_ranker(state: dict[str, Any]) -> str:
+    """The ranking baseline in words, from its recorded state (the ``baseline_ranker`` of
+    training and of a bundle's evaluation record: ``feature``, ``sign``)."""
+    direction = "negated" if state["sign"] < 0 else "as is"
+    return f"the best single feature ({state['feature']}, {direction}) on the train queries"
 
 
 @dataclass
@@ -119,7 +126,7 @@ def _metrics(inputs: EvaluationInputs, rows: Scored, bins: int) -> dict[str, flo
 def _threshold_analysis(inputs: EvaluationInputs, rows: Scored, writer: plots.PlotWriter | None):
     """The evaluated rows' metrics across thresholds; the optima on these rows are for
     information only (the threshold in use was chosen on the validation split)."""
-    if inputs.task != "binary" or inputs.threshold is None or len(np.unique(rows.y)) < 2:
+    if not get_task(inputs.task).decision_threshold or inputs.threshold is None or len(np.unique(rows.y)) < 2:
         return None
     table = threshold_table(rows.y, rows.p, inputs.threshold.cost)
     f1_here, cost_here = optimal_thresholds(table)
@@ -141,17 +148,41 @@ def _threshold_analysis(inputs: EvaluationInputs, rows: Scored, writer: plots.Pl
     )
 
 
-def _plots(inputs: EvaluationInputs, rows: Scored, writer: plots.PlotWriter, bins: int) -> None:
-    if inputs.task in CLASSIFICATION:
-        plots.confusion(writer, list(inputs.classes or []), rows.y, rows.labels)
-    if inputs.task == "binary" and len(np.unique(rows.y)) == 2:
+def _confusion(inputs: EvaluationInputs, rows: Scored, writer: plots.PlotWriter, bins: int) -> None:
+    plots.confusion(writer, list(inputs.classes or []), rows.y, rows.labels)
+
+
+def _binary_curves(inputs: EvaluationInputs, rows: Scored, writer: plots.PlotWriter, bins: int) -> None:
+    if len(np.unique(rows.y)) == 2:
         plots.binary_curves(writer, rows.y, rows.p, bins)
-    if inputs.task == "regression":
-        plots.regression(writer, rows.y, rows.scores)
-    if inputs.task == "ranking":
-        scored_refs = {r.name: r.scores for r in inputs.references if r.scores is not None}
-        ranking_plots.at_k(writer, rows, scored_refs, _largest_cutoff(inputs))
-        ranking_plots.query_distribution(writer, rows, inputs.primary)
+
+
+def _regression(inputs: EvaluationInputs, rows: Scored, writer: plots.PlotWriter, bins: int) -> None:
+    plots.regression(writer, rows.y, rows.scores)
+
+
+def _ranking_at_k(inputs: EvaluationInputs, rows: Scored, writer: plots.PlotWriter, bins: int) -> None:
+    scored_refs = {r.name: r.scores for r in inputs.references if r.scores is not None}
+    ranking_plots.at_k(writer, rows, scored_refs, _largest_cutoff(inputs))
+
+
+def _query_distribution(inputs: EvaluationInputs, rows: Scored, writer: plots.PlotWriter, bins: int) -> None:
+    ranking_plots.query_distribution(writer, rows, inputs.primary)
+
+
+# the plots a task may name (Task.plots)
+PLOTS = {
+    "confusion": _confusion,
+    "binary_curves": _binary_curves,
+    "regression": _regression,
+    "ranking_at_k": _ranking_at_k,
+    "query_distribution": _query_distribution,
+}
+
+
+def _plots(inputs: EvaluationInputs, rows: Scored, writer: plots.PlotWriter, bins: int) -> None:
+    for name in get_task(inputs.task).plots:
+        PLOTS[name](inputs, rows, writer, bins)
 
 
 def _largest_cutoff(inputs: EvaluationInputs) -> int:
@@ -222,7 +253,7 @@ def evaluate_predictions(inputs: EvaluationInputs, eval_cfg: Any, out_dir: Path)
         metrics=metrics,
         gates=[GateRecord.of(gate) for gate in gates],
         threshold=thresholds,
-        ranking=ranking_summary(rows) if inputs.task == "ranking" else None,
+        ranking=ranking_summary(rows) if get_task(inputs.task).needs_groups else None,
         references=[
             ReferenceRecord(name=r.name, description=r.description, note=r.note) for r in inputs.references
         ],

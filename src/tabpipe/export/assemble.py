@@ -21,19 +21,20 @@ from tabpipe.export import IR_VERSION
 from tabpipe.export.feature_graph import FEATURES
 from tabpipe.export.graph_builder import ONNX_TYPES
 from tabpipe.export.model_graphs import SCORES
+from tabpipe.tasks import LABEL, PROBABILITIES, get_task
+from tabpipe.tasks import PREDICTION as PREDICTION  # the output names, re-exported
+from tabpipe.tasks import SCORE as SCORE
 
-LABEL, PROBABILITIES, PREDICTION, SCORE = "label", "probabilities", "prediction", "score"
-_SINGLE_OUTPUT = {"regression": PREDICTION, "ranking": SCORE}
 THRESHOLD = "post_threshold"
 
 
 def output_names(task: str) -> list[str]:
-    return [_SINGLE_OUTPUT[task]] if task in _SINGLE_OUTPUT else [LABEL, PROBABILITIES]
+    return get_task(task).output_names()
 
 
 def _label_index(graph: onnx.GraphProto, task: str, threshold: float | None) -> str:
     """The class index per row: argmax, or ``P(positive) >= threshold`` for binary."""
-    if task != "binary" or threshold is None:
+    if not get_task(task).decision_threshold or threshold is None:
         graph.node.append(helper.make_node("ArgMax", [PROBABILITIES], ["post_index"], axis=1, keepdims=0))
         return "post_index"
     graph.initializer.extend(
@@ -68,8 +69,8 @@ def _postprocess(
     graph: onnx.GraphProto, scores: str, task: str, classes: list[str] | None, threshold: float | None
 ) -> None:
     del graph.output[:]
-    if task in _SINGLE_OUTPUT:
-        name = _SINGLE_OUTPUT[task]
+    if not get_task(task).has_classes:
+        (name,) = output_names(task)
         shape = helper.make_tensor("post_flat", onnx.TensorProto.INT64, [1], [-1])
         graph.initializer.append(shape)
         graph.node.append(helper.make_node("Reshape", [scores, "post_flat"], [name]))
@@ -114,7 +115,7 @@ def assemble(
     for key, value in metadata.items():
         text = value if isinstance(value, str) else json.dumps(value)
         merged.metadata_props.append(onnx.StringStringEntryProto(key=key, value=text))
-    if task == "binary" and threshold is not None:
+    if get_task(task).decision_threshold and threshold is not None:
         set_threshold(merged, threshold)
     onnx.checker.check_model(merged, full_check=True)
     return merged
@@ -122,5 +123,4 @@ def assemble(
 
 def scores_from_outputs(outputs: dict[str, np.ndarray], task: str) -> np.ndarray:
     """What evaluation consumes: probabilities [N, K] (float64), predictions or scores [N]."""
-    key = _SINGLE_OUTPUT.get(task, PROBABILITIES)
-    return np.asarray(outputs[key], dtype=np.float64)
+    return get_task(task).scores_from_outputs(outputs)

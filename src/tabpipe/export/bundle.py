@@ -11,7 +11,6 @@ required on every load.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from typing import Any
 
 from tabpipe.errors import TabpipeError
 from tabpipe.export import signing
-from tabpipe.export.assemble import output_names
 from tabpipe.export.documents import (
     Document,
     DocumentError,
@@ -32,7 +30,8 @@ from tabpipe.export.documents import (
     read,
 )
 from tabpipe.export.inputs import ONNX_INPUT_TYPES
-from tabpipe.io import write_json_atomic
+from tabpipe.io import sha256_file, write_json_atomic
+from tabpipe.tasks import get_task
 
 MANIFEST = "manifest.json"
 REQUIRED = ("model.onnx", "schema.json", "reference_profile.json", "metrics.json", "metadata.json")
@@ -47,14 +46,6 @@ INPUT_ENCODING = {
 
 class BundleError(TabpipeError):
     exit_code = 2
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def schema_document(
@@ -73,24 +64,13 @@ def schema_document(
         )
         for name, spec in schema.items()
     ]
-    outputs = (
-        [OutputTensor(name=output_names(task)[0], type="float32", shape=["N"])]
-        if task in ("regression", "ranking")
-        else [
-            OutputTensor(name="label", type="string", shape=["N"], values=classes),
-            OutputTensor(
-                name="probabilities", type="float32", shape=["N", len(classes or [])], columns=classes
-            ),
-        ]
-    )
-    assert [o.name for o in outputs] == output_names(task)
     # ranking: scores compare only within one value of group_column
     return SchemaDocument(
         task=task,
         classes=classes,
         id_columns=id_columns,
         inputs=inputs,
-        outputs=outputs,
+        outputs=[OutputTensor.model_validate(spec) for spec in get_task(task).output_specs(classes)],
         group_column=group_column or None,
     )
 
@@ -103,7 +83,7 @@ def write_manifest(directory: Path) -> dict[str, str]:
     files = sorted(
         p for p in directory.rglob("*") if p.is_file() and str(p.relative_to(directory)) not in skip
     )
-    manifest = {str(p.relative_to(directory)): _sha256(p) for p in files}
+    manifest = {str(p.relative_to(directory)): sha256_file(p) for p in files}
     write_json_atomic(directory / MANIFEST, {"sha256": manifest})
     if key is not None:
         signing.sign(directory, directory / MANIFEST, key)
@@ -198,7 +178,7 @@ def verify_checksums(path: Path) -> dict[str, str]:
         file = path / name
         if not file.is_file():
             raise BundleError(f"bundle {str(path)!r}: file {name} is missing")
-        if _sha256(file) != digest:
+        if sha256_file(file) != digest:
             raise BundleError(f"bundle {str(path)!r}: file {name} fails its checksum (tampered or truncated)")
     return manifest
 

@@ -16,6 +16,7 @@ import onnx
 
 from tabpipe.export import ML_OPSET, OPSET
 from tabpipe.export.graph_builder import GraphBuilder
+from tabpipe.tasks import get_task
 
 SCORES = "scores"
 FEATURES = "features"
@@ -43,7 +44,7 @@ def _retarget(model: onnx.ModelProto, score_output: str) -> onnx.ModelProto:
 
 def _score_output(model: onnx.ModelProto, task: str) -> str:
     names = [o.name for o in model.graph.output]
-    return names[1] if task in ("binary", "multiclass") else names[0]
+    return names[1] if get_task(task).has_classes else names[0]
 
 
 def xgboost_graph(booster: Any, best_iteration: int, n_features: int, task: str) -> onnx.ModelProto:
@@ -51,7 +52,7 @@ def xgboost_graph(booster: Any, best_iteration: int, n_features: int, task: str)
     from onnxmltools.convert.common.data_types import FloatTensorType
 
     trimmed = booster[: best_iteration + 1]
-    if task == "ranking":
+    if get_task(task).needs_groups:  # a rank:* booster
         # onnxmltools guesses "classifier" for a rank:* booster (its covers are not whole
         # numbers); a ranking score is the raw margin, which is exactly what the identity-link
         # regression converter emits (same trees, same base score)
@@ -81,7 +82,7 @@ def sklearn_graph(estimator: Any, n_features: int, task: str) -> onnx.ModelProto
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
 
-    options = {id(estimator): {"zipmap": False}} if task != "regression" else None
+    options = {id(estimator): {"zipmap": False}} if get_task(task).has_classes else None
     model = convert_sklearn(
         estimator,
         initial_types=[(FEATURES, FloatTensorType([None, n_features]))],
@@ -118,6 +119,8 @@ def torch_graph(
 ) -> onnx.ModelProto:
     import torch
 
+    activation = get_task(task).output_activation
+
     class Scores(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
@@ -125,10 +128,10 @@ def torch_graph(
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             raw = self.net(x)
-            if task == "binary":
+            if activation == "sigmoid":  # one logit: P(positive) -> both classes
                 p = torch.sigmoid(raw.reshape(-1, 1))
                 return torch.cat([1 - p, p], dim=1)
-            if task == "multiclass":
+            if activation == "softmax":
                 return torch.softmax(raw, dim=1)
             return raw.reshape(-1, 1) * target_std + target_mean
 

@@ -14,6 +14,7 @@ from tabpipe.errors import TabpipeError
 from tabpipe.export import runtime
 from tabpipe.export.assemble import LABEL, scores_from_outputs
 from tabpipe.export.inputs import graph_inputs
+from tabpipe.tasks import get_task
 
 
 class ParityError(TabpipeError):
@@ -57,7 +58,7 @@ def check_parity(
     diff = np.abs(got - expected)
     rel = diff / np.maximum(np.abs(expected), 1e-12)
     agreement = 1.0
-    if task in ("binary", "multiclass"):
+    if get_task(task).has_classes:
         if expected_labels is None:
             expected_labels = np.asarray(classes, dtype=object)[expected.argmax(axis=1)]
         agreement = float(np.mean(outputs[LABEL].astype(object) == expected_labels))

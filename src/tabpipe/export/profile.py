@@ -26,6 +26,7 @@ from tabpipe.export.documents.profile import (
     NumericProfile,
     ProfileDocument,
 )
+from tabpipe.tasks import get_task
 
 KS_SAMPLE = 1000
 
@@ -94,7 +95,7 @@ def reference_profile(
 def _prediction(
     scores: np.ndarray, task: str, classes: list[str] | None, bins: int
 ) -> NumericProfile | ClassificationProfile:
-    if task in ("regression", "ranking"):
+    if not get_task(task).has_classes:
         return _numeric(pd.Series(scores), bins)
     labels = np.asarray(classes, dtype=object)[scores.argmax(axis=1)]
     shares = pd.Series(labels).value_counts(normalize=True)

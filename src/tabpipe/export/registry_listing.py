@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from tabpipe.errors import TabpipeError
+from tabpipe.errors import TabpipeError, first_line
 from tabpipe.export import documents
 from tabpipe.export.documents import MetadataDocument
 from tabpipe.export.documents.metadata import RecordedConfig, RegistrationSource
@@ -69,7 +69,7 @@ def version_info(registry: Registry, name: str, version: int, aliases: dict[str,
         metadata = documents.read(MetadataDocument, path / "metadata.json")
         metrics = json.loads((path / "metrics.json").read_text())
     except (OSError, json.JSONDecodeError, TabpipeError) as error:
-        info.problem = str(error).splitlines()[0]
+        info.problem = first_line(error)
         return info
     info.model = model_label(metadata.config)
     info.task = metadata.task

@@ -38,6 +38,7 @@ from sklearn.preprocessing import (
 from tabpipe.config import option_value
 from tabpipe.data.column_schema import ColumnSchema
 from tabpipe.features.datetime_features import DatetimeFeatures
+from tabpipe.tasks import get_task
 
 MISSING_CATEGORY = "__missing__"
 
@@ -76,10 +77,10 @@ class TabularPreprocessor:
             return OrdinalEncoder(
                 handle_unknown="use_encoded_value", unknown_value=-1, min_frequency=min_frequency
             )
-        target_type = {"binary": "binary", "multiclass": "multiclass"}.get(self.task, "continuous")
-        folds = StratifiedKFold if self.task in ("binary", "multiclass") else KFold
+        task = get_task(self.task)
+        folds = StratifiedKFold if task.has_classes else KFold
         return TargetEncoder(
-            target_type=target_type,
+            target_type=task.target_type,
             cv=folds(cfg.target_encoding_folds, shuffle=True, random_state=self.seed),
         )
 

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from tabpipe.features.preprocessing import CategoricalSlot
+from tabpipe.tasks import get_task
 
 # called with (metrics, step) for every epoch or boosting round, e.g. {"val/loss": 0.4}
 MetricsCallback = Callable[[dict[str, float], int], None]
@@ -55,7 +56,12 @@ class RunContext:
 
 class TabularModel(Protocol):
     """``fit`` on train with early stopping on val; ``predict`` gives class probabilities
-    of shape (n, K) for classification, or predictions of shape (n,) for regression."""
+    of shape (n, K) for classification, or predictions of shape (n,) for regression.
+
+    A model knows nothing of ONNX: export's converter registry
+    (:mod:`tabpipe.export.converters`) builds the graph of each fitted model type from its
+    learned attributes. A type it does not know converts through its own
+    ``to_onnx(n_features)`` method, if it has one."""
 
     def fit(self, data: FitData, context: RunContext) -> TabularModel: ...
 
@@ -63,20 +69,8 @@ class TabularModel(Protocol):
 
     def save(self, directory: Path) -> list[Path]: ...
 
-    def to_onnx(self, n_features: int) -> Any:
-        """The model as an ONNX graph: ``features`` float [N, F] -> ``scores``."""
-        ...
-
-
-def objective_for(task: str) -> str:
-    return {"binary": "binary", "multiclass": "multiclass"}.get(task, "regression")
-
 
 def as_probabilities(raw: np.ndarray, task: str) -> np.ndarray:
-    """Binary models that return P(positive) as a vector get a (n, 2) matrix."""
-    raw = np.asarray(raw, dtype=np.float64)
-    if task == "binary" and raw.ndim == 1:
-        return np.column_stack([1.0 - raw, raw])
-    if task in ("regression", "ranking"):
-        return raw.reshape(-1)
-    return raw
+    """A model's native output as evaluation reads it (binary models that return
+    P(positive) as a vector get a (n, 2) matrix); see :meth:`tabpipe.tasks.Task.model_output`."""
+    return get_task(task).model_output(raw)

@@ -1,4 +1,5 @@
-"""The baseline every model must beat: class priors / the train mean."""
+"""The baseline every model must beat: class priors / the train mean / the best single
+feature, as the task says (:attr:`tabpipe.tasks.Task.baseline`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 from tabpipe.io import write_json_atomic
 from tabpipe.models.base import FitData, RunContext
 from tabpipe.models.ranking import SingleFeatureRanker
+from tabpipe.tasks import get_task
 
 
 class BaselineModel:
@@ -20,49 +22,50 @@ class BaselineModel:
     supports_ranking = True
 
     def fit(self, data: FitData, context: RunContext) -> BaselineModel:
-        from sklearn.dummy import DummyClassifier, DummyRegressor
-
         self.task_ = data.task
-        if data.task == "ranking":
-            self.estimator_ = SingleFeatureRanker().fit(data, context)
-        elif data.task == "regression":
-            self.estimator_ = DummyRegressor(strategy="mean")
-            self.estimator_.fit(data.X_train, data.y_train)
-        else:
-            self.estimator_ = DummyClassifier(strategy="prior")
-            # append one row per class so every class gets a column, weighted ~0
-            classes = np.arange(data.n_classes)
-            y = np.concatenate([data.y_train, classes])
-            weights = np.concatenate([np.ones(len(data.y_train)), np.full(len(classes), 1e-12)])
-            X = np.zeros((len(y), 1), dtype=np.float32)
-            self.estimator_.fit(X, y, sample_weight=weights)
+        self.kind_ = get_task(data.task).baseline
+        fit = {"prior": self._fit_prior, "mean": self._fit_mean, "best_feature": self._fit_best_feature}
+        fit[self.kind_](data, context)
         return self
 
+    def _fit_prior(self, data: FitData, context: RunContext) -> None:
+        from sklearn.dummy import DummyClassifier
+
+        self.estimator_ = DummyClassifier(strategy="prior")
+        # append one row per class so every class gets a column, weighted ~0
+        classes = np.arange(data.n_classes)
+        y = np.concatenate([data.y_train, classes])
+        weights = np.concatenate([np.ones(len(data.y_train)), np.full(len(classes), 1e-12)])
+        X = np.zeros((len(y), 1), dtype=np.float32)
+        self.estimator_.fit(X, y, sample_weight=weights)
+
+    def _fit_mean(self, data: FitData, context: RunContext) -> None:
+        from sklearn.dummy import DummyRegressor
+
+        self.estimator_ = DummyRegressor(strategy="mean")
+        self.estimator_.fit(data.X_train, data.y_train)
+
+    def _fit_best_feature(self, data: FitData, context: RunContext) -> None:
+        self.estimator_ = SingleFeatureRanker().fit(data, context)
+
     def predict(self, X: np.ndarray) -> np.ndarray:
-        if self.task_ == "ranking":
-            return self.estimator_.predict(X)
-        if self.task_ == "regression":
-            return self.estimator_.predict(X).astype(np.float64)
-        return self.estimator_.predict_proba(np.zeros((len(X), 1), dtype=np.float32))
+        if self.kind_ == "prior":
+            return self.estimator_.predict_proba(np.zeros((len(X), 1), dtype=np.float32))
+        return np.asarray(self.estimator_.predict(X), dtype=np.float64)
 
     def ranker_state(self) -> dict[str, Any] | None:
-        """task=ranking: the chosen feature (index, name, sign, train NDCG); else None."""
-        return self.estimator_.state() if self.task_ == "ranking" else None
+        """The best single feature (index, name, sign, train NDCG); None for a constant."""
+        return self.estimator_.state() if self.kind_ == "best_feature" else None
 
-    def to_onnx(self, n_features: int) -> Any:
-        from tabpipe.export.model_graphs import constant_graph
-
-        if self.task_ == "ranking":
-            return self.estimator_.to_onnx(n_features)
-        if self.task_ == "regression":
-            return constant_graph(np.atleast_1d(self.estimator_.constant_).ravel()[:1], n_features)
-        return constant_graph(self.estimator_.class_prior_, n_features)
+    def constant(self) -> np.ndarray:
+        """The constant output of every row: the class priors [K] or the train mean [1]."""
+        if self.kind_ == "prior":
+            return self.estimator_.class_prior_
+        return np.atleast_1d(self.estimator_.constant_).ravel()[:1]
 
     def save(self, directory: Path) -> list[Path]:
-        if self.task_ == "ranking":
+        if self.kind_ == "best_feature":
             return self.estimator_.save(directory)
-        if self.task_ == "regression":
-            state = {"mean": float(self.estimator_.constant_.ravel()[0])}
-        else:
-            state = {"class_prior": self.estimator_.class_prior_.tolist()}
-        return [write_json_atomic(Path(directory) / "baseline.json", {"task": self.task_, **state})]
+        key = "class_prior" if self.kind_ == "prior" else "mean"
+        value = self.constant().tolist() if self.kind_ == "prior" else float(self.constant()[0])
+        return [write_json_atomic(Path(directory) / "baseline.json", {"task": self.task_, key: value})]

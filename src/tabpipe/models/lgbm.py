@@ -7,10 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from tabpipe.models.base import FitData, RunContext, as_probabilities
-from tabpipe.models.boosting import GradientBoostingModel
-from tabpipe.models.progress import round_bar
-from tabpipe.models.ranking import check_objective, query_sorted
+from tabpipe.models.base import as_probabilities
+from tabpipe.models.boosting import BoostingRows, GradientBoostingModel, RoundReport
+from tabpipe.tasks import get_task
 
 _OBJECTIVES = {
     # the loss first: early stopping watches it alone (first_metric_only), as xgb watches its
@@ -24,14 +23,17 @@ RANK_OBJECTIVES = ("lambdarank", "rank_xendcg")
 
 class LightGBMModel(GradientBoostingModel):
     RANK_OBJECTIVES = RANK_OBJECTIVES
+    LIBRARY = "lgbm"
+    OBJECTIVES = _OBJECTIVES
 
     def booster_params(
         self, task: str, n_classes: int, seed: int, accelerator: str, ranking_k: int = 10
     ) -> dict:
-        if task == "ranking":
+        ranking = get_task(task).needs_groups
+        if ranking:
             objective, metrics = self.rank_objective, ["ndcg"]
         else:
-            objective, metrics = _OBJECTIVES[task]
+            objective, metrics = self.task_objective(task)
         params = {
             **self.params,
             "objective": objective,
@@ -43,54 +45,39 @@ class LightGBMModel(GradientBoostingModel):
             "device_type": "cuda" if accelerator == "gpu" else "cpu",
             "verbosity": -1,
         }
-        if task == "multiclass":
+        if get_task(task).n_outputs(n_classes) > 1:  # one probability per class
             params["num_class"] = n_classes
-        if task == "ranking":
+        if ranking:
             params["eval_at"] = [ranking_k]
         return params
 
-    def fit(self, data: FitData, context: RunContext) -> LightGBMModel:
+    def train_booster(
+        self, params: dict, rounds: int, train: BoostingRows, val: BoostingRows, report: RoundReport
+    ) -> None:
         import lightgbm as lgb
 
-        self.task_ = data.task
-        params = self.booster_params(
-            data.task, data.n_classes, context.seed, str(context.trainer.accelerator), data.ranking_k
+        dtrain = lgb.Dataset(train.X, label=train.y, group=train.sizes, free_raw_data=False)
+        dval = lgb.Dataset(val.X, label=val.y, group=val.sizes, reference=dtrain)
+
+        def on_round(env: Any) -> None:
+            results = env.evaluation_result_list
+            metrics = {f"{split}/{name}": float(value) for split, name, value, _ in results}
+            report(metrics, env.iteration)
+            self.rounds_run_ = env.iteration + 1
+
+        self.booster_ = lgb.train(
+            params,
+            dtrain,
+            num_boost_round=rounds,
+            valid_sets=[dtrain, dval],
+            valid_names=["train", "val"],
+            callbacks=[
+                # the loss only (the first metric), as in xgb
+                lgb.early_stopping(self.early_stopping_rounds, first_metric_only=True, verbose=False),
+                on_round,
+            ],
         )
-        rounds = self.rounds(context)
-        if data.task == "ranking":
-            check_objective(self.rank_objective, RANK_OBJECTIVES, "model.rank_objective", data.y_train)
-            X, y, _, sizes = query_sorted(data.X_train, data.y_train, data.groups_train)
-            dtrain = lgb.Dataset(X, label=y, group=sizes, free_raw_data=False)
-            X, y, _, sizes = query_sorted(data.X_val, data.y_val, data.groups_val)
-            dval = lgb.Dataset(X, label=y, group=sizes, reference=dtrain)
-        else:
-            dtrain = lgb.Dataset(data.X_train, label=data.y_train, free_raw_data=False)
-            dval = lgb.Dataset(data.X_val, label=data.y_val, reference=dtrain)
-
-        with round_bar(rounds, "lgbm") as bar:
-
-            def report(env: Any) -> None:
-                metrics = {
-                    f"{split}/{name}": float(value) for split, name, value, _ in env.evaluation_result_list
-                }
-                data.report(metrics, env.iteration)
-                self.rounds_run_ = env.iteration + 1
-                bar.update(1)
-
-            self.booster_ = lgb.train(
-                params,
-                dtrain,
-                num_boost_round=rounds,
-                valid_sets=[dtrain, dval],
-                valid_names=["train", "val"],
-                callbacks=[
-                    # the loss only (the first metric), as in xgb
-                    lgb.early_stopping(self.early_stopping_rounds, first_metric_only=True, verbose=False),
-                    report,
-                ],
-            )
         self.best_iteration_ = int(self.booster_.best_iteration or self.booster_.current_iteration())
-        return self
 
     def rounds_used(self) -> int:
         return self.best_iteration_  # LightGBM counts its best iteration from 1
@@ -102,11 +89,6 @@ class LightGBMModel(GradientBoostingModel):
     def predict(self, X: np.ndarray) -> np.ndarray:
         raw = self.booster_.predict(X, num_iteration=self.best_iteration_)
         return as_probabilities(raw, self.task_)
-
-    def to_onnx(self, n_features: int) -> Any:
-        from tabpipe.export.model_graphs import lightgbm_graph
-
-        return lightgbm_graph(self.booster_, self.best_iteration_, n_features, self.task_)
 
     def feature_importance(self) -> dict[str, float]:
         gains = self.booster_.feature_importance(importance_type="gain")

@@ -15,10 +15,11 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset, default_collate
 
+from tabpipe.distributed import is_rank_zero
 from tabpipe.errors import ConfigError
 from tabpipe.log_routing import route_lightning_to_root
-from tabpipe.models.base import FitData, RunContext, as_probabilities
-from tabpipe.training.reproducibility import is_rank_zero
+from tabpipe.models.base import FitData, RunContext
+from tabpipe.tasks import get_task
 
 _TRAINER_KEYS = (
     "accelerator",
@@ -149,7 +150,7 @@ class LightningModel:
         kwargs = {
             "n_inputs": data.X_train.shape[1],
             "task": data.task,
-            "n_outputs": data.n_classes if data.task == "multiclass" else 1,
+            "n_outputs": get_task(data.task).n_outputs(data.n_classes),
             **spec,
         }
         if "categorical_slots" in inspect.signature(cls).parameters:
@@ -163,9 +164,9 @@ class LightningModel:
         route_lightning_to_root()  # each Lightning line once, through the run's handlers
         pl.seed_everything(context.seed, workers=True, verbose=False)
         self.task_ = data.task
-        # regression targets are standardised with train statistics for the network
+        # numeric targets (regression) are standardised with train statistics for the network
         self.target_mean_, self.target_std_ = 0.0, 1.0
-        if data.task == "regression":
+        if not get_task(data.task).has_classes:
             self.target_mean_ = float(np.mean(data.y_train))
             self.target_std_ = float(np.std(data.y_train)) or 1.0
         self.module_ = self._build_module(data)
@@ -196,7 +197,7 @@ class LightningModel:
         return self
 
     def _scaled(self, y: np.ndarray) -> np.ndarray:
-        return (y - self.target_mean_) / self.target_std_ if self.task_ == "regression" else y
+        return (y - self.target_mean_) / self.target_std_ if not get_task(self.task_).has_classes else y
 
     @torch.no_grad()
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -205,16 +206,12 @@ class LightningModel:
             for i in range(0, len(X), 65536)
         ]
         raw = torch.cat(outputs) if outputs else torch.empty((0, 1))
-        if self.task_ == "binary":
-            return as_probabilities(torch.sigmoid(raw.squeeze(-1)).double().numpy(), "binary")
-        if self.task_ == "multiclass":
+        task = get_task(self.task_)
+        if task.output_activation == "sigmoid":
+            return task.model_output(torch.sigmoid(raw.squeeze(-1)).double().numpy())
+        if task.output_activation == "softmax":
             return torch.softmax(raw.double(), dim=-1).numpy()
         return raw.squeeze(-1).double().numpy() * self.target_std_ + self.target_mean_
-
-    def to_onnx(self, n_features: int) -> Any:
-        from tabpipe.export.model_graphs import torch_graph
-
-        return torch_graph(self.module_, n_features, self.task_, self.target_mean_, self.target_std_)
 
     def save(self, directory: Path) -> list[Path]:
         import lightning

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from tabpipe.io import write_json_atomic
 from tabpipe.models.base import FitData, RunContext
+from tabpipe.tasks import get_task
 
 
 class LinearModel:
@@ -21,22 +21,17 @@ class LinearModel:
         from sklearn.linear_model import LogisticRegression, Ridge
 
         self.task_ = data.task
-        if data.task == "regression":
-            self.estimator_ = Ridge(alpha=self.alpha, random_state=context.seed)
-        else:
+        if get_task(data.task).has_classes:
             self.estimator_ = LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=context.seed)
+        else:
+            self.estimator_ = Ridge(alpha=self.alpha, random_state=context.seed)
         self.estimator_.fit(data.X_train, data.y_train)
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        if self.task_ == "regression":
-            return self.estimator_.predict(X).astype(np.float64)
-        return self.estimator_.predict_proba(X)
-
-    def to_onnx(self, n_features: int) -> Any:
-        from tabpipe.export.model_graphs import sklearn_graph
-
-        return sklearn_graph(self.estimator_, n_features, self.task_)
+        if get_task(self.task_).has_classes:
+            return self.estimator_.predict_proba(X)
+        return self.estimator_.predict(X).astype(np.float64)
 
     def save(self, directory: Path) -> list[Path]:
         state = {

@@ -18,6 +18,7 @@ import torchmetrics
 from torch import nn
 
 from tabpipe.features.preprocessing import CategoricalSlot
+from tabpipe.tasks import get_task
 
 
 class TabularModule(pl.LightningModule):
@@ -28,18 +29,20 @@ class TabularModule(pl.LightningModule):
     ) -> None:
         super().__init__()
         self.task = task
+        # the task's link: sigmoid (one logit), softmax (K logits) or identity (a number)
+        self.activation = get_task(task).output_activation
         self.lr = lr
         self.weight_decay = weight_decay
-        if task == "binary":
+        if self.activation == "sigmoid":
             self.val_auc = torchmetrics.AUROC(task="binary")
             self.val_acc = torchmetrics.Accuracy(task="binary")
-        elif task == "multiclass":
+        elif self.activation == "softmax":
             self.val_acc = torchmetrics.Accuracy(task="multiclass", num_classes=n_outputs)
 
     def loss(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        if self.task == "binary":
+        if self.activation == "sigmoid":
             return nn.functional.binary_cross_entropy_with_logits(outputs.squeeze(-1), y.float())
-        if self.task == "multiclass":
+        if self.activation == "softmax":
             return nn.functional.cross_entropy(outputs, y.long())
         return nn.functional.mse_loss(outputs.squeeze(-1), y.float())
 
@@ -65,13 +68,13 @@ class TabularModule(pl.LightningModule):
         x, y = batch
         outputs = self(x)
         self.log("val/loss", self.loss(outputs, y), on_epoch=True, prog_bar=True)
-        if self.task == "binary":
+        if self.activation == "sigmoid":
             scores = torch.sigmoid(outputs.squeeze(-1))
             self.val_auc(scores, y.long())
             self.val_acc(scores, y.long())
             self.log("val/auc", self.val_auc, on_epoch=True, prog_bar=True)
             self.log("val/acc", self.val_acc, on_epoch=True)
-        elif self.task == "multiclass":
+        elif self.activation == "softmax":
             self.val_acc(outputs.argmax(-1), y.long())
             self.log("val/acc", self.val_acc, on_epoch=True, prog_bar=True)
 
@@ -121,7 +124,7 @@ class TabularMLP(TabularModule):
                 layers.append(nn.BatchNorm1d(hidden))
             layers += [nn.ReLU(), nn.Dropout(dropout)]
             width = hidden
-        layers.append(nn.Linear(width, 1 if task != "multiclass" else n_outputs))
+        layers.append(nn.Linear(width, get_task(task).n_outputs(n_outputs)))
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

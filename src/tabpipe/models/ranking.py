@@ -41,17 +41,11 @@ def check_objective(name: str, allowed: tuple[str, ...], key: str, y: np.ndarray
     return name
 
 
-def describe_ranker(state: dict[str, Any]) -> str:
-    """The ranking baseline in words, from :meth:`SingleFeatureRanker.state`."""
-    direction = "negated" if state["sign"] < 0 else "as is"
-    return f"the best single feature ({state['feature']}, {direction}) on the train queries"
-
-
 class SingleFeatureRanker:
     """Score = ``sign * X[:, feature]`` for the (feature, sign) with the best train NDCG."""
 
     def fit(self, data: FitData, context: RunContext) -> SingleFeatureRanker:
-        from tabpipe.evaluation.ranking_metrics import Queries, mean_ndcg
+        from tabpipe.data.queries import Queries, mean_ndcg
 
         queries = Queries.of(data.groups_train, data.y_train)
         if not len(queries):
@@ -71,11 +65,6 @@ class SingleFeatureRanker:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.sign_ * np.asarray(X, dtype=np.float64)[:, self.feature_]
-
-    def to_onnx(self, n_features: int) -> Any:
-        from tabpipe.export.model_graphs import single_feature_graph
-
-        return single_feature_graph(self.feature_, self.sign_, n_features)
 
     def state(self) -> dict[str, Any]:
         return {

@@ -23,10 +23,9 @@ from tabpipe.monitoring.compare import (
     compare_categorical,
     compare_numeric,
 )
+from tabpipe.tasks import LABEL, get_task
 
 SCORE_CHUNK = 100_000
-# the one numeric output of a regression or ranking graph
-SINGLE_OUTPUT = {"regression": "prediction", "ranking": "score"}
 
 
 def score(
@@ -42,17 +41,13 @@ def score(
     from tabpipe.export.inputs import tensors_from_coerced
 
     session = runtime.session(model_path, providers)
+    strategy = get_task(task)
     parts = []
     for start in range(0, len(coerced), SCORE_CHUNK):
         outputs = runtime.run(session, tensors_from_coerced(coerced.iloc[start : start + SCORE_CHUNK], types))
-        if task in SINGLE_OUTPUT:
-            name = SINGLE_OUTPUT[task]
-            parts.append(pd.DataFrame({name: outputs[name].reshape(-1)}))
-        else:
-            probabilities = outputs["probabilities"]
-            frame = pd.DataFrame(probabilities, columns=[f"proba_{c}" for c in classes])
-            frame.insert(0, "label", np.asarray(classes, dtype=object)[probabilities.argmax(axis=1)])
-            parts.append(frame)
+        # the label as the reference profile counts it: the argmax of the probabilities
+        outputs.pop(LABEL, None)
+        parts.append(pd.DataFrame(strategy.output_columns(outputs, classes)))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -65,8 +60,9 @@ def compare_predictions(
 ) -> list[FeatureDrift]:
     """``prediction`` (regression), ``score`` (ranking) or ``prediction.label`` and
     ``prediction.proba_<class>`` (the positive class only for a binary task), each with its test."""
-    if isinstance(reference, NumericProfile):
-        name = SINGLE_OUTPUT[task]
+    strategy = get_task(task)
+    if isinstance(reference, NumericProfile):  # no classes: one numeric output
+        (name,) = strategy.output_names()
         if name not in predictions:
             return []
         values = predictions[name].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -82,7 +78,7 @@ def compare_predictions(
         result.kind = "prediction"
         add_chi2(result, t)
         results.append(result)
-    shown = classes[-1:] if task == "binary" else classes
+    shown = strategy.monitored_classes(classes)
     for name in shown:
         column = f"proba_{name}"
         shares = reference.probability_shares.get(name)

@@ -1,1 +1,2 @@
-"""The DVC pipeline: ``dvc.yaml``'s stages, each ``tabpipe stage <name>`` reading params.yaml."""
+"""The DVC pipeline: ``dvc.yaml``'s stages, each ``tabpipe stage <name>`` reading
+``pipeline/config/config.yaml``, and the files DVC reads (:mod:`.dvc_params`)."""

@@ -1,4 +1,4 @@
-"""What ``dvc exp run`` gets from tabpipe when DVC composes ``conf/`` into params.yaml.
+"""What ``dvc exp run`` gets from tabpipe when DVC composes ``conf/`` (into params.yaml).
 
 DVC composes ``conf/`` in its own process, with Hydra's ``compose()``
 (``dvc.utils.hydra.compose_and_dump``), before any stage runs. It loads the Hydra plugins of
@@ -12,11 +12,13 @@ Hydra's composition for the rest of the DVC process so that:
 * the composition gets the checks ``python train.py`` makes before anything runs
   (:func:`tabpipe.config.checks.config_problems`: ranges such as ``model.learning_rate=-1``,
   required values, ``+key=`` past a schema), so a bad ``-S`` fails before the first stage;
-* params.yaml is written as ``tabpipe params`` writes it, interpolations kept (DVC would
-  resolve them where it runs), with the overrides DVC composed with under
-  :data:`OVERRIDES_KEY`, so that ``tabpipe params --check`` recomposes exactly that and can
-  tell an experiment from a stale or hand-edited file, and ``dvc exp show --only-changed``
-  shows what the experiments changed, not resolved paths.
+* the files are written as ``tabpipe params`` writes them (:mod:`.dvc_params`): DVC gets
+  params.yaml's few keys to write (the model group and the model's keys: what
+  ``dvc exp show`` lists), and the plugin writes the whole composition the stages read,
+  interpolations kept (paths and the registry root resolve where a stage runs), with the
+  overrides DVC composed with, and the stages' dependency files, so that
+  ``tabpipe params --check`` recomposes exactly that and can tell an experiment from a stale
+  or hand-edited file.
 
 It wraps ``hydra._internal.hydra.Hydra.compose_config``, which ``hydra.compose()`` calls
 (hydra-core 1.3, pinned in requirements/constraints.txt).
@@ -27,8 +29,6 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 from typing import Any
-
-from tabpipe.config.params_file import OVERRIDES_KEY
 
 _MARK = "__tabpipe_dvc__"
 
@@ -43,13 +43,27 @@ def _escaped(node: Any) -> Any:
 
 
 def _as_written(cfg: Any) -> Any:
-    """The composition as ``tabpipe params`` writes it (interpolations kept: paths and the
-    registry root resolve where a stage runs, not where DVC composed), plus the overrides."""
-    from omegaconf import OmegaConf, SCMode
+    """Writes the composition and the stages' files beside DVC's params.yaml; returns
+    params.yaml's keys for DVC to write (interpolations escaped: DVC resolves what it writes)."""
+    from omegaconf import OmegaConf
 
-    data = OmegaConf.to_container(cfg, resolve=False, structured_config_mode=SCMode.DICT, enum_to_str=True)
-    data[OVERRIDES_KEY] = list(cfg.hydra.overrides.task)
-    return OmegaConf.create(_escaped(data))
+    from tabpipe.pipeline import dvc_params
+
+    files = dvc_params.generated(cfg)
+    params = files.pop(dvc_params.PARAMS)
+    dvc_params.write(_project_root(), files)
+    return OmegaConf.create(_escaped(params))
+
+
+def _project_root() -> Path:
+    """The DVC project DVC runs in (from the working directory, as DVC finds it)."""
+    from dvc.exceptions import NotDvcRepoError
+    from dvc.repo import Repo
+
+    try:
+        return Path(Repo.find_root())
+    except NotDvcRepoError:
+        return Path.cwd()
 
 
 def _conf_dir(hydra: Any) -> Path | None:
@@ -74,8 +88,8 @@ def install() -> None:
         from hydra.errors import HydraException
         from omegaconf.errors import OmegaConfBaseException
 
-        from tabpipe.cli.groups import check_group_choices
         from tabpipe.config.checks import config_problems, describe
+        from tabpipe.config.groups import check_group_choices
         from tabpipe.errors import ConfigError
 
         # DVC prints a DvcException as `ERROR: <message>`; Hydra's traceback would be noise

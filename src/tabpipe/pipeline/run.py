@@ -1,6 +1,8 @@
 """``tabpipe stage <name>``: one DVC stage, with the stage functions ``python train.py`` runs.
 
-The config is params.yaml (checked against the schemas); each stage writes to its fixed
+The config is ``pipeline/config/config.yaml`` (:mod:`.dvc_params`: the composition of conf/,
+checked against the schemas; the stage's own dependency file must be its slice); each stage
+writes to its fixed
 directory (:mod:`.layout`) so that ``dvc.yaml`` can declare it. Trackers are not used here:
 DVC records the params, metrics and plots of every stage (``dvc exp show``).
 """
@@ -16,21 +18,25 @@ from omegaconf import DictConfig, OmegaConf
 
 from tabpipe.config.params_file import load_params, params_range_problems
 from tabpipe.errors import ConfigError
-from tabpipe.pipeline import layout, stage_io
+from tabpipe.pipeline import dvc_params, layout, stage_io
 from tabpipe.training import reproducibility, run_metadata, stages
 
 log = logging.getLogger(__name__)
 
 
-def stage_config(params: Path, output_dir: Path) -> DictConfig:
-    """params.yaml, checked (keys, types and ranges, as ``python train.py`` checks its
-    config) and resolved, with the stage's output directory."""
+def stage_config(params: Path, output_dir: Path, stage: str | None = None) -> DictConfig:
+    """The composition at ``params``, checked (keys, types and ranges, as ``python train.py``
+    checks its config; then the stage's dependency file against it) and resolved, with the
+    stage's output directory."""
     cfg = load_params(params)
+    as_written = OmegaConf.to_container(cfg, resolve=False, enum_to_str=True)
     cfg.paths.output_dir = str(output_dir)
     OmegaConf.resolve(cfg)
     problems = params_range_problems(cfg)
     if problems:
         raise ConfigError("\n".join(f"{params}: {problem}" for problem in problems))
+    if stage is not None:
+        dvc_params.check_stage_file(as_written, stage, Path(params))
     return cfg
 
 
@@ -102,8 +108,8 @@ _OUTPUT_DIRS = {
 _RUNNERS = {"ingest": _ingest, "split": _split, "train": _train, "evaluate": _evaluate, "export": _export}
 
 
-def run_stage(name: str, params: Path = Path("params.yaml")) -> None:
-    cfg = stage_config(params, _OUTPUT_DIRS[name])
+def run_stage(name: str, params: Path = dvc_params.CONFIG) -> None:
+    cfg = stage_config(params, _OUTPUT_DIRS[name], name)
     if not cfg.export.get("onnx", True):  # the train and export stages' outputs are the graph and the bundle
         raise ConfigError("export.onnx=false: the DVC pipeline exports a bundle; set export.onnx=true")
     _RUNNERS[name](cfg)

@@ -30,6 +30,7 @@ from tabpipe.errors import ConfigError, DataValidationError, printable_line
 from tabpipe.export.inputs import tensors_from_coerced
 from tabpipe.io import remove_stale_debris
 from tabpipe.serving.loaded_model import LoadedModel
+from tabpipe.tasks import get_task
 
 ROW_NUMBER = "row_number"
 
@@ -141,13 +142,8 @@ def score_frame(
     outputs = model.session.run(None, tensors_from_coerced(good, model.types))
     names = [o.name for o in model.session.get_outputs()]
     result = dict(zip(names, outputs, strict=True))
-    if model.task in ("regression", "ranking"):
-        name = "prediction" if model.task == "regression" else "score"
-        scored[name] = result[name]
-    else:
-        scored["label"] = result["label"]
-        for i, label in enumerate(model.classes):
-            scored[f"proba_{label}"] = result["probabilities"][:, i]
+    for name, values in get_task(model.task).output_columns(result, model.classes).items():
+        scored[name] = values
     return scored, rejects
 
 
@@ -204,6 +200,27 @@ class _Sink:
         self.tmp.unlink(missing_ok=True)
 
 
+def _check_output(output: Path) -> None:
+    if output.suffix not in (".parquet", ".csv"):
+        raise ConfigError(f"output={str(output)!r}: expected a .parquet or .csv file")
+    if output.is_dir():
+        raise ConfigError(f"output={str(output)!r}: is a directory; expected a file path")
+
+
+def _write_chunk(
+    path: Path, scored: pd.DataFrame, rejected: pd.DataFrame, on_bad_row: str, sink: _Sink, rejects: _Sink
+) -> None:
+    """One scored chunk to the output, its rejected rows to the reject file (or, with
+    ``on_bad_row=fail``, the first of them as the run's one-line error)."""
+    if len(rejected) and on_bad_row == "fail":
+        first = rejected.iloc[0]
+        raise DataValidationError([f"row {first[ROW_NUMBER]}: {first['reason']}"])
+    if len(rejected):
+        rejects.write(rejected.assign(file=str(path)))
+    if len(scored):
+        sink.write(scored)
+
+
 def score_files(
     model: LoadedModel,
     files: list[Path],
@@ -215,10 +232,7 @@ def score_files(
 ) -> BatchSummary:
     import time
 
-    if output.suffix not in (".parquet", ".csv"):
-        raise ConfigError(f"output={str(output)!r}: expected a .parquet or .csv file")
-    if output.is_dir():
-        raise ConfigError(f"output={str(output)!r}: is a directory; expected a file path")
+    _check_output(output)
     id_columns = list(model.bundle.schema.id_columns)
     summary, started = BatchSummary(output=str(output)), time.perf_counter()
     sink = _Sink(output)
@@ -233,13 +247,7 @@ def score_files(
             disable=not progress or None,
         ) as bar:
             for path, frame, (scored, rejected) in _scored_chunks(model, files, chunk_rows, id_columns):
-                if len(rejected) and on_bad_row == "fail":
-                    first = rejected.iloc[0]
-                    raise DataValidationError([f"row {first[ROW_NUMBER]}: {first['reason']}"])
-                if len(rejected):
-                    rejects.write(rejected.assign(file=str(path)))
-                if len(scored):
-                    sink.write(scored)
+                _write_chunk(path, scored, rejected, on_bad_row, sink, rejects)
                 summary.rows_in += len(frame)
                 summary.rows_scored += len(scored)
                 summary.rows_rejected += len(rejected)

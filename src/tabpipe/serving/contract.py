@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, create_model
 
 from tabpipe.export.documents import SchemaDocument
 from tabpipe.serving.request_model import IdValue, id_columns
+from tabpipe.tasks import get_task
 
 
 class ErrorDetail(BaseModel):
@@ -111,8 +112,8 @@ def response_model(schema: SchemaDocument) -> type[BaseModel]:
     ids: dict[str, Any] = {
         name: (IdValue, Field(description="echoed from the record")) for name in id_columns(schema)
     }
-    if schema.task in ("regression", "ranking"):  # one output, named in the schema
-        outputs: dict[str, Any] = {schema.outputs[0].name: (float, ...)}
+    if not get_task(schema.task).has_classes:  # one output per tensor the schema lists
+        outputs: dict[str, Any] = {output.name: (float, ...) for output in schema.outputs}
     else:
         classes = schema.class_list
         probabilities = create_model(

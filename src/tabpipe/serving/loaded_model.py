@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from tabpipe.export import runtime
-from tabpipe.export.assemble import LABEL, PREDICTION, PROBABILITIES, SCORE
 from tabpipe.export.bundle import Bundle, load_bundle
 from tabpipe.export.registry import Registry
+from tabpipe.tasks import get_task
 
 
 @dataclass
@@ -24,8 +24,7 @@ class LoadedModel:
     def __post_init__(self) -> None:
         self.output_names = [o.name for o in self.session.get_outputs()]
         self._run = runtime.complete_feeds_runner(self.session)
-        self._regression = self.task == "regression"
-        self._ranking = self.task == "ranking"
+        self._task = get_task(self.task)
         self._classes = self.classes
 
     @property
@@ -47,14 +46,7 @@ class LoadedModel:
     def score(self, feeds: dict[str, np.ndarray]) -> list[dict[str, Any]]:
         """One result per row: label + probabilities, the prediction, or the ranking score."""
         outputs = dict(zip(self.output_names, self._run(self.output_names, feeds), strict=True))
-        if self._regression:
-            return [{"prediction": v} for v in outputs[PREDICTION].tolist()]
-        if self._ranking:
-            return [{"score": v} for v in outputs[SCORE].tolist()]
-        return [
-            {"label": str(label), "probabilities": dict(zip(self._classes, row, strict=True))}
-            for label, row in zip(outputs[LABEL].tolist(), outputs[PROBABILITIES].tolist(), strict=True)
-        ]
+        return self._task.records(outputs, self._classes)
 
 
 def load_model(ref: str, registry_root: str | Path, providers: list[str]) -> LoadedModel:

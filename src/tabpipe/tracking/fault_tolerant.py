@@ -13,6 +13,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from tabpipe.errors import first_line
+
 log = logging.getLogger(__name__)
 
 
@@ -33,7 +35,7 @@ class FaultTolerantLogger:
         # a tracker may raise anything (network, filesystem, its own errors): training goes on
         except Exception as exc:  # noqa: BLE001
             self.failed = True
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            reason = first_line(exc)
             log.warning(
                 "tracking: logger.%s failed in %s (%s: %s); the run continues without it, "
                 "local outputs are unaffected",

@@ -12,12 +12,17 @@ from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.evaluation.graph_scoring import bundle_reference, graph_scorer
 from tabpipe.evaluation.importance import native_importance
-from tabpipe.evaluation.metrics import CLASSIFICATION
-from tabpipe.evaluation.suite import EvaluationInputs, EvaluationResult, Reference, evaluate_predictions
+from tabpipe.evaluation.suite import (
+    EvaluationInputs,
+    EvaluationResult,
+    Reference,
+    describe_ranker,
+    evaluate_predictions,
+)
 from tabpipe.export import runtime
 from tabpipe.export.inputs import column_types
 from tabpipe.export.registry import Registry, check_name
-from tabpipe.models.ranking import describe_ranker
+from tabpipe.tasks import get_task
 from tabpipe.training.fold import FoldResult, model_name
 
 
@@ -32,12 +37,11 @@ def segment_frame(dataset: Dataset, rows: np.ndarray, data_cfg: Any) -> pd.DataF
 
 def baseline_reference(dataset: Dataset, folds: list[FoldResult]) -> Reference:
     scores = np.concatenate([fold.baseline_test_scores for fold in folds])
-    if dataset.task == "ranking":
-        described = sorted({describe_ranker(fold.baseline_ranker) for fold in folds})
-        return Reference("baseline", "; ".join(described), scores)
-    if dataset.task == "regression":
-        return Reference("baseline", "the train mean", scores.reshape(-1))
-    return Reference("baseline", "the train class priors (most frequent class)", scores)
+    rankers = sorted({describe_ranker(fold.baseline_ranker) for fold in folds if fold.baseline_ranker})
+    task = get_task(dataset.task)
+    if rankers:  # the baseline is a feature (task=ranking): name the ones the folds chose
+        return Reference("baseline", "; ".join(rankers), scores)
+    return Reference("baseline", task.baseline_description, task.model_output(scores))
 
 
 def production_reference(cfg: Any, dataset: Dataset, rows: np.ndarray) -> Reference | None:
@@ -75,7 +79,8 @@ def evaluate_run(
     production = production_reference(cfg, dataset, rows)
     if production is not None:
         references.append(production)
-    labels = np.concatenate([f.test_labels for f in folds]) if dataset.task in CLASSIFICATION else None
+    task = get_task(dataset.task)
+    labels = np.concatenate([f.test_labels for f in folds]) if task.has_classes else None
     notes = []
     if not single:
         notes.append(
@@ -97,7 +102,7 @@ def evaluate_run(
         title=f"{model_name(cfg.model)} on {dataset.source.uri}",
         group_columns=list(cfg.data.group_columns),
         time_column=cfg.data.get("time_column"),
-        groups=dataset.groups.iloc[rows].to_numpy() if dataset.task == "ranking" else None,
+        groups=dataset.groups.iloc[rows].to_numpy() if task.needs_groups else None,
         ranking_k=list(cfg.eval.ranking_k),
         threshold=folds[0].threshold if single else None,
         references=references,

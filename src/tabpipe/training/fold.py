@@ -8,6 +8,7 @@ run (``export.onnx=false``, sweep trials) scores with the native model on those 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,15 +22,17 @@ from tabpipe import __version__
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.errors import ConfigError
-from tabpipe.evaluation.metrics import CLASSIFICATION, compute_metrics, predicted_labels, prefixed
+from tabpipe.evaluation.metrics import compute_metrics, predicted_labels, prefixed
 from tabpipe.evaluation.thresholds import ThresholdChoice, choose_threshold
 from tabpipe.export import OPSET, runtime
-from tabpipe.export.assemble import assemble, scores_from_outputs, set_threshold
+from tabpipe.export.assemble import assemble, set_threshold
+from tabpipe.export.converters import model_graph
 from tabpipe.export.feature_graph import FEATURES, build_feature_graph
 from tabpipe.export.inputs import column_types, tensors_from_coerced
 from tabpipe.features.preprocessing import TabularPreprocessor
 from tabpipe.models.base import FitData, RunContext
 from tabpipe.models.baseline import BaselineModel
+from tabpipe.tasks import get_task
 from tabpipe.training.ranking_fit import check_supports_task, ranking_fit_data
 
 
@@ -91,25 +94,31 @@ def graph_metadata(dataset: Dataset, model_cfg: Any) -> dict[str, object]:
     }
 
 
-def prediction_frame(
-    dataset: Dataset, rows: np.ndarray, scores: np.ndarray, labels: np.ndarray | None, fold: int
-) -> pd.DataFrame:
-    frame = dataset.ids.iloc[rows].reset_index(drop=True).copy()
-    frame["fold"] = fold
-    frame["y_true"] = dataset.target.iloc[rows].to_numpy()
-    if dataset.task in ("regression", "ranking"):
-        frame["y_pred"] = scores
-        return frame
-    classes = np.asarray(dataset.classes, dtype=object)
-    frame["y_pred"] = classes[labels]
-    for i, label in enumerate(dataset.classes or []):
-        frame[f"proba_{label}"] = scores[:, i]
-    return frame
+@dataclass
+class Featurized:
+    """The features of one split: the preprocessor fitted on train, its compiled graph, and
+    the float32 values of train (target-encoded blocks cross-fitted), val and test."""
+
+    preprocessor: TabularPreprocessor
+    graph: onnx.ModelProto
+    feeds: Callable[[np.ndarray], dict[str, np.ndarray]]  # raw rows -> graph inputs
+    X: dict[str, np.ndarray]  # "train", "val", "test"
 
 
-def fit_fold(
-    cfg: Any, dataset: Dataset, y: np.ndarray, split: Split, context: RunContext, on_metrics: list
-) -> FoldResult:
+@dataclass
+class Scores:
+    """What the model outputs on val and test (by the assembled graph, or natively), the
+    assembled graph (None: a search run), the labels and the decision threshold."""
+
+    values: dict[str, np.ndarray]
+    graph: onnx.ModelProto | None
+    labels: dict[str, np.ndarray | None]
+    threshold: ThresholdChoice | None
+
+
+def featurize(cfg: Any, dataset: Dataset, y: np.ndarray, split: Split) -> Featurized:
+    """Fit the features on train only; every split's values come from the compiled graph
+    (the float32 code serving runs), except train's out-of-fold target encoding."""
     features, types = dataset.features, column_types(dataset.schema)
     preprocessor = TabularPreprocessor(cfg.features, dataset.schema, dataset.task, cfg.seed)
     cross_fitted = preprocessor.fit_transform(features.iloc[split.train], y[split.train])
@@ -119,79 +128,124 @@ def fit_fold(
     def feeds(rows: np.ndarray) -> dict[str, np.ndarray]:
         return tensors_from_coerced(features.iloc[rows], types)
 
-    def graph_features(rows: np.ndarray) -> np.ndarray:
-        return runtime.run(feature_session, feeds(rows))[FEATURES]
-
-    X_train = graph_features(split.train)
+    X = {
+        name: runtime.run(feature_session, feeds(rows))[FEATURES] for name, rows in split_rows(split).items()
+    }
     for block in preprocessor.target_encoded_slices():
-        X_train[:, block] = cross_fitted[:, block]  # out-of-fold on train, by design
-    X_val, X_test = graph_features(split.val), graph_features(split.test)
+        X["train"][:, block] = cross_fitted[:, block]  # out-of-fold on train, by design
+    return Featurized(preprocessor, feature_graph, feeds, X)
+
+
+def split_rows(split: Split) -> dict[str, np.ndarray]:
+    return {"train": split.train, "val": split.val, "test": split.test}
+
+
+def fit_models(
+    cfg: Any,
+    dataset: Dataset,
+    y: np.ndarray,
+    split: Split,
+    featurized: Featurized,
+    context: RunContext,
+    on_metrics: list,
+) -> tuple[Any, BaselineModel]:
+    """The configured model and the baseline, fitted on the train features (early stopping on val)."""
     data = FitData(
-        X_train,
+        featurized.X["train"],
         y[split.train],
-        X_val,
+        featurized.X["val"],
         y[split.val],
         dataset.task,
         n_classes=len(dataset.classes or []),
-        feature_names=preprocessor.feature_names_,
-        categorical_slots=preprocessor.categorical_slots_,
+        feature_names=featurized.preprocessor.feature_names_,
+        categorical_slots=featurized.preprocessor.categorical_slots_,
         on_metrics=on_metrics,
         **ranking_fit_data(dataset, split, cfg.eval),
     )
     model = check_supports_task(build_model(cfg.model), dataset.task).fit(data, context)
-    baseline = BaselineModel().fit(data, context)
-    parts = (("val", split.val, X_val), ("test", split.test, X_test))
+    return model, BaselineModel().fit(data, context)
+
+
+def score_splits(
+    cfg: Any, dataset: Dataset, y: np.ndarray, split: Split, featurized: Featurized, model: Any
+) -> Scores:
+    """Val and test scored by the assembled graph on the raw rows, as serving will (a search
+    run, ``export.onnx=false``: the native model on the graph-computed features); the
+    decision threshold (binary) is chosen on val, never on test, and set in the graph."""
+    task = get_task(dataset.task)
     graph = None
-    if cfg.export.get("onnx", True):  # scored by the assembled graph on the raw rows, as serving will
-        graph = assemble(
-            feature_graph,
-            model.to_onnx(X_train.shape[1]),
-            dataset.task,
-            dataset.classes,
-            graph_metadata(dataset, cfg.model),
-        )
+    if cfg.export.get("onnx", True):
+        scores_graph = model_graph(model, featurized.X["train"].shape[1])
+        metadata = graph_metadata(dataset, cfg.model)
+        graph = assemble(featurized.graph, scores_graph, dataset.task, dataset.classes, metadata)
         session = runtime.session(graph)
-        scores = {
-            name: scores_from_outputs(runtime.run(session, feeds(rows)), dataset.task)
-            for name, rows, _ in parts
+        values = {
+            name: task.scores_from_outputs(runtime.run(session, featurized.feeds(rows)))
+            for name, rows in (("val", split.val), ("test", split.test))
         }
-    else:  # a search run: the native model on the graph-computed features
-        scores = {name: model.predict(X) for name, _, X in parts}
+    else:
+        values = {name: model.predict(featurized.X[name]) for name in ("val", "test")}
     threshold = None
-    if dataset.task == "binary":  # chosen on val, never on test; the graph's label applies it
-        threshold = choose_threshold(cfg.eval.threshold, y[split.val], scores["val"][:, 1])
+    if task.decision_threshold:
+        threshold = choose_threshold(cfg.eval.threshold, y[split.val], values["val"][:, 1])
         if graph is not None:
             set_threshold(graph, threshold.value)
-    metrics: dict[str, float] = {}
-    labels: dict[str, np.ndarray | None] = {}
-    baseline_scores: dict[str, np.ndarray] = {}
-    groups = dataset.groups.to_numpy() if dataset.task == "ranking" else None
+    labels: dict[str, np.ndarray | None] = {name: None for name in values}
+    if task.has_classes:
+        labels = {
+            name: predicted_labels(v, threshold.value if threshold else None) for name, v in values.items()
+        }
+    return Scores(values, graph, labels, threshold)
 
-    def rows_metrics(rows: np.ndarray, values: np.ndarray, labels_: np.ndarray | None) -> dict[str, float]:
+
+def fold_metrics(
+    cfg: Any,
+    dataset: Dataset,
+    y: np.ndarray,
+    split: Split,
+    scores: Scores,
+    baseline_scores: dict[str, np.ndarray],
+) -> dict[str, float]:
+    """The model's and the baseline's metrics on val and test (``val/auc``, ``baseline/test/auc``)."""
+    groups = dataset.groups.to_numpy() if get_task(dataset.task).needs_groups else None
+
+    def rows_metrics(rows: np.ndarray, values: np.ndarray, labels: np.ndarray | None) -> dict[str, float]:
         query_ids = None if groups is None else groups[rows]
         ranking_k, bins = cfg.eval.ranking_k, cfg.eval.calibration_bins
-        return compute_metrics(dataset.task, y[rows], values, labels_, bins, query_ids, ranking_k)
+        return compute_metrics(dataset.task, y[rows], values, labels, bins, query_ids, ranking_k)
 
-    for name, rows, X in parts:
-        if dataset.task in CLASSIFICATION:
-            labels[name] = predicted_labels(scores[name], threshold.value if threshold else None)
-        metrics |= prefixed(rows_metrics(rows, scores[name], labels.get(name)), name)
-        baseline_scores[name] = baseline.predict(X)
+    metrics: dict[str, float] = {}
+    for name, rows in (("val", split.val), ("test", split.test)):
+        metrics |= prefixed(rows_metrics(rows, scores.values[name], scores.labels[name]), name)
         metrics |= prefixed(rows_metrics(rows, baseline_scores[name], None), f"baseline/{name}")
-    native = model.predict(X_test) if graph is not None else None
-    predictions = prediction_frame(dataset, split.test, scores["test"], labels.get("test"), split.fold)
+    return metrics
+
+
+def fit_fold(
+    cfg: Any, dataset: Dataset, y: np.ndarray, split: Split, context: RunContext, on_metrics: list
+) -> FoldResult:
+    """Featurize, fit, score one split."""
+    task = get_task(dataset.task)
+    featurized = featurize(cfg, dataset, y, split)
+    model, baseline = fit_models(cfg, dataset, y, split, featurized, context, on_metrics)
+    scores = score_splits(cfg, dataset, y, split, featurized, model)
+    baseline_scores = {name: baseline.predict(featurized.X[name]) for name in ("val", "test")}
+    test = scores.values["test"]
+    native = model.predict(featurized.X["test"]) if scores.graph is not None else None
+    ids = dataset.ids.iloc[split.test]
+    y_true = dataset.target.iloc[split.test].to_numpy()
     return FoldResult(
         split.fold,
-        metrics,
-        predictions,
+        fold_metrics(cfg, dataset, y, split, scores, baseline_scores),
+        task.prediction_frame(ids, y_true, test, scores.labels["test"], dataset.classes, split.fold),
         model,
-        preprocessor,
-        graph,
-        scores["test"],
-        None if native is None else float(np.max(np.abs(native - scores["test"]), initial=0.0)),
-        labels.get("test"),
-        threshold,
-        None if dataset.task == "ranking" else [float(v) for v in np.ravel(baseline_scores["test"][:1])],
+        featurized.preprocessor,
+        scores.graph,
+        test,
+        None if native is None else float(np.max(np.abs(native - test), initial=0.0)),
+        scores.labels["test"],
+        scores.threshold,
+        task.baseline_values(baseline_scores["test"]),
         baseline_scores["test"],
         baseline.ranker_state(),
     )

@@ -8,13 +8,14 @@ from typing import Any
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.errors import ConfigError
-from tabpipe.evaluation.ranking_metrics import check_ks
+from tabpipe.tasks import get_task
+from tabpipe.tasks.ranking import check_ks
 
 
 def ranking_fit_data(dataset: Dataset, split: Split, eval_cfg: Any) -> dict[str, Any]:
     """The extra :class:`~tabpipe.models.base.FitData` fields of a ranking fit (else none):
     the query ids of train and val, and the k that early stopping watches (val/ndcg@k)."""
-    if dataset.task != "ranking":
+    if not get_task(dataset.task).needs_groups:
         return {}
     groups = dataset.groups.to_numpy()
     return {
@@ -25,9 +26,10 @@ def ranking_fit_data(dataset: Dataset, split: Split, eval_cfg: Any) -> dict[str,
 
 
 def check_supports_task(model: Any, task: str) -> Any:
-    if task == "ranking" and not getattr(model, "supports_ranking", False):
+    """A task whose rows belong to queries needs a model that ranks within them."""
+    if get_task(task).needs_groups and not getattr(model, "supports_ranking", False):
         raise ConfigError(
-            f"model ({type(model).__name__}): task=ranking needs a ranking model; use model=xgb, "
+            f"model ({type(model).__name__}): task={task} needs a ranking model; use model=xgb, "
             "model=lgbm or model=baseline"
         )
     return model

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import os
 import platform
 import random
 import subprocess
@@ -36,11 +35,6 @@ def seed_everything(seed: int) -> None:
     """Seed Python and numpy (torch is seeded by Lightning when a network trains)."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
-
-
-def is_rank_zero() -> bool:
-    """False inside the extra worker processes of a DDP launch (they write nothing)."""
-    return all(os.environ.get(var, "0") == "0" for var in ("LOCAL_RANK", "NODE_RANK"))
 
 
 def cuda_device_count() -> int:

@@ -27,7 +27,7 @@ def data_line(dataset: Dataset, name: str | None) -> str:
     task = f"task {dataset.task}"
     if dataset.classes:
         task += f" (classes {', '.join(map(str, dataset.classes))})"
-    elif dataset.task == "ranking" and dataset.groups is not None:
+    elif dataset.groups is not None:  # task=ranking: the rows' queries
         task += f" ({dataset.groups.nunique()} queries)"
     label = f"{name}: " if name else ""
     return f"data: {label}{dataset.n_rows} rows, {dataset.features.shape[1]} feature columns, {task}"

@@ -26,6 +26,7 @@ from tabpipe.evaluation.metric_table import metric_table
 from tabpipe.evaluation.suite import EvaluationResult
 from tabpipe.export.parity import ParityResult, require_parity
 from tabpipe.models.base import RunContext
+from tabpipe.tasks import get_task
 from tabpipe.training import evaluation_step, export_step, outputs, run_metadata, run_summary
 from tabpipe.training.fold import FoldResult, fit_fold, model_name
 
@@ -45,13 +46,6 @@ class TrainingResult:
     @property
     def objective(self) -> float:
         return self.metrics[f"val/{self.primary_metric}"]
-
-
-def encode_target(dataset: Dataset) -> np.ndarray:
-    if dataset.task in ("regression", "ranking"):
-        return dataset.target.to_numpy(dtype=np.float64)
-    index = {label: i for i, label in enumerate(dataset.classes or [])}
-    return dataset.target.map(index).to_numpy(dtype=np.int64)
 
 
 def aggregate(folds: list[FoldResult]) -> dict[str, float]:
@@ -78,7 +72,7 @@ def fit_folds(
     """The train stage: features, model and baseline for every split (one per k-fold fold).
     ``on_metrics[i]`` receives split ``i``'s per-epoch / per-round metrics; ``say`` gets
     what is being done and the fitted model's line."""
-    y = encode_target(dataset)
+    y = get_task(dataset.task).encode_target(dataset.target, dataset.classes)
     folds = []
     kfold = len(splits) > 1
     name = model_name(cfg.model)
@@ -99,7 +93,7 @@ def evaluate_folds(
     """The evaluate stage: the fold metrics aggregated, then the evaluation suite (plots,
     segments, references, report) written to ``cfg.paths.output_dir``."""
     metrics = aggregate(folds)
-    y = encode_target(dataset)
+    y = get_task(dataset.task).encode_target(dataset.target, dataset.classes)
     evaluation = evaluation_step.evaluate_run(cfg, dataset, y, splits, folds, metrics, primary)
     metrics |= {key: value for key, value in evaluation.metrics.items() if key not in metrics}
     outputs.write_json(metrics, Path(cfg.paths.output_dir) / "metrics.json")

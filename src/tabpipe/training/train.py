@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +18,19 @@ from omegaconf import OmegaConf
 
 from tabpipe.data.dataset_cache import ingest_once, splits_once
 from tabpipe.data.splits import Split
+from tabpipe.distributed import is_rank_zero
 from tabpipe.errors import ConfigError, error_line
 from tabpipe.evaluation.metrics import primary_metric
 from tabpipe.io import remove_stale_run_debris
 from tabpipe.tracking.fault_tolerant import FaultTolerantLogger
 from tabpipe.training import reproducibility, run_metadata, run_summary, stages
 from tabpipe.training.stages import TrainingResult
-from tabpipe.tuning.trial_logger import trial_loggers
 
 log = logging.getLogger(__name__)
+
+# cfg -> the per-step metric loggers of a sweep trial; the caller (the CLI, inside a trial
+# job) passes tuning's, so training never imports tuning
+TrialLoggers = Callable[[Any], list[Any]]
 
 
 def build_loggers(logger_cfg: Any) -> list[FaultTolerantLogger]:
@@ -51,10 +56,14 @@ def _check_checkpoint(cfg: Any) -> None:
         raise ConfigError(f"ckpt_path={ckpt!r}: checkpoint file not found")
 
 
-def run_training(cfg: Any) -> TrainingResult:
+def run_training(cfg: Any, trial_loggers: TrialLoggers | None = None) -> TrainingResult:
     """Every stage in one process: ingest -> split -> train -> evaluate -> export. The DVC
     pipeline (``dvc.yaml``, ``tabpipe stage <name>``) runs the same stage functions, one
-    process per stage, with their inputs and outputs on disk."""
+    process per stage, with their inputs and outputs on disk.
+
+    ``trial_loggers`` (a sweep trial: :func:`tabpipe.tuning.trial_logger.trial_loggers`) is
+    called once the data is split, on rank zero only; its loggers get every per-step metric
+    and may prune the trial."""
     started = time.time()
     output_dir = Path(cfg.paths.output_dir)
     for path in remove_stale_run_debris(output_dir):  # left by killed runs
@@ -70,11 +79,11 @@ def run_training(cfg: Any) -> TrainingResult:
     splits = splits_once(dataset, cfg.split, cfg.seed)
     say("%s", run_summary.split_line(splits, cfg.split.kind))
     # DDP worker processes run this function too: only rank zero tracks the run
-    rank_zero = reproducibility.is_rank_zero()
+    rank_zero = is_rank_zero()
     loggers = build_loggers(cfg.logger) if rank_zero else []
     # in a sweep trial, per-step metrics also go to the Optuna trial, which may prune (its
     # TrialPruned must reach the sweeper, so it is not behind the fault-tolerant wrapper)
-    trials = trial_loggers(cfg) if rank_zero else []
+    trials = trial_loggers(cfg) if rank_zero and trial_loggers is not None else []
     facts = run_metadata.run_facts(cfg, dataset)
     status = "failed"
     try:
@@ -82,7 +91,7 @@ def run_training(cfg: Any) -> TrainingResult:
             logger.log_config(OmegaConf.to_container(cfg, resolve=True) | facts)
         forwarders = [_forwarder([*loggers, *trials], prefix) for prefix in _prefixes(splits)]
         folds = stages.fit_folds(cfg, dataset, splits, output_dir, forwarders, say)
-        if not reproducibility.is_rank_zero():
+        if not is_rank_zero():
             status = "worker"
             return TrainingResult(stages.aggregate(folds), primary, output_dir, folds)
         say("evaluating on the test split%s", "s" if len(splits) > 1 else "")

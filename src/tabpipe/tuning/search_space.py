@@ -40,7 +40,7 @@ from optuna.distributions import (
     distribution_to_json,
 )
 
-from tabpipe.errors import ConfigError
+from tabpipe.errors import ConfigError, first_line
 
 TAGS = ("log", "int")
 
@@ -106,7 +106,8 @@ def build_search_space(params: Mapping[str, Any] | None, arguments: Iterable[str
         try:
             override = parser.parse_override(line)
         except HydraException as exc:
-            raise ConfigError(f"{origin}: malformed sweep expression: {_first_line(exc)}") from exc
+            reason = first_line(exc, type(exc).__name__)
+            raise ConfigError(f"{origin}: malformed sweep expression: {reason}") from exc
         name = override.get_key_element()
         distributions.pop(name, None)
         fixed.pop(name, None)
@@ -139,7 +140,7 @@ def to_distribution(override: Override, origin: str) -> BaseDistribution:
             return _range_distribution(override, value, log)
         return _interval_distribution(value, log)
     except ValueError as exc:
-        raise ConfigError(f"{origin}: {_first_line(exc)}") from exc
+        raise ConfigError(f"{origin}: {first_line(exc, type(exc).__name__)}") from exc
 
 
 def _choices(values: Iterable[Any]) -> list[Any]:
@@ -186,7 +187,3 @@ def _bounds(dist: BaseDistribution) -> str:
     scale = ", log" if dist.log else ""
     step = f", step {dist.step}" if dist.step is not None else ""
     return f"[{dist.low}, {dist.high}{step}{scale}]"
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

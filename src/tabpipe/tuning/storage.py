@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tabpipe.errors import ConfigError
+from tabpipe.errors import ConfigError, first_line
 
 JOURNAL_NAME = "optuna.journal"
 
@@ -65,8 +65,7 @@ def _open_rdb(url: str) -> Any:
     try:
         return RDBStorage(url)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"hydra.sweeper.storage={url!r}: {reason}") from exc
+        raise ConfigError(f"hydra.sweeper.storage={url!r}: {first_line(exc, type(exc).__name__)}") from exc
 
 
 def dashboard_command(location: str) -> str:

@@ -23,7 +23,7 @@ import optuna
 from hydra.core.utils import JobReturn, JobStatus, filter_overrides
 from omegaconf import DictConfig, OmegaConf
 
-from tabpipe.errors import ConfigError, TabpipeError
+from tabpipe.errors import ConfigError, TabpipeError, first_line
 from tabpipe.tuning import joblib_slots, records
 from tabpipe.tuning import study as studies
 from tabpipe.tuning.objective import resolve_objective
@@ -308,7 +308,7 @@ class OptunaSweep:
                 study.tell(trial, state=optuna.trial.TrialState.PRUNED)
                 log.info("trial %d pruned (%s)", trial.number, error)
                 return
-            self._fail(study, trial, f"{type(error).__name__}: {_first_line(error)}")
+            self._fail(study, trial, f"{type(error).__name__}: {first_line(error, '(no message)')}")
             return
         value = ret.return_value
         problem = _objective_problem(value)
@@ -363,8 +363,3 @@ def _objective_problem(value: Any) -> str | None:
     if not math.isfinite(float(value)):
         return f"objective is {float(value)}"
     return None
-
-
-def _first_line(error: Any) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else "(no message)"
