@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -32,7 +33,9 @@ def compose_config(overrides: Sequence[str], output_dir: Path | None = None) -> 
 def cli_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONWARNINGS"] = "ignore"
-    env.setdefault("TABPIPE_REGISTRY", str(Path(tempfile.gettempdir()) / "tabpipe-test-registry"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # one default registry per xdist worker
+    default = Path(tempfile.gettempdir()) / f"tabpipe-test-registry{'-' + worker if worker else ''}"
+    env.setdefault("TABPIPE_REGISTRY", str(default))
     # this checkout's sources first, whichever checkout the venv was installed from
     paths = [str(ROOT / "src"), str(TESTS), env.get("PYTHONPATH")]
     env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
@@ -50,4 +53,35 @@ def run_cli(
         capture_output=True,
         text=True,
         timeout=timeout,
+    )
+
+
+ML_LIBRARIES = (
+    "torch",
+    "lightning",
+    "pytorch_lightning",
+    "xgboost",
+    "lightgbm",
+    "sklearn",
+    "pandas",
+    "onnx",
+    "onnxruntime",
+)
+
+
+def imported_modules(importtime_stderr: str) -> set[str]:
+    """Top-level module names from ``python -X importtime`` output."""
+    names = re.findall(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s+(\S+)", importtime_stderr, re.M)
+    return {name.split(".")[0] for name in names}
+
+
+def wait_for_skip(state_dir: Path, timeout_s: float = 60) -> str:
+    """Python source that waits until ``state_dir/triggers.jsonl`` records a ``skipped``
+    trigger (a retrain command that outlives a concurrent monitor's attempt)."""
+    history = str(state_dir / "triggers.jsonl")
+    return (
+        "import time\nfrom pathlib import Path\n"
+        f"history, deadline = Path({history!r}), time.time() + {timeout_s}\n"
+        "def skipped():\n    return history.exists() and 'skipped' in history.read_text()\n"
+        "while time.time() < deadline and not skipped():\n    time.sleep(0.02)\n"
     )

@@ -27,13 +27,17 @@ def trained_bundle(tmp_path_factory) -> Path:
     return _TRAINED["bundle"]
 
 
-def register_in_subprocess(root: Path, source: Path) -> subprocess.Popen:
+def register_in_subprocess(root: Path, source: Path, fault: str | None = None) -> subprocess.Popen:
+    """Register ``source`` in ``root`` from another process; with ``fault``, that process
+    SIGKILLs itself at the named point (tabpipe.faults)."""
+    from tabpipe.faults import FAULT_ENV
+
     return subprocess.Popen(
         [sys.executable, "-c", REGISTER, str(root), str(source)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=cli_env(),
+        env=cli_env() | ({FAULT_ENV: fault} if fault else {}),
     )
 
 

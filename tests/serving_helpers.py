@@ -25,6 +25,8 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(args: Sequence[str], log: Path) -> Iterator[str]:
+    """``tabpipe serve ARGS`` on a free port, writing to ``log``; yields its URL as soon as
+    the log has its ``listening on`` line (printed once start-up is over: it is serving)."""
     port = free_port()
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -35,18 +37,12 @@ def running_server(args: Sequence[str], log: Path) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 90
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.time() > deadline:
-                raise RuntimeError(f"server not ready: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
+        deadline = time.monotonic() + 90
+        while f"listening on {url} " not in log.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server exited or not ready: {log.read_text()[-2000:]}")
+            time.sleep(0.02)
+        assert httpx.get(f"{url}/ready", timeout=10).status_code == 200
         yield url
     finally:
         process.terminate()

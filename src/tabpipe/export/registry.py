@@ -36,6 +36,7 @@ from tabpipe.errors import TabpipeError
 from tabpipe.export import documents
 from tabpipe.export.bundle import load_bundle, verify_checksums, write_manifest
 from tabpipe.export.documents import MetadataDocument, RegistryRecord
+from tabpipe.faults import fault_point
 from tabpipe.io import owner_token, write_json_atomic
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
@@ -71,6 +72,13 @@ def default_root() -> Path:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
+
+
+def _copy_file(source: str, target: str) -> str:
+    """``shutil.copy2`` with the ``registry.copying`` fault point (a kill mid-copy)."""
+    copied = shutil.copy2(source, target)
+    fault_point("registry.copying")
+    return copied
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -165,6 +173,7 @@ class Registry:
         # never register a broken bundle; its signature is not needed: the copy is signed here
         verify_checksums(bundle_dir)
         version = self._reserve(name)
+        fault_point("registry.reserved")
         directory = self.model_dir(name)
         staging = directory / f"{STAGING}{version}"
         try:
@@ -187,7 +196,7 @@ class Registry:
         """Copy, stamp and sign the bundle in ``staging``, then rename it into place."""
         target = staging / "bundle"
         staging.mkdir()
-        shutil.copytree(bundle_dir, target)
+        shutil.copytree(bundle_dir, target, copy_function=_copy_file)
         model = onnx.load(target / "model.onnx")
         props = {p.key: p.value for p in model.metadata_props}
         props |= {"model_name": name, "model_version": str(version)}
@@ -205,6 +214,7 @@ class Registry:
         )
         metadata.write(target / "metadata.json")
         write_manifest(target)  # signed when $TABPIPE_REGISTRY_KEY is set
+        fault_point("registry.assembled")
         os.rename(target, self.model_dir(name) / str(version))  # atomic: the version appears complete
 
     # -- aliases ------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from tabpipe.export.inputs import column_types, tensors_from_coerced
 from tabpipe.export.parity import ParityResult, check_parity
 from tabpipe.export.profile import reference_profile
 from tabpipe.export.registry import Registry, check_name
+from tabpipe.faults import fault_point
 from tabpipe.io import temp_dir, write_atomic
 from tabpipe.training import run_metadata
 from tabpipe.training.fold import FoldResult
@@ -57,6 +58,7 @@ def parity_check(
         result.max_abs_diff,
         fold.native_max_abs_diff,
     )
+    fault_point("train.parity")
     return result
 
 

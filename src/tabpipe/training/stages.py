@@ -25,6 +25,7 @@ from tabpipe.evaluation.gates import enforce
 from tabpipe.evaluation.metric_table import metric_table
 from tabpipe.evaluation.suite import EvaluationResult
 from tabpipe.export.parity import ParityResult, require_parity
+from tabpipe.faults import fault_point
 from tabpipe.models.base import RunContext
 from tabpipe.tasks import get_task
 from tabpipe.training import evaluation_step, export_step, outputs, run_metadata, run_summary
@@ -82,6 +83,7 @@ def fit_folds(
         forward = [on_metrics[i]] if on_metrics else []
         where = f"fold {split.fold}: " if kfold else ""
         say("%sfitting features on %d train rows, then %s", where, len(split.train), name)
+        fault_point("train.fit")
         folds.append(fit_fold(cfg, dataset, y, split, context, forward))
         say("%s", run_summary.model_line(folds[-1].model, name, split.fold if kfold else None))
     return folds

@@ -21,6 +21,7 @@ from tabpipe.data.splits import Split
 from tabpipe.distributed import is_rank_zero
 from tabpipe.errors import ConfigError, error_line
 from tabpipe.evaluation.metrics import primary_metric
+from tabpipe.faults import fault_point
 from tabpipe.io import remove_stale_run_debris
 from tabpipe.tracking.fault_tolerant import FaultTolerantLogger
 from tabpipe.training import reproducibility, run_metadata, run_summary, stages
@@ -73,6 +74,7 @@ def run_training(cfg: Any, trial_loggers: TrialLoggers | None = None) -> Trainin
     _check_checkpoint(cfg)
     say = run_summary.announcer(cfg)
     say("loading and validating data: %s", cfg.data.get("name") or cfg.data.get("path") or "")
+    fault_point("train.ingest")
     dataset = ingest_once(cfg.data)  # a sweep's trials validate an unchanged source once
     say("%s", run_summary.data_line(dataset, cfg.data.get("name")))
     primary = primary_metric(dataset.task, cfg.eval.primary_metric, cfg.eval.ranking_k)
@@ -95,6 +97,7 @@ def run_training(cfg: Any, trial_loggers: TrialLoggers | None = None) -> Trainin
             status = "worker"
             return TrainingResult(stages.aggregate(folds), primary, output_dir, folds)
         say("evaluating on the test split%s", "s" if len(splits) > 1 else "")
+        fault_point("train.evaluate")
         metrics, evaluation = stages.evaluate_folds(cfg, dataset, splits, folds, primary)
         for logger in loggers:
             logger.log_summary(metrics)

@@ -11,7 +11,7 @@ It falls back to a full composition for anything else: a varying key that names 
 group (``model: choice(xgb, lgbm)``), a package override, or a key that another override
 also sets (itself, a key below it or one above it). The launcher pickles its context to
 joblib workers, so the template (built in the sweep process before the first launch)
-travels with it. ``tests/test_sweep_configs.py`` checks that both paths give the same
+travels with it. ``tests/unit/test_sweep_configs.py`` checks that both paths give the same
 config.
 """
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import compose_config
 from serving_helpers import serve_config, serving_in_thread
 
 pytestmark = pytest.mark.slow
@@ -20,27 +19,21 @@ JSON = {"content-type": "application/json"}
 
 
 @pytest.fixture(scope="module")
-def bundles(tmp_path_factory) -> Path:
-    """A small churn model (booleans, numbers, categoricals, an id) and a weather model (a
-    datetime column), in one registry."""
-    from tabpipe.training.train import run_training
-
-    base = tmp_path_factory.mktemp("inputs")
-    small = ["model=xgb", "model.n_estimators=20"]
-    run_training(compose_config(small, base / "churn"))
-    run_training(compose_config([*small, "data=seattle_weather", "split=temporal"], base / "weather"))
-    return base / "registry"
+def bundles(binary_bundle) -> Path:
+    """The session's churn model (booleans, numbers, categoricals, an id): its registry."""
+    return binary_bundle.registry
 
 
 @pytest.fixture(scope="module")
-def servers(bundles: Path, tmp_path_factory) -> Iterator[dict[str, str]]:
+def servers(bundles: Path, multiclass_bundle, tmp_path_factory) -> Iterator[dict[str, str]]:
+    """The churn model and the session's weather model (a datetime column)."""
     from tabpipe.serving.app import create_app
 
     log = tmp_path_factory.mktemp("log") / "predictions.jsonl"
     churn = create_app(
         serve_config("telco_churn:1", bundles, f"admin_token={TOKEN}", f"prediction_log.path={log}")
     )
-    weather = create_app(serve_config("seattle_weather:1", bundles))
+    weather = create_app(serve_config("seattle_weather:1", multiclass_bundle.registry))
     with serving_in_thread(churn) as churn_url, serving_in_thread(weather) as weather_url:
         yield {"churn": churn_url, "weather": weather_url}
 

@@ -13,25 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import ROOT, cli_env, run_cli
-
-ML_LIBRARIES = (
-    "torch",
-    "lightning",
-    "pytorch_lightning",
-    "xgboost",
-    "lightgbm",
-    "sklearn",
-    "pandas",
-    "onnx",
-    "onnxruntime",
-)
-
-
-def imported_modules(importtime_stderr: str) -> set[str]:
-    """Top-level module names from ``python -X importtime`` output."""
-    names = re.findall(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s+(\S+)", importtime_stderr, re.M)
-    return {name.split(".")[0] for name in names}
+from helpers import ML_LIBRARIES, ROOT, cli_env, imported_modules, run_cli
 
 
 def test_help_lists_groups_and_imports_no_ml_library() -> None:
@@ -377,6 +359,47 @@ def test_a_value_outside_an_enum_lists_the_choices(
         main([app, override])
     assert exited.value.code == 2
     assert capsys.readouterr().err.splitlines() == [f"error: {line}"]
+
+
+def test_monitor_help_imports_no_ml_library() -> None:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tabpipe.cli.main", "monitor", "--help"],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+    )
+    assert done.returncode == 0 and "Exit codes: 0 no alert, 6 drift alert" in done.stdout
+    assert not imported_modules(done.stderr) & (set(ML_LIBRARIES) | {"scipy", "matplotlib", "numpy"})
+
+
+@pytest.mark.slow
+def test_cli_validation_error_exits_2_and_leaves_no_artifacts(tmp_path: Path) -> None:
+    frame = pd.read_csv(ROOT / "src/tabpipe/datasets/telco_churn.csv").head(400)
+    frame.loc[5, "customer_id"] = frame.loc[4, "customer_id"]
+    frame.loc[3, "churn"] = None
+    path = tmp_path / "bad.csv"
+    frame.to_csv(path, index=False)
+    run_dir = tmp_path / "run"
+    done = run_cli(
+        [
+            "data=csv",
+            f"data.path={path}",
+            "data.target=churn",
+            "data.task=binary",
+            "data.id_columns=[customer_id]",
+            f"hydra.run.dir={run_dir}",
+        ]
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: column 'churn' (target): 1 missing values; the target must be complete",
+        "error: column(s) 'customer_id': 1 duplicate ids (first: 5); ids must be unique",
+    ]
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "missing values" not in done.stdout  # each problem printed once, on stderr
+    leftovers = {p.name for p in run_dir.iterdir()} - {".hydra", "train.log"}
+    assert leftovers == set(), leftovers
+    assert not json.dumps(sorted(p.name for p in run_dir.rglob("*"))).count("metrics")
 
 
 def test_every_one_line_message_starts_from_the_same_first_line() -> None:

@@ -328,8 +328,9 @@ def test_joblib_launcher_runs_two_trials_at_once_in_two_processes(tmp_path: Path
 
 
 def test_a_free_joblib_slot_takes_the_next_trial_without_waiting_for_the_batch(tmp_path: Path) -> None:
-    """Trial 0 runs 6 s, the others 0.2 s: with 2 slots, trials 1..3 all run alongside trial 0
-    (the official plugin's batches would hold trial 2 until trial 0 ends)."""
+    """Trial 0 runs until trials 1..3 have finished (at most 60 s): with 2 slots, trials 1..3
+    all run alongside trial 0 (the official plugin's batches would hold trial 2 until trial 0
+    ends: trial 0 would time out and finish first)."""
     sweep_dir = tmp_path / "sweep"
     done = run_app(
         [
@@ -337,7 +338,7 @@ def test_a_free_joblib_slot_takes_the_next_trial_without_waiting_for_the_batch(t
             "hydra/launcher=joblib",
             "hydra.sweeper.n_jobs=2",
             "hydra.sweeper.n_trials=4",
-            "sleep_s_by_trial=[6.0,0.2,0.2,0.2]",
+            "wait_for_trials=[1,2,3]",
             f"hydra.sweep.dir={sweep_dir}",
         ]
     )
@@ -368,9 +369,9 @@ def test_ctrl_c_stops_the_joblib_workers_and_hands_their_trials_back(tmp_path: P
     )
     try:
         deadline = time.time() + 120
-        while not ((sweep_dir / "0").exists() and (sweep_dir / "1").exists()) and time.time() < deadline:
+        started = [sweep_dir / str(n) / "started" for n in (0, 1)]
+        while not all(p.exists() for p in started) and time.time() < deadline:  # both jobs running
             time.sleep(0.05)
-        time.sleep(1.0)
         asked = time.time()
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)

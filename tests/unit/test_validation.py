@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import compose_config, run_cli
+from helpers import compose_config
 from tabpipe.data.ingestion import ingest
 from tabpipe.data.sources import bundled_dataset_path
 from tabpipe.errors import DataValidationError
@@ -155,36 +154,6 @@ def test_pinned_schema_from_an_earlier_run(churn: pd.DataFrame, tmp_path: Path) 
     drifted.loc[0, "payment_method"] = "Crypto"
     problems = problems_for(drifted, tmp_path, f"data.schema_path={schema_path}")
     assert problems == ["column 'payment_method': value 'Crypto' not in the pinned category set"]
-
-
-@pytest.mark.slow
-def test_cli_validation_error_exits_2_and_leaves_no_artifacts(churn: pd.DataFrame, tmp_path: Path) -> None:
-    frame = churn.copy()
-    frame.loc[5, "customer_id"] = frame.loc[4, "customer_id"]
-    frame.loc[3, "churn"] = np.nan
-    path = tmp_path / "bad.csv"
-    frame.to_csv(path, index=False)
-    run_dir = tmp_path / "run"
-    done = run_cli(
-        [
-            "data=csv",
-            f"data.path={path}",
-            "data.target=churn",
-            "data.task=binary",
-            "data.id_columns=[customer_id]",
-            f"hydra.run.dir={run_dir}",
-        ]
-    )
-    assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [
-        "error: column 'churn' (target): 1 missing values; the target must be complete",
-        "error: column(s) 'customer_id': 1 duplicate ids (first: 5); ids must be unique",
-    ]
-    assert "Traceback" not in done.stdout + done.stderr
-    assert "missing values" not in done.stdout  # each problem printed once, on stderr
-    leftovers = {p.name for p in run_dir.iterdir()} - {".hydra", "train.log"}
-    assert leftovers == set(), leftovers
-    assert not json.dumps(sorted(p.name for p in run_dir.rglob("*"))).count("metrics")
 
 
 def test_text_in_a_numeric_column_is_a_warning_naming_a_sample(churn: pd.DataFrame, tmp_path: Path) -> None:

@@ -63,7 +63,7 @@ def test_parity_is_exact_on_the_whole_test_split(churn_run) -> None:
 def test_served_graph_equals_evaluation_predictions(churn_run) -> None:
     bundle = load_bundle(churn_run.bundle)
     predictions = pd.read_parquet(churn_run.output_dir / "predictions" / "test.parquet")
-    raw = pd.read_csv(Path(__file__).resolve().parents[1] / "src/tabpipe/datasets/telco_churn.csv")
+    raw = pd.read_csv(ROOT / "src/tabpipe/datasets/telco_churn.csv")
     rows = raw.set_index("customer_id").loc[predictions["customer_id"]].reset_index()
     session = runtime.session(bundle.model_path)
     schema = {i.name: {"type": i.type} for i in bundle.schema.inputs}
@@ -76,7 +76,7 @@ def test_unseen_categories_and_missing_values_in_every_column(churn_run) -> None
     """The graph handles them exactly as the fitted Python transforms do."""
     fold = churn_run.folds[0]
     schema = {name: spec for name, spec in fold.preprocessor.schema.items()}
-    rows = pd.read_csv(Path(__file__).resolve().parents[1] / "src/tabpipe/datasets/telco_churn.csv").head(40)
+    rows = pd.read_csv(ROOT / "src/tabpipe/datasets/telco_churn.csv").head(40)
     rows = rows[list(schema)].astype(object)
     for i, name in enumerate(schema):  # each column: one row missing, one row unseen
         rows.loc[i, name] = None

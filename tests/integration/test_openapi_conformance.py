@@ -18,7 +18,6 @@ import schemathesis.engine
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events
 
-from helpers import compose_config
 from serving_helpers import serve_config, serving_in_thread
 
 pytestmark = pytest.mark.slow
@@ -48,15 +47,12 @@ def _describe(recorder, case_id: str, check) -> str:
     )
 
 
-def _conformance_failures(tmp_path_factory, overrides: list[str], bundle: str) -> tuple[list[str], Counter]:
-    """Serve ``bundle`` (trained here on ``overrides``), run schemathesis against it;
-    returns the failures (one line each) and the response statuses seen."""
+def _conformance_failures(trained) -> tuple[list[str], Counter]:
+    """Serve the session's ``trained`` bundle, run schemathesis against it; returns the
+    failures (one line each) and the response statuses seen."""
     from tabpipe.serving.app import create_app
-    from tabpipe.training.train import run_training
 
-    base = tmp_path_factory.mktemp("conformance")
-    run_training(compose_config([*overrides, "model=xgb", "model.n_estimators=20"], base / "run"))
-    app = create_app(serve_config(bundle, base / "registry", f"admin_token={TOKEN}"))
+    app = create_app(serve_config(trained.ref, trained.registry, f"admin_token={TOKEN}"))
     failures: list[str] = []
     statuses: Counter = Counter()
     with serving_in_thread(app) as url:
@@ -82,19 +78,17 @@ def _conformance_failures(tmp_path_factory, overrides: list[str], bundle: str) -
     return failures, statuses
 
 
-def test_churn_server_conforms_to_its_openapi(tmp_path_factory) -> None:
+def test_churn_server_conforms_to_its_openapi(binary_bundle) -> None:
     """booleans, numbers, categoricals and an id column"""
-    failures, statuses = _conformance_failures(tmp_path_factory, [], "telco_churn:1")
+    failures, statuses = _conformance_failures(binary_bundle)
     assert not failures, "\n".join(sorted(set(failures)))
     assert statuses[200] > 20 and statuses[422] > 20, statuses  # both readings were exercised
     assert not [s for s in statuses if s >= 500], statuses
 
 
-def test_weather_server_conforms_to_its_openapi(tmp_path_factory) -> None:
+def test_weather_server_conforms_to_its_openapi(multiclass_bundle) -> None:
     """a datetime column (ISO-8601 pattern within pandas' range) and a multiclass label"""
-    failures, statuses = _conformance_failures(
-        tmp_path_factory, ["data=seattle_weather", "split=temporal"], "seattle_weather:1"
-    )
+    failures, statuses = _conformance_failures(multiclass_bundle)
     assert not failures, "\n".join(sorted(set(failures)))
     assert statuses[200] > 20 and statuses[422] > 20, statuses
     assert not [s for s in statuses if s >= 500], statuses

@@ -22,12 +22,9 @@ CHURN = ROOT / "src/tabpipe/datasets/telco_churn.csv"
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    from tabpipe.training.train import run_training
-
-    base = tmp_path_factory.mktemp("batch")
-    run = run_training(compose_config(["model=lgbm", "model.n_estimators=80"], base / "run"))
-    return {"base": base, "run": run, "root": base / "registry"}
+def trained(binary_bundle):
+    """The session's churn model, registered as telco_churn:1."""
+    return {"run": binary_bundle.result, "root": binary_bundle.registry}
 
 
 def predict(trained, *args: str) -> subprocess.CompletedProcess:
@@ -187,15 +184,12 @@ def test_ray_engine_in_local_mode_equals_the_local_engine(trained, tmp_path: Pat
     assert not list(tmp_path.glob(".ray.parquet*"))
 
 
-def test_out_of_range_and_relative_dates_go_to_the_rejects(tmp_path: Path) -> None:
+def test_out_of_range_and_relative_dates_go_to_the_rejects(multiclass_bundle, tmp_path: Path) -> None:
     """Dates pandas cannot hold in nanoseconds (and "now"/"today") are bad rows like any other:
     rejected with their reason, never a traceback; ``on_bad_row=fail`` stops with one line."""
     from tabpipe.serving.batch import score_files
     from tabpipe.serving.loaded_model import load_model
-    from tabpipe.training.train import run_training
 
-    overrides = ["data=seattle_weather", "split=temporal", "model=xgb", "model.n_estimators=20"]
-    run_training(compose_config(overrides, tmp_path / "run"))
     rows = pd.read_csv(ROOT / "src/tabpipe/datasets/seattle_weather.csv").head(40).drop(columns=["weather"])
     bad = {3: "0001-01-01", 9: "9999-12-31", 12: "1677-09-21", 20: "2262-04-12", 25: "now", 31: "Today"}
     for row, value in bad.items():
@@ -209,7 +203,7 @@ def test_out_of_range_and_relative_dates_go_to_the_rejects(tmp_path: Path) -> No
             "tabpipe.cli.main",
             "predict",
             "bundle=seattle_weather:1",
-            f"registry_root={tmp_path / 'registry'}",
+            f"registry_root={multiclass_bundle.registry}",
             f"input={source}",
             f"output={tmp_path / 'out.parquet'}",
             "progress=false",
@@ -231,7 +225,7 @@ def test_out_of_range_and_relative_dates_go_to_the_rejects(tmp_path: Path) -> No
         "column 'date': relative date 'now' (send an absolute timestamp)",
         "column 'date': relative date 'Today' (send an absolute timestamp)",
     ]
-    model = load_model("seattle_weather:1", tmp_path / "registry", ["CPUExecutionProvider"])
+    model = load_model("seattle_weather:1", multiclass_bundle.registry, ["CPUExecutionProvider"])
     with pytest.raises(DataValidationError) as failed:
         score_files(model, [source], tmp_path / "fail.parquet", 16, "fail", None, progress=False)
     assert failed.value.problems == [

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score
 
-from helpers import cli_env, compose_config
-from serving_helpers import running_server
+from helpers import ROOT, cli_env, compose_config
+from serving_helpers import serve_config, serving_in_thread
 from tabpipe.data.ingestion import ingest
 from tabpipe.data.queries import Queries, mean_ndcg
 from tabpipe.data.splits import make_splits
@@ -145,6 +145,7 @@ def test_models_without_a_ranking_objective_are_refused(train) -> None:
 def _check_ranking_run(result, tmp_path: Path) -> None:
     from tabpipe.export.bundle import load_bundle
     from tabpipe.export.registry import Registry
+    from tabpipe.serving.app import create_app
     from tabpipe.serving.batch import score_files
     from tabpipe.serving.loaded_model import load_model
 
@@ -173,7 +174,7 @@ def _check_ranking_run(result, tmp_path: Path) -> None:
 
     # the registered graph scores raw rows exactly as evaluation did, in batch and online
     registered = Registry(result.registered["root"]).resolve(f"telco_cohorts:{result.registered['version']}")
-    raw = pd.read_csv(Path(__file__).resolve().parents[1] / "src/tabpipe/datasets/telco_churn.csv")
+    raw = pd.read_csv(ROOT / "src/tabpipe/datasets/telco_churn.csv")
     test_rows = raw.set_index("customer_id").loc[predictions["customer_id"]].reset_index()
     test_rows.to_parquet(tmp_path / "rows.parquet")
     model = load_model(str(registered), result.registered["root"], ["CPUExecutionProvider"])
@@ -188,16 +189,16 @@ def _check_ranking_run(result, tmp_path: Path) -> None:
     )
 
     records = json.loads(test_rows.head(5).drop(columns=["churn"]).to_json(orient="records"))
-    with running_server([f"bundle={registered}"], tmp_path / "serve.log") as url:
+    app = create_app(serve_config(str(registered), result.registered["root"]))
+    with serving_in_thread(app) as url:
         response = httpx.post(f"{url}/predict", json=records, timeout=30)
     assert response.status_code == 200, response.text
     served = [p["score"] for p in response.json()["predictions"]]
     np.testing.assert_array_equal(np.float32(served), predictions["y_pred"].to_numpy(np.float32)[:5])
 
 
-@pytest.mark.slow
-def test_xgb_ranking_run_end_to_end(train, tmp_path: Path) -> None:
-    result = train(["data=telco_cohorts", "model=xgb", "model.n_estimators=60", "seed=0"])
+def test_xgb_ranking_run_end_to_end(ranking_bundle, tmp_path: Path) -> None:
+    result = ranking_bundle.result
     _check_ranking_run(result, tmp_path)
     native = json.loads((result.output_dir / "model" / "model.xgb.json").read_text())
     assert native["learner"]["objective"]["name"] == "rank:ndcg"

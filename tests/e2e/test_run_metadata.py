@@ -13,10 +13,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import ROOT, cli_env, run_cli
+from helpers import ML_LIBRARIES, ROOT, cli_env, imported_modules, run_cli
 from tabpipe.data.sources import bundled_dataset_path
 from tabpipe.training.run_metadata import dvc_md5
-from test_cli import ML_LIBRARIES, imported_modules
 
 LINEAR = ["model=linear", "logger=csv"]
 

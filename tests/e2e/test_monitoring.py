@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import ROOT, cli_env, compose_config
+from helpers import ROOT, cli_env, wait_for_skip
 from serving_helpers import running_server
 
 pytestmark = pytest.mark.slow
@@ -24,15 +24,9 @@ CHURN = ROOT / "src/tabpipe/datasets/telco_churn.csv"
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory):
-    """A registered churn model (telco_churn:1) trained with 5 profile bins."""
-    from tabpipe.training.train import run_training
-
-    base = tmp_path_factory.mktemp("monitor")
-    run_training(
-        compose_config(["model=xgb", "model.n_estimators=40", "export.profile_bins=5"], base / "run")
-    )
-    return {"base": base, "registry": base / "registry", "ref": "telco_churn:1"}
+def bundle(binary_bundle):
+    """The session's registered churn model (telco_churn:1), trained with 5 profile bins."""
+    return {"registry": binary_bundle.registry, "ref": binary_bundle.ref}
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +159,8 @@ def test_on_alert_runs_exactly_once_under_two_concurrent_monitors(bundle, raw, t
     planted_shift(raw, 1000, seed=9).to_csv(current, index=False)
     marker = tmp_path / "retrained.txt"
     script = tmp_path / "retrain.py"
-    script.write_text(f"import time\nopen({str(marker)!r}, 'a').write('run\\n')\ntime.sleep(3)\n")
+    # the command runs until the other monitor has found the lock held (at most 60 s)
+    script.write_text(f"open({str(marker)!r}, 'a').write('run\\n')\n" + wait_for_skip(tmp_path / "state"))
     command = f"on_alert='{sys.executable} {script}'"
     base = [sys.executable, "-m", "tabpipe.cli.main", "monitor", f"bundle={bundle['ref']}"]
     common = [f"registry_root={bundle['registry']}", f"state_dir={tmp_path / 'state'}", f"current={current}"]
