@@ -81,15 +81,13 @@ def test_profile_honours_the_configured_bins(bundle) -> None:
     from tabpipe.export.bundle import load_bundle
     from tabpipe.export.registry import Registry
 
-    profile = load_bundle(Registry(bundle["registry"]).resolve(bundle["ref"])).read_json(
-        "reference_profile.json"
-    )
-    tenure = profile["features"]["tenure"]
-    assert profile["bins"] == 5 and len(tenure["edges"]) == 4 and len(tenure["shares"]) == 5
-    assert {"missing_rate", "mean", "std", "ks_sample"} <= set(tenure)
-    assert len(profile["prediction"]["probability_edges"]) == 6
-    contract = profile["features"]["contract"]
-    assert contract["kind"] == "categorical" and abs(sum(contract["frequencies"].values()) - 1) < 1e-9
+    profile = load_bundle(Registry(bundle["registry"]).resolve(bundle["ref"])).profile
+    tenure = profile.features["tenure"]
+    assert profile.bins == 5 and len(tenure.edges) == 4 and len(tenure.shares) == 5
+    assert tenure.mean is not None and tenure.std is not None and tenure.ks_sample
+    assert len(profile.prediction.probability_edges) == 6
+    contract = profile.features["contract"]
+    assert contract.kind == "categorical" and abs(sum(contract.frequencies.values()) - 1) < 1e-9
 
 
 def test_fresh_sample_from_the_training_distribution_does_not_alert(bundle, raw, tmp_path: Path) -> None:
@@ -323,29 +321,33 @@ def test_prediction_log_of_a_real_server_private_redacted_strict_and_monitored(
     last = monitor_in_process(
         bundle, tmp_path, f"current={log}", "window=100", f"output_dir={tmp_path / 'l'}"
     )
-    assert last.document["current"]["rows"] == 100
+    assert last.document.current.rows == 100
 
 
 def test_monitor_prints_four_significant_digits(tmp_path: Path) -> None:
     """The summary's figures: 4 significant digits, not float reprs."""
     from tabpipe.cli.monitor import _summary
+    from tabpipe.monitoring.document import DriftDocument
     from tabpipe.monitoring.run import MonitorResult
 
-    document = {
-        "bundle": {"name": "m", "version": "1"},
-        "current": {
-            "source": "log.jsonl",
-            "rows": 10,
-            "serving": {
-                "requests": 3,
-                "error_rate": 1 / 3,
-                "latency_ms": {"p50": 0.1234567, "p95": 0.28354999999999947, "p99": 1234.5678},
+    document = DriftDocument.model_validate(
+        {
+            "generated_at": "2026-12-03T10:00:00+00:00",
+            "bundle": {"ref": "m@production", "name": "m", "version": "1", "path": "registry/m/1"},
+            "current": {
+                "source": "log.jsonl",
+                "rows": 10,
+                "serving": {
+                    "requests": 3,
+                    "error_rate": 1 / 3,
+                    "latency_ms": {"p50": 0.1234567, "p95": 0.28354999999999947, "p99": 1234.5678},
+                },
             },
-        },
-        "status": "ok",
-        "counts": {"ok": 1},
-        "features": [],
-    }
+            "schema": {},
+            "status": "ok",
+            "counts": {"ok": 1},
+        }
+    )
     lines = _summary(MonitorResult(document, tmp_path, alert=False))
     assert "  serving: 3 requests, error rate 0.3333, latency ms P50 0.1235 P95 0.2835 P99 1235" in lines
 
@@ -420,7 +422,7 @@ def test_an_error_line_with_inputs_counts_as_an_error_not_as_served_rows(tmp_pat
     log.close()
     data = read_prediction_log(tmp_path / "p.jsonl", None, "1")
     assert data.frame["tenure"].tolist() == [1.0]
-    assert data.serving["errors"] == 1 and data.serving["answered"] == 1
+    assert data.serving.errors == 1 and data.serving.answered == 1
 
 
 def test_a_log_left_world_readable_by_an_older_version_is_made_private(tmp_path: Path) -> None:

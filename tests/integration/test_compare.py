@@ -85,21 +85,21 @@ def test_compare_accepts_registry_refs_and_is_deterministic(runs) -> None:
     registry = str(runs["registry"])
     first = compare("telco_churn:1", "telco_churn:2", registry, n_resamples=500)
     again = compare("telco_churn:1", str(runs["xgb"].output_dir / "bundle"), registry, n_resamples=500)
-    assert first["bootstrap"] == again["bootstrap"]
-    assert first["a"]["kind"] == "bundle" and first["a"]["label"] == "telco_churn:1"
+    assert first.bootstrap == again.bootstrap
+    assert first.a.kind == "bundle" and first.a.label == "telco_churn:1"
 
 
 def test_compare_kfold_runs_adds_the_fold_ttest(runs) -> None:
     result = compare(
         str(runs["kfold_baseline"].output_dir), str(runs["kfold_linear"].output_dir), n_resamples=500
     )
-    assert result["rows"]["count"] == 7043 and "identical held-out rows" in result["rows"]["which"]
-    fold = result["fold_ttest"]
-    assert fold["available"] and fold["folds"] == 3
-    assert fold["b"] == [runs["kfold_linear"].metrics[f"fold_{k}/test/auc"] for k in range(3)]
-    assert fold["t"] > 0 and fold["p_value"] < 0.05  # linear beats class priors on every fold
-    assert result["verdict"]["decided_by"] == "paired bootstrap" and result["better"] == "b"
-    standing = {o["test"]: (o["favours"], o["agrees"]) for o in result["verdict"]["other_tests"]}
+    assert result.rows.count == 7043 and "identical held-out rows" in result.rows.which
+    fold = result.fold_ttest
+    assert fold.available and fold.folds == 3
+    assert fold.b == [runs["kfold_linear"].metrics[f"fold_{k}/test/auc"] for k in range(3)]
+    assert fold.t > 0 and fold.p_value < 0.05  # linear beats class priors on every fold
+    assert result.verdict.decided_by == "paired bootstrap" and result.better == "b"
+    standing = {o.test: (o.favours, o.agrees) for o in result.verdict.other_tests}
     assert standing == {"McNemar": ("b", True), "fold t-test": ("b", True)}
 
 
@@ -111,32 +111,34 @@ def test_compare_shows_a_test_that_disagrees_with_the_verdict(runs) -> None:
     result = compare(
         str(runs["kfold_baseline"].output_dir), str(runs["kfold_linear"].output_dir), n_resamples=500
     )
-    result["fold_ttest"] |= {"mean_difference": -0.0016, "t": -0.9, "p_value": 0.43}
-    result["verdict"] = verdict_record(result)
-    fold = next(o for o in result["verdict"]["other_tests"] if o["test"] == "fold t-test")
-    assert (fold["favours"], fold["leans"], fold["agrees"]) == (None, "a", False)
+    result.fold_ttest = result.fold_ttest.model_copy(
+        update={"mean_difference": -0.0016, "t": -0.9, "p_value": 0.43}
+    )
+    result.verdict = verdict_record(result)
+    fold = next(o for o in result.verdict.other_tests if o.test == "fold t-test")
+    assert (fold.favours, fold.leans, fold.agrees) == (None, "a", False)
     text = format_comparison(result)
     assert "verdict: B is significantly better on auc (decided by the paired bootstrap" in text
     assert (
         "mean B - A -0.0016, t = -0.9000, p = 0.4300 -> no significant difference (leans A): "
         "DISAGREES with the verdict"
     ) in text
-    result["fold_ttest"]["p_value"] = 0.01  # now significantly the other way
-    result["verdict"] = verdict_record(result)
+    result.fold_ttest.p_value = 0.01  # now significantly the other way
+    result.verdict = verdict_record(result)
     assert "-> A significantly better: DISAGREES with the verdict" in format_comparison(result)
 
 
 def test_compare_a_kfold_run_with_a_single_split_uses_the_rows_both_held_out(runs) -> None:
     result = compare(str(runs["xgb"].output_dir), str(runs["kfold_linear"].output_dir), n_resamples=500)
     n_test = len(pd.read_parquet(runs["xgb"].output_dir / "predictions" / "test.parquet"))
-    assert result["rows"]["count"] == n_test and "held out by both" in result["rows"]["which"]
+    assert result.rows.count == n_test and "held out by both" in result.rows.which
 
 
 def test_compare_ranking_runs_resamples_queries(runs) -> None:
     base, model = runs["rank_baseline"], runs["rank_xgb"]
     result = compare(str(base.output_dir), str(model.output_dir), n_resamples=500, metric="map@10")
-    assert result["rows"]["resampled_unit"] == "query" and result["mcnemar"] is None
-    assert result["metrics"]["b"]["map@10"] == pytest.approx(model.metrics["test/map@10"], abs=1e-12)
+    assert result.rows.resampled_unit == "query" and result.mcnemar is None
+    assert result.metrics.b["map@10"] == pytest.approx(model.metrics["test/map@10"], abs=1e-12)
 
 
 def test_compare_refuses_models_of_different_tasks(runs) -> None:

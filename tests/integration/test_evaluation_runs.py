@@ -102,7 +102,7 @@ def test_training_writes_plots_segments_and_the_report(run) -> None:
 
 def test_the_graph_applies_the_threshold_chosen_on_val(run) -> None:
     bundle = load_bundle(run["result"].bundle)
-    record = bundle.metadata["evaluation"][0]["threshold"]
+    record = bundle.metadata.evaluation[0].threshold
     assert record["strategy"] == "f1" and record["chosen_on"] == "val"
     model = onnx.load(bundle.model_path)
     assert float({p.key: p.value for p in model.metadata_props}["decision_threshold"]) == record["value"]
@@ -111,7 +111,7 @@ def test_the_graph_applies_the_threshold_chosen_on_val(run) -> None:
     dataset = ingest(cfg.data)
     (split,) = make_splits(dataset, cfg.split, cfg.seed)
     raw = dataset.source.frame[list(dataset.schema)]
-    schema = {i["name"]: {"type": i["type"]} for i in bundle.schema["inputs"]}
+    schema = {i.name: {"type": i.type} for i in bundle.schema.inputs}
     session = runtime.session(bundle.model_path)
     val = runtime.run(session, graph_inputs(raw.iloc[split.val], schema))
     y_val = (dataset.target.iloc[split.val] == "Yes").to_numpy().astype(int)

@@ -56,8 +56,8 @@ def test_parity_is_exact_on_the_whole_test_split(churn_run) -> None:
     (parity,) = churn_run.parity
     assert parity.passed and parity.rows == 1057
     assert parity.label_agreement == 1.0 and parity.max_rel_diff <= 1e-6
-    recorded = load_bundle(churn_run.bundle).metadata["export"]["parity"]
-    assert recorded["rows"] == 1057 and recorded["passed"] is True
+    recorded = load_bundle(churn_run.bundle).metadata.export.parity
+    assert recorded.rows == 1057 and recorded.passed is True
 
 
 def test_served_graph_equals_evaluation_predictions(churn_run) -> None:
@@ -66,7 +66,7 @@ def test_served_graph_equals_evaluation_predictions(churn_run) -> None:
     raw = pd.read_csv(ROOT / "src/tabpipe/datasets/telco_churn.csv")
     rows = raw.set_index("customer_id").loc[predictions["customer_id"]].reset_index()
     session = runtime.session(bundle.model_path)
-    schema = {i["name"]: {"type": i["type"]} for i in bundle.schema["inputs"]}
+    schema = {i.name: {"type": i.type} for i in bundle.schema.inputs}
     out = runtime.run(session, graph_inputs(rows, schema))
     assert (out["label"] == predictions["y_pred"].to_numpy()).all()
     assert np.array_equal(out["probabilities"][:, 1].astype(np.float64), predictions["proba_Yes"].to_numpy())
@@ -105,16 +105,17 @@ def test_bundle_contents(churn_run) -> None:
         "native",
     } <= names
     assert (churn_run.bundle / "native" / "model.xgb.json").is_file()
-    inputs = {i["name"]: i for i in bundle.schema["inputs"]}
-    assert inputs["tenure"]["min"] == 0.0 and inputs["tenure"]["onnx_type"] == "float"
-    assert "Month-to-month" in inputs["contract"]["categories"]
-    profile = bundle.read_json("reference_profile.json")
-    tenure = profile["features"]["tenure"]
-    assert len(tenure["shares"]) == len(tenure["edges"]) + 1 and abs(sum(tenure["shares"]) - 1) < 1e-9
-    assert abs(sum(profile["prediction"]["class_shares"].values()) - 1) < 1e-9
-    assert bundle.metadata["seed"] == 42 and bundle.metadata["dataset"]["sha256"]
-    assert bundle.metadata["config"]["model"]["n_estimators"] == 150  # the resolved config
-    assert set(bundle.metadata["git"]) == {"commit", "dirty"} and bundle.metadata["packages"]["onnx"]
+    inputs = {i.name: i for i in bundle.schema.inputs}
+    assert inputs["tenure"].min == 0.0 and inputs["tenure"].onnx_type == "float"
+    assert "Month-to-month" in inputs["contract"].categories
+    tenure = bundle.profile.features["tenure"]
+    assert len(tenure.shares) == len(tenure.edges) + 1 and abs(sum(tenure.shares) - 1) < 1e-9
+    assert abs(sum(bundle.profile.prediction.class_shares.values()) - 1) < 1e-9
+    assert bundle.metadata.seed == 42 and bundle.metadata.dataset.sha256
+    assert bundle.metadata.config.tree()["model"]["n_estimators"] == 150  # the resolved config
+    assert bundle.metadata.packages["onnx"] and bundle.metadata.git.model_fields_set == {"commit", "dirty"}
+    documents = (bundle.schema, bundle.metadata, bundle.profile)
+    assert {document.format_version for document in documents} == {1}
     assert bundle.read_json("metrics.json")["test/auc"] == churn_run.metrics["test/auc"]
 
 
@@ -161,12 +162,12 @@ def test_missing_bundle_path_is_one_line(tmp_path: Path) -> None:
 
 def test_providers_actually_used_are_recorded(train) -> None:
     result = train(["model=linear", "export.providers=[CUDAExecutionProvider,CPUExecutionProvider]"])
-    export = load_bundle(result.bundle).metadata["export"]
-    assert export["providers_requested"] == ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    export = load_bundle(result.bundle).metadata.export
+    assert export.providers_requested == ["CUDAExecutionProvider", "CPUExecutionProvider"]
     import onnxruntime
 
     if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
-        assert export["providers_used"] == ["CPUExecutionProvider"]
+        assert export.providers_used == ["CPUExecutionProvider"]
 
 
 def test_kfold_exports_and_checks_every_fold(train) -> None:

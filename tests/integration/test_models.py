@@ -55,7 +55,7 @@ def test_model_trains_and_beats_the_baseline(train, model: str, task: str) -> No
     assert parity.passed and parity.label_agreement == 1.0 and parity.max_rel_diff <= 1e-6
     bundle = load_bundle(result.bundle)
     assert (bundle.path / "native" / NATIVE_FILE[model]).is_file()
-    assert bundle.schema["task"] == task and result.registered["version"] >= 1
+    assert bundle.schema.task == task and result.registered["version"] >= 1
     predictions = pd.read_parquet(result.output_dir / "predictions" / "test.parquet")
     if task != "regression":
         proba = predictions.filter(like="proba_").to_numpy()
@@ -70,7 +70,7 @@ def test_baseline_model_predicts_priors_or_the_mean(train, task: str) -> None:
         # the graph computes in float32, the native baseline in float64
         assert result.metrics[key] == pytest.approx(result.metrics[f"baseline/{key}"], rel=1e-4)
     assert (result.output_dir / "model" / "baseline.json").is_file()
-    assert result.parity[0].passed and load_bundle(result.bundle).schema["task"] == task
+    assert result.parity[0].passed and load_bundle(result.bundle).schema.task == task
 
 
 def test_any_lightning_module_plugs_in_through_target(train) -> None:

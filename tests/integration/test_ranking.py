@@ -165,10 +165,10 @@ def _check_ranking_run(result, tmp_path: Path) -> None:
     assert "## Ranking" in (result.output_dir / "report.md").read_text()
 
     bundle = load_bundle(result.bundle)
-    assert bundle.schema["task"] == "ranking" and bundle.schema["group_column"] == "tenure"
-    ranker = bundle.metadata["evaluation"][0]["baseline_ranker"]
-    assert ranker["feature"] in result.folds[0].preprocessor.feature_names_
-    assert [o["name"] for o in bundle.schema["outputs"]] == ["score"]
+    assert bundle.schema.task == "ranking" and bundle.schema.group_column == "tenure"
+    ranker = bundle.metadata.evaluation[0].baseline_ranker
+    assert ranker.feature in result.folds[0].preprocessor.feature_names_
+    assert [o.name for o in bundle.schema.outputs] == ["score"]
     predictions = pd.read_parquet(result.output_dir / "predictions" / "test.parquet")
     assert {"customer_id", "tenure", "y_true", "y_pred"} <= set(predictions.columns)
 

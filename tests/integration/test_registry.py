@@ -255,3 +255,71 @@ def test_registry_sign_signs_verified_versions_only(
     code, _, err = registry_cli(capsys, "--root", str(root), "sign", "--all")
     assert code == 2 and "churn/2': file metrics.json fails its checksum" in err
     assert not (root / "churn" / "2" / "signature.json").exists()
+
+
+DOCUMENTS = ("schema.json", "metadata.json", "reference_profile.json")
+
+
+def _rewrite_documents(bundle: Path, target: Path, change) -> Path:
+    """A copy of ``bundle`` whose three documents went through ``change(name, raw)``, with a
+    manifest made for them (signed when a key is set): a bundle as another tabpipe wrote it."""
+    import json
+    import shutil
+
+    shutil.copytree(bundle, target)
+    for name in DOCUMENTS:
+        path = target / name
+        path.write_text(json.dumps(change(name, json.loads(path.read_text()))))
+    write_manifest(target)
+    return target
+
+
+def test_a_bundle_written_before_format_version_loads_registers_and_serves(
+    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unversioned format (tabpipe before the typed documents) goes through the one
+    migration in memory: its signed files stay as written and keep verifying."""
+    import json
+
+    import numpy as np
+
+    from tabpipe.export.inputs import records_to_feeds
+    from tabpipe.serving.loaded_model import load_model
+
+    current = load_bundle(bundle)  # (unsigned)
+    monkeypatch.setenv("TABPIPE_REGISTRY_KEY", KEY)
+    old = _rewrite_documents(
+        bundle, tmp_path / "old", lambda _, raw: {k: v for k, v in raw.items() if k != "format_version"}
+    )
+    assert all("format_version" not in json.loads((old / name).read_text()) for name in DOCUMENTS)
+    loaded = load_bundle(old)
+    assert (loaded.schema, loaded.profile) == (current.schema, current.profile)
+    assert loaded.metadata.format_version == 1 and loaded.metadata.dataset == current.metadata.dataset
+    registry = Registry(tmp_path / "registry")
+    version = registry.register("churn", old)  # stamped with the registry record, re-signed
+    registry.promote("churn", version, "production")
+    stamped = json.loads((registry.resolve("churn@production") / "metadata.json").read_text())
+    assert stamped["format_version"] == 1 and stamped["registry"]["name"] == "churn"
+    served = load_model("churn@production", registry.root, ["CPUExecutionProvider"])
+    row = {name: ("x" if kind == "categorical" else 1.0) for name, kind in served.types.items()}
+    (prediction,) = served.score(records_to_feeds([row], served.types))
+    assert prediction["label"] in served.classes and np.isclose(sum(prediction["probabilities"].values()), 1)
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "line"),
+    [
+        ("schema.json", {"format_version": 9}, "schema.json: format_version 9 is newer than this tabpipe"),
+        ("metadata.json", {"seed": "seven"}, "metadata.json: field seed: Input should be a valid integer"),
+    ],
+)
+def test_a_bundle_from_a_newer_tabpipe_or_malformed_is_refused_in_one_line(
+    bundle: Path, tmp_path: Path, capsys, name: str, change: dict, line: str
+) -> None:
+    from registry_helpers import registry_cli
+
+    bad = _rewrite_documents(bundle, tmp_path / "bad", lambda n, raw: raw | change if n == name else raw)
+    with pytest.raises(BundleError, match=f"^bundle '{bad}': {line}"):
+        load_bundle(bad)
+    code, _, err = registry_cli(capsys, "--root", str(tmp_path / "registry"), "show", str(bad))
+    assert code == 2 and line in err and len(err.strip().splitlines()) == 1

@@ -201,5 +201,5 @@ def test_unhandled_errors_are_a_counted_logged_json_500(bundles: Path, tmp_path:
     [record] = [r for r in caplog.records if body["request_id"] in r.getMessage()]
     assert record.exc_info is not None and "disk on fire" in str(record.exc_info[1])
     serving = read_prediction_log(log, None, None).serving
-    assert serving["errors_by_kind"] == {"internal": 1}
-    assert serving["requests"] == 2 and serving["error_rate"] == 0.5
+    assert serving.errors_by_kind == {"internal": 1}
+    assert serving.requests == 2 and serving.error_rate == 0.5

@@ -15,6 +15,7 @@ from sklearn import metrics as skm
 
 from helpers import compose_config
 from tabpipe.errors import BaselineGateError, ConfigError
+from tabpipe.evaluation.document import SegmentsDocument
 from tabpipe.evaluation.gates import enforce, gate_results
 from tabpipe.evaluation.metrics import compute_metrics, expected_calibration_error, primary_metric, scored
 from tabpipe.evaluation.segments import bootstrap_interval
@@ -197,7 +198,7 @@ def test_planted_bad_segment_is_flagged_and_written(tmp_path: Path) -> None:
     cfg = eval_cfg(**{"segments.n_bootstrap": 100})
     result = evaluate_predictions(inputs, cfg, tmp_path)
     document = json.loads((tmp_path / "segments.json").read_text())
-    assert document == result.segments
+    assert SegmentsDocument.model_validate(document) == result.segments  # the file is the typed document
     by_name = {(s["column"], s["segment"]): s for s in document["segments"]}
     assert document["flagged"] == ["region=c"]
     assert by_name[("region", "c")]["ci_high"] < document["overall"]
@@ -270,3 +271,18 @@ def test_float32_probabilities_are_renormalised_before_scikit_learn(n_classes: i
         got = compute_metrics(task, y, proba)
     exact = proba.astype(np.float64) / proba.astype(np.float64).sum(axis=1, keepdims=True)
     assert got["log_loss"] == pytest.approx(skm.log_loss(y, exact), abs=1e-12)
+
+
+def test_the_threshold_analysis_is_written_under_the_rows_prefix() -> None:
+    """evaluation.json keeps its keys: ``test_at_threshold`` (``eval_`` for rows=all)."""
+    from tabpipe.evaluation.document import AtThreshold, ThresholdAnalysis
+    from tabpipe.evaluation.thresholds import ThresholdChoice
+
+    choice = ThresholdChoice("f1", 0.4, 0.4, 0.3, CostMatrix(fn=5.0))
+    at = AtThreshold(precision=0.5, recall=0.75, f1=0.6, cost=12.0)
+    analysis = ThresholdAnalysis(
+        prefix="eval", in_use=choice, at_threshold=at, f1_optimal=0.5, cost_optimal=0.2
+    )
+    written = json.loads(analysis.model_dump_json())
+    assert set(written) == {"in_use", "eval_at_threshold", "eval_f1_optimal", "eval_cost_optimal"}
+    assert written["in_use"]["cost"]["fn"] == 5.0 and written["eval_at_threshold"]["recall"] == 0.75

@@ -45,4 +45,4 @@ def test_unusable_log_lines_are_counted_and_the_good_ones_read(tmp_path: Path) -
     path.write_bytes(b"\xff\xfe\n" + b'{"ts":"x","inputs":[{"tenure":1}]}\n' + good + b'{"inputs":5}\n')
     data = read_current(path, None, {"tenure"}, "1")
     assert data.frame["tenure"].tolist() == [3]
-    assert data.serving["unreadable_lines"] == 3 and data.serving["answered"] == 1
+    assert data.serving.unreadable_lines == 3 and data.serving.answered == 1

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from helpers import wait_for_skip
+from tabpipe.export.documents import CategoricalProfile, NumericProfile
 from tabpipe.monitoring import drift, trigger
 from tabpipe.monitoring.compare import Thresholds, compare_categorical, compare_numeric, judge
 from tabpipe.monitoring.current_data import parse_window
@@ -76,16 +77,13 @@ def test_bh_adjustment_keeps_features_without_a_p_value() -> None:
     assert drift.adjust_p_values([0.01, None], "none") == [0.01, None]
 
 
-def _numeric_entry(rng: np.random.Generator) -> dict:
+def _numeric_entry(rng: np.random.Generator) -> NumericProfile:
     reference = rng.normal(0, 1, 5000)
     edges = np.quantile(reference, np.linspace(0, 1, 11)[1:-1])
     counts = np.bincount(np.searchsorted(edges, reference), minlength=len(edges) + 1)
-    return {
-        "kind": "numeric",
-        "edges": edges.tolist(),
-        "shares": (counts / counts.sum()).tolist(),
-        "missing_rate": 0.0,
-    }
+    return NumericProfile(
+        edges=edges.tolist(), shares=(counts / counts.sum()).tolist(), missing_rate=0.0, count=5000
+    )
 
 
 def test_severity_from_psi_missing_rate_and_min_samples() -> None:
@@ -108,7 +106,7 @@ def test_severity_from_psi_missing_rate_and_min_samples() -> None:
 
 
 def test_a_new_dominant_category_alerts_and_is_named() -> None:
-    entry = {"kind": "categorical", "frequencies": {"a": 0.6, "b": 0.4}, "missing_rate": 0.0}
+    entry = CategoricalProfile(frequencies={"a": 0.6, "b": 0.4}, missing_rate=0.0, count=1000)
     values = pd.Series(["z"] * 700 + ["a"] * 200 + ["b"] * 100, dtype=object)
     t = Thresholds()
     (result,) = judge([compare_categorical("c", entry, values, t)], t)
@@ -143,12 +141,12 @@ def test_trigger_lock_and_cooldown_record_every_decision(tmp_path: Path) -> None
         thread.join()
     later = trigger.fire(tmp_path, ["alert"], command, 24, {})
     assert marker.read_text() == "x"
-    assert sorted(o["action"] for o in outcomes) == ["ran", "skipped"]
-    assert later["action"] == "skipped" and "cooldown" in later["detail"]
-    ran = [e for e in trigger.history(tmp_path) if e["action"] == "ran"]
-    assert len(ran) == 1 and ran[0]["returncode"] == 0 and len(trigger.history(tmp_path)) == 3
+    assert sorted(o.action for o in outcomes) == ["ran", "skipped"]
+    assert later.action == "skipped" and "cooldown" in later.detail
+    ran = [e for e in trigger.history(tmp_path) if e.action == "ran"]
+    assert len(ran) == 1 and ran[0].returncode == 0 and len(trigger.history(tmp_path)) == 3
     failed = trigger.fire(tmp_path / "other", ["alert"], "no-such-command-xyz", 0, {})
-    assert failed["action"] == "ran" and failed["returncode"] is None and "could not start" in failed["error"]
+    assert failed.action == "ran" and failed.returncode is None and "could not start" in failed.error
 
 
 @pytest.mark.parametrize(
@@ -164,3 +162,21 @@ def test_bad_window_is_one_line() -> None:
 
     with pytest.raises(ConfigError, match=r"window='yesterday': use a number of records"):
         parse_window("yesterday")
+
+
+def test_the_monitor_config_is_the_one_declaration_of_the_thresholds() -> None:
+    """``judge`` reads the composed monitor config as it is: no second declaration to copy into."""
+    from tabpipe.cli.groups import compose_app_config
+    from tabpipe.config.app_schema import DriftThresholds, MonitorConfig
+    from tabpipe.monitoring.compare import FeatureDrift, thresholds_record
+
+    assert issubclass(MonitorConfig, DriftThresholds) and Thresholds is DriftThresholds
+    cfg = compose_app_config(
+        "monitor", ["bundle=x", "current=y.csv", "severity.psi_warn=0.5", "severity.psi_alert=0.9"]
+    )
+    drifted = FeatureDrift("x", "numeric", 500, 500, psi=0.2, missing_change=0.0)
+    (judged,) = judge([drifted], cfg)
+    assert judged.severity == "ok"  # 0.2 < the configured psi_warn, though above the default 0.1
+    (judged,) = judge([FeatureDrift("x", "numeric", 500, 500, psi=0.2, missing_change=0.0)], Thresholds())
+    assert judged.severity == "warn"
+    assert thresholds_record(cfg) | {"psi_warn": 0.1, "psi_alert": 0.25} == thresholds_record(Thresholds())

@@ -193,10 +193,10 @@ def test_monitoring_tracks_the_ranking_score() -> None:
     logged = _prediction_frame([{"score": float(v)} for v in rng.normal(loc=2.0, size=500)])
     assert list(logged.columns) == ["score"]
     assert prediction_columns(pd.DataFrame(columns=["x", "score"]), {"x"}) == ["score"]
-    (result,) = compare_predictions(profile["prediction"], logged, "ranking", [], Thresholds())
+    (result,) = compare_predictions(profile.prediction, logged, "ranking", [], Thresholds())
     assert (result.name, result.kind, result.test) == ("score", "prediction", "ks")
     assert result.psi > 1.0 and result.p_value < 1e-10
     (same,) = compare_predictions(
-        profile["prediction"], pd.DataFrame({"score": rng.normal(size=500)}), "ranking", [], Thresholds()
+        profile.prediction, pd.DataFrame({"score": rng.normal(size=500)}), "ranking", [], Thresholds()
     )
     assert same.psi < 0.1

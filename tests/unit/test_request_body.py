@@ -12,19 +12,18 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from tabpipe.data.column_schema import ColumnSchema
+from tabpipe.export.bundle import schema_document
 from tabpipe.serving.request_body import RecordsReader
 from tabpipe.serving.request_model import build_request_model
 
-SCHEMA = {
-    "task": "binary",
-    "inputs": [
-        {"name": "tenure", "type": "numeric", "min": 0.0, "max": 72.0},
-        {"name": "partner", "type": "boolean"},
-        {"name": "contract", "type": "categorical", "categories": ["Month-to-month", "Two year"]},
-        {"name": "signup", "type": "datetime"},
-    ],
-    "id_columns": ["customer_id"],
-}
+COLUMNS = [
+    ColumnSchema("tenure", "numeric", min=0.0, max=72.0),
+    ColumnSchema("partner", "boolean"),
+    ColumnSchema("contract", "categorical", categories=["Month-to-month", "Two year"]),
+    ColumnSchema("signup", "datetime"),
+]
+SCHEMA = schema_document({c.name: c for c in COLUMNS}, "binary", ["No", "Yes"], ["customer_id"])
 JSON = "application/json"
 BODIES = [
     b'{"tenure": 3}',

@@ -10,7 +10,6 @@ directories, or registry refs (``name:version``, ``name@alias``)::
 from __future__ import annotations
 
 import argparse
-import json
 
 from tabpipe.cli import fail
 from tabpipe.errors import TabpipeError
@@ -36,14 +35,12 @@ def main(argv: list[str]) -> None:
     try:
         from tabpipe.comparison.compare import compare
         from tabpipe.comparison.table import format_comparison
-        from tabpipe.io import json_safe, write_text_atomic
+        from tabpipe.io import write_text_atomic
 
-        result = json_safe(
-            compare(args.a, args.b, args.root, args.metric, args.resamples, args.confidence, args.seed)
-        )
+        result = compare(args.a, args.b, args.root, args.metric, args.resamples, args.confidence, args.seed)
         print(format_comparison(result))
-        if args.output:
-            write_text_atomic(args.output, json.dumps(result, indent=2) + "\n")
+        if args.output:  # strict JSON: NaN (a t-test over identical folds) as null
+            write_text_atomic(args.output, result.model_dump_json(indent=2) + "\n")
             print(f"written: {args.output}")
     except TabpipeError as error:
         fail(error)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tabpipe.cli.groups import run_app_command
@@ -51,9 +50,8 @@ def _evaluate(cfg: EvalAppConfig, as_json: bool) -> None:
         }
         print(json.dumps(summary))
     else:
-        evaluation = json.loads((Path(cfg.output_dir) / "evaluation.json").read_text())
         prefix = "test" if any(key.startswith("test/") for key in result.metrics) else "eval"
-        lines = metric_table(result.metrics, evaluation["primary_metric"], prefix)
+        lines = metric_table(result.metrics, result.document.primary_metric, prefix)
         lines += [_gate_line(gate) for gate in result.gates]
         print("\n".join([*lines, f"report: {result.report}"]))
     enforce(result.gates)

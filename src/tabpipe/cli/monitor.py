@@ -33,30 +33,29 @@ def _summary(result: Any) -> list[str]:
     from tabpipe.monitoring import figure
 
     doc = result.document
-    counts = ", ".join(f"{n} {k}" for k, n in doc["counts"].items() if n)
+    counts = ", ".join(f"{n} {k}" for k, n in doc.counts.items() if n)
     lines = [
-        f"{doc['bundle']['name']}:{doc['bundle']['version']} vs {doc['current']['source']} "
-        f"({doc['current']['rows']} rows): {doc['status']} ({counts or 'nothing compared'})"
+        f"{doc.bundle.name}:{doc.bundle.version} vs {doc.current.source} "
+        f"({doc.current.rows} rows): {doc.status} ({counts or 'nothing compared'})"
     ]
-    for entry in doc["features"]:
-        if entry["severity"] in ("alert", "warn"):
-            lines.append(f"  {entry['severity']:<5} {entry['name']}: {'; '.join(entry['reasons'])}")
-    redacted = doc["current"].get("redacted")
-    if redacted:
-        fields = ", ".join(f"{name} ({mode})" for name, mode in redacted.items())
+    for entry in doc.features:
+        if entry.severity in ("alert", "warn"):
+            lines.append(f"  {entry.severity:<5} {entry.name}: {'; '.join(entry.reasons)}")
+    if doc.current.redacted:
+        fields = ", ".join(f"{name} ({mode})" for name, mode in doc.current.redacted.items())
         lines.append(f"  redacted by the server, not compared: {fields}")
-    serving = doc["current"].get("serving")
+    serving = doc.current.serving
     if serving:
-        latency = {k: figure(v) for k, v in serving["latency_ms"].items()}
+        latency = serving.latency_ms
         lines.append(
-            f"  serving: {serving['requests']} requests, error rate {figure(serving['error_rate'])}, "
-            f"latency ms P50 {latency['p50']} P95 {latency['p95']} P99 {latency['p99']}"
+            f"  serving: {serving.requests} requests, error rate {figure(serving.error_rate)}, "
+            f"latency ms P50 {figure(latency.p50)} P95 {figure(latency.p95)} P99 {figure(latency.p99)}"
         )
-    outcome = doc.get("trigger")
-    if outcome and outcome.get("action") != "none":
-        code = f", exit code {outcome.get('returncode')}" if outcome["action"] == "ran" else ""
-        detail = f": {outcome['detail']}" if outcome.get("detail") else ""
-        lines.append(f"  trigger ({', '.join(outcome['reasons'])}): {outcome['action']}{code}{detail}")
+    outcome = doc.trigger
+    if outcome and outcome.action != "none":
+        code = f", exit code {outcome.returncode}" if outcome.action == "ran" else ""
+        detail = f": {outcome.detail}" if outcome.detail else ""
+        lines.append(f"  trigger ({', '.join(outcome.reasons)}): {outcome.action}{code}{detail}")
     lines.append(f"report: {result.directory / 'report.md'}")
     return lines
 

@@ -75,18 +75,18 @@ def _version_ref(ref: str) -> tuple[str, int]:
 
 def _promote(registry: Any, args: argparse.Namespace) -> None:
     name, version = _version_ref(args.version_ref)
-    note = None
+    sig = None
     if args.require_significant:
         from tabpipe.comparison.promotion import significance_record
 
-        note = {"significance": significance_record(registry, name, version, args.alias, args.metric)}
+        sig = significance_record(registry, name, version, args.alias, args.metric)
+    note = {"significance": sig.as_note()} if sig else None
     move = registry.promote(name, version, args.alias, who=args.who, note=note)
     print(f"{name}@{args.alias}: {move['from']} -> {move['to']}")
-    if note and note["significance"].get("ci"):
-        sig = note["significance"]
+    if sig and sig.ci:
         print(
-            f"significant: {sig['metric']} {sig['holder_value']:.4f} -> {sig['candidate_value']:.4f}, "
-            f"improvement {sig['improvement']:+.4f}, CI [{sig['ci'][0]:+.4f}, {sig['ci'][1]:+.4f}]"
+            f"significant: {sig.metric} {sig.holder_value:.4f} -> {sig.candidate_value:.4f}, "
+            f"improvement {sig.improvement:+.4f}, CI [{sig.ci[0]:+.4f}, {sig.ci[1]:+.4f}]"
         )
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from tabpipe.export.registry import Registry
 from tabpipe.export.registry_listing import VersionInfo, list_versions, version_info
+
+if TYPE_CHECKING:
+    from tabpipe.export.bundle import Bundle
 
 COLUMNS = ("version", "model", "primary test metric", "trained (UTC)", "git", "data", "source", "aliases")
 
@@ -66,70 +70,78 @@ def print_list(registry: Registry, name: str | None, as_json: bool) -> None:
         print(table([_cells(r) for r in rows]))
 
 
-def _show_document(registry: Registry, ref: str) -> dict[str, Any]:
+@dataclass
+class _Shown:
+    """What ``registry show`` shows: the verified bundle, its registry row, its test metrics."""
+
+    bundle: Bundle
+    info: VersionInfo | None
+    metrics: dict[str, Any]
+    history: list[dict[str, Any]]
+
+    def as_json(self) -> dict[str, Any]:
+        schema, metadata = self.bundle.schema, self.bundle.metadata
+        return (
+            {"path": str(self.bundle.path)}
+            | (self.info.as_dict() if self.info else {})
+            | {
+                "registry": metadata.registry.model_dump(mode="json") if metadata.registry else {},
+                "task": schema.task,
+                "classes": schema.classes,
+                "inputs": [f"{name}:{kind}" for name, kind in schema.input_types.items()],
+                "metrics": self.metrics,
+                "export": metadata.export.model_dump(mode="json") if metadata.export else None,
+                "alias_history": self.history,
+            }
+        )
+
+
+def _shown(registry: Registry, ref: str) -> _Shown:
     from tabpipe.export.bundle import load_bundle
 
     bundle = load_bundle(registry.resolve(ref))  # checksums (and signature) verified
-    record = bundle.metadata.get("registry") or {}
-    name, version = record.get("name"), record.get("version")
-    document: dict[str, Any] = {"path": str(bundle.path)}
-    if name and version:
-        info = version_info(registry, name, int(version), registry.aliases(name))
-        document |= with_default_metric(registry, info).as_dict()
-    document |= {
-        "registry": record,
-        "task": bundle.schema["task"],
-        "classes": bundle.schema["classes"],
-        "inputs": [f"{i['name']}:{i['type']}" for i in bundle.schema["inputs"]],
-        "metrics": {k: v for k, v in bundle.read_json("metrics.json").items() if k.startswith("test/")},
-        "export": bundle.metadata.get("export"),
-        "alias_history": registry.history(name) if name else [],
-    }
-    return document
+    record = bundle.metadata.registry
+    info = None
+    if record:
+        info = with_default_metric(
+            registry, version_info(registry, record.name, record.version, registry.aliases(record.name))
+        )
+    metrics = {k: v for k, v in bundle.read_json("metrics.json").items() if k.startswith("test/")}
+    return _Shown(bundle, info, metrics, registry.history(record.name) if record else [])
 
 
 def print_show(registry: Registry, ref: str, as_json: bool) -> None:
-    document = _show_document(registry, ref)
+    shown = _shown(registry, ref)
     if as_json:
-        print(json.dumps(document, indent=2))
+        print(json.dumps(shown.as_json(), indent=2))
         return
-    info = (
-        VersionInfo(**{k: document[k] for k in VersionInfo.__dataclass_fields__})
-        if "version" in document
-        else None
-    )
-    rows = [["path", document["path"]], ["task", str(document["task"])]]
+    schema, info = shown.bundle.schema, shown.info
+    rows = [["path", str(shown.bundle.path)], ["task", schema.task]]
     if info is not None:
         cells = dict(zip(COLUMNS, _cells(info), strict=True))
         rows = [["version", cells.pop("version")], *rows, *([k, v] for k, v in cells.items())]
         rows += [["registered (UTC)", _date(info.registered_at)], ["data sha256", info.data_sha256 or "-"]]
-    if document["classes"]:
-        rows.append(["classes", ", ".join(map(str, document["classes"]))])
-    rows.append(["inputs", f"{len(document['inputs'])}: " + ", ".join(document["inputs"])])
-    parity = (document.get("export") or {}).get("parity") or {}
-    if parity:
+    if schema.classes:
+        rows.append(["classes", ", ".join(schema.classes)])
+    inputs = [f"{name}:{kind}" for name, kind in schema.input_types.items()]
+    rows.append(["inputs", f"{len(inputs)}: " + ", ".join(inputs)])
+    export = shown.bundle.metadata.export
+    if export and export.parity:
+        parity = export.parity
         rows.append(
-            [
-                "parity",
-                f"labels {100 * parity.get('label_agreement', 0):.2f}%, max |diff| "
-                f"{parity.get('max_abs_diff', 0):.3g}",
-            ]
+            ["parity", f"labels {100 * parity.label_agreement:.2f}%, max |diff| {parity.max_abs_diff:.3g}"]
         )
     print(table(rows, ("field", "value")))
     print()
     print(
         table(
-            [
-                [k, f"{v:.4f}" if isinstance(v, float) else str(v)]
-                for k, v in sorted(document["metrics"].items())
-            ],
+            [[k, f"{v:.4f}" if isinstance(v, float) else str(v)] for k, v in sorted(shown.metrics.items())],
             ("test metric", "value"),
         )
     )
-    if document["alias_history"]:
+    if shown.history:
         print()
         moves = [
-            [m["alias"], str(m["from"]), str(m["to"]), str(m["who"]), _date(m["when"])]
-            for m in document["alias_history"]
+            [m["alias"], str(m["from"]), str(m["to"]), str(m["who"]), _date(m["when"])] for m in shown.history
         ]
         print(table(moves, ("alias", "from", "to", "who", "when (UTC)")))

@@ -20,12 +20,14 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
+from tabpipe.comparison.document import CandidateSummary
 from tabpipe.config import option_value
 from tabpipe.config.schema import DataConfig
 from tabpipe.config.typed import from_record
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.data.splits import make_splits
 from tabpipe.errors import ConfigError
+from tabpipe.export.documents import MetadataDocument
 from tabpipe.tasks import get_task
 
 
@@ -34,7 +36,7 @@ class Candidate:
     ref: str
     kind: str  # "run" or "bundle"
     path: Path
-    metadata: dict[str, Any]
+    metadata: MetadataDocument
     metrics: dict[str, float]
     graphs: dict[int, Path]  # fold -> model.onnx
     held_out: dict[int, np.ndarray] = field(default_factory=dict)  # fold -> row positions
@@ -42,28 +44,26 @@ class Candidate:
 
     @property
     def label(self) -> str:
-        info = self.metadata.get("registry") or {}
-        if info.get("name"):
-            return f"{info['name']}:{info['version']}"
-        return str(self.path)
+        info = self.metadata.registry
+        return info.ref if info else str(self.path)
 
     @property
     def model_name(self) -> str:
-        return str(self.metadata["config"]["model"]["_target_"]).rsplit(".", 1)[-1]
+        return self.metadata.config.model_class
 
     @property
     def config(self) -> Any:
-        return OmegaConf.create(self.metadata["config"])
+        return OmegaConf.create(self.metadata.config.tree())
 
-    def describe(self) -> dict[str, Any]:
-        return {
-            "ref": self.ref,
-            "label": self.label,
-            "kind": self.kind,
-            "path": str(self.path),
-            "model": self.model_name,
-            "folds": len(self.graphs),
-        }
+    def describe(self) -> CandidateSummary:
+        return CandidateSummary(
+            ref=self.ref,
+            label=self.label,
+            kind=self.kind,
+            path=str(self.path),
+            model=self.model_name,
+            folds=len(self.graphs),
+        )
 
 
 def _run_graphs(run_dir: Path) -> dict[int, Path]:
@@ -78,6 +78,7 @@ def load_candidate(ref: str, registry_root: str | Path | None) -> Candidate:
     """``ref``: a run directory, a bundle directory, ``name:version`` or ``name@alias``."""
     import json
 
+    from tabpipe.export import documents
     from tabpipe.export.bundle import load_bundle
     from tabpipe.export.registry import Registry
 
@@ -88,7 +89,7 @@ def load_candidate(ref: str, registry_root: str | Path | None) -> Candidate:
         graphs = _run_graphs(path)
         if not graphs:
             raise ConfigError(f"{ref}: the run directory has no model/model.onnx (did the run finish?)")
-        metadata = json.loads((path / "metadata.json").read_text())
+        metadata = documents.read(MetadataDocument, path / "metadata.json")
         metrics = json.loads((path / "metrics.json").read_text())
         return Candidate(ref, "run", path, metadata, metrics, graphs)
     bundle = load_bundle(Registry(registry_root).resolve(ref))  # checksums verified
@@ -97,10 +98,10 @@ def load_candidate(ref: str, registry_root: str | Path | None) -> Candidate:
     )
 
 
-def _data_config(metadata: dict[str, Any]) -> DataConfig:
-    data_cfg = from_record(metadata["config"]["data"], DataConfig)
+def _data_config(metadata: MetadataDocument) -> DataConfig:
+    data_cfg = from_record(metadata.config.data, DataConfig)
     if option_value(data_cfg.source) in ("csv", "parquet"):
-        data_cfg.path = metadata["dataset"]["uri"]  # the resolved path the run read
+        data_cfg.path = metadata.dataset.uri  # the resolved path the run read
     return data_cfg
 
 
@@ -108,15 +109,15 @@ def rebuild_rows(candidate: Candidate) -> Candidate:
     """Load the recorded dataset and the rows each of ``candidate``'s graphs held out."""
     metadata = candidate.metadata
     dataset = ingest(_data_config(metadata))
-    recorded = metadata["dataset"]["sha256"]
+    recorded = metadata.dataset.sha256
     if dataset.source.sha256 != recorded:
         raise ConfigError(
-            f"{candidate.ref}: dataset {metadata['dataset']['uri']} changed since training "
+            f"{candidate.ref}: dataset {metadata.dataset.uri} changed since training "
             f"(sha256 {dataset.source.sha256[:12]}… != recorded {recorded[:12]}…)"
         )
     config = candidate.config
     splits = make_splits(dataset, config.split, int(config.seed))
-    sizes = [(s["train"], s["val"], s["test"]) for s in metadata["splits"]]
+    sizes = [(s.train, s.val, s.test) for s in metadata.splits]
     if [(len(s.train), len(s.val), len(s.test)) for s in splits] != sizes:
         raise ConfigError(f"{candidate.ref}: the rebuilt split sizes differ from metadata.json {sizes}")
     if len(splits) != len(candidate.graphs):

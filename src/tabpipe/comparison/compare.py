@@ -11,11 +11,17 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from tabpipe.comparison.candidates import Candidate, check_recorded_predictions, load_candidate, rebuild_rows
+from tabpipe.comparison.document import (
+    BootstrapSummary,
+    ComparisonDocument,
+    FoldTTest,
+    PairedMetrics,
+    RowsSummary,
+)
 from tabpipe.comparison.resampled_metrics import metric_difference
 from tabpipe.comparison.significance import fold_ttest, mcnemar, paired_bootstrap_ci
 from tabpipe.comparison.verdict import verdict_record
@@ -59,10 +65,10 @@ def score_held_out(candidate: Candidate) -> HeldOut:
 
 def _check_comparable(a: Candidate, b: Candidate) -> None:
     da, db = a.dataset, b.dataset
-    if a.metadata["dataset"]["sha256"] != b.metadata["dataset"]["sha256"]:
+    if a.metadata.dataset.sha256 != b.metadata.dataset.sha256:
         raise ConfigError(
             f"compare: {a.label} and {b.label} were trained on different data "
-            f"({a.metadata['dataset']['uri']} vs {b.metadata['dataset']['uri']}); "
+            f"({a.metadata.dataset.uri} vs {b.metadata.dataset.uri}); "
             "compare needs the same dataset"
         )
     for what, left, right in (
@@ -84,21 +90,20 @@ def _rows_description(a: Candidate, b: Candidate, common: np.ndarray, pa: np.nda
     return f"{len(common)} rows held out by both (A held out {len(pa)}, B {len(pb)}): rows neither trained on"
 
 
-def _fold_test(a: Candidate, b: Candidate, metric: str) -> dict[str, Any]:
+def _fold_test(a: Candidate, b: Candidate, metric: str) -> FoldTTest:
     if a.kind != "run" or b.kind != "run" or len(a.graphs) < 2 or len(b.graphs) < 2:
-        return {"available": False, "reason": "needs two k-fold run directories"}
+        return FoldTTest(available=False, reason="needs two k-fold run directories")
     same_folds = a.held_out.keys() == b.held_out.keys() and all(
         np.array_equal(a.held_out[f], b.held_out[f]) for f in a.held_out
     )
     if not same_folds:
-        return {
-            "available": False,
-            "reason": "the two runs have different folds (seed, split or data differ)",
-        }
+        return FoldTTest(
+            available=False, reason="the two runs have different folds (seed, split or data differ)"
+        )
     keys = [f"fold_{fold}/test/{metric}" for fold in sorted(a.held_out)]
     if not all(k in a.metrics and k in b.metrics for k in keys):
-        return {"available": False, "reason": f"metrics.json lacks {keys[0]}"}
-    return {"available": True, **fold_ttest([a.metrics[k] for k in keys], [b.metrics[k] for k in keys])}
+        return FoldTTest(available=False, reason=f"metrics.json lacks {keys[0]}")
+    return FoldTTest(available=True, **fold_ttest([a.metrics[k] for k in keys], [b.metrics[k] for k in keys]))
 
 
 def compare(
@@ -109,7 +114,7 @@ def compare(
     n_resamples: int = 2000,
     confidence: float = 0.95,
     seed: int = 0,
-) -> dict[str, Any]:
+) -> ComparisonDocument:
     from tabpipe.evaluation.metrics import CALIBRATION_BINS, LOWER_IS_BETTER, compute_metrics, primary_metric
     from tabpipe.evaluation.metrics import scored as scored_rows
     from tabpipe.tasks import get_task
@@ -149,34 +154,30 @@ def compare(
     better = None
     if ci.excludes_zero():
         better = "b" if (ci.low > 0) != lower else "a"
-    result: dict[str, Any] = {
-        "a": a.describe(),
-        "b": b.describe(),
-        "task": dataset.task,
-        "rows": {
-            "count": len(common),
-            "which": _rows_description(a, b, common, pa, pb),
-            "resampled_unit": unit,
-            "resampled_units": n_units,
-        },
-        "metric": primary,
-        "higher_is_better": not lower,
-        "metrics": {"a": metrics_a, "b": metrics_b},
-        "bootstrap": {"difference": "b - a", **ci.as_dict()},
-        "significant": better is not None,
-        "better": better,
-        "mcnemar": None,
-        "fold_ttest": _fold_test(a, b, primary),
-    }
-    if la is not None and lb is not None:  # classification: the labels the graphs output
-        result["mcnemar"] = mcnemar(la == y, lb == y)
-    result["verdict"] = verdict_record(result)
+    result = ComparisonDocument(
+        a=a.describe(),
+        b=b.describe(),
+        task=dataset.task,
+        rows=RowsSummary(
+            count=len(common),
+            which=_rows_description(a, b, common, pa, pb),
+            resampled_unit=unit,
+            resampled_units=n_units,
+        ),
+        metric=primary,
+        higher_is_better=not lower,
+        metrics=PairedMetrics(a=metrics_a, b=metrics_b),
+        bootstrap=BootstrapSummary(**ci.as_dict()),
+        significant=better is not None,
+        better=better,
+        # classification: McNemar on the labels the graphs output
+        mcnemar=mcnemar(la == y, lb == y) if la is not None and lb is not None else None,
+        fold_ttest=_fold_test(a, b, primary),
+    )
+    result.verdict = verdict_record(result)
     return result
 
 
-def improvement_ci(result: dict[str, Any]) -> tuple[float, float, float]:
+def improvement_ci(result: ComparisonDocument) -> tuple[float, float, float]:
     """(estimate, low, high) of B's improvement over A, positive = B is better."""
-    boot = result["bootstrap"]
-    if result["higher_is_better"]:
-        return boot["estimate"], boot["low"], boot["high"]
-    return -boot["estimate"], -boot["high"], -boot["low"]
+    return result.improvement_ci()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tabpipe.comparison.document import SignificanceRecord
 from tabpipe.errors import TabpipeError
 
 
@@ -20,41 +21,39 @@ class SignificanceGateError(TabpipeError):
 
 def significance_record(
     registry: Any, name: str, version: int, alias: str, metric: str | None = None
-) -> dict:
+) -> SignificanceRecord:
     """The comparison to record with the move; raises :class:`SignificanceGateError` when
     ``name:version`` is not significantly better than the current holder of ``alias``."""
-    from tabpipe.comparison.compare import compare, improvement_ci
-    from tabpipe.io import json_safe
+    from tabpipe.comparison.compare import compare
 
     holder = registry.aliases(name).get(alias)
     if holder is None:
-        return {"required": True, "holder": None, "result": f"{name}@{alias} had no holder; nothing to beat"}
+        return SignificanceRecord(holder=None, result=f"{name}@{alias} had no holder; nothing to beat")
     if holder == version:
         raise SignificanceGateError(f"{name}@{alias} already points to version {version}; nothing to promote")
-    result = json_safe(compare(f"{name}:{holder}", f"{name}:{version}", str(registry.root), metric))
-    estimate, low, high = improvement_ci(result)
-    boot = result["bootstrap"]
-    record: dict[str, Any] = {
-        "required": True,
-        "holder": holder,
-        "metric": result["metric"],
-        "holder_value": result["metrics"]["a"][result["metric"]],
-        "candidate_value": result["metrics"]["b"][result["metric"]],
-        "improvement": estimate,
-        "ci": [low, high],
-        "confidence": boot["confidence"],
-        "n_resamples": boot["n_resamples"],
-        "seed": boot["seed"],
-        "rows": result["rows"],
-        "significant": low > 0,
-    }
-    if result["mcnemar"]:
-        record["mcnemar_p_value"] = result["mcnemar"]["p_value"]
+    result = compare(f"{name}:{holder}", f"{name}:{version}", str(registry.root), metric)
+    estimate, low, high = result.improvement_ci()
+    boot = result.bootstrap
+    record = SignificanceRecord(
+        holder=holder,
+        metric=result.metric,
+        holder_value=result.metrics.a[result.metric],
+        candidate_value=result.metrics.b[result.metric],
+        improvement=estimate,
+        ci=(low, high),
+        confidence=boot.confidence,
+        n_resamples=boot.n_resamples,
+        seed=boot.seed,
+        rows=result.rows,
+        significant=low > 0,
+    )
+    if result.mcnemar:
+        record.mcnemar_p_value = result.mcnemar.p_value
     if not low > 0:
-        level = round(100 * boot["confidence"])
+        level = round(100 * boot.confidence)
         raise SignificanceGateError(
             f"promote refused: {name}:{version} is not significantly better than {name}@{alias} "
-            f"({name}:{holder}) on {result['metric']}: improvement {estimate:+.4f}, {level}% CI "
+            f"({name}:{holder}) on {result.metric}: improvement {estimate:+.4f}, {level}% CI "
             f"[{low:+.4f}, {high:+.4f}] does not lie above 0 (--require-significant)"
         )
     return record

@@ -9,60 +9,42 @@ t-test disagrees.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from tabpipe.comparison.document import ComparisonDocument, Outcome, Verdict
 
 DECIDED_BY = "paired bootstrap"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    test: str  # "McNemar" | "fold t-test"
-    # the side the test finds significantly better at the comparison's level: "a", "b" or None
-    favours: str | None
-    # the side its estimate points to, significant or not ("a", "b" or None for a tie)
-    leans: str | None
-    p_value: float
-    agrees: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _side(b_minus_a: float) -> str | None:
     return "b" if b_minus_a > 0 else "a" if b_minus_a < 0 else None
 
 
-def _outcome(test: str, leans: str | None, p_value: float, alpha: float, better: str | None) -> Outcome:
-    favours = leans if p_value < alpha else None  # NaN p (identical folds) is never significant
-    return Outcome(test, favours, leans, p_value, favours == better)
+def _outcome(
+    test: str, leans: str | None, p_value: float | None, alpha: float, better: str | None
+) -> Outcome:
+    # a NaN or missing p (identical folds) is never significant
+    favours = leans if p_value is not None and p_value < alpha else None
+    return Outcome(test=test, favours=favours, leans=leans, p_value=p_value, agrees=favours == better)
 
 
-def other_tests(result: dict[str, Any]) -> list[Outcome]:
-    """McNemar and the fold t-test where they ran, each against ``result['better']``."""
-    alpha = 1 - float(result["bootstrap"]["confidence"])
-    better = result["better"]
+def other_tests(result: ComparisonDocument) -> list[Outcome]:
+    """McNemar and the fold t-test where they ran, each against ``result.better``."""
+    alpha = 1 - result.bootstrap.confidence
     outcomes = []
-    if result.get("mcnemar"):
-        m = result["mcnemar"]
-        table = m["table"]
-        leans = _side(table["a_wrong_b_right"] - table["a_right_b_wrong"])
-        outcomes.append(_outcome("McNemar", leans, float(m["p_value"]), alpha, better))
-    fold = result.get("fold_ttest") or {}
-    if fold.get("available"):
-        sign = 1 if result["higher_is_better"] else -1
-        leans = _side(sign * float(fold["mean_difference"]))
-        outcomes.append(_outcome("fold t-test", leans, float(fold["p_value"]), alpha, better))
+    if result.mcnemar:
+        table = result.mcnemar.table
+        leans = _side(table.a_wrong_b_right - table.a_right_b_wrong)
+        outcomes.append(_outcome("McNemar", leans, result.mcnemar.p_value, alpha, result.better))
+    fold = result.fold_ttest
+    if fold.available:
+        sign = 1 if result.higher_is_better else -1
+        leans = _side(sign * float(fold.mean_difference or 0.0))
+        outcomes.append(_outcome("fold t-test", leans, fold.p_value, alpha, result.better))
     return outcomes
 
 
-def verdict_record(result: dict[str, Any]) -> dict[str, Any]:
+def verdict_record(result: ComparisonDocument) -> Verdict:
     """What the JSON keeps: the deciding test, its verdict, the other tests' standing."""
-    return {
-        "decided_by": DECIDED_BY,
-        "better": result["better"],
-        "other_tests": [outcome.as_dict() for outcome in other_tests(result)],
-    }
+    return Verdict(decided_by=DECIDED_BY, better=result.better, other_tests=other_tests(result))
 
 
 def standing(outcome: Outcome) -> str:

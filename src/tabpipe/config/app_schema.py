@@ -158,7 +158,21 @@ class MonitorTestsConfig:
 
 
 @dataclass
-class MonitorConfig:
+class DriftThresholds:
+    """The drift severity rules, declared once: ``tabpipe monitor``'s config carries them
+    (``epsilon``, ``min_samples``, ``severity.*``, ``tests.*``) and
+    :mod:`tabpipe.monitoring.compare` judges with them as they are."""
+
+    # empty bins get this share (then renormalised) before PSI and KL take logs
+    epsilon: Positive = 1e-4
+    # fewer current values than this: "insufficient_data", never an alert
+    min_samples: AtLeastOne = 100
+    severity: MonitorSeverityConfig = field(default_factory=MonitorSeverityConfig)
+    tests: MonitorTestsConfig = field(default_factory=MonitorTestsConfig)
+
+
+@dataclass
+class MonitorConfig(DriftThresholds):
     bundle: str = MISSING
     current: Optional[str] = MISSING
     # prediction log: a duration (30m, 24h, 7d) or the last N input records; files: last N rows
@@ -170,12 +184,6 @@ class MonitorConfig:
     # default monitoring/<model name>/: the trigger lock and history (triggers.jsonl)
     state_dir: Optional[str] = None
     exclude: List[str] = field(default_factory=list)
-    # empty bins get this share (then renormalised) before PSI and KL take logs
-    epsilon: Positive = 1e-4
-    # fewer current values than this: "insufficient_data", never an alert
-    min_samples: AtLeastOne = 100
-    severity: MonitorSeverityConfig = field(default_factory=MonitorSeverityConfig)
-    tests: MonitorTestsConfig = field(default_factory=MonitorTestsConfig)
     # features only: score them with the bundle's graph for the prediction drift
     score: bool = True
     top_plots: NonNegativeInt = 5

@@ -37,6 +37,8 @@ from tabpipe.evaluation.thresholds import ThresholdChoice
 from tabpipe.evaluation.training_overlap import TrainingOverlap, recorded_split, training_overlap
 from tabpipe.export import runtime
 from tabpipe.export.bundle import Bundle, load_bundle
+from tabpipe.export.documents import EvaluationRecord
+from tabpipe.export.documents.metadata import BaselineRanker
 from tabpipe.export.registry import Registry
 from tabpipe.io import write_atomic, write_json_atomic
 from tabpipe.tasks import get_task
@@ -45,14 +47,14 @@ log = logging.getLogger(__name__)
 
 
 def _pinned(given: dict[str, Any], bundle: Bundle) -> DataConfig:
-    pinned = {entry["name"]: {"type": entry["type"]} for entry in bundle.schema["inputs"]}
+    pinned = {name: {"type": kind} for name, kind in bundle.schema.input_types.items()}
     return from_record({**given, "schema": {**pinned, **(given.get("schema") or {})}}, DataConfig)
 
 
 def training_data_config(bundle: Bundle) -> DataConfig | None:
     """The recorded training data config with the bundle's input types pinned (None: none)."""
-    recorded = bundle.metadata.get("config") or {}
-    return _pinned(recorded["data"], bundle) if "data" in recorded else None
+    recorded = bundle.metadata.config.data
+    return _pinned(recorded, bundle) if recorded is not None else None
 
 
 def data_config(cfg: EvalAppConfig, bundle: Bundle) -> DataConfig:
@@ -71,9 +73,8 @@ def evaluated_rows(cfg: EvalAppConfig, bundle: Bundle, dataset: Dataset) -> np.n
     """``rows=test`` (default): the training run's test split; ``rows=all``: every row."""
     if option_value(cfg.rows) == "all":
         return np.arange(dataset.n_rows)
-    recorded = bundle.metadata.get("config") or {}
-    trained_on = (bundle.metadata.get("dataset") or {}).get("sha256")
-    if dataset.source.sha256 != trained_on or "split" not in recorded:
+    trained_on = bundle.metadata.dataset.sha256
+    if dataset.source.sha256 != trained_on or bundle.metadata.config.split is None:
         raise ConfigError(
             f"rows=test: the data ({dataset.source.uri}, sha256 {dataset.source.sha256[:12]}) is not the "
             f"bundle's training data (sha256 {str(trained_on)[:12]}); use rows=all"
@@ -82,42 +83,35 @@ def evaluated_rows(cfg: EvalAppConfig, bundle: Bundle, dataset: Dataset) -> np.n
 
 
 def _bundle_name(bundle: Bundle) -> str:
-    info = bundle.metadata.get("registry") or {}
-    return f"{info['name']}:{info['version']}" if info.get("name") else f"bundle {bundle.path}"
-
-
-def _record(bundle: Bundle) -> dict[str, Any]:
-    records = bundle.metadata.get("evaluation") or [{}]
-    return records[0]
+    info = bundle.metadata.registry
+    return info.ref if info else f"bundle {bundle.path}"
 
 
 def _production(cfg: EvalAppConfig, bundle: Bundle, registry: Registry, raw: Any, task: str, classes: Any):
-    info = bundle.metadata.get("registry") or {}
+    info = bundle.metadata.registry
     alias = cfg.eval.production_alias
-    if not info.get("name") or not alias:
+    if info is None or not alias:
         return None
-    version = registry.aliases(info["name"]).get(str(alias))
-    if version is None or version == info.get("version"):
+    version = registry.aliases(info.name).get(str(alias))
+    if version is None or version == info.version:
         return None
-    path = registry.resolve(f"{info['name']}@{alias}")
-    return bundle_reference(
-        "production", f"{info['name']}:{version} (alias {alias})", path, raw, task, classes
-    )
+    path = registry.resolve(f"{info.name}@{alias}")
+    return bundle_reference("production", f"{info.name}:{version} (alias {alias})", path, raw, task, classes)
 
 
-def ranking_baseline(bundle: Bundle, state: dict[str, Any], frame: Any, types: dict[str, str]) -> Reference:
+def ranking_baseline(bundle: Bundle, state: BaselineRanker, frame: Any, types: dict[str, str]) -> Reference:
     """The bundle's ranking baseline: its recorded feature (sign included), read from the
     encoded features inside the bundle's graph, as training scored it."""
     features = feature_scorer(bundle.model_path, types)(frame)
-    scores = state["sign"] * features[:, int(state["feature_index"])].astype(np.float64)
-    return Reference("baseline", describe_ranker(state), scores)
+    scores = state.sign * features[:, state.feature_index].astype(np.float64)
+    return Reference("baseline", describe_ranker(state.model_dump()), scores)
 
 
 def _references(
     cfg: EvalAppConfig,
     bundle: Bundle,
     registry: Registry,
-    record: dict,
+    record: EvaluationRecord,
     rows: tuple[Any, Any],
     types: dict[str, str],
     task: str,
@@ -127,11 +121,11 @@ def _references(
     the production version. ``rows``: (raw rows, the same rows coerced to the schema)."""
     raw, frame = rows
     references = []
-    if record.get("baseline_ranker"):
-        references.append(ranking_baseline(bundle, record["baseline_ranker"], frame[list(types)], types))
-    if record.get("baseline_values"):
+    if record.baseline_ranker:
+        references.append(ranking_baseline(bundle, record.baseline_ranker, frame[list(types)], types))
+    if record.baseline_values:
         strategy = get_task(task)
-        constant = strategy.baseline_scores(record["baseline_values"], len(raw))
+        constant = strategy.baseline_scores(record.baseline_values, len(raw))
         references.append(Reference("baseline", strategy.baseline_description, constant))
     production = _production(cfg, bundle, registry, raw, task, classes)
     return references + ([production] if production is not None else [])
@@ -158,14 +152,14 @@ def evaluate_bundle(composed: EvalAppConfig | DictConfig) -> BundleEvaluation:
     cfg = to_typed(composed, EvalAppConfig)
     registry = Registry(cfg.registry_root)
     bundle = load_bundle(registry.resolve(str(cfg.bundle)))
-    task, classes = str(bundle.schema["task"]), list(bundle.schema.get("classes") or [])
+    task, classes = bundle.schema.task, bundle.schema.class_list
     data_cfg = data_config(cfg, bundle)
     if option_value(data_cfg.task) != task:
         raise ConfigError(f"data.task={option_value(data_cfg.task)}: the bundle was trained for task={task}")
     dataset = ingest(data_cfg)
     rows = evaluated_rows(cfg, bundle, dataset)
     y = get_task(task).encode_target(dataset.target, classes)[rows]
-    types = {entry["name"]: entry["type"] for entry in bundle.schema["inputs"]}
+    types = bundle.schema.input_types
     scorer = graph_scorer(runtime.session(bundle.model_path, list(cfg.providers)), types, task, classes)
     frame = dataset.features.iloc[rows].reset_index(drop=True)
     for column in data_cfg.group_columns:
@@ -177,13 +171,12 @@ def evaluate_bundle(composed: EvalAppConfig | DictConfig) -> BundleEvaluation:
         overlap = TrainingOverlap(None, "the bundle records no training data config")
     else:
         overlap = training_overlap(bundle, dataset, rows, training_cfg, list(types))
-    record = _record(bundle)
+    record = bundle.metadata.first_evaluation
     raw = dataset.source.frame.iloc[rows].reset_index(drop=True)
     references = _references(cfg, bundle, registry, record, (raw, frame), types, task, classes)
-    recorded = bundle.metadata.get("config") or {}
-    recorded_eval = recorded.get("eval") or {}
-    configured = cfg.eval.primary_metric or recorded_eval.get("primary_metric")
-    ranking_k = cfg.eval.ranking_k or recorded_eval.get("ranking_k")
+    recorded = bundle.metadata.config
+    configured = cfg.eval.primary_metric or recorded.eval.primary_metric
+    ranking_k = cfg.eval.ranking_k or recorded.eval.ranking_k
     out_dir = Path(cfg.output_dir)
     prefix = "test" if option_value(cfg.rows) == "test" else "eval"
     inputs = EvaluationInputs(
@@ -194,19 +187,19 @@ def evaluate_bundle(composed: EvalAppConfig | DictConfig) -> BundleEvaluation:
         labels=labels,
         frame=frame,
         primary=primary_metric(task, configured, ranking_k),
-        seed=int(cfg.seed if cfg.seed is not None else recorded.get("seed", 0)),
+        seed=int(cfg.seed if cfg.seed is not None else (recorded.seed or 0)),
         prefix=prefix,
         title=f"{_bundle_name(bundle)} on {dataset.source.uri}",
         group_columns=list(data_cfg.group_columns),
         time_column=data_cfg.time_column,
         groups=dataset.groups.iloc[rows].to_numpy() if get_task(task).needs_groups else None,
         ranking_k=None if ranking_k is None else list(ranking_k),
-        threshold=ThresholdChoice.from_dict(record["threshold"]) if record.get("threshold") else None,
+        threshold=ThresholdChoice.from_dict(record.threshold) if record.threshold else None,
         references=references,
         scorer=scorer,
         input_columns=list(types),
         notes=[f"bundle {bundle.path}; rows={option_value(cfg.rows)} ({len(rows)} rows)", overlap.note()],
-        model_is_baseline=str(recorded.get("model", {}).get("_target_", "")).endswith(".BaselineModel"),
+        model_is_baseline=recorded.model_class == "BaselineModel",
     )
     result = evaluate_predictions(inputs, cfg.eval, out_dir)
     write_json_atomic(out_dir / "metrics.json", result.metrics)

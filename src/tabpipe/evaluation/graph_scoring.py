@@ -49,13 +49,13 @@ def bundle_reference(
         bundle = load_bundle(path)
     except TabpipeError as exc:
         return Reference(name, description, note=f"not compared: {exc}")
-    if bundle.schema["task"] != task or list(bundle.schema.get("classes") or []) != list(classes or []):
+    if bundle.schema.task != task or bundle.schema.class_list != list(classes or []):
         return Reference(
             name,
             description,
-            note=f"not compared: it predicts {bundle.schema['task']} {bundle.schema.get('classes')}",
+            note=f"not compared: it predicts {bundle.schema.task} {bundle.schema.classes}",
         )
-    schema = {entry["name"]: {"type": entry["type"]} for entry in bundle.schema["inputs"]}
+    schema = {name: {"type": kind} for name, kind in bundle.schema.input_types.items()}
     missing = [column for column in schema if column not in raw.columns]
     if missing:
         return Reference(name, description, note=f"not compared: its input column {missing[0]!r} is absent")

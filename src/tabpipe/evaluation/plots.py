@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,9 @@ from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 
 from tabpipe.io import write_atomic
+
+if TYPE_CHECKING:
+    from tabpipe.evaluation.document import SegmentsDocument
 
 TOP_FEATURES = 20
 
@@ -201,8 +205,8 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "column"
 
 
-def segments(writer: PlotWriter, document: dict[str, Any]) -> None:
-    rows = pd.DataFrame(document["segments"])
+def segments(writer: PlotWriter, document: SegmentsDocument) -> None:
+    rows = pd.DataFrame([asdict(segment) for segment in document.segments])
     columns = ["column", "segment", "rows", "value", "ci_low", "ci_high", "flagged"]
     writer.data("segments.csv", rows[columns] if len(rows) else pd.DataFrame(columns=columns))
     for column, group in rows.groupby("column", sort=False) if len(rows) else []:
@@ -215,13 +219,13 @@ def segments(writer: PlotWriter, document: dict[str, Any]) -> None:
             colours = ["tab:red" if flag else "tab:blue" for flag in shown["flagged"]]
             labels = [f"{s} (n={n})" for s, n in zip(shown["segment"], shown["rows"], strict=True)]
             ax.barh(labels, shown["value"], xerr=[low, high], color=colours)
-            ax.axvline(document["overall"], color="black", linestyle="--", label="overall")
-            ax.set(xlabel=document["metric"])
+            ax.axvline(document.overall, color="black", linestyle="--", label="overall")
+            ax.set(xlabel=document.metric)
             ax.legend(loc="lower right")
 
         writer.figure(
             f"segments_{_slug(column)}.png",
-            f"{document['metric']} by {column} (red: significantly worse)",
+            f"{document.metric} by {column} (red: significantly worse)",
             draw,
             size=(7.5, 0.3 * len(shown) + 1.8),
         )

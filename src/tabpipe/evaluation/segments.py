@@ -19,37 +19,19 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import asdict, dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from tabpipe.config import option_value
 from tabpipe.config.schema import SegmentsConfig
+from tabpipe.evaluation.document import Segment, SegmentsDocument
 from tabpipe.evaluation.metrics import LOWER_IS_BETTER, Scored, metric_value
 from tabpipe.evaluation.ranking_metrics import per_query
 from tabpipe.tasks import get_task
 
 MISSING = "(missing)"
 PERIOD_CODES = {"month": "M", "week": "W"}
-
-
-@dataclass
-class Segment:
-    column: str
-    segment: str
-    rows: int
-    value: float | None
-    ci_low: float | None
-    ci_high: float | None
-    flagged: bool
-    note: str = ""
-    # task=ranking: the segment's ranked queries
-    queries: int | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _finite(value: float) -> float | None:
@@ -111,7 +93,7 @@ def analyse_segments(
     time_column: str | None,
     segments_cfg: SegmentsConfig,
     seed: int,
-) -> dict[str, Any]:
+) -> SegmentsDocument:
     """The segments document (``segments.json``): overall value and one entry per segment."""
     overall = metric_value(task, metric, rows)
     lower = metric in LOWER_IS_BETTER
@@ -159,17 +141,17 @@ def analyse_segments(
                     f"eval.segments.max_segments={segments_cfg.max_segments}",
                 )
             )
-    return {
-        "metric": metric,
-        "lower_is_better": lower,
-        "overall": _finite(overall),
-        "rows": len(rows.y),
-        "resampled_unit": get_task(task).resampled_unit,
-        "confidence": float(segments_cfg.confidence),
-        "n_bootstrap": int(segments_cfg.n_bootstrap),
-        "min_rows": int(segments_cfg.min_rows),
-        "min_queries": int(segments_cfg.min_queries) if by_query else None,
-        "seed": int(seed),
-        "segments": [segment.as_dict() for segment in found],
-        "flagged": [f"{s.column}={s.segment}" for s in found if s.flagged],
-    }
+    return SegmentsDocument(
+        metric=metric,
+        lower_is_better=lower,
+        overall=_finite(overall),
+        rows=len(rows.y),
+        resampled_unit=get_task(task).resampled_unit,
+        confidence=float(segments_cfg.confidence),
+        n_bootstrap=int(segments_cfg.n_bootstrap),
+        min_rows=int(segments_cfg.min_rows),
+        min_queries=int(segments_cfg.min_queries) if by_query else None,
+        seed=int(seed),
+        segments=found,
+        flagged=[f"{s.column}={s.segment}" for s in found if s.flagged],
+    )

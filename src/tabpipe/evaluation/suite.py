@@ -19,6 +19,15 @@ import pandas as pd
 
 from tabpipe.config.schema import EvalConfig
 from tabpipe.evaluation import plots, ranking_plots, report
+from tabpipe.evaluation.document import (
+    AtThreshold,
+    EvaluationDocument,
+    GateRecord,
+    RankingSummary,
+    ReferenceRecord,
+    SegmentsDocument,
+    ThresholdAnalysis,
+)
 from tabpipe.evaluation.gates import GateResult, gate_results
 from tabpipe.evaluation.importance import Scorer, permutation_importances
 from tabpipe.evaluation.metrics import (
@@ -32,7 +41,7 @@ from tabpipe.evaluation.metrics import (
 from tabpipe.evaluation.ranking_metrics import check_ks
 from tabpipe.evaluation.segments import analyse_segments
 from tabpipe.evaluation.thresholds import ThresholdChoice, optimal_thresholds, threshold_table
-from tabpipe.io import json_safe, write_json_atomic, write_text_atomic
+from tabpipe.io import write_text_atomic
 from tabpipe.tasks import get_task
 
 log = logging.getLogger(__name__)
@@ -91,9 +100,10 @@ class EvaluationInputs:
 class EvaluationResult:
     metrics: dict[str, float]
     gates: list[GateResult]
-    segments: dict[str, Any] | None
+    segments: SegmentsDocument | None
     images: dict[str, str]
     report: Path
+    document: EvaluationDocument  # what evaluation.json holds
 
 
 def _metrics(inputs: EvaluationInputs, rows: Scored, bins: int) -> dict[str, float]:
@@ -130,12 +140,13 @@ def _threshold_analysis(inputs: EvaluationInputs, rows: Scored, writer: plots.Pl
         plots.threshold_curves(writer, table, marks)
     reached = table[table["threshold"] >= inputs.threshold.value]  # decreasing thresholds
     at = reached.iloc[-1] if len(reached) else table.iloc[0]
-    return {
-        "in_use": inputs.threshold.as_dict(),
-        f"{inputs.prefix}_at_threshold": {k: float(at[k]) for k in ("precision", "recall", "f1", "cost")},
-        f"{inputs.prefix}_f1_optimal": f1_here,
-        f"{inputs.prefix}_cost_optimal": cost_here,
-    }
+    return ThresholdAnalysis(
+        prefix=inputs.prefix,
+        in_use=inputs.threshold,
+        at_threshold=AtThreshold(**{k: float(at[k]) for k in ("precision", "recall", "f1", "cost")}),
+        f1_optimal=f1_here,
+        cost_optimal=cost_here,
+    )
 
 
 def _confusion(inputs: EvaluationInputs, rows: Scored, writer: plots.PlotWriter, bins: int) -> None:
@@ -179,9 +190,9 @@ def _largest_cutoff(inputs: EvaluationInputs) -> int:
     return check_ks(RANKING_K if inputs.ranking_k is None else inputs.ranking_k)[-1]
 
 
-def ranking_summary(rows: Scored) -> dict[str, int]:
+def ranking_summary(rows: Scored) -> RankingSummary:
     """How many of the rows' queries were ranked (the others have nothing to rank)."""
-    return {"queries": len(np.unique(rows.groups)), "ranked_queries": len(rows.queries)}
+    return RankingSummary(queries=len(np.unique(rows.groups)), ranked_queries=len(rows.queries))
 
 
 def _importance(inputs: EvaluationInputs, eval_cfg: EvalConfig, writer: plots.PlotWriter) -> None:
@@ -221,38 +232,36 @@ def evaluate_predictions(inputs: EvaluationInputs, eval_cfg: EvalConfig, out_dir
         _importance(inputs, eval_cfg, writer)
     segments = None
     if eval_cfg.segments.enabled and (inputs.group_columns or inputs.time_column):
-        segments = json_safe(
-            analyse_segments(
-                inputs.task,
-                inputs.primary,
-                rows,
-                inputs.frame,
-                list(inputs.group_columns),
-                inputs.time_column,
-                eval_cfg.segments,
-                inputs.seed,
-            )
+        segments = analyse_segments(
+            inputs.task,
+            inputs.primary,
+            rows,
+            inputs.frame,
+            list(inputs.group_columns),
+            inputs.time_column,
+            eval_cfg.segments,
+            inputs.seed,
         )
-        write_json_atomic(out_dir / "segments.json", segments)
-        for flagged in segments["flagged"]:
+        segments.write(out_dir / "segments.json")
+        for flagged in segments.flagged:
             log.warning("segment %s: %s significantly worse than overall", flagged, inputs.primary)
         if writer is not None:
             plots.segments(writer, segments)
-    summary = {
-        "task": inputs.task,
-        "rows": len(rows.y),
-        "primary_metric": inputs.primary,
-        "metrics": metrics,
-        "gates": [gate.as_dict() for gate in gates],
-        "threshold": thresholds,
-        "ranking": ranking_summary(rows) if get_task(inputs.task).needs_groups else None,
-        "references": [
-            {"name": r.name, "description": r.description, "note": r.note} for r in inputs.references
+    summary = EvaluationDocument(
+        task=inputs.task,
+        rows=len(rows.y),
+        primary_metric=inputs.primary,
+        metrics=metrics,
+        gates=[GateRecord.of(gate) for gate in gates],
+        threshold=thresholds,
+        ranking=ranking_summary(rows) if get_task(inputs.task).needs_groups else None,
+        references=[
+            ReferenceRecord(name=r.name, description=r.description, note=r.note) for r in inputs.references
         ],
-        "plots": dict(writer.images) if writer else {},
-        "notes": inputs.notes,
-    }
-    write_json_atomic(out_dir / "evaluation.json", json_safe(summary))
+        plots=dict(writer.images) if writer else {},
+        notes=inputs.notes,
+    )
+    summary.write(out_dir / "evaluation.json")
     text = report.render(inputs, metric_names(inputs.task, inputs.ranking_k), summary, segments)
     path = write_text_atomic(out_dir / "report.md", text)
-    return EvaluationResult(metrics, gates, segments, dict(writer.images) if writer else {}, path)
+    return EvaluationResult(metrics, gates, segments, dict(writer.images) if writer else {}, path, summary)

@@ -50,8 +50,9 @@ class TrainingOverlap:
 
 def recorded_split(bundle: Bundle, dataset: Dataset) -> Split:
     """The training run's split, re-derived from its recorded split config and seed."""
-    recorded = bundle.metadata.get("config") or {}
-    (split,) = make_splits(dataset, from_record(recorded["split"], SplitConfig), int(recorded["seed"]))
+    recorded = bundle.metadata.config
+    seed = recorded.seed if recorded.seed is not None else bundle.metadata.seed
+    (split,) = make_splits(dataset, from_record(recorded.split, SplitConfig), int(seed))
     return split
 
 
@@ -66,10 +67,9 @@ def training_overlap(
 ) -> TrainingOverlap:
     """Flag the evaluated ``rows`` of ``dataset`` that the bundle was fitted on.
     ``data_cfg``: the training data's config with the bundle's input types pinned."""
-    recorded = bundle.metadata.get("config") or {}
-    if "split" not in recorded:
+    if bundle.metadata.config.split is None:
         return TrainingOverlap(None, "the bundle records no split config")
-    trained_on = (bundle.metadata.get("dataset") or {}).get("sha256")
+    trained_on = bundle.metadata.dataset.sha256
     if dataset.source.sha256 == trained_on:
         split = recorded_split(bundle, dataset)
         seen = np.isin(rows, np.concatenate([split.train, split.val]))

@@ -1,7 +1,8 @@
 """The bundle: one self-contained directory per trained model.
 
 ``model.onnx`` (raw columns -> predictions), ``schema.json``, ``reference_profile.json``,
-``metrics.json``, ``metadata.json``, the native model (``native/``, for retraining and
+``metrics.json``, ``metadata.json`` (the three documents typed and versioned:
+:mod:`tabpipe.export.documents`), the native model (``native/``, for retraining and
 inspection only; serving never unpickles anything) and ``manifest.json`` with the sha256 of
 every other file, verified on load. With ``$TABPIPE_REGISTRY_KEY`` set, ``signature.json`` (an
 HMAC of the manifest, :mod:`tabpipe.export.signing`) is written with every manifest and
@@ -18,6 +19,16 @@ from typing import Any
 
 from tabpipe.errors import TabpipeError
 from tabpipe.export import signing
+from tabpipe.export.documents import (
+    Document,
+    DocumentError,
+    InputColumn,
+    MetadataDocument,
+    OutputTensor,
+    ProfileDocument,
+    SchemaDocument,
+    read,
+)
 from tabpipe.export.inputs import ONNX_INPUT_TYPES
 from tabpipe.io import sha256_file, write_json_atomic
 from tabpipe.tasks import get_task
@@ -39,32 +50,29 @@ class BundleError(TabpipeError):
 
 def schema_document(
     schema: dict, task: str, classes: list[str] | None, id_columns: list[str], group_column: str | None = None
-) -> dict[str, Any]:
-    inputs = []
-    for name, spec in schema.items():
-        entry = {
-            "name": name,
-            "type": spec.type,
-            "onnx_type": ONNX_INPUT_TYPES[spec.type],
-            "nullable": spec.nullable,
-            "encoding": INPUT_ENCODING[spec.type],
-        }
-        if spec.type == "numeric":
-            entry |= {"min": spec.min, "max": spec.max}
-        if spec.categories is not None:
-            entry["categories"] = spec.categories
-        inputs.append(entry)
-    outputs = get_task(task).output_specs(classes)
-    document = {
-        "task": task,
-        "classes": classes,
-        "id_columns": id_columns,
-        "inputs": inputs,
-        "outputs": outputs,
-    }
-    if group_column:  # ranking: scores compare only within one value of this column
-        document["group_column"] = group_column
-    return document
+) -> SchemaDocument:
+    inputs = [
+        InputColumn(
+            name=name,
+            type=spec.type,
+            onnx_type=ONNX_INPUT_TYPES[spec.type],
+            nullable=spec.nullable,
+            encoding=INPUT_ENCODING[spec.type],
+            min=spec.min if spec.type == "numeric" else None,
+            max=spec.max if spec.type == "numeric" else None,
+            categories=None if spec.categories is None else [str(c) for c in spec.categories],
+        )
+        for name, spec in schema.items()
+    ]
+    # ranking: scores compare only within one value of group_column
+    return SchemaDocument(
+        task=task,
+        classes=classes,
+        id_columns=id_columns,
+        inputs=inputs,
+        outputs=[OutputTensor.model_validate(spec) for spec in get_task(task).output_specs(classes)],
+        group_column=group_column or None,
+    )
 
 
 def write_manifest(directory: Path) -> dict[str, str]:
@@ -91,7 +99,10 @@ def write_bundle(
     directory.mkdir(parents=True)
     (directory / "model.onnx").write_bytes(model_bytes)
     for name, payload in documents.items():
-        write_json_atomic(directory / name, payload)
+        if isinstance(payload, Document):
+            payload.write(directory / name)
+        else:
+            write_json_atomic(directory / name, payload)
     native = directory / "native"
     native.mkdir()
     for path in native_files:
@@ -102,15 +113,29 @@ def write_bundle(
 
 @dataclass
 class Bundle:
+    """A verified bundle with its validated documents."""
+
     path: Path
-    schema: dict[str, Any]
-    metadata: dict[str, Any]
+    schema: SchemaDocument
+    metadata: MetadataDocument
+    profile: ProfileDocument
 
     @property
     def model_path(self) -> Path:
         return self.path / "model.onnx"
 
+    @property
+    def name(self) -> str:
+        """The registered name, else the directory's name."""
+        return self.metadata.name or self.path.name
+
+    @property
+    def version(self) -> str:
+        """The registered version, else ``unregistered``."""
+        return self.metadata.version_label
+
     def read_json(self, name: str) -> dict[str, Any]:
+        """A free-form JSON file of the bundle (``metrics.json``)."""
         return json.loads((self.path / name).read_text())
 
 
@@ -161,9 +186,15 @@ def verify_checksums(path: Path) -> dict[str, str]:
 def load_bundle(path: Path) -> Bundle:
     """A verified bundle (checksums, signature when a key is set, registry location)."""
     verify_bundle(path)
-    bundle = Bundle(
-        path, json.loads((path / "schema.json").read_text()), json.loads((path / "metadata.json").read_text())
-    )
+    try:  # an older format is migrated in memory (the files, checksummed, stay as written)
+        bundle = Bundle(
+            path,
+            read(SchemaDocument, path / "schema.json"),
+            read(MetadataDocument, path / "metadata.json"),
+            read(ProfileDocument, path / "reference_profile.json"),
+        )
+    except DocumentError as error:
+        raise BundleError(f"bundle {str(path)!r}: {error}") from None
     _check_location(bundle)
     return bundle
 
@@ -171,12 +202,12 @@ def load_bundle(path: Path) -> Bundle:
 def _check_location(bundle: Bundle) -> None:
     """A registered version sits at ``<name>/<version>``: one found under another registry
     version's path was moved or copied there (its signed metadata names its own place)."""
-    info = bundle.metadata.get("registry") or {}
+    info = bundle.metadata.registry
     path = bundle.path
-    if not (info.get("name") and path.name.isdigit()):
+    if not (info and info.name and path.name.isdigit()):
         return
-    if (path.parent.name, path.name) != (str(info["name"]), str(info.get("version"))):
+    if (path.parent.name, path.name) != (info.name, str(info.version)):
         raise BundleError(
-            f"bundle {str(path)!r}: registered as {info['name']}:{info.get('version')} but found at "
+            f"bundle {str(path)!r}: registered as {info.ref} but found at "
             f"{path.parent.name}/{path.name} (a moved or copied version)"
         )

@@ -33,7 +33,9 @@ from typing import Any
 import onnx
 
 from tabpipe.errors import TabpipeError
+from tabpipe.export import documents
 from tabpipe.export.bundle import load_bundle, verify_checksums, write_manifest
+from tabpipe.export.documents import MetadataDocument, RegistryRecord
 from tabpipe.faults import fault_point
 from tabpipe.io import owner_token, write_json_atomic
 
@@ -201,16 +203,16 @@ class Registry:
         del model.metadata_props[:]
         model.metadata_props.extend(onnx.StringStringEntryProto(key=k, value=v) for k, v in props.items())
         onnx.save(model, target / "model.onnx")
-        metadata = json.loads((target / "metadata.json").read_text())
-        metadata["registry"] = {
-            "name": name,
-            "version": version,
-            "source_run": source_run,
-            "source": source or ({"kind": "run", "run_dir": source_run} if source_run else None),
-            "primary_metric": primary_metric,
-            "registered_at": _now(),
-        }
-        write_json_atomic(target / "metadata.json", metadata)
+        metadata = documents.read(MetadataDocument, target / "metadata.json")  # an older format migrated
+        metadata.registry = RegistryRecord(
+            name=name,
+            version=version,
+            source_run=source_run,
+            source=source or ({"kind": "run", "run_dir": source_run} if source_run else None),
+            primary_metric=primary_metric,
+            registered_at=_now(),
+        )
+        metadata.write(target / "metadata.json")
         write_manifest(target)  # signed when $TABPIPE_REGISTRY_KEY is set
         fault_point("registry.assembled")
         os.rename(target, self.model_dir(name) / str(version))  # atomic: the version appears complete

@@ -7,10 +7,13 @@ Read from the version's ``metadata.json`` and ``metrics.json`` (checksums are ve
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from tabpipe.errors import TabpipeError, first_line
+from tabpipe.export import documents
+from tabpipe.export.documents import MetadataDocument
+from tabpipe.export.documents.metadata import RecordedConfig, RegistrationSource
 from tabpipe.export.registry import Registry
 
 
@@ -27,45 +30,32 @@ class VersionInfo:
     git_commit: str | None = None
     git_dirty: bool | None = None
     data_sha256: str | None = None
-    source: dict[str, Any] | None = None
+    source: RegistrationSource | None = None
     aliases: list[str] = field(default_factory=list)
     problem: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        source = self.source.model_dump(mode="json") if self.source else None
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "source": source}
 
     @property
     def source_text(self) -> str:
-        return describe_source(self.source)
+        return self.source.describe() if self.source else "-"
 
 
-def describe_source(source: dict[str, Any] | None) -> str:
-    if not source:
-        return "-"
-    kind = source.get("kind", "run")
-    if kind == "dvc":
-        exp = source.get("experiment")
-        return f"dvc exp {exp}" if exp else ("dvc exp" if source.get("baseline_rev") else "dvc repro")
-    if kind == "sweep":
-        return f"sweep {source.get('study')} (best params) {source.get('run_dir', '')}".rstrip()
-    if kind == "multirun":
-        return f"multirun job {source.get('job')} {source.get('run_dir', '')}".rstrip()
-    return f"{kind} {source.get('run_dir') or ''}".rstrip()
-
-
-def model_label(config: dict[str, Any]) -> str | None:
+def model_label(config: RecordedConfig) -> str | None:
     """``xgb``-style label from the model's ``_target_`` (``tabpipe.models.xgb.XGBModel``)."""
-    target = str((config.get("model") or {}).get("_target_") or "")
+    target = config.model.target
     if not target:
         return None
     parts = target.split(".")
     return parts[-2] if target.startswith("tabpipe.models.") and len(parts) > 2 else parts[-1]
 
 
-def primary_key(metadata: dict[str, Any], metrics: dict[str, Any]) -> str | None:
+def primary_key(metadata: MetadataDocument, metrics: dict[str, Any]) -> str | None:
     """The primary test metric: recorded at registration, else the config's, else None."""
-    recorded = (metadata.get("registry") or {}).get("primary_metric")
-    configured = ((metadata.get("config") or {}).get("eval") or {}).get("primary_metric")
+    recorded = metadata.registry.primary_metric if metadata.registry else None
+    configured = metadata.config.eval.primary_metric
     for name in (recorded, configured):
         if name and f"test/{name}" in metrics:
             return f"test/{name}"
@@ -76,24 +66,21 @@ def version_info(registry: Registry, name: str, version: int, aliases: dict[str,
     info = VersionInfo(name, version, aliases=sorted(a for a, v in aliases.items() if v == version))
     try:
         path = registry.version_dir(name, version)
-        metadata = json.loads((path / "metadata.json").read_text())
+        metadata = documents.read(MetadataDocument, path / "metadata.json")
         metrics = json.loads((path / "metrics.json").read_text())
     except (OSError, json.JSONDecodeError, TabpipeError) as error:
         info.problem = first_line(error)
         return info
-    record = metadata.get("registry") or {}
-    git = metadata.get("git") or {}
-    info.model = model_label(metadata.get("config") or {})
-    info.task = metadata.get("task")
+    info.model = model_label(metadata.config)
+    info.task = metadata.task
     info.metric = primary_key(metadata, metrics)
     info.value = metrics.get(info.metric) if info.metric else None
-    info.trained_at = metadata.get("ended_at") or metadata.get("started_at")
-    info.registered_at = record.get("registered_at")
-    info.git_commit, info.git_dirty = git.get("commit"), git.get("dirty")
-    info.data_sha256 = (metadata.get("dataset") or {}).get("sha256")
-    info.source = record.get("source") or (
-        {"kind": "run", "run_dir": record["source_run"]} if record.get("source_run") else None
-    )
+    info.trained_at = metadata.ended_at or metadata.started_at
+    info.git_commit, info.git_dirty = metadata.git.commit, metadata.git.dirty
+    info.data_sha256 = metadata.dataset.sha256
+    if metadata.registry:
+        info.registered_at = metadata.registry.registered_at
+        info.source = metadata.registry.origin()
     return info
 
 

@@ -1,6 +1,7 @@
 """One drift result per feature and per prediction output, each with a severity.
 
-Severity (``ok`` < ``warn`` < ``alert``) is the worst of three checks, each from config:
+Severity (``ok`` < ``warn`` < ``alert``) is the worst of three checks, each from config
+(:class:`tabpipe.config.app_schema.DriftThresholds`, the ``tabpipe monitor`` config itself):
 
 * PSI on the reference bins: below ``psi_warn`` (0.1) ok, up to ``psi_alert`` (0.25) warn,
   above it alert (the credit-scoring convention);
@@ -24,22 +25,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tabpipe.config import option_value
+from tabpipe.config.app_schema import DriftThresholds
+from tabpipe.export.documents import CategoricalProfile, NumericProfile
 from tabpipe.monitoring import drift, figure
 
 SEVERITIES = ("ok", "insufficient_data", "warn", "alert")
+Thresholds = DriftThresholds  # the one declaration, in the monitor's config schema
 
 
-@dataclass
-class Thresholds:
-    psi_warn: float = 0.1
-    psi_alert: float = 0.25
-    missing_warn: float = 0.05
-    missing_alert: float = 0.1
-    epsilon: float = drift.EPSILON
-    min_samples: int = 100
-    alpha: float | None = None
-    test_severity: str = "warn"
-    correction: str = "bh"
+def thresholds_record(t: DriftThresholds) -> dict[str, Any]:
+    """The thresholds as ``drift.json`` records them (flat keys)."""
+    return {
+        "psi_warn": t.severity.psi_warn,
+        "psi_alert": t.severity.psi_alert,
+        "missing_warn": t.severity.missing_warn,
+        "missing_alert": t.severity.missing_alert,
+        "epsilon": t.epsilon,
+        "min_samples": t.min_samples,
+        "alpha": t.tests.alpha,
+        "test_severity": option_value(t.tests.severity),
+        "correction": option_value(t.tests.correction),
+    }
 
 
 @dataclass
@@ -91,24 +98,24 @@ def _with_shares(result: FeatureDrift, reference: np.ndarray, counts: np.ndarray
         result.kl = drift.kl_divergence(reference, counts, eps)
 
 
-def compare_numeric(name: str, entry: dict[str, Any], values: np.ndarray, t: Thresholds) -> FeatureDrift:
+def compare_numeric(name: str, entry: NumericProfile, values: np.ndarray, t: Thresholds) -> FeatureDrift:
     """``values``: float64, NaN for missing (datetimes as seconds)."""
-    edges = np.asarray(entry.get("edges", []), dtype=np.float64)
+    edges = np.asarray(entry.edges, dtype=np.float64)
     counts, missing = drift.numeric_counts(values, edges)
-    result = FeatureDrift(name, entry.get("type", "numeric"), len(values), len(values) - missing)
+    result = FeatureDrift(name, entry.type, len(values), len(values) - missing)
     result.bins = _numeric_labels(edges)
-    _missing(result, entry, missing)
-    if result.present and entry.get("shares"):
-        _with_shares(result, np.asarray(entry["shares"]), counts, t.epsilon)
+    _missing(result, entry.missing_rate, missing)
+    if result.present and entry.shares:
+        _with_shares(result, np.asarray(entry.shares), counts, t.epsilon)
     return result
 
 
-def add_ks(result: FeatureDrift, entry: dict[str, Any], values: np.ndarray, t: Thresholds) -> None:
+def add_ks(result: FeatureDrift, entry: NumericProfile, values: np.ndarray, t: Thresholds) -> None:
     """KS test of the present values against the profile's quantile sample (profiles written
     before the sample existed get no test)."""
-    if entry.get("ks_sample") and result.present >= t.min_samples:
+    if entry.ks_sample and result.present >= t.min_samples:
         result.test = "ks"
-        result.statistic, result.p_value = drift.ks_test(entry["ks_sample"], values[~np.isnan(values)])
+        result.statistic, result.p_value = drift.ks_test(entry.ks_sample, values[~np.isnan(values)])
 
 
 def add_chi2(result: FeatureDrift, t: Thresholds) -> None:
@@ -120,17 +127,18 @@ def add_chi2(result: FeatureDrift, t: Thresholds) -> None:
         )
 
 
-def compare_categorical(name: str, entry: dict[str, Any], values: pd.Series, t: Thresholds) -> FeatureDrift:
+def compare_categorical(
+    name: str, entry: CategoricalProfile, values: pd.Series, t: Thresholds
+) -> FeatureDrift:
     """``values``: text categories, NaN for missing (``coerce_columns``' categorical form)."""
-    frequencies: dict[str, float] = entry.get("frequencies", {})
-    listed = [k for k in frequencies if k != drift.OTHER]
+    listed = entry.listed
     counts, missing, unlisted = drift.category_counts(values, listed)
     result = FeatureDrift(name, "categorical", len(values), len(values) - missing)
     result.bins = [*listed, drift.OTHER]
-    reference = np.array([frequencies[k] for k in listed] + [frequencies.get(drift.OTHER, 0.0)])
+    reference = np.array(entry.reference_shares())
     top = sorted(unlisted.items(), key=lambda item: -item[1])[:5]
     result.unlisted_categories = dict(top)
-    _missing(result, entry, missing)
+    _missing(result, entry.missing_rate, missing)
     if result.present:
         _with_shares(result, reference, counts, t.epsilon)
     return result
@@ -145,14 +153,14 @@ def compare_binned(
     counts = np.histogram(present, bins=np.asarray(edges))[0]
     result = FeatureDrift(name, "prediction", len(values), len(present))
     result.bins = [f"[{a:.2f}, {b:.2f})" for a, b in itertools.pairwise(edges)]
-    _missing(result, {"missing_rate": 0.0}, len(values) - len(present))
+    _missing(result, 0.0, len(values) - len(present))
     if len(present):
         _with_shares(result, np.asarray(reference), counts, t.epsilon)
     return result
 
 
-def _missing(result: FeatureDrift, entry: dict[str, Any], missing: int) -> None:
-    result.missing_reference = float(entry.get("missing_rate", 0.0))
+def _missing(result: FeatureDrift, reference_rate: float, missing: int) -> None:
+    result.missing_reference = float(reference_rate)
     if result.rows:
         result.missing_current = missing / result.rows
         result.missing_change = result.missing_current - result.missing_reference
@@ -160,7 +168,8 @@ def _missing(result: FeatureDrift, entry: dict[str, Any], missing: int) -> None:
 
 def judge(results: list[FeatureDrift], t: Thresholds) -> list[FeatureDrift]:
     """Adjust the p-values across all results, then set each severity and its reasons."""
-    adjusted = drift.adjust_p_values([r.p_value for r in results], t.correction)
+    correction = option_value(t.tests.correction)
+    adjusted = drift.adjust_p_values([r.p_value for r in results], correction)
     for result, p in zip(results, adjusted, strict=True):
         result.p_adjusted = p
         severity, reasons = "ok", []
@@ -169,8 +178,8 @@ def judge(results: list[FeatureDrift], t: Thresholds) -> list[FeatureDrift]:
             result.reasons = [f"{result.rows} rows < min_samples={t.min_samples}"]
             continue
         change = abs(result.missing_change or 0.0)
-        if change >= t.missing_alert or change >= t.missing_warn:
-            level = "alert" if change >= t.missing_alert else "warn"
+        if change >= t.severity.missing_alert or change >= t.severity.missing_warn:
+            level = "alert" if change >= t.severity.missing_alert else "warn"
             severity = worst(severity, level)
             reasons.append(
                 f"missing rate {figure(result.missing_reference)} -> {figure(result.missing_current)}"
@@ -178,13 +187,13 @@ def judge(results: list[FeatureDrift], t: Thresholds) -> list[FeatureDrift]:
         if result.present < t.min_samples:
             severity = worst(severity, "insufficient_data")
             reasons.append(f"{result.present} present values < min_samples={t.min_samples}")
-        elif result.psi is not None and result.psi >= t.psi_warn:
-            severity = worst(severity, "alert" if result.psi > t.psi_alert else "warn")
+        elif result.psi is not None and result.psi >= t.severity.psi_warn:
+            severity = worst(severity, "alert" if result.psi > t.severity.psi_alert else "warn")
             reasons.append(f"PSI {figure(result.psi)}")
-        if t.alpha is not None and p is not None and p < t.alpha:
-            severity = worst(severity, t.test_severity)
-            reasons.append(f"{result.test} p={figure(p)} < alpha={t.alpha} ({t.correction})")
-        if result.unlisted_categories and result.psi is not None and result.psi >= t.psi_warn:
+        if t.tests.alpha is not None and p is not None and p < t.tests.alpha:
+            severity = worst(severity, option_value(t.tests.severity))
+            reasons.append(f"{result.test} p={figure(p)} < alpha={t.tests.alpha} ({correction})")
+        if result.unlisted_categories and result.psi is not None and result.psi >= t.severity.psi_warn:
             name, count = next(iter(result.unlisted_categories.items()))
             reasons.append(f"unseen category {name!r} in {count / result.present:.0%} of rows")
         result.severity, result.reasons = severity, reasons

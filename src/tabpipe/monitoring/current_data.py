@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from tabpipe.errors import ConfigError, printable_line
+from tabpipe.monitoring.document import Latency, ServingFigures
 from tabpipe.monitoring.log_lines import decode_line
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
@@ -39,7 +40,7 @@ class CurrentData:
     predictions: pd.DataFrame | None
     source: str
     window: str | None = None
-    serving: dict[str, Any] | None = None
+    serving: ServingFigures | None = None
     # prediction log: the fields the server redacted (hash or drop) in any line read
     redacted: dict[str, str] = field(default_factory=dict)
 
@@ -91,7 +92,7 @@ def read_current(
     data.window = None if window is None else str(window)
     if len(data.frame) == 0:
         where = f" in window={window}" if window is not None else ""
-        unreadable = (data.serving or {}).get("unreadable_lines") or 0
+        unreadable = data.serving.unreadable_lines if data.serving else 0
         lines = f" ({unreadable} unreadable line{'s' if unreadable > 1 else ''})" if unreadable else ""
         raise ConfigError(f"current={str(path)!r}: no rows{where}{lines}; nothing to compare")
     return data
@@ -226,7 +227,7 @@ def _prediction_frame(outputs: list[dict[str, Any]]) -> pd.DataFrame | None:
     return pd.concat([frame, probabilities.add_prefix("proba_")], axis=1)
 
 
-def _serving(answered: list[dict], errors: list[dict], unreadable: int) -> dict[str, Any]:
+def _serving(answered: list[dict], errors: list[dict], unreadable: int) -> ServingFigures:
     latencies = np.array([e["latency_ms"] for e in answered if "latency_ms" in e], dtype=np.float64)
     total = len(answered) + len(errors)
     stamps = [_timestamp(e) for e in (*answered, *errors) if "ts" in e]
@@ -234,14 +235,14 @@ def _serving(answered: list[dict], errors: list[dict], unreadable: int) -> dict[
     for e in errors:
         by_kind[str(e["error"])] = by_kind.get(str(e["error"]), 0) + 1
     p50, p95, p99 = np.percentile(latencies, [50, 95, 99]).tolist() if len(latencies) else [None] * 3
-    return {
-        "requests": total,
-        "answered": len(answered),
-        "errors": len(errors),
-        "error_rate": len(errors) / total if total else None,
-        "errors_by_kind": by_kind,
-        "latency_ms": {"p50": p50, "p95": p95, "p99": p99},
-        "first": min(stamps).isoformat() if stamps else None,
-        "last": max(stamps).isoformat() if stamps else None,
-        "unreadable_lines": unreadable,
-    }
+    return ServingFigures(
+        requests=total,
+        answered=len(answered),
+        errors=len(errors),
+        error_rate=len(errors) / total if total else None,
+        errors_by_kind=by_kind,
+        latency_ms=Latency(p50=p50, p95=p95, p99=p99),
+        first=min(stamps).isoformat() if stamps else None,
+        last=max(stamps).isoformat() if stamps else None,
+        unreadable_lines=unreadable,
+    )

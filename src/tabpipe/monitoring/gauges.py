@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +27,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from tabpipe.config.app_schema import DriftGaugesConfig
 from tabpipe.export.bundle import Bundle
+from tabpipe.export.documents import CategoricalProfile, ProfileDocument
 from tabpipe.monitoring import drift
 
 
@@ -42,14 +41,10 @@ class DriftGauges:
         self.top, self.min_samples, self.epsilon = top, min_samples, epsilon
         self.window: deque[dict[str, np.ndarray]] = deque(maxlen=window)
         self.observe = self.window.append  # the whole per-request cost
-        self._profile: tuple[Path, dict[str, Any]] | None = None
 
-    def profile(self) -> dict[str, Any]:
-        """The served bundle's profile, re-read only when a reload changed the bundle."""
-        bundle = self.bundle_of()
-        if self._profile is None or self._profile[0] != bundle.path:
-            self._profile = (bundle.path, bundle.read_json("reference_profile.json"))
-        return self._profile[1]
+    def profile(self) -> ProfileDocument:
+        """The served bundle's profile (loaded and validated with the bundle)."""
+        return self.bundle_of().profile
 
     def feature_psi(self) -> tuple[dict[str, float], int]:
         requests = self.window.copy()  # a C-level copy: safe against a concurrent append
@@ -57,21 +52,19 @@ class DriftGauges:
         scores: dict[str, float] = {}
         if rows < self.min_samples:
             return scores, rows
-        for name, entry in self.profile()["features"].items():
+        for name, entry in self.profile().features.items():
             columns = [feeds[name].reshape(-1) for feeds in requests if name in feeds]
             if not columns:
                 continue
             values = np.concatenate(columns)
-            if entry["kind"] == "categorical":
+            if isinstance(entry, CategoricalProfile):
                 text = pd.Series(values, dtype=object)
-                listed = [k for k in entry["frequencies"] if k != drift.OTHER]
-                counts, _, _ = drift.category_counts(text.where(text != ""), listed)
-                reference = [entry["frequencies"][k] for k in listed]
-                reference.append(entry["frequencies"].get(drift.OTHER, 0.0))
-            elif entry.get("shares"):
-                edges = np.asarray(entry["edges"], dtype=values.dtype)
+                counts, _, _ = drift.category_counts(text.where(text != ""), entry.listed)
+                reference = entry.reference_shares()
+            elif entry.shares:
+                edges = np.asarray(entry.edges, dtype=values.dtype)
                 counts, _ = drift.numeric_counts(values, edges)
-                reference = entry["shares"]
+                reference = entry.shares
             else:
                 continue
             if counts.sum() >= self.min_samples:

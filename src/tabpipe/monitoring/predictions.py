@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tabpipe.export.documents import CategoricalProfile, ClassificationProfile, NumericProfile
 from tabpipe.monitoring.compare import (
     FeatureDrift,
     Thresholds,
@@ -51,12 +52,16 @@ def score(
 
 
 def compare_predictions(
-    reference: dict[str, Any], predictions: pd.DataFrame, task: str, classes: list[str], t: Thresholds
+    reference: NumericProfile | ClassificationProfile,
+    predictions: pd.DataFrame,
+    task: str,
+    classes: list[str],
+    t: Thresholds,
 ) -> list[FeatureDrift]:
     """``prediction`` (regression), ``score`` (ranking) or ``prediction.label`` and
     ``prediction.proba_<class>`` (the positive class only for a binary task), each with its test."""
     strategy = get_task(task)
-    if not strategy.has_classes:
+    if isinstance(reference, NumericProfile):  # no classes: one numeric output
         (name,) = strategy.output_names()
         if name not in predictions:
             return []
@@ -67,7 +72,7 @@ def compare_predictions(
         return [result]
     results = []
     if "label" in predictions:
-        entry = {"frequencies": reference.get("class_shares", {}), "missing_rate": 0.0}
+        entry = CategoricalProfile(missing_rate=0.0, count=0, frequencies=reference.class_shares)
         labels = predictions["label"].astype(object).where(predictions["label"].notna())
         result = compare_categorical("prediction.label", entry, labels.map(str, na_action="ignore"), t)
         result.kind = "prediction"
@@ -76,11 +81,11 @@ def compare_predictions(
     shown = strategy.monitored_classes(classes)
     for name in shown:
         column = f"proba_{name}"
-        shares = reference.get("probability_shares", {}).get(name)
+        shares = reference.probability_shares.get(name)
         if column not in predictions or shares is None:
             continue
         values = predictions[column].to_numpy(dtype=np.float64, na_value=np.nan)
-        result = compare_binned(f"prediction.{column}", reference["probability_edges"], shares, values, t)
+        result = compare_binned(f"prediction.{column}", reference.probability_edges, shares, values, t)
         add_chi2(result, t)
         results.append(result)
     return results

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
-from tabpipe.io import write_atomic, write_json_atomic, write_text_atomic
+from tabpipe.io import write_atomic, write_text_atomic
 from tabpipe.monitoring import figure
 from tabpipe.monitoring.compare import FeatureDrift
+from tabpipe.monitoring.document import DriftDocument, SchemaSummary, ServingFigures, TriggerOutcome
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -61,72 +61,93 @@ def write_plots(results: list[FeatureDrift], directory: Path, top: int) -> list[
     return [str(plot_feature(r, directory / "plots" / plot_name(r.name)).name) for r in drawable]
 
 
-def markdown(document: dict[str, Any], plots: list[str]) -> str:
-    lines = [
-        f"# Drift report: {document['bundle']['name']}:{document['bundle']['version']}",
+def _header(document: DriftDocument) -> list[str]:
+    current = document.current
+    window = f", window {current.window}" if current.window else ""
+    redacted = (
+        [f"- redacted by the server, not compared: {_redacted(current.redacted)}"] if current.redacted else []
+    )
+    counts = ", ".join(f"{k}: {v}" for k, v in document.counts.items())
+    return [
+        f"# Drift report: {document.bundle.name}:{document.bundle.version}",
         "",
-        f"- current: `{document['current']['source']}` ({document['current']['rows']} rows"
-        + (f", window {document['current']['window']}" if document["current"]["window"] else "")
-        + ")",
-        *(
-            [f"- redacted by the server, not compared: {_redacted(document['current']['redacted'])}"]
-            if document["current"].get("redacted")
-            else []
-        ),
-        f"- generated: {document['generated_at']}",
-        f"- status: **{document['status']}** "
-        f"({', '.join(f'{k}: {v}' for k, v in document['counts'].items())})",
+        f"- current: `{current.source}` ({current.rows} rows{window})",
+        *redacted,
+        f"- generated: {document.generated_at}",
+        f"- status: **{document.status}** ({counts})",
         "",
     ]
-    schema = document["schema"]
-    if schema["alert"]:
-        lines += ["## Schema drift (alert)", ""]
-        lines += [f"- `{name}`: missing from the current data" for name in schema["missing"]]
-        lines += [f"- `{name}`: {why}" for name, why in schema["type_changed"].items()]
-        lines.append("")
-    lines += [
+
+
+def _schema_section(schema: SchemaSummary) -> list[str]:
+    if not schema.alert:
+        return []
+    lines = ["## Schema drift (alert)", ""]
+    lines += [f"- `{name}`: missing from the current data" for name in schema.missing]
+    lines += [f"- `{name}`: {why}" for name, why in schema.type_changed.items()]
+    return [*lines, ""]
+
+
+def _feature_table(features: list[FeatureDrift]) -> list[str]:
+    lines = [
         "## Features and predictions, by PSI",
         "",
         "| feature | kind | severity | PSI | KL | test | p (adj.) | missing ref → cur | rows | why |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in document["features"]:
-        missing = f"{_fmt(r['missing_reference'])} → {_fmt(r['missing_current'])}"
-        why = "; ".join(r["reasons"])
+    for r in features:
+        missing = f"{_fmt(r.missing_reference)} → {_fmt(r.missing_current)}"
         lines.append(
-            f"| `{r['name']}` | {r['kind']} | {r['severity']} | {_fmt(r['psi'])} | {_fmt(r['kl'])} | "
-            f"{r['test'] or ''} | {_fmt(r['p_adjusted'])} | {missing} | {r['rows']} | {why} |"
+            f"| `{r.name}` | {r.kind} | {r.severity} | {_fmt(r.psi)} | {_fmt(r.kl)} | "
+            f"{r.test or ''} | {_fmt(r.p_adjusted)} | {missing} | {r.rows} | {'; '.join(r.reasons)} |"
         )
-    serving = document["current"].get("serving")
-    if serving:
-        latency = serving["latency_ms"]
-        lines += [
-            "",
-            "## Serving (prediction log)",
-            "",
-            f"- requests: {serving['requests']} ({serving['answered']} answered, {serving['errors']} errors; "
-            f"error rate {_fmt(serving['error_rate'])})",
-            f"- latency ms: P50 {_fmt(latency['p50'])}, P95 {_fmt(latency['p95'])}, "
-            f"P99 {_fmt(latency['p99'])}",
-            f"- from {serving['first']} to {serving['last']}",
-        ]
-    trigger = document.get("trigger")
-    if trigger:
-        lines += ["", "## Retraining trigger", "", f"- {trigger['action']}: {', '.join(trigger['reasons'])}"]
-        if trigger.get("command"):
-            lines.append(f"- command: `{trigger['command']}` (exit code {trigger.get('returncode')})")
-        if trigger.get("detail"):
-            lines.append(f"- {trigger['detail']}")
+    return lines
+
+
+def _serving_section(serving: ServingFigures | None) -> list[str]:
+    if not serving:
+        return []
+    latency = serving.latency_ms
+    return [
+        "",
+        "## Serving (prediction log)",
+        "",
+        f"- requests: {serving.requests} ({serving.answered} answered, {serving.errors} errors; "
+        f"error rate {_fmt(serving.error_rate)})",
+        f"- latency ms: P50 {_fmt(latency.p50)}, P95 {_fmt(latency.p95)}, P99 {_fmt(latency.p99)}",
+        f"- from {serving.first} to {serving.last}",
+    ]
+
+
+def _trigger_section(trigger: TriggerOutcome | None) -> list[str]:
+    if not trigger:
+        return []
+    lines = ["", "## Retraining trigger", "", f"- {trigger.action}: {', '.join(trigger.reasons)}"]
+    if trigger.command:
+        lines.append(f"- command: `{trigger.command}` (exit code {trigger.returncode})")
+    if trigger.detail:
+        lines.append(f"- {trigger.detail}")
+    return lines
+
+
+def markdown(document: DriftDocument, plots: list[str]) -> str:
+    lines = [
+        *_header(document),
+        *_schema_section(document.schema_drift),
+        *_feature_table(document.features),
+        *_serving_section(document.current.serving),
+        *_trigger_section(document.trigger),
+    ]
     if plots:
         lines += ["", "## Histograms (most drifted first)", ""]
         lines += [f"![{name}](plots/{name})" for name in plots]
     return "\n".join(lines) + "\n"
 
 
-def write_report(document: dict[str, Any], results: list[FeatureDrift], directory: Path, top: int) -> Path:
+def write_report(document: DriftDocument, results: list[FeatureDrift], directory: Path, top: int) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     plots = write_plots(results, directory, top)
-    document["plots"] = [f"plots/{name}" for name in plots]
-    write_json_atomic(directory / "drift.json", document)
+    document.plots = [f"plots/{name}" for name in plots]
+    document.write(directory / "drift.json")
     write_text_atomic(directory / "report.md", markdown(document, plots))
     return directory / "drift.json"

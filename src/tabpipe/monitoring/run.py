@@ -7,17 +7,16 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from tabpipe.config import option_value
 from tabpipe.config.app_schema import MonitorConfig
 from tabpipe.config.typed import to_typed
 from tabpipe.errors import ConfigError
 from tabpipe.export.bundle import Bundle, load_bundle
+from tabpipe.export.documents import CategoricalProfile, ProfileDocument
 from tabpipe.export.profile import as_numbers
 from tabpipe.export.registry import Registry
 from tabpipe.monitoring import trigger
@@ -30,8 +29,10 @@ from tabpipe.monitoring.compare import (
     compare_numeric,
     judge,
     rank,
+    thresholds_record,
 )
 from tabpipe.monitoring.current_data import CurrentData, prediction_columns, read_current
+from tabpipe.monitoring.document import BundleSummary, Cadence, CurrentSummary, DriftDocument, TriggerOutcome
 from tabpipe.monitoring.predictions import compare_predictions, score
 from tabpipe.monitoring.report import write_report
 from tabpipe.monitoring.schema_drift import SchemaDrift, coerce_current
@@ -39,32 +40,17 @@ from tabpipe.monitoring.schema_drift import SchemaDrift, coerce_current
 
 @dataclass
 class MonitorResult:
-    document: dict[str, Any]
+    document: DriftDocument
     directory: Path
     alert: bool
 
 
-def thresholds(cfg: MonitorConfig) -> Thresholds:
-    return Thresholds(
-        psi_warn=cfg.severity.psi_warn,
-        psi_alert=cfg.severity.psi_alert,
-        missing_warn=cfg.severity.missing_warn,
-        missing_alert=cfg.severity.missing_alert,
-        epsilon=cfg.epsilon,
-        min_samples=cfg.min_samples,
-        alpha=cfg.tests.alpha,
-        test_severity=option_value(cfg.tests.severity),
-        correction=option_value(cfg.tests.correction),
-    )
-
-
 def bundle_identity(bundle: Bundle) -> tuple[str, str]:
-    registry = bundle.metadata.get("registry") or {}
-    return str(registry.get("name") or bundle.path.name), str(registry.get("version", "unregistered"))
+    return bundle.name, bundle.version
 
 
 def compare_features(
-    profile: dict[str, Any], coerced: pd.DataFrame, types: dict[str, str], t: Thresholds, timings: dict
+    profile: ProfileDocument, coerced: pd.DataFrame, types: dict[str, str], t: Thresholds, timings: dict
 ) -> list[FeatureDrift]:
     """Bin every present feature on its reference bins (timed as ``binning_s``), then run the
     KS / chi-square tests (``tests_s``). ``binning_cpu_s`` is the binning's CPU time: on one
@@ -72,10 +58,10 @@ def compare_features(
     started, cpu = time.perf_counter(), time.process_time()
     pending = []
     for name in coerced.columns:
-        entry = profile["features"].get(name)
+        entry = profile.features.get(name)
         if entry is None:
             continue
-        if entry["kind"] == "categorical":
+        if isinstance(entry, CategoricalProfile):
             pending.append((compare_categorical(name, entry, coerced[name], t), entry, None))
         else:
             values = as_numbers(coerced[name], types[name]).to_numpy(dtype=np.float64, na_value=np.nan)
@@ -117,7 +103,7 @@ def _predictions(
 ) -> tuple[pd.DataFrame | None, str]:
     if current.predictions is not None:
         return current.predictions, "log" if current.serving is not None else "file"
-    types = {i["name"]: i["type"] for i in bundle.schema["inputs"]}
+    types = bundle.schema.input_types
     if not cfg.score or schema.missing or set(current.redacted) & set(types):
         return None, "none"  # the graph needs every input
     started = time.perf_counter()
@@ -125,8 +111,8 @@ def _predictions(
         bundle.model_path,
         coerced,
         types,
-        bundle.schema["task"],
-        list(bundle.schema.get("classes") or []),
+        bundle.schema.task,
+        bundle.schema.class_list,
         list(cfg.providers),
     )
     timings["score_s"] = time.perf_counter() - started
@@ -135,22 +121,23 @@ def _predictions(
 
 def _trigger(
     cfg: MonitorConfig, bundle: Bundle, alert: bool, state_dir: Path, context: dict
-) -> dict[str, Any] | None:
+) -> TriggerOutcome | None:
     reasons, cadence = [], None
     if alert:
         reasons.append("alert")
     if cfg.schedule and cfg.cadence_days is not None:
-        trained_at = trigger.parse_time(bundle.metadata["started_at"])
+        trained_at = trigger.parse_time(bundle.metadata.started_at)
         due, due_at = trigger.cadence_due(
             trained_at, trigger.last_run(state_dir), cfg.cadence_days, trigger.utc_now()
         )
-        cadence = {"due": due, "due_at": due_at.isoformat(), "trained_at": trained_at.isoformat()}
+        cadence = Cadence(due=due, due_at=due_at.isoformat(), trained_at=trained_at.isoformat())
         if due:
             reasons.append("cadence")
     if not reasons:
-        return {"action": "none", "reasons": [], "cadence": cadence} if cadence else None
+        return TriggerOutcome(action="none", cadence=cadence) if cadence else None
     outcome = trigger.fire(state_dir, reasons, cfg.on_alert, cfg.cooldown_hours, context)
-    return outcome | ({"cadence": cadence} if cadence else {})
+    outcome.cadence = cadence
+    return outcome
 
 
 def run_monitor(composed: MonitorConfig | DictConfig) -> MonitorResult:
@@ -159,9 +146,9 @@ def run_monitor(composed: MonitorConfig | DictConfig) -> MonitorResult:
     started = time.perf_counter()
     bundle = load_bundle(Registry(cfg.registry_root).resolve(cfg.bundle))
     name, version = bundle_identity(bundle)
-    profile = bundle.read_json("reference_profile.json")
-    types = {i["name"]: i["type"] for i in bundle.schema["inputs"] if i["name"] not in cfg.exclude}
-    t = thresholds(cfg)
+    profile = bundle.profile
+    types = {k: v for k, v in bundle.schema.input_types.items() if k not in cfg.exclude}
+    t: Thresholds = cfg  # the monitor's config carries the thresholds (DriftThresholds)
     stamp = datetime.now().astimezone().strftime("%Y%m%dT%H%M%S%f")
     state_dir = Path(cfg.state_dir) if cfg.state_dir else Path("monitoring") / name
     directory = Path(cfg.output_dir) if cfg.output_dir else state_dir / stamp
@@ -181,19 +168,18 @@ def run_monitor(composed: MonitorConfig | DictConfig) -> MonitorResult:
         types = {k: v for k, v in types.items() if k not in current.redacted}
         ignore = [
             *current.redacted,
-            *bundle.schema.get("id_columns", []),
+            *bundle.schema.id_columns,
             *prediction_columns(current.frame, set(types)),
             *cfg.exclude,
         ]
         coerce_started = time.perf_counter()
-        coerced, schema = coerce_current(current.frame, types, profile["features"], ignore)
+        coerced, schema = coerce_current(current.frame, types, profile.features, ignore)
         timings["coerce_s"] = time.perf_counter() - coerce_started
         results = compare_features(profile, coerced, types, t, timings)
         predictions, source = _predictions(cfg, bundle, current, coerced, schema, timings)
-        if predictions is not None and "prediction" in profile:
-            classes = list(bundle.schema.get("classes") or [])
+        if predictions is not None and profile.prediction is not None:
             results += compare_predictions(
-                profile["prediction"], predictions, bundle.schema["task"], classes, t
+                profile.prediction, predictions, bundle.schema.task, bundle.schema.class_list, t
             )
         results = _schema_results(schema, rank(judge(results, t)), types)
     counts = {s: sum(r.severity == s for r in results) for s in ("alert", "warn", "insufficient_data", "ok")}
@@ -201,24 +187,24 @@ def run_monitor(composed: MonitorConfig | DictConfig) -> MonitorResult:
     context = {"bundle": cfg.bundle, "model": name, "version": version, "report": str(directory)}
     outcome = _trigger(cfg, bundle, alert, state_dir, context)
     timings["total_s"] = time.perf_counter() - started
-    document = {
-        "generated_at": trigger.utc_now().isoformat(),
-        "status": "alert" if alert else ("warn" if counts["warn"] else "ok"),
-        "counts": counts,
-        "bundle": {"ref": cfg.bundle, "name": name, "version": version, "path": str(bundle.path)},
-        "current": {
-            "source": cfg.current or "none (schedule check only)",
-            "window": current.window if current else None,
-            "rows": len(current.frame) if current else 0,
-            "predictions": source,
-            "serving": current.serving if current else None,
-            "redacted": current.redacted if current else {},
-        },
-        "schema": schema.as_dict(),
-        "thresholds": vars(t),
-        "features": [r.as_dict() for r in results],
-        "trigger": outcome,
-        "timings_s": {k: round(v, 4) for k, v in timings.items()},
-    }
+    document = DriftDocument(
+        generated_at=trigger.utc_now().isoformat(),
+        status="alert" if alert else ("warn" if counts["warn"] else "ok"),
+        counts=counts,
+        bundle=BundleSummary(ref=cfg.bundle, name=name, version=version, path=str(bundle.path)),
+        current=CurrentSummary(
+            source=cfg.current or "none (schedule check only)",
+            window=current.window if current else None,
+            rows=len(current.frame) if current else 0,
+            predictions=source,
+            serving=current.serving if current else None,
+            redacted=current.redacted if current else {},
+        ),
+        schema_drift=schema.summary(),
+        thresholds=thresholds_record(t),
+        features=results,
+        trigger=outcome,
+        timings_s={k: round(v, 4) for k, v in timings.items()},
+    )
     write_report(document, results, directory, cfg.top_plots)
     return MonitorResult(document, directory, alert)

@@ -8,13 +8,16 @@ exactly as the shared coercion treats a bad row in batch scoring.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from tabpipe.data.coercion import coerce_columns, coerce_rows
 from tabpipe.errors import DataValidationError
+from tabpipe.export.documents import CategoricalProfile, NumericProfile
+from tabpipe.monitoring.document import SchemaSummary
+
+FeatureProfile = NumericProfile | CategoricalProfile
 
 
 @dataclass
@@ -31,8 +34,10 @@ class SchemaDrift:
         out = [f"column {name!r}: missing from the current data" for name in self.missing]
         return out + [f"column {name!r}: {why}" for name, why in self.type_changed.items()]
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"alert": self.alert}
+    def summary(self) -> SchemaSummary:
+        return SchemaSummary(
+            missing=self.missing, type_changed=self.type_changed, extra=self.extra, alert=self.alert
+        )
 
 
 def _looks_numeric(text: str) -> bool:
@@ -44,7 +49,7 @@ def _looks_numeric(text: str) -> bool:
 
 
 def coerce_current(
-    frame: pd.DataFrame, types: dict[str, str], profile: dict[str, Any], ignore: list[str]
+    frame: pd.DataFrame, types: dict[str, str], profile: dict[str, FeatureProfile], ignore: list[str]
 ) -> tuple[pd.DataFrame, SchemaDrift]:
     """The present schema columns in their canonical dtypes, and the schema drift found."""
     schema = SchemaDrift(
@@ -73,7 +78,7 @@ def coerce_current(
             )
             coerced[name] = values[name]
             continue
-        if kind == "categorical" and _numbers_for_words(raw[name], profile.get(name, {})):
+        if kind == "categorical" and _numbers_for_words(raw[name], profile.get(name)):
             schema.type_changed[name] = "expected categorical words; the current column holds numbers"
     return pd.DataFrame(coerced, index=frame.index), schema
 
@@ -82,10 +87,10 @@ def _text_categories(column: pd.Series) -> bool:
     return all(isinstance(value, str) for value in column.cat.categories)
 
 
-def _numbers_for_words(raw: pd.Series, entry: dict[str, Any]) -> bool:
+def _numbers_for_words(raw: pd.Series, entry: FeatureProfile | None) -> bool:
     """A categorical column that now holds numbers although none of its reference categories
     was a number (say a code replaced by an amount)."""
     if not pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw) or raw.isna().all():
         return False
-    listed = [k for k in entry.get("frequencies", {}) if k != "__other__"]
+    listed = entry.listed if isinstance(entry, CategoricalProfile) else []
     return bool(listed) and not any(_looks_numeric(k) for k in listed)

@@ -25,6 +25,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from tabpipe.monitoring.document import TriggerOutcome
+
 HISTORY = "triggers.jsonl"
 LOCK = "trigger.lock"
 OUTPUT_TAIL = 2000
@@ -39,15 +41,19 @@ def parse_time(text: str) -> datetime:
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
 
 
-def history(state_dir: Path) -> list[dict[str, Any]]:
+def history(state_dir: Path) -> list[TriggerOutcome]:
     path = state_dir / HISTORY
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [
+        TriggerOutcome.model_validate_json(line) for line in path.read_text().splitlines() if line.strip()
+    ]
 
 
 def last_run(state_dir: Path) -> datetime | None:
-    runs = [parse_time(entry["started"]) for entry in history(state_dir) if entry.get("action") == "ran"]
+    runs = [
+        parse_time(entry.started) for entry in history(state_dir) if entry.action == "ran" and entry.started
+    ]
     return max(runs) if runs else None
 
 
@@ -60,10 +66,10 @@ def cadence_due(
     return now >= due_at, due_at
 
 
-def _record(state_dir: Path, entry: dict[str, Any]) -> dict[str, Any]:
+def _record(state_dir: Path, entry: dict[str, Any]) -> TriggerOutcome:
     with (state_dir / HISTORY).open("a") as handle:
         handle.write(json.dumps(entry) + "\n")
-    return entry
+    return TriggerOutcome.model_validate(entry)
 
 
 def _run(command: str) -> dict[str, Any]:
@@ -86,12 +92,14 @@ def fire(
     command: str | None,
     cooldown_hours: float,
     context: dict[str, Any],
-) -> dict[str, Any]:
+) -> TriggerOutcome:
     """Run ``command`` for ``reasons`` (``alert``, ``cadence``) unless another run holds the
     lock or one ran within the cooldown; returns (and records) what happened."""
     base = {"started": utc_now().isoformat(), "reasons": reasons, "command": command, **context}
     if not command:
-        return base | {"action": "none", "detail": "no on_alert command configured"}
+        return TriggerOutcome.model_validate(
+            base | {"action": "none", "detail": "no on_alert command configured"}
+        )
     state_dir.mkdir(parents=True, exist_ok=True)
     with (state_dir / LOCK).open("a") as lock:
         try:

@@ -18,6 +18,7 @@ from tabpipe.config import option_value
 from tabpipe.config.app_schema import ServeConfig
 from tabpipe.config.typed import to_typed
 from tabpipe.errors import ConfigError
+from tabpipe.export.documents import SchemaDocument
 from tabpipe.monitoring.gauges import attach_drift_gauges
 from tabpipe.serving import contract
 from tabpipe.serving.body_limit import BodyLimitMiddleware
@@ -42,7 +43,7 @@ def _check_ab_key(key: str | None, fields: list[str]) -> None:
         )
 
 
-def _prediction_log(cfg: ServeConfig, schema: dict[str, Any], metrics: ServingMetrics) -> PredictionLog:
+def _prediction_log(cfg: ServeConfig, schema: SchemaDocument, metrics: ServingMetrics) -> PredictionLog:
     log_cfg = cfg.prediction_log
     if log_cfg.path:
         prepare_log_path(log_cfg.path)  # before the redaction creates its key file beside the log

@@ -233,7 +233,7 @@ def score_files(
     import time
 
     _check_output(output)
-    id_columns = list(model.bundle.schema.get("id_columns") or [])
+    id_columns = list(model.bundle.schema.id_columns)
     summary, started = BatchSummary(output=str(output)), time.perf_counter()
     sink = _Sink(output)
     rejects = _Sink(reject_path or default_rejects(output))

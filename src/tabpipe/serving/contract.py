@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
+from tabpipe.export.documents import SchemaDocument
 from tabpipe.serving.request_model import IdValue, id_columns
 from tabpipe.tasks import get_task
 
@@ -106,16 +107,15 @@ RELOAD_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def response_model(schema: dict[str, Any]) -> type[BaseModel]:
+def response_model(schema: SchemaDocument) -> type[BaseModel]:
     """``PredictResponse`` with typed prediction items for the bundle's task and classes."""
     ids: dict[str, Any] = {
         name: (IdValue, Field(description="echoed from the record")) for name in id_columns(schema)
     }
-    task = get_task(schema["task"])
-    if not task.has_classes:
-        outputs: dict[str, Any] = {name: (float, ...) for name in task.output_names()}
+    if not get_task(schema.task).has_classes:  # one output per tensor the schema lists
+        outputs: dict[str, Any] = {output.name: (float, ...) for output in schema.outputs}
     else:
-        classes = [str(c) for c in schema.get("classes") or []]
+        classes = schema.class_list
         probabilities = create_model(
             "Probabilities",
             **{f"class_{i}": (float, Field(alias=c)) for i, c in enumerate(classes)},

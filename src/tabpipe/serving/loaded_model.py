@@ -29,19 +29,19 @@ class LoadedModel:
 
     @property
     def name(self) -> str:
-        return str(self.bundle.metadata.get("registry", {}).get("name") or self.bundle.path.name)
+        return self.bundle.name
 
     @property
     def version(self) -> str:
-        return str(self.bundle.metadata.get("registry", {}).get("version", "unregistered"))
+        return self.bundle.version
 
     @property
     def task(self) -> str:
-        return str(self.bundle.schema["task"])
+        return self.bundle.schema.task
 
     @property
     def classes(self) -> list[str]:
-        return list(self.bundle.schema.get("classes") or [])
+        return self.bundle.schema.class_list
 
     def score(self, feeds: dict[str, np.ndarray]) -> list[dict[str, Any]]:
         """One result per row: label + probabilities, the prediction, or the ranking score."""
@@ -53,5 +53,4 @@ def load_model(ref: str, registry_root: str | Path, providers: list[str]) -> Loa
     """Resolve ``ref`` (name@alias, name:version, path), verify the bundle, open a session."""
     bundle = load_bundle(Registry(registry_root).resolve(ref))
     session = runtime.session(bundle.model_path, providers)
-    types = {entry["name"]: entry["type"] for entry in bundle.schema["inputs"]}
-    return LoadedModel(ref, bundle, session, types)
+    return LoadedModel(ref, bundle, session, bundle.schema.input_types)

@@ -40,7 +40,7 @@ class _Scorer:
 
     def __init__(self, bundle_path: str, reject_dir: str, on_bad_row: str) -> None:
         self.model = load_model(bundle_path, ".", ["CPUExecutionProvider"])
-        self.ids = list(self.model.bundle.schema.get("id_columns") or [])
+        self.ids = list(self.model.bundle.schema.id_columns)
         self.reject_dir = Path(reject_dir)
         self.on_bad_row = on_bad_row
 
@@ -82,7 +82,7 @@ def score_with_ray(
     if kinds == {".parquet"}:
         dataset = ray.data.read_parquet(paths)
     else:  # the local engine's CSV options: every feature as text, blank = missing
-        types = {entry["name"]: entry["type"] for entry in bundle.schema["inputs"]}
+        types = bundle.schema.input_types
         dataset = ray.data.read_csv(paths, convert_options=csv_convert_options(types))
     staging = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     rejects_dir = output.with_name(f".{output.name}.rejects.{os.getpid()}")

@@ -26,6 +26,7 @@ from typing import Any
 
 from tabpipe.config.app_schema import PredictionLogConfig
 from tabpipe.errors import ConfigError
+from tabpipe.export.documents import SchemaDocument
 
 HASH, DROP, KEEP = "hash", "drop", "keep"
 HASH_HEX_DIGITS = 32
@@ -84,12 +85,12 @@ def default_key_file(log_path: Path) -> Path:
     return log_path.parent / f".{log_path.name}.key"
 
 
-def build_redaction(log_cfg: PredictionLogConfig, schema: dict[str, Any]) -> Redaction | None:
+def build_redaction(log_cfg: PredictionLogConfig, schema: SchemaDocument) -> Redaction | None:
     """The redaction for the ``prediction_log`` config against the bundle's ``schema.json``;
     None when nothing is redacted. An unknown field, or one listed twice, is a one-line
     config error."""
-    inputs = [entry["name"] for entry in schema["inputs"]]
-    ids = list(schema.get("id_columns") or [])
+    inputs = list(schema.input_types)
+    ids = list(schema.id_columns)
     modes = dict.fromkeys(ids, HASH)
     listed: dict[str, str] = {}
     for mode in (HASH, DROP, KEEP):

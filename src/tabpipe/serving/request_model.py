@@ -37,6 +37,8 @@ from pydantic import (
     create_model,
 )
 
+from tabpipe.export.documents import SchemaDocument
+
 # years 1678..2261: every such timestamp, at any offset, fits datetime64[ns]
 _YEAR = r"(?:16(?:7[89]|[89]\d)|1[7-9]\d\d|2[01]\d\d|22[0-5]\d|226[01])"
 _MONTH_DAY = (
@@ -95,24 +97,23 @@ FIELD_RULES = {
 }
 
 
-def build_request_model(schema: dict[str, Any]) -> type[BaseModel]:
+def build_request_model(schema: SchemaDocument) -> type[BaseModel]:
     fields: dict[str, Any] = {}
-    for entry in schema["inputs"]:
-        description = f"{entry['type']}: {FIELD_RULES[entry['type']]}; null or absent = missing"
-        if entry.get("min") is not None:
-            description += f"; training range [{entry['min']}, {entry['max']}]"
-        if entry.get("categories") is not None:
-            description += f"; known categories: {', '.join(entry['categories'][:20])}"
-        fields[entry["name"]] = (_FIELD_TYPES[entry["type"]], Field(default=None, description=description))
+    for entry in schema.inputs:
+        description = f"{entry.type}: {FIELD_RULES[entry.type]}; null or absent = missing"
+        if entry.min is not None:
+            description += f"; training range [{entry.min}, {entry.max}]"
+        if entry.categories is not None:
+            description += f"; known categories: {', '.join(entry.categories[:20])}"
+        fields[entry.name] = (_FIELD_TYPES[entry.type], Field(default=None, description=description))
     for name in id_columns(schema):
         fields[name] = (IdValue, Field(default=None, description="id, echoed in each prediction"))
     return create_model("Record", __config__=ConfigDict(extra="forbid"), **fields)
 
 
-def id_columns(schema: dict[str, Any]) -> list[str]:
+def id_columns(schema: SchemaDocument) -> list[str]:
     """The schema's id columns that are not also features (those are echoed)."""
-    features = {entry["name"] for entry in schema["inputs"]}
-    return [name for name in schema.get("id_columns") or [] if name not in features]
+    return schema.echoed_ids
 
 
 class PolicyViolation(Exception):
@@ -125,20 +126,18 @@ class InputPolicies:
     """The missing / unseen-category / out-of-range policies, with the schema's known
     category sets built once at start-up."""
 
-    def __init__(self, schema: dict[str, Any], policies: dict[str, str]) -> None:
-        self.inputs = schema["inputs"]
+    def __init__(self, schema: SchemaDocument, policies: dict[str, str]) -> None:
+        self.inputs = schema.inputs
         self.policies = policies
         # per input: name, (min, max) when range-checked, known categories when checked
         self.checks = [
             (
-                e["name"],
-                (e["min"], e["max"])
-                if e["type"] == "numeric"
-                and e.get("min") is not None
-                and policies["on_out_of_range"] != "allow"
+                e.name,
+                (e.min, e.max)
+                if e.type == "numeric" and e.min is not None and policies["on_out_of_range"] != "allow"
                 else None,
-                frozenset(e["categories"])
-                if e.get("categories") is not None and policies["on_unseen_category"] != "allow"
+                frozenset(e.categories)
+                if e.categories is not None and policies["on_unseen_category"] != "allow"
                 else None,
             )
             for e in self.inputs

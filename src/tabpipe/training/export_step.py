@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -16,9 +15,11 @@ from tabpipe.config.schema import TrainConfig
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
 from tabpipe.evaluation.metrics import primary_metric
-from tabpipe.export import OPSET, runtime
+from tabpipe.export import OPSET, documents, runtime
 from tabpipe.export.assemble import scores_from_outputs
 from tabpipe.export.bundle import schema_document, write_bundle
+from tabpipe.export.documents import MetadataDocument
+from tabpipe.export.documents.metadata import ExportFacts
 from tabpipe.export.inputs import column_types, tensors_from_coerced
 from tabpipe.export.parity import ParityResult, check_parity
 from tabpipe.export.profile import reference_profile
@@ -89,16 +90,18 @@ def build_bundle(
             train, dataset.schema, train_scores, dataset.task, dataset.classes, cfg.export.profile_bins
         ),
         "metrics.json": metrics,
-        "metadata.json": metadata
-        | {
-            "export": {
-                "opset": OPSET,
-                "parity": parity.as_dict(),
-                "native_vs_graph_max_abs_diff": fold.native_max_abs_diff,
-                "providers_requested": list(cfg.export.providers),
-                "providers_used": session.get_providers(),
+        "metadata.json": MetadataDocument.model_validate(
+            metadata
+            | {
+                "export": ExportFacts(
+                    opset=OPSET,
+                    parity=parity.as_dict(),
+                    native_vs_graph_max_abs_diff=fold.native_max_abs_diff,
+                    providers_requested=list(cfg.export.providers),
+                    providers_used=session.get_providers(),
+                )
             }
-        },
+        ),
     }
     target = run_dir / "bundle"
     staging = temp_dir(run_dir, ".bundle-")
@@ -167,7 +170,7 @@ def register(cfg: TrainConfig, bundle_dir: Path, run_dir: Path) -> dict[str, Any
         return None
     name = check_name(str(cfg.registry.name), "registry.name")
     registry = Registry(cfg.registry.root)
-    task = json.loads((bundle_dir / "metadata.json").read_text())["task"]
+    task = documents.read(MetadataDocument, bundle_dir / "metadata.json").task
     primary = primary_metric(task, cfg.eval.primary_metric, cfg.eval.ranking_k)
     source = registration_source(cfg, run_dir)
     version = registry.register(name, bundle_dir, str(run_dir), source=source, primary_metric=primary)

@@ -22,6 +22,7 @@ from tabpipe.config.schema import TrainConfig
 from tabpipe.config.typed import as_dict
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
+from tabpipe.export.documents import FORMAT_VERSION
 from tabpipe.io import sha256_file, write_json_atomic
 from tabpipe.training import reproducibility
 
@@ -122,6 +123,7 @@ def build(
     cfg: TrainConfig, dataset: Dataset, splits: list[Split], started: float, facts: dict[str, Any]
 ) -> dict[str, Any]:
     return {
+        "format_version": FORMAT_VERSION,  # the bundle's copy is a MetadataDocument
         "config": as_dict(cfg),
         "seed": int(cfg.seed),
         "hydra": hydra_job(),

@@ -1,0 +1,119 @@
+"""The evaluation suite's documents: ``evaluation.json`` (:class:`EvaluationDocument`) and
+``segments.json`` (:class:`SegmentsDocument`). ``report.md`` is rendered from them; they are
+written with ``model_dump_json`` (strict JSON: a NaN metric is null)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
+
+from tabpipe.evaluation.gates import GateResult
+from tabpipe.evaluation.thresholds import ThresholdChoice
+from tabpipe.io import write_text_atomic
+
+
+class _Document(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def write(self, path: Path) -> Path:
+        """Atomically (a temporary file, then a rename)."""
+        return write_text_atomic(path, self.model_dump_json(indent=2) + "\n")
+
+
+class GateRecord(_Document):
+    reference: str  # baseline | production
+    metric: str  # e.g. test/auc
+    model: float
+    value: float  # the reference's value of the metric
+    min_improvement: float
+    enforced: bool
+    message: str
+    passed: bool
+
+    @classmethod
+    def of(cls, gate: GateResult) -> GateRecord:
+        return cls.model_validate(gate.as_dict())
+
+
+class AtThreshold(_Document):
+    precision: float
+    recall: float
+    f1: float
+    cost: float
+
+
+class ThresholdAnalysis(_Document):
+    """The threshold in use (chosen on val) and, on the evaluated rows, the metrics at it and
+    their own optima (information only). Written with the rows' prefix:
+    ``test_at_threshold``, ``test_f1_optimal``, ``test_cost_optimal`` (``eval_`` for all rows)."""
+
+    prefix: str
+    in_use: ThresholdChoice
+    at_threshold: AtThreshold
+    f1_optimal: float
+    cost_optimal: float
+
+    @model_serializer(mode="wrap")
+    def _prefixed(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        return {"in_use": data["in_use"]} | {
+            f"{self.prefix}_{name}": data[name] for name in ("at_threshold", "f1_optimal", "cost_optimal")
+        }
+
+
+class RankingSummary(_Document):
+    queries: int
+    ranked_queries: int  # queries with two items of different relevance
+
+
+class ReferenceRecord(_Document):
+    name: str  # baseline | production
+    description: str
+    note: str | None = None  # why it was not scored
+
+
+@dataclass
+class Segment:
+    """One value of a segment column (or a time period): its metric and bootstrap interval."""
+
+    column: str
+    segment: str
+    rows: int
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    flagged: bool
+    note: str = ""
+    # task=ranking: the segment's ranked queries
+    queries: int | None = None
+
+
+class SegmentsDocument(_Document):
+    metric: str
+    lower_is_better: bool
+    overall: float | None
+    rows: int
+    resampled_unit: str  # row | query
+    confidence: float
+    n_bootstrap: int
+    min_rows: int
+    min_queries: int | None = None
+    seed: int
+    segments: list[Segment]
+    flagged: list[str]  # column=segment
+
+
+class EvaluationDocument(_Document):
+    task: str
+    rows: int
+    primary_metric: str
+    metrics: dict[str, float | None]
+    gates: list[GateRecord]
+    threshold: ThresholdAnalysis | None = None
+    ranking: RankingSummary | None = None
+    references: list[ReferenceRecord] = []
+    plots: dict[str, str] = {}  # title -> relative PNG path
+    notes: list[str] = []
