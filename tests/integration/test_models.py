@@ -98,7 +98,7 @@ def test_a_user_model_plugs_in_through_target_alone(train) -> None:
     assert parity.passed and parity.label_agreement == 1.0
     bundle = load_bundle(result.bundle)
     assert (bundle.path / "native" / "balanced_logistic.json").is_file()
-    assert bundle.metadata["config"]["model"]["_target_"] == "tabpipe_test_modules.BalancedLogistic"
+    assert bundle.metadata.config.model.target == "tabpipe_test_modules.BalancedLogistic"
     assert result.registered["version"] >= 1
     # its own predictions, not the baseline's priors: it beats the baseline (the gate is on)
     assert result.metrics["test/auc"] > 0.8 > result.metrics["baseline/test/auc"]
