@@ -36,6 +36,7 @@ from tabpipe.errors import TabpipeError
 from tabpipe.export import documents
 from tabpipe.export.bundle import load_bundle, verify_checksums, write_manifest
 from tabpipe.export.documents import MetadataDocument, RegistryRecord
+from tabpipe.export.registry_debris import DELETING, RESERVED, STAGING, remove_stale
 from tabpipe.faults import fault_point
 from tabpipe.io import owner_token, write_json_atomic
 
@@ -43,9 +44,6 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 ALIASES = "aliases.json"
 HISTORY = "alias_history.jsonl"
 DELETIONS = "deletions.jsonl"
-RESERVED = ".reserved-"
-STAGING = ".staging-"
-DELETING = ".deleting-"
 
 
 class RegistryError(TabpipeError):
@@ -144,11 +142,9 @@ class Registry:
 
     def _reserve(self, name: str) -> int:
         """The next version number, reserved by a symlink naming its owner (under the lock)."""
-        from tabpipe.export.registry_fsck import remove_stale
-
         directory = self.model_dir(name)
         with self.locked(name, create=True):
-            remove_stale(self, name)
+            remove_stale(directory)
             taken = {self._highest_deleted(name)}
             for p in directory.iterdir():
                 number = p.name.rsplit("-", 1)[-1] if p.name.startswith(RESERVED) else p.name
