@@ -84,6 +84,72 @@ def segment_keys(frame: pd.DataFrame, group_columns: list[str], time_column: str
         yield f"{time_column} ({period})", periods.where(stamps.notna(), MISSING).to_numpy(dtype=object)
 
 
+def _test_segment(
+    segment: Segment, task: str, metric: str, subset: Scored, overall: float, cfg: SegmentsConfig, seed: int
+) -> None:
+    """Fill the segment's bootstrap interval, flag and note (in place), or the reason it is not
+    tested: the metric undefined on it, under ``min_rows``, or under ``min_queries``."""
+    if segment.value is None:
+        segment.note = f"{metric} undefined on this segment"
+    elif segment.rows < cfg.min_rows:
+        segment.note = f"under eval.segments.min_rows={cfg.min_rows}; not tested"
+    elif segment.queries is not None and segment.queries < cfg.min_queries:
+        segment.note = f"under eval.segments.min_queries={cfg.min_queries}; not tested"
+    else:
+        low, high = bootstrap_interval(
+            task, metric, subset, int(cfg.n_bootstrap), float(cfg.confidence), seed
+        )
+        segment.ci_low, segment.ci_high = low, high
+        if low is None or high is None:
+            segment.note = "bootstrap interval undefined (too few resamples with both classes)"
+        else:
+            segment.flagged = bool(low > overall) if metric in LOWER_IS_BETTER else bool(high < overall)
+            if segment.flagged:
+                segment.note = f"significantly worse than overall {metric}"
+
+
+def _other_segment(column: str, counts: pd.Series, cfg: SegmentsConfig) -> Segment:
+    """The ``(other)`` entry summing the segments beyond the ``max_segments`` largest."""
+    return Segment(
+        column,
+        "(other)",
+        int(counts.iloc[int(cfg.max_segments) :].sum()),
+        None,
+        None,
+        None,
+        False,
+        f"{len(counts) - int(cfg.max_segments)} smaller segments beyond "
+        f"eval.segments.max_segments={cfg.max_segments}",
+    )
+
+
+def _column_segments(
+    task: str,
+    metric: str,
+    rows: Scored,
+    column: str,
+    labels: np.ndarray,
+    overall: float,
+    cfg: SegmentsConfig,
+    seed: int,
+) -> list[Segment]:
+    """The segments of one column (its ``max_segments`` largest values, then ``(other)``)."""
+    by_query = get_task(task).resampled_unit == "query"
+    found: list[Segment] = []
+    counts = pd.Series(labels).value_counts(sort=True)
+    for value, count in counts.head(int(cfg.max_segments)).items():
+        subset = rows.subset(np.flatnonzero(labels == value))
+        point = _finite(metric_value(task, metric, subset))
+        segment = Segment(column, str(value), int(count), point, None, None, False)
+        if by_query:
+            segment.queries = len(subset.queries)
+        _test_segment(segment, task, metric, subset, overall, cfg, seed)
+        found.append(segment)
+    if len(counts) > cfg.max_segments:
+        found.append(_other_segment(column, counts, cfg))
+    return found
+
+
 def analyse_segments(
     task: str,
     metric: str,
@@ -96,54 +162,14 @@ def analyse_segments(
 ) -> SegmentsDocument:
     """The segments document (``segments.json``): overall value and one entry per segment."""
     overall = metric_value(task, metric, rows)
-    lower = metric in LOWER_IS_BETTER
     by_query = get_task(task).resampled_unit == "query"
     found: list[Segment] = []
     period = option_value(segments_cfg.time_period)
     for column, labels in segment_keys(frame, list(group_columns), time_column, period):
-        counts = pd.Series(labels).value_counts(sort=True)
-        for value, count in counts.head(int(segments_cfg.max_segments)).items():
-            members = np.flatnonzero(labels == value)
-            subset = rows.subset(members)
-            point = _finite(metric_value(task, metric, subset))
-            segment = Segment(column, str(value), int(count), point, None, None, False)
-            if by_query:
-                segment.queries = len(subset.queries)
-            if point is None:
-                segment.note = f"{metric} undefined on this segment"
-            elif count < segments_cfg.min_rows:
-                segment.note = f"under eval.segments.min_rows={segments_cfg.min_rows}; not tested"
-            elif segment.queries is not None and segment.queries < segments_cfg.min_queries:
-                segment.note = f"under eval.segments.min_queries={segments_cfg.min_queries}; not tested"
-            else:
-                low, high = bootstrap_interval(
-                    task, metric, subset, int(segments_cfg.n_bootstrap), float(segments_cfg.confidence), seed
-                )
-                segment.ci_low, segment.ci_high = low, high
-                if low is None or high is None:
-                    segment.note = "bootstrap interval undefined (too few resamples with both classes)"
-                else:
-                    segment.flagged = bool(low > overall) if lower else bool(high < overall)
-                    if segment.flagged:
-                        segment.note = f"significantly worse than overall {metric}"
-            found.append(segment)
-        if len(counts) > segments_cfg.max_segments:
-            found.append(
-                Segment(
-                    column,
-                    "(other)",
-                    int(counts.iloc[int(segments_cfg.max_segments) :].sum()),
-                    None,
-                    None,
-                    None,
-                    False,
-                    f"{len(counts) - int(segments_cfg.max_segments)} smaller segments beyond "
-                    f"eval.segments.max_segments={segments_cfg.max_segments}",
-                )
-            )
+        found += _column_segments(task, metric, rows, column, labels, overall, segments_cfg, seed)
     return SegmentsDocument(
         metric=metric,
-        lower_is_better=lower,
+        lower_is_better=metric in LOWER_IS_BETTER,
         overall=_finite(overall),
         rows=len(rows.y),
         resampled_unit=get_task(task).resampled_unit,
