@@ -23,7 +23,7 @@ from tabpipe.comparison.document import (
     RowsSummary,
 )
 from tabpipe.comparison.resampled_metrics import metric_difference
-from tabpipe.comparison.significance import fold_ttest, mcnemar, paired_bootstrap_ci
+from tabpipe.comparison.significance import BootstrapCI, fold_ttest, mcnemar, paired_bootstrap_ci
 from tabpipe.comparison.verdict import verdict_record
 from tabpipe.errors import ConfigError
 
@@ -106,26 +106,46 @@ def _fold_test(a: Candidate, b: Candidate, metric: str) -> FoldTTest:
     return FoldTTest(available=True, **fold_ttest([a.metrics[k] for k in keys], [b.metrics[k] for k in keys]))
 
 
-def compare(
-    ref_a: str,
-    ref_b: str,
-    registry_root: str | None = None,
-    metric: str | None = None,
-    n_resamples: int = 2000,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> ComparisonDocument:
-    from tabpipe.evaluation.metrics import CALIBRATION_BINS, LOWER_IS_BETTER, compute_metrics, primary_metric
-    from tabpipe.evaluation.metrics import scored as scored_rows
-    from tabpipe.tasks import get_task
+@dataclass
+class _PairedRows:
+    """The rows both models held out (sorted positions ``common``; ``pa``/``pb`` every row
+    each held out): the encoded target, each model's scores and labels, and how to score them."""
 
+    task: str
+    common: np.ndarray
+    pa: np.ndarray
+    pb: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray | None
+    sa: np.ndarray
+    la: np.ndarray | None
+    sb: np.ndarray
+    lb: np.ndarray | None
+    bins: int
+    ranking_k: int | None
+
+
+@dataclass
+class _PairedStatistics:
+    metrics_a: dict[str, float]
+    metrics_b: dict[str, float]
+    ci: BootstrapCI
+    n_units: int
+    unit: str
+
+
+def _check_resampling(n_resamples: int, confidence: float) -> None:
     if not 0 < confidence < 1 or n_resamples < 100:
         raise ConfigError(
             f"--confidence={confidence}, --resamples={n_resamples}: need 0 < confidence < 1, 100+"
         )
-    a = rebuild_rows(load_candidate(ref_a, registry_root))
-    b = rebuild_rows(load_candidate(ref_b, registry_root))
-    _check_comparable(a, b)
+
+
+def _paired_rows(a: Candidate, b: Candidate) -> _PairedRows:
+    """Both models' scores on the rows both held out (one ConfigError line when there is none)."""
+    from tabpipe.evaluation.metrics import CALIBRATION_BINS
+    from tabpipe.tasks import get_task
+
     held_a, held_b = score_held_out(a), score_held_out(b)
     pa, pb = held_a.positions, held_b.positions
     common = np.intersect1d(pa, pb)
@@ -135,39 +155,69 @@ def compare(
         )
     (sa, la), (sb, lb) = held_a.at(common), held_b.at(common)
     dataset, eval_cfg = a.dataset, a.config.eval
-    task, ranking_k = dataset.task, eval_cfg.get("ranking_k")
-    y = get_task(task).encode_target(dataset.target, dataset.classes)[common]
-    groups = dataset.groups.to_numpy()[common] if get_task(task).needs_groups else None
+    task = get_task(dataset.task)
+    y = task.encode_target(dataset.target, dataset.classes)[common]
+    groups = dataset.groups.to_numpy()[common] if task.needs_groups else None
     bins = int(eval_cfg.get("calibration_bins") or CALIBRATION_BINS)
-    primary = metric or primary_metric(task, eval_cfg.primary_metric, ranking_k)
+    return _PairedRows(
+        dataset.task, common, pa, pb, y, groups, sa, la, sb, lb, bins, eval_cfg.get("ranking_k")
+    )
+
+
+def _paired_statistics(
+    rows: _PairedRows, primary: str, n_resamples: int, confidence: float, seed: int
+) -> _PairedStatistics:
+    """Both models' metrics and the paired bootstrap CI of the primary metric's difference
+    (one ConfigError line when ``primary`` is not a metric of the task)."""
+    from tabpipe.evaluation.metrics import compute_metrics
+    from tabpipe.evaluation.metrics import scored as scored_rows
+
+    task, y, bins, groups, k = rows.task, rows.y, rows.bins, rows.groups, rows.ranking_k
     with warnings.catch_warnings():
         # the graphs' float32 probabilities sum to 1 only within float32 rounding
         warnings.filterwarnings("ignore", "The y_prob values do not sum to one")
-        metrics_a = compute_metrics(task, y, sa, la, bins, groups, ranking_k)
-        metrics_b = compute_metrics(task, y, sb, lb, bins, groups, ranking_k)
+        metrics_a = compute_metrics(task, y, rows.sa, rows.la, bins, groups, k)
+        metrics_b = compute_metrics(task, y, rows.sb, rows.lb, bins, groups, k)
         if primary not in metrics_a:
             raise ConfigError(f"--metric={primary!r}: not a {task} metric; use one of {sorted(metrics_a)}")
-        rows_a, rows_b = (scored_rows(task, y, s, labels, bins, groups) for s, labels in ((sa, la), (sb, lb)))
+        rows_a, rows_b = (
+            scored_rows(task, y, s, labels, bins, groups)
+            for s, labels in ((rows.sa, rows.la), (rows.sb, rows.lb))
+        )
         difference, n_units, unit = metric_difference(primary, task, rows_a, rows_b)
         ci = paired_bootstrap_ci(difference, n_units, n_resamples, confidence, seed)
-    lower = primary in LOWER_IS_BETTER
-    better = None
+    return _PairedStatistics(metrics_a, metrics_b, ci, n_units, unit)
+
+
+def _better(ci: BootstrapCI, lower_is_better: bool) -> str | None:
+    """``"a"`` or ``"b"`` when the interval of B minus A excludes zero, else None."""
     if ci.excludes_zero():
-        better = "b" if (ci.low > 0) != lower else "a"
+        return "b" if (ci.low > 0) != lower_is_better else "a"
+    return None
+
+
+def _document(
+    a: Candidate, b: Candidate, rows: _PairedRows, primary: str, stats: _PairedStatistics
+) -> ComparisonDocument:
+    from tabpipe.evaluation.metrics import LOWER_IS_BETTER
+
+    lower = primary in LOWER_IS_BETTER
+    better = _better(stats.ci, lower)
+    la, lb, y = rows.la, rows.lb, rows.y
     result = ComparisonDocument(
         a=a.describe(),
         b=b.describe(),
-        task=dataset.task,
+        task=a.dataset.task,
         rows=RowsSummary(
-            count=len(common),
-            which=_rows_description(a, b, common, pa, pb),
-            resampled_unit=unit,
-            resampled_units=n_units,
+            count=len(rows.common),
+            which=_rows_description(a, b, rows.common, rows.pa, rows.pb),
+            resampled_unit=stats.unit,
+            resampled_units=stats.n_units,
         ),
         metric=primary,
         higher_is_better=not lower,
-        metrics=PairedMetrics(a=metrics_a, b=metrics_b),
-        bootstrap=BootstrapSummary(**ci.as_dict()),
+        metrics=PairedMetrics(a=stats.metrics_a, b=stats.metrics_b),
+        bootstrap=BootstrapSummary(**stats.ci.as_dict()),
         significant=better is not None,
         better=better,
         # classification: McNemar on the labels the graphs output
@@ -176,6 +226,28 @@ def compare(
     )
     result.verdict = verdict_record(result)
     return result
+
+
+def compare(
+    ref_a: str,
+    ref_b: str,
+    registry_root: str | None = None,
+    metric: str | None = None,
+    n_resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> ComparisonDocument:
+    """B against A on the rows both held out: metrics, paired bootstrap CI, McNemar, fold t-test."""
+    from tabpipe.evaluation.metrics import primary_metric
+
+    _check_resampling(n_resamples, confidence)
+    a = rebuild_rows(load_candidate(ref_a, registry_root))
+    b = rebuild_rows(load_candidate(ref_b, registry_root))
+    _check_comparable(a, b)
+    rows = _paired_rows(a, b)
+    primary = metric or primary_metric(rows.task, a.config.eval.primary_metric, rows.ranking_k)
+    stats = _paired_statistics(rows, primary, n_resamples, confidence, seed)
+    return _document(a, b, rows, primary, stats)
 
 
 def improvement_ci(result: ComparisonDocument) -> tuple[float, float, float]:
