@@ -140,54 +140,83 @@ def _trigger(
     return outcome
 
 
-def run_monitor(composed: MonitorConfig | DictConfig) -> MonitorResult:
-    """``tabpipe monitor`` on its config (typed here if it is still the composed one)."""
-    cfg = to_typed(composed, MonitorConfig)
-    started = time.perf_counter()
-    bundle = load_bundle(Registry(cfg.registry_root).resolve(cfg.bundle))
-    name, version = bundle_identity(bundle)
-    profile = bundle.profile
-    types = {k: v for k, v in bundle.schema.input_types.items() if k not in cfg.exclude}
-    t: Thresholds = cfg  # the monitor's config carries the thresholds (DriftThresholds)
+@dataclass
+class _Drift:
+    """What the current data showed: the rows read (None on a schedule-only check), the
+    ranked feature rows, the schema drift, and where the predictions came from."""
+
+    current: CurrentData | None
+    results: list[FeatureDrift]
+    schema: SchemaDrift
+    source: str
+
+
+def _report_paths(cfg: MonitorConfig, name: str) -> tuple[Path, Path]:
+    """(state directory, report directory): the report goes in a timestamped folder of the
+    state directory unless ``output_dir`` is given."""
     stamp = datetime.now().astimezone().strftime("%Y%m%dT%H%M%S%f")
     state_dir = Path(cfg.state_dir) if cfg.state_dir else Path("monitoring") / name
     directory = Path(cfg.output_dir) if cfg.output_dir else state_dir / stamp
-    timings: dict[str, float] = {}
+    return state_dir, directory
+
+
+def _feature_drift(
+    cfg: MonitorConfig, bundle: Bundle, current: CurrentData, types: dict[str, str], timings: dict
+) -> tuple[list[FeatureDrift], SchemaDrift, str]:
+    """Coerce the current rows, compare every feature (and the predictions) with the
+    reference, judge and rank them, with the schema drift as alerting rows."""
+    t: Thresholds = cfg  # the monitor's config carries the thresholds (DriftThresholds)
+    profile = bundle.profile
+    # redacted fields (hashed or dropped by the server) are reported, never compared
+    types = {k: v for k, v in types.items() if k not in current.redacted}
+    ignore = [
+        *current.redacted,
+        *bundle.schema.id_columns,
+        *prediction_columns(current.frame, set(types)),
+        *cfg.exclude,
+    ]
+    coerce_started = time.perf_counter()
+    coerced, schema = coerce_current(current.frame, types, profile.features, ignore)
+    timings["coerce_s"] = time.perf_counter() - coerce_started
+    results = compare_features(profile, coerced, types, t, timings)
+    predictions, source = _predictions(cfg, bundle, current, coerced, schema, timings)
+    if predictions is not None and profile.prediction is not None:
+        results += compare_predictions(
+            profile.prediction, predictions, bundle.schema.task, bundle.schema.class_list, t
+        )
+    return _schema_results(schema, rank(judge(results, t)), types), schema, source
+
+
+def _drift(
+    cfg: MonitorConfig, bundle: Bundle, types: dict[str, str], timings: dict, started: float
+) -> _Drift:
+    """Read ``current`` and compare it; without it, only a schedule check (else one ConfigError line)."""
     if cfg.current is None:
         if not cfg.schedule:
             raise ConfigError(
                 "current: required (pass current=<csv|parquet|jsonl>); only schedule=true may omit it"
             )
-        current, results, schema, source = None, [], SchemaDrift(), "none"
-    else:
-        current = read_current(
-            Path(cfg.current), cfg.window, set(types), version if version != "unregistered" else None
-        )
-        timings["read_s"] = time.perf_counter() - started
-        # redacted fields (hashed or dropped by the server) are reported, never compared
-        types = {k: v for k, v in types.items() if k not in current.redacted}
-        ignore = [
-            *current.redacted,
-            *bundle.schema.id_columns,
-            *prediction_columns(current.frame, set(types)),
-            *cfg.exclude,
-        ]
-        coerce_started = time.perf_counter()
-        coerced, schema = coerce_current(current.frame, types, profile.features, ignore)
-        timings["coerce_s"] = time.perf_counter() - coerce_started
-        results = compare_features(profile, coerced, types, t, timings)
-        predictions, source = _predictions(cfg, bundle, current, coerced, schema, timings)
-        if predictions is not None and profile.prediction is not None:
-            results += compare_predictions(
-                profile.prediction, predictions, bundle.schema.task, bundle.schema.class_list, t
-            )
-        results = _schema_results(schema, rank(judge(results, t)), types)
-    counts = {s: sum(r.severity == s for r in results) for s in ("alert", "warn", "insufficient_data", "ok")}
-    alert = schema.alert or counts["alert"] > 0
-    context = {"bundle": cfg.bundle, "model": name, "version": version, "report": str(directory)}
-    outcome = _trigger(cfg, bundle, alert, state_dir, context)
-    timings["total_s"] = time.perf_counter() - started
-    document = DriftDocument(
+        return _Drift(None, [], SchemaDrift(), "none")
+    version = bundle_identity(bundle)[1]
+    current = read_current(
+        Path(cfg.current), cfg.window, set(types), version if version != "unregistered" else None
+    )
+    timings["read_s"] = time.perf_counter() - started
+    return _Drift(current, *_feature_drift(cfg, bundle, current, types, timings))
+
+
+def _drift_document(
+    cfg: MonitorConfig,
+    bundle: Bundle,
+    drift: _Drift,
+    counts: dict[str, int],
+    alert: bool,
+    outcome: TriggerOutcome | None,
+    timings: dict[str, float],
+) -> DriftDocument:
+    name, version = bundle_identity(bundle)
+    current = drift.current
+    return DriftDocument(
         generated_at=trigger.utc_now().isoformat(),
         status="alert" if alert else ("warn" if counts["warn"] else "ok"),
         counts=counts,
@@ -196,15 +225,34 @@ def run_monitor(composed: MonitorConfig | DictConfig) -> MonitorResult:
             source=cfg.current or "none (schedule check only)",
             window=current.window if current else None,
             rows=len(current.frame) if current else 0,
-            predictions=source,
+            predictions=drift.source,
             serving=current.serving if current else None,
             redacted=current.redacted if current else {},
         ),
-        schema_drift=schema.summary(),
-        thresholds=thresholds_record(t),
-        features=results,
+        schema_drift=drift.schema.summary(),
+        thresholds=thresholds_record(cfg),
+        features=drift.results,
         trigger=outcome,
         timings_s={k: round(v, 4) for k, v in timings.items()},
     )
+
+
+def run_monitor(composed: MonitorConfig | DictConfig) -> MonitorResult:
+    """``tabpipe monitor`` on its config (typed here if it is still the composed one)."""
+    cfg = to_typed(composed, MonitorConfig)
+    started = time.perf_counter()
+    bundle = load_bundle(Registry(cfg.registry_root).resolve(cfg.bundle))
+    name, version = bundle_identity(bundle)
+    types = {k: v for k, v in bundle.schema.input_types.items() if k not in cfg.exclude}
+    state_dir, directory = _report_paths(cfg, name)
+    timings: dict[str, float] = {}
+    drift = _drift(cfg, bundle, types, timings, started)
+    results = drift.results
+    counts = {s: sum(r.severity == s for r in results) for s in ("alert", "warn", "insufficient_data", "ok")}
+    alert = drift.schema.alert or counts["alert"] > 0
+    context = {"bundle": cfg.bundle, "model": name, "version": version, "report": str(directory)}
+    outcome = _trigger(cfg, bundle, alert, state_dir, context)
+    timings["total_s"] = time.perf_counter() - started
+    document = _drift_document(cfg, bundle, drift, counts, alert, outcome, timings)
     write_report(document, results, directory, cfg.top_plots)
     return MonitorResult(document, directory, alert)
