@@ -16,6 +16,7 @@ import shutil
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
@@ -33,6 +34,9 @@ from tabpipe.serving.batch import (
     score_frame,
 )
 from tabpipe.serving.loaded_model import load_model
+
+if TYPE_CHECKING:
+    import ray.data
 
 
 class _Scorer:
@@ -56,6 +60,53 @@ class _Scorer:
         return scored
 
 
+def _input_files(source: Path, output: Path, reject_path: Path | None) -> tuple[list[Path], set[str], Path]:
+    """(the input files, their one suffix, the reject file), the outputs checked."""
+    files = input_files(source)
+    kinds = {f.suffix for f in files}
+    if len(kinds) != 1:
+        raise ConfigError(f"input={str(source)!r}: a mix of .csv and .parquet files; use one format")
+    target = reject_path or default_rejects(output)
+    check_outputs(source, files, {"output": output, "reject_path": target})
+    return files, kinds, target
+
+
+def _read(files: list[Path], kinds: set[str], input_types: dict[str, str]) -> ray.data.Dataset:
+    import ray
+
+    paths = [str(f.resolve()) for f in files]
+    if kinds == {".parquet"}:
+        return ray.data.read_parquet(paths)
+    # the local engine's CSV options: every feature as text, blank = missing
+    return ray.data.read_csv(paths, convert_options=csv_convert_options(input_types))
+
+
+def _scratch_dirs(output: Path) -> tuple[Path, Path]:
+    """(the staging directory of the output, the workers' reject parts directory), empty."""
+    staging = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    rejects_dir = output.with_name(f".{output.name}.rejects.{os.getpid()}")
+    for path in (staging, rejects_dir):
+        shutil.rmtree(path, ignore_errors=True)
+    rejects_dir.mkdir(parents=True)
+    return staging, rejects_dir
+
+
+def _replace(staging: Path, output: Path) -> None:
+    if output.is_dir():
+        shutil.rmtree(output)
+    elif output.exists():
+        output.unlink()
+    os.replace(staging, output)
+
+
+def _gather_rejects(rejects_dir: Path, target: Path, summary: BatchSummary) -> None:
+    parts = sorted(rejects_dir.glob("part-*.csv"))
+    if parts:
+        rejects = pd.concat([pd.read_csv(p) for p in parts], ignore_index=True)
+        rejects.to_csv(target, index=False)
+        summary.rejects, summary.rows_rejected = str(target), len(rejects)
+
+
 def score_with_ray(
     ref: str,
     registry_root: str,
@@ -68,27 +119,13 @@ def score_with_ray(
     import ray
 
     bundle = load_bundle(Registry(registry_root).resolve(ref))
-    files = input_files(source)
-    kinds = {f.suffix for f in files}
-    if len(kinds) != 1:
-        raise ConfigError(f"input={str(source)!r}: a mix of .csv and .parquet files; use one format")
-    target = reject_path or default_rejects(output)
-    check_outputs(source, files, {"output": output, "reject_path": target})
+    files, kinds, target = _input_files(source, output, reject_path)
     started = time.perf_counter()
     ray.init(ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
     # leave a CPU to Ray Data's read and write tasks, or the scoring actors starve them
     actors = max(1, int(ray.cluster_resources().get("CPU", 1)) - 1)
-    paths = [str(f.resolve()) for f in files]
-    if kinds == {".parquet"}:
-        dataset = ray.data.read_parquet(paths)
-    else:  # the local engine's CSV options: every feature as text, blank = missing
-        types = bundle.schema.input_types
-        dataset = ray.data.read_csv(paths, convert_options=csv_convert_options(types))
-    staging = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    rejects_dir = output.with_name(f".{output.name}.rejects.{os.getpid()}")
-    for path in (staging, rejects_dir):
-        shutil.rmtree(path, ignore_errors=True)
-    rejects_dir.mkdir(parents=True)
+    dataset = _read(files, kinds, bundle.schema.input_types)
+    staging, rejects_dir = _scratch_dirs(output)
     summary = BatchSummary(output=str(output))
     try:
         scored = dataset.map_batches(
@@ -100,17 +137,9 @@ def score_with_ray(
             num_cpus=1,
         )
         scored.write_parquet(str(staging))
-        if output.is_dir():
-            shutil.rmtree(output)
-        elif output.exists():
-            output.unlink()
-        os.replace(staging, output)
+        _replace(staging, output)
         summary.rows_scored = int(ray.data.read_parquet(str(output)).count())
-        parts = sorted(rejects_dir.glob("part-*.csv"))
-        if parts:
-            rejects = pd.concat([pd.read_csv(p) for p in parts], ignore_index=True)
-            rejects.to_csv(target, index=False)
-            summary.rejects, summary.rows_rejected = str(target), len(rejects)
+        _gather_rejects(rejects_dir, target, summary)
         summary.rows_in = summary.rows_scored + summary.rows_rejected
     finally:
         shutil.rmtree(staging, ignore_errors=True)
