@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from omegaconf import DictConfig
 
 from tabpipe.config import option_value
@@ -24,7 +25,7 @@ from tabpipe.config.schema import DataConfig
 from tabpipe.config.typed import as_dict, from_record, to_typed
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.errors import ConfigError
-from tabpipe.evaluation.graph_scoring import bundle_reference, feature_scorer, graph_scorer
+from tabpipe.evaluation.graph_scoring import Scorer, bundle_reference, feature_scorer, graph_scorer
 from tabpipe.evaluation.metrics import primary_metric
 from tabpipe.evaluation.suite import (
     EvaluationInputs,
@@ -147,16 +148,30 @@ class BundleEvaluation:
     overlap: TrainingOverlap
 
 
-def evaluate_bundle(composed: EvalAppConfig | DictConfig) -> BundleEvaluation:
-    """``tabpipe eval`` on its config (typed here if it is still the composed one)."""
-    cfg = to_typed(composed, EvalAppConfig)
-    registry = Registry(cfg.registry_root)
-    bundle = load_bundle(registry.resolve(str(cfg.bundle)))
-    task, classes = bundle.schema.task, bundle.schema.class_list
+def _dataset(cfg: EvalAppConfig, bundle: Bundle) -> tuple[DataConfig, Dataset]:
+    """The data config (its task checked against the bundle's) and the data ingested with it."""
+    task = bundle.schema.task
     data_cfg = data_config(cfg, bundle)
     if option_value(data_cfg.task) != task:
         raise ConfigError(f"data.task={option_value(data_cfg.task)}: the bundle was trained for task={task}")
-    dataset = ingest(data_cfg)
+    return data_cfg, ingest(data_cfg)
+
+
+@dataclass
+class _ScoredRows:
+    """The evaluated rows (positions in the dataset), their encoded target, their feature
+    frame (plus the group columns), and the bundle graph's scores and labels on them."""
+
+    rows: np.ndarray
+    y: np.ndarray
+    frame: pd.DataFrame
+    scores: np.ndarray
+    labels: np.ndarray | None
+    scorer: Scorer
+
+
+def _score_rows(cfg: EvalAppConfig, bundle: Bundle, dataset: Dataset, data_cfg: DataConfig) -> _ScoredRows:
+    task, classes = bundle.schema.task, bundle.schema.class_list
     rows = evaluated_rows(cfg, bundle, dataset)
     y = get_task(task).encode_target(dataset.target, classes)[rows]
     types = bundle.schema.input_types
@@ -166,29 +181,43 @@ def evaluate_bundle(composed: EvalAppConfig | DictConfig) -> BundleEvaluation:
         if column not in frame.columns:
             frame[column] = dataset.source.frame[column].iloc[rows].to_numpy()
     scores, labels = scorer(frame[list(types)])
+    return _ScoredRows(rows, y, frame, scores, labels, scorer)
+
+
+def _overlap(bundle: Bundle, dataset: Dataset, rows: np.ndarray) -> TrainingOverlap:
+    """Which evaluated rows the bundle was trained on (unknown without a recorded data config)."""
     training_cfg = training_data_config(bundle)
     if training_cfg is None:
-        overlap = TrainingOverlap(None, "the bundle records no training data config")
-    else:
-        overlap = training_overlap(bundle, dataset, rows, training_cfg, list(types))
-    record = bundle.metadata.first_evaluation
-    raw = dataset.source.frame.iloc[rows].reset_index(drop=True)
-    references = _references(cfg, bundle, registry, record, (raw, frame), types, task, classes)
-    recorded = bundle.metadata.config
+        return TrainingOverlap(None, "the bundle records no training data config")
+    return training_overlap(bundle, dataset, rows, training_cfg, list(bundle.schema.input_types))
+
+
+def _inputs(
+    cfg: EvalAppConfig,
+    bundle: Bundle,
+    dataset: Dataset,
+    data_cfg: DataConfig,
+    scored: _ScoredRows,
+    references: list[Reference],
+    overlap: TrainingOverlap,
+) -> EvaluationInputs:
+    """The suite's inputs: the eval config's primary metric, ranking cut-offs and seed,
+    else the bundle's recorded ones; the bundle's recorded threshold."""
+    task, classes, types = bundle.schema.task, bundle.schema.class_list, bundle.schema.input_types
+    record, recorded = bundle.metadata.first_evaluation, bundle.metadata.config
     configured = cfg.eval.primary_metric or recorded.eval.primary_metric
     ranking_k = cfg.eval.ranking_k or recorded.eval.ranking_k
-    out_dir = Path(cfg.output_dir)
-    prefix = "test" if option_value(cfg.rows) == "test" else "eval"
-    inputs = EvaluationInputs(
+    rows = scored.rows
+    return EvaluationInputs(
         task=task,
         classes=classes or None,
-        y_true=y,
-        scores=scores,
-        labels=labels,
-        frame=frame,
+        y_true=scored.y,
+        scores=scored.scores,
+        labels=scored.labels,
+        frame=scored.frame,
         primary=primary_metric(task, configured, ranking_k),
         seed=int(cfg.seed if cfg.seed is not None else (recorded.seed or 0)),
-        prefix=prefix,
+        prefix="test" if option_value(cfg.rows) == "test" else "eval",
         title=f"{_bundle_name(bundle)} on {dataset.source.uri}",
         group_columns=list(data_cfg.group_columns),
         time_column=data_cfg.time_column,
@@ -196,13 +225,29 @@ def evaluate_bundle(composed: EvalAppConfig | DictConfig) -> BundleEvaluation:
         ranking_k=None if ranking_k is None else list(ranking_k),
         threshold=ThresholdChoice.from_dict(record.threshold) if record.threshold else None,
         references=references,
-        scorer=scorer,
+        scorer=scored.scorer,
         input_columns=list(types),
         notes=[f"bundle {bundle.path}; rows={option_value(cfg.rows)} ({len(rows)} rows)", overlap.note()],
         model_is_baseline=recorded.model_class == "BaselineModel",
     )
+
+
+def evaluate_bundle(composed: EvalAppConfig | DictConfig) -> BundleEvaluation:
+    """``tabpipe eval`` on its config (typed here if it is still the composed one)."""
+    cfg = to_typed(composed, EvalAppConfig)
+    registry = Registry(cfg.registry_root)
+    bundle = load_bundle(registry.resolve(str(cfg.bundle)))
+    task, classes = bundle.schema.task, bundle.schema.class_list
+    data_cfg, dataset = _dataset(cfg, bundle)
+    scored = _score_rows(cfg, bundle, dataset, data_cfg)
+    overlap = _overlap(bundle, dataset, scored.rows)
+    raw = dataset.source.frame.iloc[scored.rows].reset_index(drop=True)
+    record, types = bundle.metadata.first_evaluation, bundle.schema.input_types
+    references = _references(cfg, bundle, registry, record, (raw, scored.frame), types, task, classes)
+    inputs = _inputs(cfg, bundle, dataset, data_cfg, scored, references, overlap)
+    out_dir = Path(cfg.output_dir)
     result = evaluate_predictions(inputs, cfg.eval, out_dir)
     write_json_atomic(out_dir / "metrics.json", result.metrics)
-    write_predictions(out_dir, dataset, rows, scores, labels, classes, overlap)
+    write_predictions(out_dir, dataset, scored.rows, scored.scores, scored.labels, classes, overlap)
     log.info("evaluation written to %s", out_dir)
     return BundleEvaluation(result, overlap)
