@@ -11,7 +11,7 @@ import pandas as pd
 from tabpipe.config.schema import DataConfig, TrainConfig
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
-from tabpipe.evaluation.graph_scoring import bundle_reference, graph_scorer
+from tabpipe.evaluation.graph_scoring import Scorer, bundle_reference, graph_scorer
 from tabpipe.evaluation.importance import native_importance
 from tabpipe.evaluation.suite import (
     EvaluationInputs,
@@ -65,6 +65,34 @@ def production_reference(cfg: TrainConfig, dataset: Dataset, rows: np.ndarray) -
     )
 
 
+def _references(
+    cfg: TrainConfig, dataset: Dataset, folds: list[FoldResult], rows: np.ndarray
+) -> list[Reference]:
+    """The run's baseline, then the registry's production version when there is one."""
+    references = [baseline_reference(dataset, folds)]
+    production = production_reference(cfg, dataset, rows)
+    if production is not None:
+        references.append(production)
+    return references
+
+
+def _notes(folds: list[FoldResult]) -> list[str]:
+    if len(folds) == 1:
+        return []
+    return [
+        f"{len(folds)}-fold run: plots and segments pool the out-of-fold test predictions (each fold "
+        "with its own threshold); the metrics table shows the fold means; feature importance needs a "
+        "single split."
+    ]
+
+
+def _single_split_scorer(dataset: Dataset, folds: list[FoldResult], types: dict[str, str]) -> Scorer | None:
+    """The fold's graph as the permutation importance's scorer (one split with a graph only)."""
+    if len(folds) == 1 and folds[0].graph is not None:
+        return graph_scorer(runtime.session(folds[0].graph), types, dataset.task, dataset.classes)
+    return None
+
+
 def evaluate_run(
     cfg: TrainConfig,
     dataset: Dataset,
@@ -76,19 +104,9 @@ def evaluate_run(
 ) -> EvaluationResult:
     rows = np.concatenate([split.test for split in splits])
     single = len(folds) == 1
-    references = [baseline_reference(dataset, folds)]
-    production = production_reference(cfg, dataset, rows)
-    if production is not None:
-        references.append(production)
+    references = _references(cfg, dataset, folds, rows)
     task = get_task(dataset.task)
     labels = np.concatenate([f.test_labels for f in folds]) if task.has_classes else None
-    notes = []
-    if not single:
-        notes.append(
-            f"{len(folds)}-fold run: plots and segments pool the out-of-fold test predictions (each fold "
-            "with its own threshold); the metrics table shows the fold means; feature importance needs a "
-            "single split."
-        )
     types = column_types(dataset.schema)
     inputs = EvaluationInputs(
         task=dataset.task,
@@ -107,15 +125,13 @@ def evaluate_run(
         ranking_k=list(cfg.eval.ranking_k),
         threshold=folds[0].threshold if single else None,
         references=references,
-        scorer=graph_scorer(runtime.session(folds[0].graph), types, dataset.task, dataset.classes)
-        if single and folds[0].graph is not None
-        else None,
+        scorer=_single_split_scorer(dataset, folds, types),
         input_columns=list(types),
         native_importance=native_importance(folds[0].model, folds[0].preprocessor.feature_names_)
         if single
         else None,
         known_metrics={k: v for k, v in metrics.items() if k.startswith(("test/", "baseline/test/"))},
-        notes=notes,
+        notes=_notes(folds),
         model_is_baseline=model_name(cfg.model) == "BaselineModel",
     )
     return evaluate_predictions(inputs, cfg.eval, cfg.paths.output_dir)
