@@ -212,42 +212,56 @@ def _importance(inputs: EvaluationInputs, eval_cfg: EvalConfig, writer: plots.Pl
         plots.importance(writer, "permutation", table, "column", "importance_mean")
 
 
-def evaluate_predictions(inputs: EvaluationInputs, eval_cfg: EvalConfig, out_dir: Path) -> EvaluationResult:
-    """Evaluate scored rows and write the suite's files into ``out_dir``."""
-    out_dir = Path(out_dir)
-    bins = int(eval_cfg.calibration_bins)
-    rows = scored(inputs.task, inputs.y_true, inputs.scores, inputs.labels, bins, inputs.groups)
-    metrics = _metrics(inputs, rows, bins)
+def _gates(inputs: EvaluationInputs, eval_cfg: EvalConfig, metrics: dict[str, float]) -> list[GateResult]:
+    """The baseline and production gates (a baseline model gets a note instead of its gate)."""
     production = next((r.description for r in inputs.references if r.name == "production"), None)
     gates = gate_results(
         metrics, inputs.primary, inputs.prefix, eval_cfg, production, inputs.model_is_baseline
     )
     if inputs.model_is_baseline:
         inputs.notes.append("The model is the baseline: there is no baseline gate (it cannot beat itself).")
-    writer = plots.PlotWriter(out_dir, eval_cfg.max_plot_points, inputs.seed) if eval_cfg.plots else None
+    return gates
+
+
+def _segments(
+    inputs: EvaluationInputs,
+    eval_cfg: EvalConfig,
+    rows: Scored,
+    writer: plots.PlotWriter | None,
+    out_dir: Path,
+) -> SegmentsDocument | None:
+    """``segments.json`` (and its plots), a warning per flagged segment; None without
+    group columns or a time column, or when disabled."""
+    if not (eval_cfg.segments.enabled and (inputs.group_columns or inputs.time_column)):
+        return None
+    segments = analyse_segments(
+        inputs.task,
+        inputs.primary,
+        rows,
+        inputs.frame,
+        list(inputs.group_columns),
+        inputs.time_column,
+        eval_cfg.segments,
+        inputs.seed,
+    )
+    segments.write(out_dir / "segments.json")
+    for flagged in segments.flagged:
+        log.warning("segment %s: %s significantly worse than overall", flagged, inputs.primary)
     if writer is not None:
-        _plots(inputs, rows, writer, bins)
-    thresholds = _threshold_analysis(inputs, rows, writer)
-    if writer is not None:
-        _importance(inputs, eval_cfg, writer)
-    segments = None
-    if eval_cfg.segments.enabled and (inputs.group_columns or inputs.time_column):
-        segments = analyse_segments(
-            inputs.task,
-            inputs.primary,
-            rows,
-            inputs.frame,
-            list(inputs.group_columns),
-            inputs.time_column,
-            eval_cfg.segments,
-            inputs.seed,
-        )
-        segments.write(out_dir / "segments.json")
-        for flagged in segments.flagged:
-            log.warning("segment %s: %s significantly worse than overall", flagged, inputs.primary)
-        if writer is not None:
-            plots.segments(writer, segments)
-    summary = EvaluationDocument(
+        plots.segments(writer, segments)
+    return segments
+
+
+def _document(
+    inputs: EvaluationInputs,
+    rows: Scored,
+    metrics: dict[str, float],
+    gates: list[GateResult],
+    thresholds: ThresholdAnalysis | None,
+    writer: plots.PlotWriter | None,
+) -> EvaluationDocument:
+    """What ``evaluation.json`` holds."""
+    return EvaluationDocument(
         task=inputs.task,
         rows=len(rows.y),
         primary_metric=inputs.primary,
@@ -261,6 +275,23 @@ def evaluate_predictions(inputs: EvaluationInputs, eval_cfg: EvalConfig, out_dir
         plots=dict(writer.images) if writer else {},
         notes=inputs.notes,
     )
+
+
+def evaluate_predictions(inputs: EvaluationInputs, eval_cfg: EvalConfig, out_dir: Path) -> EvaluationResult:
+    """Evaluate scored rows and write the suite's files into ``out_dir``."""
+    out_dir = Path(out_dir)
+    bins = int(eval_cfg.calibration_bins)
+    rows = scored(inputs.task, inputs.y_true, inputs.scores, inputs.labels, bins, inputs.groups)
+    metrics = _metrics(inputs, rows, bins)
+    gates = _gates(inputs, eval_cfg, metrics)
+    writer = plots.PlotWriter(out_dir, eval_cfg.max_plot_points, inputs.seed) if eval_cfg.plots else None
+    if writer is not None:
+        _plots(inputs, rows, writer, bins)
+    thresholds = _threshold_analysis(inputs, rows, writer)
+    if writer is not None:
+        _importance(inputs, eval_cfg, writer)
+    segments = _segments(inputs, eval_cfg, rows, writer, out_dir)
+    summary = _document(inputs, rows, metrics, gates, thresholds, writer)
     summary.write(out_dir / "evaluation.json")
     text = report.render(inputs, metric_names(inputs.task, inputs.ranking_k), summary, segments)
     path = write_text_atomic(out_dir / "report.md", text)
