@@ -62,23 +62,45 @@ def parity_check(
     return result
 
 
-def build_bundle(
+def _metadata_document(
+    cfg: TrainConfig,
+    fold: FoldResult,
+    metadata: dict[str, Any],
+    parity: ParityResult,
+    providers_used: list[str],
+) -> MetadataDocument:
+    """The run's metadata with the export facts: opset, parity, providers requested and used."""
+    return MetadataDocument.model_validate(
+        metadata
+        | {
+            "export": ExportFacts(
+                opset=OPSET,
+                parity=parity.as_dict(),
+                native_vs_graph_max_abs_diff=fold.native_max_abs_diff,
+                providers_requested=list(cfg.export.providers),
+                providers_used=providers_used,
+            )
+        }
+    )
+
+
+def _bundle_documents(
     cfg: TrainConfig,
     dataset: Dataset,
     split: Split,
     fold: FoldResult,
-    run_dir: Path,
     metrics: dict[str, float],
     metadata: dict[str, Any],
     parity: ParityResult,
-    native_files: list[Path],
-) -> Path:
+) -> dict[str, Any]:
+    """The bundle's documents by file name; the reference profile holds the train rows'
+    features and the graph's scores on them."""
     session = runtime.session(fold.graph, cfg.export.providers)
     train = dataset.features.iloc[split.train]
     train_scores = scores_from_outputs(
         runtime.run(session, tensors_from_coerced(train, column_types(dataset.schema))), dataset.task
     )
-    documents = {
+    return {
         "schema.json": schema_document(
             dataset.schema,
             dataset.task,
@@ -90,23 +112,27 @@ def build_bundle(
             train, dataset.schema, train_scores, dataset.task, dataset.classes, cfg.export.profile_bins
         ),
         "metrics.json": metrics,
-        "metadata.json": MetadataDocument.model_validate(
-            metadata
-            | {
-                "export": ExportFacts(
-                    opset=OPSET,
-                    parity=parity.as_dict(),
-                    native_vs_graph_max_abs_diff=fold.native_max_abs_diff,
-                    providers_requested=list(cfg.export.providers),
-                    providers_used=session.get_providers(),
-                )
-            }
-        ),
+        "metadata.json": _metadata_document(cfg, fold, metadata, parity, session.get_providers()),
     }
+
+
+def build_bundle(
+    cfg: TrainConfig,
+    dataset: Dataset,
+    split: Split,
+    fold: FoldResult,
+    run_dir: Path,
+    metrics: dict[str, float],
+    metadata: dict[str, Any],
+    parity: ParityResult,
+    native_files: list[Path],
+) -> Path:
+    """``<run_dir>/bundle``, written in a staging directory then renamed over any old one."""
+    bundle_documents = _bundle_documents(cfg, dataset, split, fold, metrics, metadata, parity)
     target = run_dir / "bundle"
     staging = temp_dir(run_dir, ".bundle-")
     try:
-        write_bundle(staging / "bundle", fold.graph.SerializeToString(), documents, native_files)
+        write_bundle(staging / "bundle", fold.graph.SerializeToString(), bundle_documents, native_files)
         if target.exists():
             shutil.rmtree(target)
         (staging / "bundle").rename(target)
