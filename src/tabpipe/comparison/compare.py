@@ -16,7 +16,6 @@ import numpy as np
 
 from tabpipe.comparison.candidates import Candidate, check_recorded_predictions, load_candidate, rebuild_rows
 from tabpipe.comparison.document import (
-    BootstrapSummary,
     ComparisonDocument,
     FoldTTest,
     PairedMetrics,
@@ -217,7 +216,7 @@ def _document(
         metric=primary,
         higher_is_better=not lower,
         metrics=PairedMetrics(a=stats.metrics_a, b=stats.metrics_b),
-        bootstrap=BootstrapSummary(**stats.ci.as_dict()),
+        bootstrap=stats.ci,
         significant=better is not None,
         better=better,
         # classification: McNemar on the labels the graphs output

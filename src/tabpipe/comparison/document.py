@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
+from tabpipe.comparison.significance import BootstrapCI
+
 Side = Literal["a", "b"]
 
 
@@ -35,19 +37,6 @@ class RowsSummary(_Record):
 class PairedMetrics(_Record):
     a: dict[str, float | None]
     b: dict[str, float | None]
-
-
-class BootstrapSummary(_Record):
-    """The paired bootstrap CI of the primary metric's difference, B minus A."""
-
-    difference: Literal["b - a"] = "b - a"
-    estimate: float
-    low: float
-    high: float
-    confidence: float
-    n_resamples: int
-    seed: int
-    method: str = "percentile"
 
 
 class McNemarTable(_Record):
@@ -109,7 +98,7 @@ class ComparisonDocument(_Record):
     metric: str
     higher_is_better: bool
     metrics: PairedMetrics
-    bootstrap: BootstrapSummary
+    bootstrap: BootstrapCI
     significant: bool
     better: Side | None
     mcnemar: McNemarResult | None = None

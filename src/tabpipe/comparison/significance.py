@@ -4,17 +4,22 @@ test on two classifiers' per-row correctness, a paired t-test across CV folds.""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
 # maps a batch of resampled unit indices [B, n] to the B metric differences (B minus A)
 Difference = Callable[[np.ndarray], np.ndarray]
 
 
-@dataclass
-class BootstrapCI:
+class BootstrapCI(BaseModel):
+    """The paired bootstrap CI of a metric's difference, B minus A (also the comparison
+    document's ``bootstrap`` record)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    difference: Literal["b - a"] = "b - a"
     estimate: float  # the difference on the rows as they are
     low: float
     high: float
@@ -25,9 +30,6 @@ class BootstrapCI:
 
     def excludes_zero(self) -> bool:
         return self.low > 0 or self.high < 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def paired_bootstrap_ci(
@@ -46,12 +48,12 @@ def paired_bootstrap_ci(
     interval = percentile_bootstrap(difference, n_units, n_resamples, confidence, seed)
     low, high = (interval.low, interval.high) if interval.defined == n_resamples else (np.nan, np.nan)
     return BootstrapCI(
-        float(difference(np.arange(n_units)[None, :])[0]),
-        float(low),
-        float(high),
-        confidence,
-        n_resamples,
-        seed,
+        estimate=float(difference(np.arange(n_units)[None, :])[0]),
+        low=float(low),
+        high=float(high),
+        confidence=confidence,
+        n_resamples=n_resamples,
+        seed=seed,
     )
 
 

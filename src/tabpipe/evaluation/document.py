@@ -23,21 +23,6 @@ class _Document(BaseModel):
         return write_text_atomic(path, self.model_dump_json(indent=2) + "\n")
 
 
-class GateRecord(_Document):
-    reference: str  # baseline | production
-    metric: str  # e.g. test/auc
-    model: float
-    value: float  # the reference's value of the metric
-    min_improvement: float
-    enforced: bool
-    message: str
-    passed: bool
-
-    @classmethod
-    def of(cls, gate: GateResult) -> GateRecord:
-        return cls.model_validate(gate.as_dict())
-
-
 class AtThreshold(_Document):
     precision: float
     recall: float
@@ -111,7 +96,7 @@ class EvaluationDocument(_Document):
     rows: int
     primary_metric: str
     metrics: dict[str, float | None]
-    gates: list[GateRecord]
+    gates: list[GateResult]
     threshold: ThresholdAnalysis | None = None
     ranking: RankingSummary | None = None
     references: list[ReferenceRecord] = []

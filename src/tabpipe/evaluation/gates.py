@@ -3,16 +3,20 @@ each by a configured minimum improvement on the primary metric."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, computed_field
 
 from tabpipe.config.schema import EvalConfig
 from tabpipe.errors import BaselineGateError
 from tabpipe.evaluation.metrics import improvement
 
 
-@dataclass(frozen=True)
-class GateResult:
+class GateResult(BaseModel):
+    """One gate's outcome, and the record of it that ``evaluation.json`` keeps (with ``passed``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     reference: str  # "baseline" | "production"
     metric: str  # e.g. test/auc
     model: float
@@ -21,12 +25,13 @@ class GateResult:
     enforced: bool
     message: str
 
+    @computed_field
     @property
     def passed(self) -> bool:
         return improvement(self.metric.rsplit("/", 1)[-1], self.model, self.value) > self.min_improvement
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"passed": self.passed}
+        return self.model_dump()
 
 
 def gate_results(
@@ -60,7 +65,13 @@ def gate_results(
         )
         gates.append(
             GateResult(
-                reference, key, metrics[key], metrics[other], margin, bool(getattr(eval_cfg, switch)), message
+                reference=reference,
+                metric=key,
+                model=metrics[key],
+                value=metrics[other],
+                min_improvement=margin,
+                enforced=bool(getattr(eval_cfg, switch)),
+                message=message,
             )
         )
     return gates

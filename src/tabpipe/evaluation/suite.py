@@ -22,7 +22,6 @@ from tabpipe.evaluation import plots, ranking_plots, report
 from tabpipe.evaluation.document import (
     AtThreshold,
     EvaluationDocument,
-    GateRecord,
     RankingSummary,
     ReferenceRecord,
     SegmentsDocument,
@@ -266,7 +265,7 @@ def _document(
         rows=len(rows.y),
         primary_metric=inputs.primary,
         metrics=metrics,
-        gates=[GateRecord.of(gate) for gate in gates],
+        gates=gates,
         threshold=thresholds,
         ranking=ranking_summary(rows) if get_task(inputs.task).needs_groups else None,
         references=[
