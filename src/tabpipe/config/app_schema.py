@@ -11,16 +11,8 @@ from typing import Annotated, List, Optional
 from annotated_types import Interval
 from omegaconf import MISSING
 
-from tabpipe.config.schema import (
-    AtLeastOne,
-    DataConfig,
-    EvalConfig,
-    Fraction,
-    NonNegative,
-    NonNegativeInt,
-    Positive,
-    Probability,
-)
+from tabpipe.config.bounds import AtLeastOne, Fraction, NonNegative, NonNegativeInt, Positive, Probability
+from tabpipe.config.schema import DataConfig, EvalConfig
 
 
 class InputPolicy(str, Enum):

@@ -4,9 +4,8 @@ Each YAML file in ``conf/<group>/`` extends one of these schemas through its def
 list (``- /schema/<group>/<name>@_here_``), so a mistyped or unknown key fails at
 composition time with its name, and values are type-checked (enums list their options).
 
-Numbers with a natural range declare it with :mod:`annotated_types` metadata
-(``Annotated[float, Gt(0)]``); OmegaConf ignores it and :mod:`tabpipe.config.ranges` checks it
-after composition, so ``model.learning_rate=-1`` fails before anything runs.
+Numbers with a natural range declare it with the aliases of :mod:`tabpipe.config.bounds`.
+The model group's schemas are in :mod:`tabpipe.config.model_schema`.
 
 OmegaConf needs ``typing.Optional``/``List``/``Dict`` here, not PEP 604 unions.
 """
@@ -15,16 +14,35 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Annotated, Any, Dict, List, Optional
 
-from annotated_types import Ge, Gt, Interval
+from annotated_types import Ge, Interval
 from omegaconf import MISSING
 
-Positive = Annotated[float, Gt(0)]
-NonNegative = Annotated[float, Ge(0)]
-AtLeastOne = Annotated[int, Ge(1)]
-NonNegativeInt = Annotated[int, Ge(0)]
-Fraction = Annotated[float, Interval(gt=0, lt=1)]
-Share = Annotated[float, Interval(gt=0, le=1)]
-Probability = Annotated[float, Interval(ge=0, le=1)]
+from tabpipe.config.bounds import (
+    AtLeastOne,
+    Fraction,
+    NonNegative,
+    NonNegativeInt,
+    Probability,
+    Share,
+)
+from tabpipe.config.model_schema import (  # re-exported: the model group's schemas
+    BaselineModelConfig as BaselineModelConfig,
+)
+from tabpipe.config.model_schema import (
+    LGBMModelConfig as LGBMModelConfig,
+)
+from tabpipe.config.model_schema import (
+    LightningModelConfig as LightningModelConfig,
+)
+from tabpipe.config.model_schema import (
+    LinearModelConfig as LinearModelConfig,
+)
+from tabpipe.config.model_schema import (
+    ModelConfig as ModelConfig,
+)
+from tabpipe.config.model_schema import (
+    XGBModelConfig as XGBModelConfig,
+)
 
 
 class Task(str, Enum):
@@ -250,83 +268,6 @@ class EvalConfig:
     max_plot_points: AtLeastOne = 5000
     importance: ImportanceConfig = field(default_factory=ImportanceConfig)
     segments: SegmentsConfig = field(default_factory=SegmentsConfig)
-
-
-@dataclass
-class ModelConfig:
-    """What every model config has: the class that ``hydra.utils.instantiate`` builds with the
-    other keys as its parameters. Each ``conf/model/*.yaml`` selects a subclass below, which
-    holds that model's parameters and their defaults (the one place they are set)."""
-
-    _target_: str = MISSING
-
-
-@dataclass
-class BaselineModelConfig(ModelConfig):
-    """Also the config of a user's model that takes no parameters:
-    ``model=baseline model._target_=my_pkg.MyModel``."""
-
-    _target_: str = "tabpipe.models.baseline.BaselineModel"
-
-
-@dataclass
-class LinearModelConfig(ModelConfig):
-    _target_: str = "tabpipe.models.linear.LinearModel"
-    C: Positive = 1.0
-    alpha: NonNegative = 1.0
-    max_iter: AtLeastOne = 1000
-
-
-@dataclass
-class XGBModelConfig(ModelConfig):
-    _target_: str = "tabpipe.models.xgb.XGBoostModel"
-    n_estimators: AtLeastOne = 500
-    learning_rate: Positive = 0.05
-    max_depth: NonNegativeInt = 6
-    min_child_weight: NonNegative = 1.0
-    subsample: Share = 0.9
-    colsample_bytree: Share = 0.9
-    reg_lambda: NonNegative = 1.0
-    reg_alpha: NonNegative = 0.0
-    gamma: NonNegative = 0.0
-    max_bin: Annotated[int, Ge(2)] = 256
-    early_stopping_rounds: AtLeastOne = 50
-    n_jobs: int = 0
-    # task=ranking: rank:ndcg, rank:pairwise or rank:map (binary relevance)
-    rank_objective: str = "rank:ndcg"
-
-
-@dataclass
-class LGBMModelConfig(ModelConfig):
-    _target_: str = "tabpipe.models.lgbm.LightGBMModel"
-    n_estimators: AtLeastOne = 500
-    learning_rate: Positive = 0.05
-    num_leaves: Annotated[int, Ge(2)] = 31
-    max_depth: int = -1
-    min_child_samples: NonNegativeInt = 20
-    subsample: Share = 0.9
-    subsample_freq: NonNegativeInt = 1
-    colsample_bytree: Share = 0.9
-    reg_lambda: NonNegative = 0.0
-    reg_alpha: NonNegative = 0.0
-    early_stopping_rounds: AtLeastOne = 50
-    n_jobs: int = 0
-    # task=ranking: lambdarank or rank_xendcg
-    rank_objective: str = "lambdarank"
-
-
-@dataclass
-class LightningModelConfig(ModelConfig):
-    """A Lightning network; ``module`` is any LightningModule given by ``_target_``.
-
-    The module is built by ``hydra.utils.instantiate(module, n_inputs=, n_outputs=, task=,
-    categorical_slots=)``.
-    """
-
-    _target_: str = "tabpipe.models.lightning.LightningModel"
-    module: Dict[str, Any] = field(default_factory=dict)
-    batch_size: AtLeastOne = 256
-    num_workers: NonNegativeInt = 0
 
 
 @dataclass
