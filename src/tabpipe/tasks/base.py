@@ -25,6 +25,14 @@ from tabpipe.errors import ConfigError
 LABEL, PROBABILITIES, PREDICTION, SCORE = "label", "probabilities", "prediction", "score"
 
 
+def missing_target_problem(values: pd.Series, target: str) -> str | None:
+    """The line for a target with missing values (every task needs a complete target)."""
+    missing = int(values.isna().sum())
+    if missing:
+        return f"column {target!r} (target): {missing} missing values; the target must be complete"
+    return None
+
+
 class Task(ABC):
     """One supervised task. Subclasses set the class attributes and the abstract methods."""
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tabpipe.errors import DataValidationError
-from tabpipe.tasks.base import LABEL, PROBABILITIES, Task
+from tabpipe.tasks.base import LABEL, PROBABILITIES, Task, missing_target_problem
 
 MIN_CLASS_ROWS = 3
 
@@ -48,9 +48,9 @@ class ClassificationTask(Task):
         self, frame: pd.DataFrame, target: str, group_column: str | None, positive: str | None
     ) -> list[str]:
         values = frame[target]
-        missing = int(values.isna().sum())
+        missing = missing_target_problem(values, target)
         if missing:
-            return [f"column {target!r} (target): {missing} missing values; the target must be complete"]
+            return [missing]
         counts = values.astype(str).value_counts()
         wrong_count = self._class_count_problem(target, len(counts))
         if wrong_count:

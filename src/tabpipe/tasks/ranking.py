@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tabpipe.errors import ConfigError
-from tabpipe.tasks.base import SCORE, Task
+from tabpipe.tasks.base import SCORE, Task, missing_target_problem
 
 MAX_RELEVANCE = 30
 KINDS = ("ndcg", "map")
@@ -59,12 +59,9 @@ def ranking_problems(
             f"column {group_column!r} (group_column): {count} missing query ids; every row needs one"
         )
     target = frame[target_name]
-    if target.isna().any():
-        missing = int(target.isna().sum())
-        return [
-            *problems,
-            f"column {target_name!r} (target): {missing} missing values; the target must be complete",
-        ]
+    missing = missing_target_problem(target, target_name)
+    if missing:
+        return [*problems, missing]
     if positive is not None:
         if positive not in set(target.astype(str)):
             problems.append(f"data.positive_class={positive!r}: not a value of column {target_name!r}")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tabpipe.tasks.base import PREDICTION, Task
+from tabpipe.tasks.base import PREDICTION, Task, missing_target_problem
 
 
 class RegressionTask(Task):
@@ -24,9 +24,9 @@ class RegressionTask(Task):
         self, frame: pd.DataFrame, target: str, group_column: str | None, positive: str | None
     ) -> list[str]:
         values = frame[target]
-        missing = int(values.isna().sum())
+        missing = missing_target_problem(values, target)
         if missing:
-            return [f"column {target!r} (target): {missing} missing values; the target must be complete"]
+            return [missing]
         numeric = pd.to_numeric(values, errors="coerce")
         if numeric.isna().any():
             bad = values[numeric.isna()].iloc[0]
