@@ -133,15 +133,26 @@ def test_one_record_or_a_list_and_the_response_shape(server) -> None:
 
 
 def test_ab_split_ratio_and_stickiness(server) -> None:
-    def arm(key: int) -> str:
-        return client.post("/predict", json={"customer_id": key, "tenure": 5}).json()["model"]["arm"]
+    # one client per thread: a shared httpx.Client's pool once raced (EBADF) under 8 threads
+    clients: list[httpx.Client] = []
+    local = threading.local()
 
-    with httpx.Client(base_url=server) as client, ThreadPoolExecutor(8) as pool:
-        arms = list(pool.map(arm, range(2_000)))  # a hash of the key: deterministic shares
+    def arm(key: int) -> str:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(base_url=server)
+            clients.append(local.client)
+        return local.client.post("/predict", json={"customer_id": key, "tenure": 5}).json()["model"]["arm"]
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            arms = list(pool.map(arm, range(2_000)))  # a hash of the key: deterministic shares
         share_b = Counter(arms)["b"] / len(arms)
         assert abs(share_b - 0.3) < 0.02, share_b
         for key in (3, 17, 4242):
             assert len({arm(key) for _ in range(10)}) == 1
+    finally:
+        for client in clients:
+            client.close()
     versions = {"a": "1", "b": "2"}
     reply = httpx.post(f"{server}/predict", json={"customer_id": 17, "tenure": 5}).json()
     assert reply["model"]["version"] == versions[reply["model"]["arm"]]
