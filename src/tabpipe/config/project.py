@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tabpipe.errors import ConfigError
 
@@ -67,3 +68,27 @@ def config_search_path(project: Project) -> list[str]:
     """Hydra's config sources for ``project``, first wins: its ``conf/``, then the packaged defaults."""
     own = [f"file://{project.conf_dir.resolve()}"] if project.conf_dir is not None else []
     return [*own, PACKAGED]
+
+
+def main_config_path(project: Project) -> str:
+    """The first source of :func:`config_search_path` as Hydra's ``config_path`` takes it (an
+    absolute directory or ``pkg://...``); the Hydra plugin ``tabpipe_configs`` appends the
+    packaged defaults behind it in every Hydra process."""
+    return str(project.conf_dir.resolve()) if project.conf_dir is not None else PACKAGED
+
+
+def initialize_hydra(project: Project) -> Any:
+    """Hydra's ``initialize_config_dir`` / ``initialize_config_module`` for ``project``: the
+    context in which ``hydra.compose()`` composes as the CLI does."""
+    from hydra import initialize_config_dir, initialize_config_module
+
+    if project.conf_dir is not None:
+        return initialize_config_dir(str(project.conf_dir.resolve()), version_base="1.3")
+    return initialize_config_module(PACKAGED.removeprefix("pkg://"), version_base="1.3")
+
+
+def output_root() -> Path:
+    """Where this process writes what has no configured path: ``$TABPIPE_ROOT`` (as
+    ``paths.root_dir``), else the discovered project's root."""
+    pinned = os.environ.get("TABPIPE_ROOT")
+    return Path(pinned) if pinned else find_project().root
