@@ -20,6 +20,7 @@ def take_project_flag(args: list[str]) -> list[str]:
     for this process and its children (sweep workers, DVC stages, ``tabpipe reproduce``); the
     project must be a directory (one ``error:`` line, exit 2, otherwise)."""
     import os
+    from pathlib import Path
 
     from tabpipe.config.project import ENV, find_project
 
@@ -29,6 +30,8 @@ def take_project_flag(args: list[str]) -> list[str]:
             value = arg.partition("=")[2] if "=" in arg else next(args_iter, "")
             if not value:
                 fail(ConfigError("--project: give the project's directory (--project DIR)"))
+            if not Path(value).is_dir():
+                fail(ConfigError(f"--project {value}: not a directory"))
             os.environ[ENV] = value
         else:
             rest.append(arg)
