@@ -65,3 +65,25 @@ def test_two_projects_keep_their_configs_and_outputs_apart(tmp_path: Path) -> No
     assert sorted(PACKAGED_CONF.rglob("*.yaml")) == packaged
     repository_best = ROOT / "conf" / "experiment" / "xgb_optuna_best.yaml"  # a developer's own sweep's
     assert not repository_best.exists() or repository_best.stat().st_mtime < started
+
+
+def test_reproduce_runs_in_the_project_of_the_run(tmp_path: Path) -> None:
+    """A run made with --project from elsewhere is reproduced with that project's configs:
+    its own model option, which no other project has."""
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    write_project(project, None)
+    (project / "conf" / "model").mkdir()
+    (project / "conf" / "model" / "mine.yaml").write_text(
+        "defaults:\n  - /schema/model/xgb@_here_\n  - _self_\nn_estimators: 10\n"
+    )
+    done = tabpipe(elsewhere, "--project", str(project), "train", "model=mine", "logger=none")
+    assert done.returncode == 0, done.stderr[-3000:]
+    (run_dir,) = (project / "logs" / "train" / "runs").iterdir()
+    assert sorted(p.name for p in elsewhere.iterdir()) == []  # the run wrote under its project
+
+    again = project / "again"
+    reproduced = tabpipe(elsewhere, "reproduce", str(run_dir), "--output-dir", str(again))
+    assert reproduced.returncode == 0, reproduced.stderr[-3000:]
+    assert "metrics: identical" in reproduced.stdout
