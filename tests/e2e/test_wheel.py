@@ -115,4 +115,6 @@ def test_a_wheel_in_a_fresh_venv_inits_trains_and_repros_a_project(tmp_path: Pat
     assert (demo / "pipeline" / "export" / "bundle" / "model.onnx").is_file()
 
     assert sorted(p.name for p in work.iterdir()) == ["demo"]  # nothing beside the project
+    # in the home directory only the libraries' caches and settings (matplotlib, ONNX Runtime, W&B)
+    assert {p.name for p in home.iterdir()} <= {".cache", ".config"}
     assert _snapshot(package) == installed  # nothing into the installed package
