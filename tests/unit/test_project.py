@@ -113,3 +113,17 @@ def test_project_flag_sets_the_project_for_the_process(
         take_project_flag(["--project", str(tmp_path / "nope")])
     assert exited.value.code == 2
     assert capsys.readouterr().err == f"error: --project {tmp_path / 'nope'}: not a directory\n"
+
+
+def test_the_registry_commands_default_to_the_projects_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tabpipe.export.registry import default_root
+
+    project = make_project(tmp_path)
+    (project / "notebooks").mkdir()
+    monkeypatch.chdir(project / "notebooks")
+    monkeypatch.delenv("TABPIPE_REGISTRY", raising=False)
+    assert default_root() == project / "registry"
+    monkeypatch.setenv("TABPIPE_REGISTRY", str(tmp_path / "shared"))
+    assert default_root() == tmp_path / "shared"
