@@ -100,6 +100,8 @@ def help_text(program: str, recipes: str) -> str:
         "",
         "Any key can be overridden: model.max_depth=4 trainer.max_epochs=20 seed=7.",
         f"Print the composed config: {program} --cfg job.  Hydra's own flags: --hydra-help.",
+        "The project (its conf/ first, its root for every output): --project DIR, TABPIPE_PROJECT,",
+        "else the nearest directory upward with conf/train.yaml or tabpipe.yaml, else this one.",
         "Exit codes: 0 ok, 2 bad config or data, 3 model did not beat the baseline,",
         "4 requested device unavailable, 5 exported graph failed the parity gate.",
     ]
