@@ -127,3 +127,16 @@ def test_the_registry_commands_default_to_the_projects_registry(
     assert default_root() == project / "registry"
     monkeypatch.setenv("TABPIPE_REGISTRY", str(tmp_path / "shared"))
     assert default_root() == tmp_path / "shared"
+
+
+def test_monitor_state_defaults_to_the_projects_monitoring_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tabpipe.config.app_schema import MonitorConfig
+    from tabpipe.monitoring.run import _report_paths
+
+    project = make_project(tmp_path)
+    (project / "data").mkdir()
+    monkeypatch.chdir(project / "data")
+    state_dir, report_dir = _report_paths(MonitorConfig(bundle="churn:1", current="x.csv"), "churn")
+    assert state_dir == project / "monitoring" / "churn" and report_dir.parent == state_dir
