@@ -32,7 +32,7 @@ def take_project_flag(args: list[str]) -> list[str]:
                 fail(ConfigError("--project: give the project's directory (--project DIR)"))
             if not Path(value).is_dir():
                 fail(ConfigError(f"--project {value}: not a directory"))
-            os.environ[ENV] = value
+            os.environ[ENV] = str(Path(value).resolve())  # children may run elsewhere
         else:
             rest.append(arg)
     if os.environ.get(ENV):
