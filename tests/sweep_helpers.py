@@ -46,6 +46,7 @@ def copy_conf(tmp_path: Path) -> Path:
     written there, not in the repo."""
     target = tmp_path / "conf"
     shutil.copytree(CONF, target, ignore=shutil.ignore_patterns("*_best.yaml"))
+    (target / "hparams_search").mkdir(exist_ok=True)  # for the project's own search files
     return target
 
 
