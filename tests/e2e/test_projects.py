@@ -87,3 +87,18 @@ def test_reproduce_runs_in_the_project_of_the_run(tmp_path: Path) -> None:
     reproduced = tabpipe(elsewhere, "reproduce", str(run_dir), "--output-dir", str(again))
     assert reproduced.returncode == 0, reproduced.stderr[-3000:]
     assert "metrics: identical" in reproduced.stdout
+
+
+def test_init_force_scaffolds_beside_the_users_files_and_again(tmp_path: Path, capsys) -> None:
+    from tabpipe.cli.init import main as init_main
+
+    (tmp_path / "notes.txt").write_text("mine")
+    init_main([str(tmp_path), "--example", "none", "--force"])
+    assert "files; git init, dvc init)" in capsys.readouterr().out
+    init_main([str(tmp_path), "--force"])  # again: the files rewritten, the repositories kept
+    assert "repositories kept" in capsys.readouterr().out
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert "override data: churn" in (tmp_path / "conf" / "train.yaml").read_text()
+    assert (tmp_path / ".dvc" / "plugins" / "hydra_plugins" / "tabpipe_dvc" / "__init__.py").is_file()
+    assert "plugins_path = .dvc/plugins" in (tmp_path / ".dvc" / "config").read_text()
+    assert (tmp_path / ".git").is_dir()
