@@ -27,25 +27,25 @@ NOT_RUN = {
 }
 
 
-def _reader_env(project: Path) -> dict[str, str]:
+def _reader_env() -> dict[str, str]:
     """A reader's shell: the venv's `python` and `tabpipe` first on PATH, this checkout's
-    sources, offline W&B, and the project's own registry (not the tests' shared one)."""
+    sources, offline W&B; the project is found from the working directory, as for a reader
+    (the copy, or a project a block made and went into), with its own registry."""
     env = cli_env()
-    env.pop("TABPIPE_REGISTRY", None)
-    env.pop("WANDB_API_KEY", None)
+    for name in ("TABPIPE_REGISTRY", "TABPIPE_PROJECT", "TABPIPE_ROOT", "WANDB_API_KEY"):
+        env.pop(name, None)
     env.update(
         PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
         WANDB_MODE="offline",
         OMP_NUM_THREADS="1",
-        # the project's conf/ (a sweep writes its best-params experiment there)
-        TABPIPE_CONF_DIR=str(project / "conf"),
     )
     return env
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh copy of what a reader's checkout holds for the tutorials: conf/ and train.py."""
+    """A fresh copy of what a reader's checkout holds for the tutorials: the project's conf/
+    (train.yaml, in front of the packaged configs) and train.py."""
     root = tmp_path_factory.mktemp("reader")
     shutil.copytree(ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("*_best.yaml"))
     shutil.copy2(ROOT / "train.py", root / "train.py")
@@ -60,7 +60,7 @@ def _run(block: Block, project: Path, number: int) -> subprocess.CompletedProces
     else:
         command = ["bash", "-euo", "pipefail", "-c", block.code]
     return subprocess.run(
-        command, cwd=project, env=_reader_env(project), capture_output=True, text=True, timeout=600
+        command, cwd=project, env=_reader_env(), capture_output=True, text=True, timeout=600
     )
 
 
@@ -72,7 +72,7 @@ def test_every_tutorial_runs_or_says_why() -> None:
 
 # what each page tells the reader they now have (glob patterns in the project)
 LEFT = {
-    "first-model.md": ["registry/telco_churn/1/model.onnx"],
+    "first-model.md": ["registry/telco_churn/1/model.onnx", "demo/registry/churn/1/model.onnx"],
     "own-csv.md": ["customers.csv", "conf/data/customers.yaml"],
     "sweep.md": ["conf/experiment/xgb_optuna_best.yaml", "registry/telco_churn/2/model.onnx"],
     "deploy-serve-monitor.md": ["scored.csv", "monitoring/telco_churn/*/report.md"],
