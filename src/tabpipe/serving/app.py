@@ -25,6 +25,7 @@ from tabpipe.serving.body_limit import BodyLimitMiddleware
 from tabpipe.serving.handlers import install_error_handlers
 from tabpipe.serving.last_resort import LastResortMiddleware
 from tabpipe.serving.observability import PredictionLog, ServingMetrics, prepare_log_path
+from tabpipe.serving.predict_path import PredictPath
 from tabpipe.serving.redaction import build_redaction
 from tabpipe.serving.request_body import RecordsReader, body_type, document_request_body
 from tabpipe.serving.request_model import InputPolicies, build_request_model, id_columns
@@ -96,6 +97,8 @@ def create_app(composed: ServeConfig | DictConfig) -> FastAPI:
     )
     app.state.context = context
     app.state.serving = context.state
+    if not cfg.opentelemetry:  # FastAPI's spans name the route the router selected
+        app.add_middleware(PredictPath, context=context)  # ahead of the router, inside the two below
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=cfg.max_body_bytes,

@@ -49,6 +49,13 @@ def predict_router(response_model: Any, request_body: dict[str, Any]) -> APIRout
 async def predict(request: Request, ctx: Context) -> Response:
     # the body is read here, not by a second dependency: FastAPI spends ~12 us solving each
     records = await ctx.reader.records(request)  # a refusal is raised for the exception handlers
+    return await answer(ctx, records)
+
+
+async def answer(ctx: ServingContext, records: list[dict[str, Any]]) -> Response:
+    """The answer to valid records (200, or a 422 policy refusal, or a 504), with the
+    prediction log's line as its background task. Shared by the route above and by
+    :class:`~tabpipe.serving.predict_path.PredictPath`, which calls it without the router."""
     started = time.perf_counter()
     try:
         warnings = ctx.policies.check(records)
