@@ -56,7 +56,7 @@ def _answers(url: str) -> list[tuple[int, object]]:
                 document = {k: v for k, v in document.items() if k not in VOLATILE}
             out.append((reply.status_code, document))
         metrics = client.get("/metrics").text
-    counted = re.compile(r"^tabpipe_(requests_total|rows_scored_total|errors_total|request_latency_seconds_count)")
+    counted = re.compile(r"^tabpipe_(requests|rows_scored|errors|request_latency_seconds_count)")
     out.append((0, sorted(line for line in metrics.splitlines() if counted.match(line))))
     return out
 
