@@ -65,11 +65,10 @@ async def answer(ctx: ServingContext, records: list[dict[str, Any]]) -> Response
     arm = ctx.state.choose_arm(records, request_id)
     model = ctx.state.arms[arm]
     try:
-        feeds = records_to_feeds(records, model.types)
+        feeds, results = await _score(ctx, model, records, started)
     except DataValidationError as exc:  # the request model should have caught it: a safety net
         detail = [{"field": p.split("'")[1] if "'" in p else "body", "rule": p} for p in exc.problems]
         return ctx.refuse(422, "validation", detail)
-    results = await _score(ctx, model, feeds, len(records), started)
     if results is None:
         ctx.metrics.requests.labels(model.name, model.version, arm, "504").inc()
         return ctx.refuse(504, "timeout", f"inference took longer than timeout_ms={ctx.cfg.timeout_ms}")
@@ -93,19 +92,21 @@ async def answer(ctx: ServingContext, records: list[dict[str, Any]]) -> Response
 
 
 async def _score(
-    ctx: ServingContext, model: LoadedModel, feeds: dict[str, np.ndarray], rows: int, started: float
-) -> list[dict[str, Any]] | None:
-    """The results, or None past ``timeout_ms``. A small request scores inline and its
-    deadline is checked when the graph returns; a larger one runs in the thread pool and is
-    abandoned at the deadline."""
+    ctx: ServingContext, model: LoadedModel, records: list[dict[str, Any]], started: float
+) -> tuple[dict[str, np.ndarray], list[dict[str, Any]] | None]:
+    """The input tensors and the results (None past ``timeout_ms``). A small request is
+    scored on the event loop, batched with the others ready in the same turn
+    (:mod:`tabpipe.serving.batching`), and its deadline is checked when the graph returns;
+    a larger one runs in the thread pool and is abandoned at the deadline."""
     timeout = ctx.cfg.timeout_ms / 1000
-    if rows <= INLINE_MAX_ROWS:
-        results = model.score(feeds)
-        return None if time.perf_counter() - started > timeout else results
+    if len(records) <= INLINE_MAX_ROWS:
+        feeds, results = await ctx.batcher.score(model, records)
+        return feeds, None if time.perf_counter() - started > timeout else results
+    feeds = records_to_feeds(records, model.types)
     try:
-        return await asyncio.wait_for(run_in_threadpool(model.score, feeds), timeout=timeout)
+        return feeds, await asyncio.wait_for(run_in_threadpool(model.score, feeds), timeout=timeout)
     except asyncio.TimeoutError:
-        return None
+        return feeds, None
 
 
 def _with_ids(echoed: list[str], records: list[dict[str, Any]], results: list[dict[str, Any]]) -> list:
