@@ -6,7 +6,9 @@ per-run cost, about 25 us for the churn graph: most of a single-row request's ow
 Instead each request queues its records; the first one schedules a flush with ``call_soon``,
 which runs after every task that was already ready, and the flush builds one set of input
 tensors per model from the queued records, scores them in one run and hands each request
-its rows. A request with nothing else ready is scored at once, without the loop turn.
+its rows. A request with nothing else ready is scored at once, without the loop turn. Only
+requests of up to ``INLINE_MAX_ROWS`` rows come here, and a batch holds the event loop for
+less time than scoring its requests one after another would.
 
 A row scores bit-identically alone or in a batch (the sessions run one intra-op thread, see
 :func:`tabpipe.export.runtime.session`), and a batch whose inputs cannot be built (the
