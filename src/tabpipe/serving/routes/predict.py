@@ -79,7 +79,8 @@ async def answer(ctx: ServingContext, records: list[dict[str, Any]]) -> Response
     logged = None
     if ctx.prediction_log.path is not None or ctx.state.shadow is not None:
         entry = (request_id, model, arm, records, feeds, results, latency)
-        logged = BackgroundTask(_log_prediction, ctx, *entry)
+        # the shadow's scoring runs in the thread pool; a log line alone is written on the loop
+        logged = BackgroundTask(_log_prediction if ctx.state.shadow else _log_line, ctx, *entry)
     predictions = _with_ids(ctx.echoed, records, results)
     body = {
         "request_id": request_id,
@@ -116,6 +117,13 @@ def _with_ids(echoed: list[str], records: list[dict[str, Any]], results: list[di
         {**{name: record.get(name) for name in echoed}, **result}
         for record, result in zip(records, results, strict=True)
     ]
+
+
+async def _log_line(*entry: Any) -> None:
+    """The log line of a request without a shadow, written on the event loop once the answer
+    is sent: ~40 us (redaction, encoding, a buffered write), where the thread-pool hand-off of
+    a plain background function cost ~300 us of CPU per request."""
+    _log_prediction(*entry)
 
 
 def _log_prediction(
