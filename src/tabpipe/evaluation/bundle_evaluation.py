@@ -24,6 +24,7 @@ from tabpipe.config.app_schema import EvalAppConfig
 from tabpipe.config.schema import DataConfig
 from tabpipe.config.typed import as_dict, from_record, to_typed
 from tabpipe.data.ingestion import Dataset, ingest
+from tabpipe.documents.metadata import BaselineRanker
 from tabpipe.errors import ConfigError
 from tabpipe.evaluation.graph_scoring import Scorer, bundle_reference, feature_scorer, graph_scorer
 from tabpipe.evaluation.metrics import primary_metric
@@ -39,7 +40,6 @@ from tabpipe.evaluation.training_overlap import TrainingOverlap, recorded_split,
 from tabpipe.export import runtime
 from tabpipe.export.bundle import Bundle, load_bundle
 from tabpipe.export.documents import EvaluationRecord
-from tabpipe.export.documents.metadata import BaselineRanker
 from tabpipe.export.registry import Registry
 from tabpipe.io import write_atomic, write_json_atomic
 from tabpipe.tasks import get_task

@@ -10,10 +10,10 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from tabpipe.documents.metadata import RecordedConfig, RegistrationSource
 from tabpipe.errors import TabpipeError, first_line
 from tabpipe.export import documents
 from tabpipe.export.documents import MetadataDocument
-from tabpipe.export.documents.metadata import RecordedConfig, RegistrationSource
 from tabpipe.export.registry import Registry
 
 

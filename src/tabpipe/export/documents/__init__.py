@@ -2,8 +2,8 @@
 ``reference_profile.json``, each with a ``format_version`` (see :mod:`.base` for the one
 migration from older formats and the one-line refusal)."""
 
-from tabpipe.export.documents.base import FORMAT_VERSION, Document, DocumentError, migrate, parse, read
-from tabpipe.export.documents.metadata import EvaluationRecord, MetadataDocument, RegistryRecord
+from tabpipe.documents.base import FORMAT_VERSION, Document, DocumentError, migrate, parse, read
+from tabpipe.documents.metadata import EvaluationRecord, MetadataDocument, RegistryRecord
 from tabpipe.export.documents.profile import (
     CategoricalProfile,
     ClassificationProfile,

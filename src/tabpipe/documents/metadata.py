@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
-from tabpipe.export.documents.base import Document
+from tabpipe.documents.base import Document
 
 
 class _Open(BaseModel):
@@ -61,17 +61,32 @@ class DatasetFacts(_Open):
     n_columns: int | None = None
 
 
+class RowIdHashes(_Open):
+    """sha256 of each part's row ids (``check-run`` requires all three)."""
+
+    train: str | None = None
+    val: str | None = None
+    test: str | None = None
+
+
 class SplitFacts(_Open):
     fold: int | None = None
     train: int
     val: int
     test: int
-    row_ids_sha256: dict[str, str] = {}
+    row_ids_sha256: RowIdHashes = Field(default_factory=RowIdHashes)
 
 
 class GitState(_Open):
     commit: str | None = None
     dirty: bool | None = None
+
+
+class ArtifactRecord(_Open):
+    """One file of the run directory, as ``check-run`` verifies it."""
+
+    sha256: str
+    bytes: int | None = None
 
 
 class BaselineRanker(_Open):
@@ -162,6 +177,13 @@ class RegistryRecord(_Open):
         return RegistrationSource(kind="run", run_dir=self.source_run) if self.source_run else None
 
 
+class RecordedArtifacts(_Open):
+    """Only the ``artifacts`` of a ``metadata.json``: ``check-run`` verifies the files even
+    when another entry of the document is missing or malformed."""
+
+    artifacts: dict[str, ArtifactRecord] = {}
+
+
 class MetadataDocument(Document):
     model_config = ConfigDict(extra="allow", ser_json_inf_nan="constants", populate_by_name=True)
 
@@ -180,7 +202,7 @@ class MetadataDocument(Document):
     ended_at: str | None = None
     duration_s: float | None = None
     metrics: dict[str, Any] = {}
-    artifacts: dict[str, dict[str, Any]] = {}
+    artifacts: dict[str, ArtifactRecord] = {}
     parity: list[ParityRecord] = []
     evaluation: list[EvaluationRecord] = []
     export: ExportFacts | None = None
