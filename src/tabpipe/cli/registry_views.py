@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from tabpipe.export.registry import Registry
 from tabpipe.export.registry_listing import VersionInfo, list_versions, version_info
+from tabpipe.export.registry_records import AliasMove
 
 if TYPE_CHECKING:
     from tabpipe.export.bundle import Bundle
@@ -77,7 +78,7 @@ class _Shown:
     bundle: Bundle
     info: VersionInfo | None
     metrics: dict[str, Any]
-    history: list[dict[str, Any]]
+    history: list[AliasMove]
 
     def as_json(self) -> dict[str, Any]:
         schema, metadata = self.bundle.schema, self.bundle.metadata
@@ -91,7 +92,7 @@ class _Shown:
                 "inputs": [f"{name}:{kind}" for name, kind in schema.input_types.items()],
                 "metrics": self.metrics,
                 "export": metadata.export.model_dump(mode="json") if metadata.export else None,
-                "alias_history": self.history,
+                "alias_history": [move.to_json() for move in self.history],
             }
         )
 
@@ -141,7 +142,5 @@ def print_show(registry: Registry, ref: str, as_json: bool) -> None:
     )
     if shown.history:
         print()
-        moves = [
-            [m["alias"], str(m["from"]), str(m["to"]), str(m["who"]), _date(m["when"])] for m in shown.history
-        ]
+        moves = [[m.alias, str(m.from_), str(m.to), str(m.who), _date(m.when)] for m in shown.history]
         print(table(moves, ("alias", "from", "to", "who", "when (UTC)")))
