@@ -17,6 +17,13 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="allow", ser_json_inf_nan="constants", populate_by_name=True)
 
 
+class _Value(BaseModel):
+    """A frozen record that ``evaluation.json`` also carries: written there as strict JSON (a
+    NaN as null, pydantic's default), in ``metadata.json`` as ``json.dumps`` writes it."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
 class ModelTarget(_Open):
     target: str = Field("", alias="_target_")
 
@@ -97,13 +104,48 @@ class BaselineRanker(_Open):
     sign: float
 
 
+class CostMatrix(_Value):
+    """The cost of each outcome of one row (a benefit is a negative cost)."""
+
+    tp: float = 0.0
+    fp: float = 1.0
+    fn: float = 1.0
+    tn: float = 0.0
+
+
+class ThresholdChoice(_Value):
+    """A binary model's decision threshold (``eval.threshold.strategy``, chosen on ``chosen_on``)
+    and the F1- and cost-optimal ones found there (:mod:`tabpipe.evaluation.thresholds`)."""
+
+    strategy: str
+    value: float
+    f1_optimal: float
+    cost_optimal: float
+    cost: CostMatrix
+    chosen_on: str = "val"
+
+
+class GateResult(_Value):
+    """One gate's outcome (:mod:`tabpipe.evaluation.gates` decides ``passed``), as
+    ``evaluation.json`` and the bundle's evaluation record keep it."""
+
+    reference: str  # "baseline" | "production"
+    metric: str  # e.g. test/auc
+    model: float
+    value: float  # the reference's value of the metric
+    min_improvement: float
+    enforced: bool
+    message: str
+    passed: bool
+
+
 class EvaluationRecord(_Open):
     """Per fold: the decision threshold, the baseline's constant or ranker, the gates."""
 
-    threshold: dict[str, Any] | None = None
+    threshold: ThresholdChoice | None = None
     baseline_values: list[float] | None = None
     baseline_ranker: BaselineRanker | None = None
-    gates: list[dict[str, Any]] = []
+    gates: list[GateResult] = []
 
 
 class ParityRecord(_Open):
