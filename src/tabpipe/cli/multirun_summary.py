@@ -23,6 +23,8 @@ import yaml
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from tabpipe.evaluation.document import EvaluationDocument
+
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 
 
@@ -47,7 +49,7 @@ def read_jobs(sweep_dir: Path) -> list[JobRow]:
         metric, value = None, None
         evaluation, metrics = job_dir / "evaluation.json", job_dir / "metrics.json"
         if evaluation.is_file() and metrics.is_file():
-            metric = f"test/{json.loads(evaluation.read_text())['primary_metric']}"
+            metric = f"test/{EvaluationDocument.read(evaluation).primary_metric}"
             value = json.loads(metrics.read_text()).get(metric)
         rows.append(JobRow(int(job_dir.name), overrides, metric, value))
     return rows

@@ -107,7 +107,7 @@ def _shown(registry: Registry, ref: str) -> _Shown:
         info = with_default_metric(
             registry, version_info(registry, record.name, record.version, registry.aliases(record.name))
         )
-    metrics = {k: v for k, v in bundle.read_json("metrics.json").items() if k.startswith("test/")}
+    metrics = {k: v for k, v in bundle.metrics.items() if k.startswith("test/")}
     return _Shown(bundle, info, metrics, registry.history(record.name) if record else [])
 
 

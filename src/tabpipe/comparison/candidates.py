@@ -93,9 +93,7 @@ def load_candidate(ref: str, registry_root: str | Path | None) -> Candidate:
         metrics = json.loads((path / "metrics.json").read_text())
         return Candidate(ref, "run", path, metadata, metrics, graphs)
     bundle = load_bundle(Registry(registry_root).resolve(ref))  # checksums verified
-    return Candidate(
-        ref, "bundle", bundle.path, bundle.metadata, bundle.read_json("metrics.json"), {0: bundle.model_path}
-    )
+    return Candidate(ref, "bundle", bundle.path, bundle.metadata, bundle.metrics, {0: bundle.model_path})
 
 
 def _data_config(metadata: MetadataDocument) -> DataConfig:

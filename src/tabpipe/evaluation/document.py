@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, ValidationError, model_serializer
 
-from tabpipe.evaluation.gates import GateResult
-from tabpipe.evaluation.thresholds import ThresholdChoice
+from tabpipe.documents.base import DocumentError
+from tabpipe.documents.metadata import GateResult, ThresholdChoice
 from tabpipe.io import write_text_atomic
 
 
@@ -21,6 +21,19 @@ class _Document(BaseModel):
     def write(self, path: Path) -> Path:
         """Atomically (a temporary file, then a rename)."""
         return write_text_atomic(path, self.model_dump_json(indent=2) + "\n")
+
+    @classmethod
+    def read(cls: type[D], path: Path) -> D:
+        """``path`` validated; one line naming the file and the field when it does not."""
+        try:
+            return cls.model_validate_json(path.read_text())
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(part) for part in first["loc"]) or "(document)"
+            raise DocumentError(f"{path.name}: field {field}: {first['msg']}") from None
+
+
+D = TypeVar("D", bound=_Document)
 
 
 class AtThreshold(_Document):
