@@ -16,6 +16,7 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from tabpipe.config.schema import DataConfig
+from tabpipe.documents.base import one_line
 from tabpipe.errors import ConfigError, first_line
 
 COLUMN_TYPES = ("numeric", "categorical", "boolean", "datetime")
@@ -110,11 +111,8 @@ def load_schema(path: Path) -> dict[str, ColumnSchema]:
     try:
         columns = SchemaFile.model_validate_json(path.read_text()).columns
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(document)"
-        raise ConfigError(
-            f"data.schema_path={str(path)!r}: not a tabpipe schema.json (field {field}: {first['msg']})"
-        ) from None
+        reason = one_line(exc, "schema.json")
+        raise ConfigError(f"data.schema_path={str(path)!r}: not a tabpipe schema.json ({reason})") from None
     for spec in columns:
         if spec.type not in COLUMN_TYPES:
             raise ConfigError(f"data.schema_path: column {spec.name!r}: unknown type {spec.type!r}")

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, ValidationError, model_serializer
 
-from tabpipe.documents.base import DocumentError
+from tabpipe.documents.base import DocumentError, one_line
 from tabpipe.documents.metadata import GateResult, ThresholdChoice
 from tabpipe.io import write_text_atomic
 
@@ -28,9 +28,7 @@ class _Document(BaseModel):
         try:
             return cls.model_validate_json(path.read_text())
         except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(part) for part in first["loc"]) or "(document)"
-            raise DocumentError(f"{path.name}: field {field}: {first['msg']}") from None
+            raise DocumentError(one_line(error, path.name)) from None
 
 
 D = TypeVar("D", bound=_Document)

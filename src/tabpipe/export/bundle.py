@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from tabpipe.documents.base import one_line
 from tabpipe.errors import TabpipeError
 from tabpipe.export import signing
 from tabpipe.export.documents import (
@@ -158,9 +159,7 @@ class Bundle:
         try:
             return _METRICS.validate_python(self.read_json("metrics.json"))
         except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "(document)"
-            raise BundleError(f"bundle {str(self.path)!r}: metrics.json: {where}: {first['msg']}") from None
+            raise BundleError(f"bundle {str(self.path)!r}: {one_line(error, 'metrics.json')}") from None
 
 
 def _manifest_path(path: Path) -> Path:

@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 import onnx
 from pydantic import BaseModel, ValidationError
 
+from tabpipe.documents.base import one_line
 from tabpipe.errors import TabpipeError
 from tabpipe.export import documents
 from tabpipe.export.bundle import load_bundle, verify_checksums, write_manifest
@@ -94,11 +95,9 @@ def read_records(path: Path, model: type[R]) -> list[R]:
         try:
             records.append(model.model_validate_json(line))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            if first["type"] == "json_invalid":
+            if exc.errors()[0]["type"] == "json_invalid":
                 raise RegistryError(f"{path}: line {number} is not JSON") from None
-            field = ".".join(str(part) for part in first["loc"]) or "(line)"
-            raise RegistryError(f"{path}: line {number}: field {field}: {first['msg']}") from None
+            raise RegistryError(one_line(exc, f"{path}: line {number}")) from None
     return records
 
 

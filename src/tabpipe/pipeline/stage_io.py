@@ -23,6 +23,7 @@ from tabpipe.data.column_schema import save_schema
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.data.sources import LoadedSource
 from tabpipe.data.splits import Split
+from tabpipe.documents.base import one_line
 from tabpipe.errors import ConfigError
 from tabpipe.io import write_atomic, write_json_atomic
 from tabpipe.pipeline import layout
@@ -68,9 +69,7 @@ def load_dataset(data_cfg: DataConfig) -> Dataset:
     try:
         source = SourceRecord.model_validate_json(path.read_text())
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(document)"
-        raise ConfigError(f"{path}: field {field}: {first['msg']} (re-run the ingest stage)") from None
+        raise ConfigError(f"{one_line(exc, str(path))} (re-run the ingest stage)") from None
     return ingest(data_cfg, LoadedSource(frame, source.uri, source.sha256))
 
 

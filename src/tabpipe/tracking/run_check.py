@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tabpipe.documents.base import migrate
+from tabpipe.documents.base import dotted, migrate
 from tabpipe.documents.metadata import ArtifactRecord, MetadataDocument, RecordedArtifacts
 from tabpipe.errors import IncompleteRunError
 from tabpipe.io import sha256_file
@@ -94,7 +94,7 @@ def _validation_problems(error: ValidationError) -> list[str]:
     names it, any other as ``field <path>: <rule>``."""
     problems = []
     for entry in error.errors():
-        key = ".".join(str(part) for part in entry["loc"]) or "(document)"
+        key = dotted(entry["loc"])
         if entry["type"] == "missing":
             problems.append(f"metadata.json: {key} ({WHAT.get(key, key)}) is missing")
         else:

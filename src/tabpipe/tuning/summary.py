@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from tabpipe.documents.base import one_line
 from tabpipe.errors import ConfigError
 from tabpipe.io import write_text_atomic
 
@@ -67,6 +68,4 @@ class SweepSummary(_Part):
         except yaml.YAMLError as error:
             raise ConfigError(f"{path}: not valid YAML ({error})") from None
         except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(part) for part in first["loc"]) or "(document)"
-            raise ConfigError(f"{path}: field {field}: {first['msg']}") from None
+            raise ConfigError(one_line(error, str(path))) from None
