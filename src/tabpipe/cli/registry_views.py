@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tabpipe.documents.metrics import read_metrics
 from tabpipe.export.registry import Registry
 from tabpipe.export.registry_listing import VersionInfo, list_versions, version_info
 from tabpipe.export.registry_records import AliasMove
@@ -55,7 +56,7 @@ def with_default_metric(registry: Registry, info: VersionInfo) -> VersionInfo:
 
         key = f"test/{primary_metric(info.task, None)}"
         path = registry.version_dir(info.name, info.version) / "metrics.json"
-        metrics = json.loads(path.read_text())
+        metrics = read_metrics(path)
         if key in metrics:
             info.metric, info.value = key, metrics[key]
     return info

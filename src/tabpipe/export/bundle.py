@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from tabpipe.documents.base import one_line
+from tabpipe.documents.metrics import read_metrics
 from tabpipe.errors import TabpipeError
 from tabpipe.export import signing
 from tabpipe.export.documents import (
@@ -76,9 +76,6 @@ def schema_document(
         outputs=[OutputTensor.model_validate(spec) for spec in get_task(task).output_specs(classes)],
         group_column=group_column or None,
     )
-
-
-_METRICS = TypeAdapter(dict[str, float])
 
 
 class Manifest(BaseModel):
@@ -155,11 +152,11 @@ class Bundle:
     @property
     def metrics(self) -> dict[str, float]:
         """``metrics.json``: metric name -> value (NaN where a metric is undefined), validated;
-        one line naming the file and the metric when it does not."""
+        one line naming the bundle, the file and the metric when it does not."""
         try:
-            return _METRICS.validate_python(self.read_json("metrics.json"))
-        except ValidationError as error:
-            raise BundleError(f"bundle {str(self.path)!r}: {one_line(error, 'metrics.json')}") from None
+            return read_metrics(self.path / "metrics.json")
+        except DocumentError as error:
+            raise BundleError(f"bundle {str(self.path)!r}: {error}") from None
 
 
 def _manifest_path(path: Path) -> Path:
