@@ -288,3 +288,5 @@ def test_the_threshold_analysis_is_written_under_the_rows_prefix() -> None:
     written = json.loads(analysis.model_dump_json())
     assert set(written) == {"in_use", "eval_at_threshold", "eval_f1_optimal", "eval_cost_optimal"}
     assert written["in_use"]["cost"]["fn"] == 5.0 and written["eval_at_threshold"]["recall"] == 0.75
+    # and read back as written (the multirun summary reads evaluation.json through its model)
+    assert ThresholdAnalysis.model_validate_json(analysis.model_dump_json()) == analysis
