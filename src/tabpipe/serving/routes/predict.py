@@ -21,6 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from starlette.background import BackgroundTask
 
+from tabpipe.documents.prediction_log import PredictionLogLine
 from tabpipe.errors import DataValidationError
 from tabpipe.export.inputs import records_to_feeds
 from tabpipe.serving import contract
@@ -137,29 +138,29 @@ def _log_prediction(
     latency: float,
 ) -> None:
     """The request's log line, and the shadow model's (scored here, after the answer)."""
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(timezone.utc)
     log, shadow = ctx.prediction_log, ctx.state.shadow
     log.write(
-        {
-            "ts": now,
-            "request_id": request_id,
-            "model": model.name,
-            "version": model.version,
-            "arm": arm,
-            "latency_ms": round(latency * 1000, 3),
-            "inputs": records,
-            "outputs": results,
-        }
+        PredictionLogLine(
+            ts=now,
+            request_id=request_id,
+            model=model.name,
+            version=model.version,
+            arm=arm,
+            latency_ms=round(latency * 1000, 3),
+            inputs=records,
+            outputs=results,
+        )
     )
     if shadow is not None:
         log.write(
-            {
-                "ts": now,
-                "request_id": request_id,
-                "model": shadow.name,
-                "version": shadow.version,
-                "arm": "shadow",
-                "shadow": True,
-                "outputs": shadow.score(feeds),
-            }
+            PredictionLogLine(
+                ts=now,
+                request_id=request_id,
+                model=shadow.name,
+                version=shadow.version,
+                arm="shadow",
+                shadow=True,
+                outputs=shadow.score(feeds),
+            )
         )
