@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tabpipe.errors import TabpipeError
+from tabpipe.errors import BundleError
 from tabpipe.export import signing
 from tabpipe.export.documents import (
     Document,
@@ -42,10 +42,6 @@ INPUT_ENCODING = {
     "datetime": "float64 seconds since 1970-01-01 UTC; missing = NaN. Records accept "
     "timestamp strings, parsed by tabpipe.export.inputs.graph_inputs",
 }
-
-
-class BundleError(TabpipeError):
-    exit_code = 2
 
 
 def schema_document(

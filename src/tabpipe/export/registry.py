@@ -32,7 +32,7 @@ from typing import Any
 
 import onnx
 
-from tabpipe.errors import TabpipeError
+from tabpipe.errors import RegistryError
 from tabpipe.export import documents
 from tabpipe.export.bundle import load_bundle, verify_checksums, write_manifest
 from tabpipe.export.documents import MetadataDocument, RegistryRecord
@@ -44,10 +44,6 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 ALIASES = "aliases.json"
 HISTORY = "alias_history.jsonl"
 DELETIONS = "deletions.jsonl"
-
-
-class RegistryError(TabpipeError):
-    exit_code = 2
 
 
 def is_name(value: str) -> bool:
