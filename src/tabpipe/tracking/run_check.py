@@ -31,7 +31,7 @@ REQUIRED = (
     ("metrics", "metrics"),
     ("artifacts", "artifacts with checksums"),
 )
-# must be present; null is a valid value (a run outside git, a run composed through the API)
+# must be present; null is a valid value (a run outside git, a run composed with Hydra's compose API)
 PRESENT = (
     ("git.commit", "git commit"),
     ("git.dirty", "git dirty flag"),
