@@ -261,7 +261,7 @@ def compare(
     stats = _paired_statistics(rows, primary, n_resamples, confidence, seed)
     document = _document(a, b, rows, primary, stats)
     if source is not None:
-        document.rows.which = f"{len(rows.common)} rows: every row of {source.uri}, scored by A and B"
+        document.rows.which = f"{len(rows.common)} rows: every row of the given {source.uri}, scored by A and B"
     return document
 
 

@@ -129,7 +129,7 @@ def _load_sklearn(name: str | None) -> LoadedSource:
     return LoadedSource(frame, f"sklearn://{name}", hashlib.sha256(buffer.getvalue()).hexdigest())
 
 
-def frame_source(frame: pd.DataFrame, uri: str = "dataframe://") -> LoadedSource:
+def frame_source(frame: pd.DataFrame, uri: str = "DataFrame") -> LoadedSource:
     """A frame the caller already holds (the Python API) as a source: its content hash is
     the sha256 of pandas' row hashes (index left out), so equal frames hash alike."""
     if not isinstance(frame, pd.DataFrame):

@@ -198,13 +198,17 @@ def ranking_summary(rows: Scored) -> RankingSummary:
 
 
 def _importance(
-    inputs: EvaluationInputs, eval_cfg: EvalConfig, writer: plots.PlotWriter
+    inputs: EvaluationInputs, eval_cfg: EvalConfig, writer: plots.PlotWriter | None
 ) -> dict[str, pd.DataFrame]:
-    """The native and permutation importance tables, each plotted (when there is one)."""
+    """The native importance table (free: the model's own), and with plots the permutation
+    one (it scores the graph ``n_repeats`` times per column); each plotted with plots."""
     tables = {}
     if inputs.native_importance is not None:
-        plots.importance(writer, "native", inputs.native_importance, "feature", "importance")
+        if writer is not None:
+            plots.importance(writer, "native", inputs.native_importance, "feature", "importance")
         tables["native"] = inputs.native_importance
+    if writer is None:
+        return tables
     if inputs.scorer is not None and eval_cfg.importance.permutation and inputs.input_columns:
         table = permutation_importances(
             inputs.scorer,
@@ -297,7 +301,7 @@ def evaluate_predictions(inputs: EvaluationInputs, eval_cfg: EvalConfig, out_dir
     if writer is not None:
         _plots(inputs, rows, writer, bins)
     thresholds = _threshold_analysis(inputs, rows, writer)
-    importance = _importance(inputs, eval_cfg, writer) if writer is not None else {}
+    importance = _importance(inputs, eval_cfg, writer)
     segments = _segments(inputs, eval_cfg, rows, writer, out_dir)
     summary = _document(inputs, rows, metrics, gates, thresholds, writer)
     summary.write(out_dir / "evaluation.json")
