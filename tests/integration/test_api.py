@@ -85,6 +85,19 @@ def test_bad_frames_and_refs_raise_the_typed_error_with_one_line(binary_bundle) 
         errors.DataValidationError, match=r"^row 3: column 'tenure': non-numeric value 'abc'$"
     ):
         bundle.predict(bad)
+    odd = rows.copy()
+    odd.loc[2, "tenure"], odd.loc[4, "contract"] = 990, "Decade"
+    with pytest.raises(errors.DataValidationError) as policy:  # the server's policies, on request
+        bundle.predict(odd, on_out_of_range="error", on_unseen_category="error")
+    assert policy.value.problems == [
+        "[2].tenure: 990.0 outside the training range [0.0, 72.0]",
+        "[4].contract: unseen category 'Decade' (mapped to the sentinel)",
+    ]
+    with pytest.warns(UserWarning, match=r"^telco_churn:1: \[2\].tenure: 990.0 outside the training range"):
+        assert len(bundle.predict(odd, on_out_of_range="warn")) == 5
+    assert len(bundle.predict(odd)) == 5  # allow: as tabpipe predict
+    with pytest.raises(errors.ConfigError, match=r"^on_missing='nope': one of allow, warn, error$"):
+        bundle.predict(rows, on_missing="nope")
     with pytest.raises(errors.ConfigError, match=r"^df: expected a pandas DataFrame, got list$"):
         bundle.predict(_records(rows))
     with pytest.raises(errors.RegistryError, match=r"^telco_churn@prod: alias 'prod' is not set for model"):

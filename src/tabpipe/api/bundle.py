@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from tabpipe.serving.loaded_model import LoadedModel
 
 IMPORTANCE_KINDS = ("permutation", "native")
+POLICIES = ("allow", "warn", "error")
 _NOT_RECORDED = {
     "permutation": "trained with eval.plots=false or eval.importance.permutation=false, a k-fold "
     "run, or a bundle older than the record",
@@ -67,17 +68,34 @@ class Bundle:
         """``metrics.json``: every metric of the training run (``test/auc``, ``val/auc``, ...)."""
         return self._model.bundle.read_json("metrics.json")
 
-    def predict(self, df: pd.DataFrame) -> pd.DataFrame:
+    def predict(
+        self,
+        df: pd.DataFrame,
+        on_missing: str = "allow",
+        on_unseen_category: str = "allow",
+        on_out_of_range: str = "allow",
+    ) -> pd.DataFrame:
         """Score the rows of ``df`` (raw columns, as in the training data; others ignored).
 
-        Returns one row per input row, with the same index: the id columns present in ``df``,
-        then ``label`` and ``proba_<class>`` (classification), ``prediction`` (regression)
-        or ``score`` (ranking), the columns ``tabpipe predict`` writes.
+        Args:
+            df: the rows.
+            on_missing, on_unseen_category, on_out_of_range: the server's input policies
+                (``tabpipe serve on_missing=...``), checked on the values read from ``df``:
+                ``allow`` (default, as ``tabpipe predict``), ``warn`` (one ``UserWarning``
+                listing the findings) or ``error`` (raise, one line per finding).
+
+        Returns:
+            One row per input row, with the same index: the id columns present in ``df``,
+            then ``label`` and ``proba_<class>`` (classification), ``prediction``
+            (regression) or ``score`` (ranking), the columns ``tabpipe predict`` writes.
 
         Raises:
             tabpipe.errors.DataValidationError: a column of the schema is missing (one line
-                per column), or a value cannot be read as its column's type (the first such
-                row, by position: ``row 3: column 'tenure': non-numeric value 'abc'``).
+                per column), a value cannot be read as its column's type (the first such row,
+                by position: ``row 3: column 'tenure': non-numeric value 'abc'``), or a
+                policy set to ``error`` is broken (``[3].tenure: 990.0 outside the training
+                range [0.0, 72.0]``).
+            tabpipe.errors.ConfigError: ``df`` is not a DataFrame, or an unknown policy.
         """
         import pandas as pd
 
@@ -85,13 +103,43 @@ class Bundle:
 
         if not isinstance(df, pd.DataFrame):
             raise ConfigError(f"df: expected a pandas DataFrame, got {type(df).__name__}")
+        policies = {
+            "on_missing": on_missing,
+            "on_unseen_category": on_unseen_category,
+            "on_out_of_range": on_out_of_range,
+        }
+        for key, policy in policies.items():
+            if policy not in POLICIES:
+                raise ConfigError(f"{key}={policy!r}: one of {', '.join(POLICIES)}")
         frame = df.reset_index(drop=True)
         scored, rejected = score_frame(self._model, frame, 0, list(self.schema.id_columns))
         if len(rejected):
             first = rejected.iloc[0]
             raise DataValidationError([f"row {first[ROW_NUMBER]}: {first['reason']}"])
+        if any(policy != "allow" for policy in policies.values()):
+            self._check_policies(frame, policies)
         scored.index = df.index
         return scored
+
+    def _check_policies(self, frame: pd.DataFrame, policies: dict[str, str]) -> None:
+        """The server's :class:`~tabpipe.serving.request_model.InputPolicies` on the rows'
+        values as read for the graph (numbers as floats, categories as text)."""
+        import warnings
+
+        import pandas as pd
+
+        from tabpipe.data.coercion import coerce_columns
+        from tabpipe.serving.request_model import InputPolicies, PolicyViolation
+
+        coerced = coerce_columns(frame, self.schema.input_types).astype(object)
+        records = coerced.where(pd.notna(coerced), None).to_dict(orient="records")
+        try:
+            found = InputPolicies(self.schema, policies).check(records)
+        except PolicyViolation as violation:
+            raise DataValidationError([f"{p['field']}: {p['rule']}" for p in violation.problems]) from None
+        if found:
+            shown = "; ".join(found[:5]) + (f"; ... ({len(found)} in all)" if len(found) > 5 else "")
+            warnings.warn(f"{self.ref}: {shown}", UserWarning, stacklevel=3)
 
     def explain(self, kind: str = "permutation") -> pd.DataFrame:
         """The feature importance recorded at training, most important first.

@@ -261,7 +261,8 @@ def compare(
     stats = _paired_statistics(rows, primary, n_resamples, confidence, seed)
     document = _document(a, b, rows, primary, stats)
     if source is not None:
-        document.rows.which = f"{len(rows.common)} rows: every row of the given {source.uri}, scored by A and B"
+        count = len(rows.common)
+        document.rows.which = f"{count} rows: every row of the given {source.uri}, scored by A and B"
     return document
 
 
