@@ -6,6 +6,7 @@ error with the command's one line."""
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
@@ -226,7 +227,8 @@ def test_train_refuses_bad_overrides_with_the_cli_line_before_any_work(tmp_path:
 
 def test_a_job_leaves_no_hydra_state_behind(tmp_path: Path) -> None:
     """After ``tabpipe.train``'s job, a plain ``compose()`` in the same process (a notebook's
-    next cell, the tests) must not be taken for that job: its overrides would be recorded."""
+    next cell, the tests) must not be taken for that job (its overrides would be recorded),
+    nor the caller's log lines go to the job's ``train.log``."""
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.hydra_config import HydraConfig
 
@@ -236,6 +238,8 @@ def test_a_job_leaves_no_hydra_state_behind(tmp_path: Path) -> None:
 
     register_configs()
     seen = {}
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
 
     def job(cfg):
         seen["overrides"] = list(HydraConfig.get().overrides.task)
@@ -247,3 +251,4 @@ def test_a_job_leaves_no_hydra_state_behind(tmp_path: Path) -> None:
         )
     assert ret.return_value == 5 and seen["overrides"] == ["seed=5"]  # hydra.* are not the job's
     assert not HydraConfig.initialized() and not GlobalHydra.instance().is_initialized()
+    assert (root.handlers, root.level) == (handlers, level)  # the job's log file is not the caller's

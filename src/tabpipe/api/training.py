@@ -43,7 +43,7 @@ class Run:
     config: TrainConfig
     registered: str | None = None
     registry_root: Path | None = None
-    _bundle: Bundle | None = field(default=None, repr=False)
+    _bundle: Bundle | None = field(default=None, init=False, repr=False)
 
     @property
     def bundle(self) -> Bundle | None:
@@ -91,15 +91,19 @@ def _working_directory(path: Path | None) -> Iterator[None]:
 
 @contextmanager
 def _hydra(search_path: list[str], job_name: str) -> Iterator[Any]:
-    """Hydra initialized on ``search_path`` (first entry primary) as ``hydra.main`` would be;
-    the previous global state restored afterwards, and the job's HydraConfig cleared so that
-    a later plain ``compose()`` in this process is not taken for this job."""
+    """Hydra initialized on ``search_path`` (first entry primary) as ``hydra.main`` would be.
+    Afterwards the previous global state is back: Hydra's, the root logger's handlers and
+    level (the job's console and ``<run>/train.log`` handlers closed), and the job's
+    HydraConfig cleared, so that a later plain ``compose()`` in this process is not taken
+    for this job (whose overrides it would record)."""
     from hydra._internal.hydra import Hydra
     from hydra._internal.utils import create_config_search_path
     from hydra.core.hydra_config import HydraConfig
     from hydra.initialize import get_gh_backup, restore_gh_from_backup
 
     backup = get_gh_backup()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     csp = create_config_search_path(search_path[0])
     for entry in search_path[1:]:
         csp.append("tabpipe", entry)
@@ -108,6 +112,11 @@ def _hydra(search_path: list[str], job_name: str) -> Iterator[Any]:
     finally:
         HydraConfig.instance().cfg = None
         restore_gh_from_backup(backup)
+        for handler in root.handlers:
+            if handler not in handlers:
+                handler.close()
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 def _job(cfg: Any) -> Any:
