@@ -92,13 +92,12 @@ def _working_directory(path: Path | None) -> Iterator[None]:
 @contextmanager
 def _hydra(search_path: list[str], job_name: str) -> Iterator[Any]:
     """Hydra initialized on ``search_path`` (first entry primary) as ``hydra.main`` would be.
-    Afterwards the previous global state is back: Hydra's, the root logger's handlers and
-    level (the job's console and ``<run>/train.log`` handlers closed), and the job's
-    HydraConfig cleared, so that a later plain ``compose()`` in this process is not taken
-    for this job (whose overrides it would record)."""
+    Afterwards the previous global state is back: Hydra's (its ``run_job`` itself restores
+    the HydraConfig, so a later plain ``compose()`` is not taken for this job), and the root
+    logger's handlers and level (the job's console and ``<run>/train.log`` handlers closed),
+    which Hydra leaves configured for the job."""
     from hydra._internal.hydra import Hydra
     from hydra._internal.utils import create_config_search_path
-    from hydra.core.hydra_config import HydraConfig
     from hydra.initialize import get_gh_backup, restore_gh_from_backup
 
     backup = get_gh_backup()
@@ -110,7 +109,6 @@ def _hydra(search_path: list[str], job_name: str) -> Iterator[Any]:
     try:
         yield Hydra.create_main_hydra2(task_name=job_name, config_search_path=csp)
     finally:
-        HydraConfig.instance().cfg = None
         restore_gh_from_backup(backup)
         for handler in root.handlers:
             if handler not in handlers:
