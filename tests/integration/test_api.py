@@ -220,7 +220,7 @@ def test_train_refuses_bad_overrides_with_the_cli_line_before_any_work(tmp_path:
     for override, line in cases.items():
         with pytest.raises(errors.ConfigError, match=line):
             tabpipe.train([override])
-    with pytest.raises(errors.ConfigError, match=r"^project='.*missing': no such directory$"):
+    with pytest.raises(errors.ConfigError, match=r"^project=.*missing'?: (no such|not a) directory$"):
         tabpipe.train(project=tmp_path / "missing")
     assert list(tmp_path.iterdir()) == []  # nothing written
 
@@ -252,3 +252,27 @@ def test_a_job_leaves_no_hydra_state_behind(tmp_path: Path) -> None:
     assert ret.return_value == 5 and seen["overrides"] == ["seed=5"]  # hydra.* are not the job's
     assert not HydraConfig.initialized() and not GlobalHydra.instance().is_initialized()
     assert (root.handlers, root.level) == (handlers, level)  # the job's log file is not the caller's
+
+
+def test_train_in_a_project_from_another_directory_writes_only_there(tmp_path: Path, monkeypatch) -> None:
+    """``project=`` is ``tabpipe train --project``: the run, its registration and the
+    registry live under the project; the caller's directory and environment are untouched."""
+    import os
+
+    from tabpipe.config.schema import TrainConfig
+
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir(), elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("TABPIPE_REGISTRY", raising=False)
+    monkeypatch.delenv("TABPIPE_ROOT", raising=False)
+    environment = {k: v for k, v in os.environ.items() if k.startswith("TABPIPE_")}
+    run = tabpipe.train(
+        {"model.n_estimators": 5, "logger": "none", "eval.plots": False, "seed": 1}, project=project
+    )
+    assert run.run_dir.parent == project / "logs" / "train" / "runs"
+    assert run.registered == "telco_churn:1" and run.registry_root == project / "registry"
+    assert isinstance(run.config, TrainConfig) and run.config.seed == 1
+    assert run.metrics == run.bundle.metrics and run.bundle.ref == "telco_churn:1"
+    assert list(elsewhere.iterdir()) == []
+    assert {k: v for k, v in os.environ.items() if k.startswith("TABPIPE_")} == environment

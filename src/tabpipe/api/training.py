@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tabpipe.api.overrides import Overrides, override_list
+from tabpipe.config.project import PROJECT_ENV, ROOT_ENV
 from tabpipe.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -75,18 +76,25 @@ def _check_single_run(args: list[str]) -> None:
 
 
 @contextmanager
-def _working_directory(path: Path | None) -> Iterator[None]:
-    """In ``path`` (when given) for the call, so that the run resolves relative paths and
-    records its directory as a CLI run started there would."""
-    if path is None:
+def _project_environment(root: Path | None) -> Iterator[None]:
+    """For the call, what ``tabpipe train --project <root>`` sets for its process:
+    ``$TABPIPE_PROJECT`` (the configs) and, unless pinned already, ``$TABPIPE_ROOT`` (where
+    the run writes); both restored afterwards. Relative paths in overrides stay relative to
+    the working directory, as on the command line."""
+    if root is None:
         yield
         return
-    previous = Path.cwd()
-    os.chdir(path)
+    saved = {name: os.environ.get(name) for name in (PROJECT_ENV, ROOT_ENV)}
+    os.environ[PROJECT_ENV] = str(root)
+    os.environ.setdefault(ROOT_ENV, str(root))
     try:
         yield
     finally:
-        os.chdir(previous)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @contextmanager
@@ -142,9 +150,9 @@ def train(overrides: Overrides = (), project: str | Path | None = None) -> Run:
     Args:
         overrides: Hydra overrides, as on the command line (``["model=lgbm", "seed=7"]``)
             or as a mapping (``{"model": "lgbm", "model.n_estimators": 50}``).
-        project: the project directory whose ``conf/`` and outputs to use; the run then
-            starts in it, as a CLI run there would. Default: found from the working
-            directory, as the CLI does.
+        project: the project directory whose ``conf/`` and outputs to use, as
+            ``tabpipe train --project <dir>``. Default: found as the CLI finds it
+            (``$TABPIPE_PROJECT``, else upward from the working directory).
 
     Returns:
         The finished :class:`Run`: its metrics, run directory, config and bundle.
@@ -162,7 +170,7 @@ def train(overrides: Overrides = (), project: str | Path | None = None) -> Run:
 
     args = override_list(overrides)
     found = find_project(project)
-    with _working_directory(found.root if project is not None else None):
+    with _project_environment(found.root if project is not None else None):
         register_configs()
         conf = Path(config_search_path(found)[0].removeprefix("file://"))
         check_group_choices(args, conf)

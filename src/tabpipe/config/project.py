@@ -16,6 +16,7 @@ from tabpipe.config.groups import conf_dir
 from tabpipe.errors import ConfigError
 
 ROOT_ENV = "TABPIPE_ROOT"
+PROJECT_ENV = "TABPIPE_PROJECT"
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,9 @@ class Project:
 
 
 def find_project(project: str | Path | None = None, start: Path | None = None) -> Project:
-    """``project`` (a directory, its ``conf/`` used when it holds a ``train.yaml``), else
-    ``$TABPIPE_ROOT``, else ``start`` (default: the working directory)."""
+    """``project`` or ``$TABPIPE_PROJECT`` (a directory, its ``conf/`` used when it holds a
+    ``train.yaml``), else ``$TABPIPE_ROOT``, else ``start`` (default: the working directory)."""
+    project = project if project not in (None, "") else os.environ.get(PROJECT_ENV) or None
     if project is not None:
         root = Path(project).expanduser().resolve()
         if not root.is_dir():
