@@ -274,5 +274,10 @@ def test_train_in_a_project_from_another_directory_writes_only_there(tmp_path: P
     assert run.registered == "telco_churn:1" and run.registry_root == project / "registry"
     assert isinstance(run.config, TrainConfig) and run.config.seed == 1
     assert run.metrics == run.bundle.metrics and run.bundle.ref == "telco_churn:1"
+    same = tabpipe.compare(run, run.bundle, resamples=200)  # the run directory against its bundle
+    assert same.a.kind == "run" and same.rows.count == len(
+        pd.read_parquet(run.run_dir / "predictions" / "test.parquet")
+    )
+    assert same.metrics.a == same.metrics.b and not same.significant
     assert list(elsewhere.iterdir()) == []
     assert {k: v for k, v in os.environ.items() if k.startswith("TABPIPE_")} == environment

@@ -19,15 +19,20 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from tabpipe.api.bundle import Bundle
+    from tabpipe.api.training import Run
     from tabpipe.comparison.document import ComparisonDocument
     from tabpipe.evaluation.document import EvaluationDocument
     from tabpipe.monitoring.document import DriftDocument
 
 
-def _ref(bundle: Any) -> str:
-    """A :class:`~tabpipe.api.bundle.Bundle` as its directory; a ref or path as given."""
-    path = getattr(bundle, "path", None)
-    return str(path if isinstance(path, Path) else bundle)
+def _ref(model: Any) -> str:
+    """A :class:`~tabpipe.api.bundle.Bundle` as its directory, a :class:`~tabpipe.api.training.Run`
+    as its run directory; a ref or path as given."""
+    for attribute in ("path", "run_dir"):
+        path = getattr(model, attribute, None)
+        if isinstance(path, Path):
+            return str(path)
+    return str(model)
 
 
 def _registry_of(bundle: Any) -> Path | None:
@@ -86,8 +91,8 @@ def evaluate(
 
 
 def compare(
-    a: Bundle | str | Path,
-    b: Bundle | str | Path,
+    a: Bundle | Run | str | Path,
+    b: Bundle | Run | str | Path,
     df: pd.DataFrame | None = None,
     *,
     registry: str | Path | None = None,
@@ -101,7 +106,8 @@ def compare(
     for classifiers, McNemar's test.
 
     Args:
-        a: a :class:`~tabpipe.api.bundle.Bundle`, a registry ref, a bundle or run directory.
+        a: a :class:`~tabpipe.api.bundle.Bundle`, a :class:`~tabpipe.api.training.Run` (k-fold
+            runs too), a registry ref, a bundle or run directory.
         b: the model compared with A.
         df: the rows to score with both (features and the target). Default: the rows both
             models held out at training, rebuilt from their records (the CLI's behaviour).

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tabpipe.api.overrides import Overrides, override_list
-from tabpipe.config.project import PROJECT_ENV, ROOT_ENV
+from tabpipe.config.project import PROJECT_ENV, ROOT_ENV, config_search_path, find_project
 from tabpipe.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class Run:
         run_dir: the run directory (config, plots, report, ``metadata.json``, ``bundle/``).
         config: the composed, validated config of the run.
         registered: the registry ref (``name:version``) the run registered, else None.
+        registry_root: the registry it registered in, else None.
     """
 
     metrics: dict[str, float]
@@ -165,7 +166,6 @@ def train(overrides: Overrides = (), project: str | Path | None = None) -> Run:
     """
     from tabpipe.cli.groups import check_composes
     from tabpipe.config.groups import check_group_choices
-    from tabpipe.config.project import config_search_path, find_project
     from tabpipe.config.store import register_configs
 
     args = override_list(overrides)
