@@ -255,21 +255,26 @@ def test_a_job_leaves_no_hydra_state_behind(tmp_path: Path) -> None:
 
 
 def test_train_in_a_project_from_another_directory_writes_only_there(tmp_path: Path, monkeypatch) -> None:
-    """``project=`` is ``tabpipe train --project``: the run, its registration and the
-    registry live under the project; the caller's directory and environment are untouched."""
+    """``project=`` is ``tabpipe train --project``: the project's own config options are
+    selectable, the run, its registration and the registry live under the project; the
+    caller's directory and environment are untouched."""
     import os
+    import shutil
 
+    from helpers import CONF
     from tabpipe.config.schema import TrainConfig
 
     project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
-    project.mkdir(), elsewhere.mkdir()
+    shutil.copytree(CONF, project / "conf")
+    (project / "conf" / "model").mkdir(exist_ok=True)
+    (project / "conf" / "model" / "tiny.yaml").write_text("defaults:\n  - xgb\n\nn_estimators: 5\n")
+    elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     monkeypatch.delenv("TABPIPE_REGISTRY", raising=False)
     monkeypatch.delenv("TABPIPE_ROOT", raising=False)
     environment = {k: v for k, v in os.environ.items() if k.startswith("TABPIPE_")}
-    run = tabpipe.train(
-        {"model.n_estimators": 5, "logger": "none", "eval.plots": False, "seed": 1}, project=project
-    )
+    run = tabpipe.train({"model": "tiny", "logger": "none", "eval.plots": False, "seed": 1}, project=project)
+    assert run.config.model.n_estimators == 5
     assert run.run_dir.parent == project / "logs" / "train" / "runs"
     assert run.registered == "telco_churn:1" and run.registry_root == project / "registry"
     assert isinstance(run.config, TrainConfig) and run.config.seed == 1

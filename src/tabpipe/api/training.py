@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tabpipe.api.overrides import Overrides, override_list
-from tabpipe.config.project import PROJECT_ENV, ROOT_ENV, config_search_path, find_project
+from tabpipe.config.project import Project, config_search_path, find_project
 from tabpipe.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from tabpipe.config.schema import TrainConfig
 
 log = logging.getLogger("tabpipe")
+# what `tabpipe train --project DIR` sets for its process, and the root a run writes under
+PROJECT_ENV, ROOT_ENV = "TABPIPE_PROJECT", "TABPIPE_ROOT"
 
 
 @dataclass
@@ -77,17 +79,21 @@ def _check_single_run(args: list[str]) -> None:
 
 
 @contextmanager
-def _project_environment(root: Path | None) -> Iterator[None]:
-    """For the call, what ``tabpipe train --project <root>`` sets for its process:
-    ``$TABPIPE_PROJECT`` (the configs) and, unless pinned already, ``$TABPIPE_ROOT`` (where
-    the run writes); both restored afterwards. Relative paths in overrides stay relative to
-    the working directory, as on the command line."""
-    if root is None:
+def _project_environment(project: Project | None) -> Iterator[None]:
+    """For the call, what ``tabpipe train --project <dir>`` sets for its process:
+    ``$TABPIPE_PROJECT`` (the configs; the CLI's checks find the project through it) and,
+    unless pinned already, ``$TABPIPE_ROOT`` (where the run writes); restored afterwards.
+    Relative paths in overrides stay relative to the working directory, as on the command
+    line."""
+    if project is None:
         yield
         return
-    saved = {name: os.environ.get(name) for name in (PROJECT_ENV, ROOT_ENV)}
-    os.environ[PROJECT_ENV] = str(root)
-    os.environ.setdefault(ROOT_ENV, str(root))
+    names = (PROJECT_ENV, ROOT_ENV, "TABPIPE_CONF_DIR")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ[PROJECT_ENV] = str(project.root)
+    os.environ.setdefault(ROOT_ENV, str(project.root))
+    if project.conf_dir is not None:  # read by config.groups.conf_dir() until the project discovery
+        os.environ["TABPIPE_CONF_DIR"] = str(project.conf_dir)
     try:
         yield
     finally:
@@ -170,12 +176,11 @@ def train(overrides: Overrides = (), project: str | Path | None = None) -> Run:
 
     args = override_list(overrides)
     found = find_project(project)
-    with _project_environment(found.root if project is not None else None):
+    with _project_environment(found if project is not None else None):
         register_configs()
-        conf = Path(config_search_path(found)[0].removeprefix("file://"))
-        check_group_choices(args, conf)
+        check_group_choices(args)
         _check_single_run(args)
-        check_composes(args, conf)
+        check_composes(args)
         with _hydra(config_search_path(found), "train") as hydra:
             outcome = hydra.run(config_name="train", task_function=_job, overrides=args).return_value
         if isinstance(outcome, BaseException):

@@ -16,7 +16,7 @@ from tabpipe.config.groups import conf_dir
 from tabpipe.errors import ConfigError
 
 ROOT_ENV = "TABPIPE_ROOT"
-PROJECT_ENV = "TABPIPE_PROJECT"
+ENV = "TABPIPE_PROJECT"
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Project:
 def find_project(project: str | Path | None = None, start: Path | None = None) -> Project:
     """``project`` or ``$TABPIPE_PROJECT`` (a directory, its ``conf/`` used when it holds a
     ``train.yaml``), else ``$TABPIPE_ROOT``, else ``start`` (default: the working directory)."""
-    project = project if project not in (None, "") else os.environ.get(PROJECT_ENV) or None
+    project = project if project not in (None, "") else os.environ.get(ENV) or None
     if project is not None:
         root = Path(project).expanduser().resolve()
         if not root.is_dir():
