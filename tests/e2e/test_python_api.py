@@ -1,6 +1,6 @@
 """The Python API from a plain Python script, as a user's notebook or job would call it: every
-public function, in an empty project directory (the working directory), nothing written
-outside it; then ``tabpipe reproduce`` replays the run that ``tabpipe.train`` recorded."""
+public function, in a project made by ``tabpipe init`` (the working directory), nothing
+written outside it; then ``tabpipe reproduce`` replays the run that ``tabpipe.train`` recorded."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 from helpers import cli_env
-from tabpipe.data.sources import bundled_dataset_path
 
 SCRIPT = """
 import json
@@ -19,18 +18,18 @@ import tabpipe
 from tabpipe.errors import ConfigError, DataValidationError, RegistryError
 
 run = tabpipe.train({"model.n_estimators": 10, "logger": "none", "eval.plots": False, "seed": 3})
-rows = pd.read_csv(%(data)r).sample(300, random_state=0)
+rows = pd.read_csv("data/telco_churn.csv").sample(300, random_state=0)
 features = rows.drop(columns=["churn"])
 scored = run.bundle.predict(features)
 registry = tabpipe.Registry("registry")
 move = registry.promote(run.registered, "production", who="script")
-bundle = tabpipe.load_bundle("telco_churn@production")
+bundle = tabpipe.load_bundle("churn@production")
 evaluation = tabpipe.evaluate(bundle, rows, overrides=["eval.plots=false"])
 comparison = tabpipe.compare(run.registered, bundle, rows, resamples=200)
 drift = tabpipe.monitor(bundle, features)
 refused = []
 for call in (
-    lambda: tabpipe.load_bundle("telco_churn@staging"),
+    lambda: tabpipe.load_bundle("churn@staging"),
     lambda: bundle.predict(features.drop(columns=["tenure"])),
     lambda: tabpipe.train(["model=nope"]),
 ):
@@ -43,7 +42,7 @@ print("RESULT " + json.dumps({
     "registered": run.registered,
     "test_auc": run.metrics["test/auc"],
     "scored": [len(scored), list(scored.columns)],
-    "history": [(m.alias, m.to_version) for m in registry.history("telco_churn")],
+    "history": [(m.alias, m.to_version) for m in registry.history("churn")],
     "versions": [(v.name, v.version) for v in registry.list()],
     "ref": bundle.ref,
     "native": bundle.explain("native")["feature"].tolist()[:1],
@@ -57,11 +56,14 @@ print("RESULT " + json.dumps({
 
 def test_every_public_function_from_a_plain_script_then_reproduce(tmp_path: Path) -> None:
     project = tmp_path / "project"
-    project.mkdir()
-    (project / "score.py").write_text(SCRIPT % {"data": str(bundled_dataset_path("telco_churn"))})
     env = cli_env()
     env.pop("TABPIPE_REGISTRY")  # the project's own ./registry
     env["WANDB_MODE"] = "offline"
+    init = [sys.executable, "-m", "tabpipe.cli.main", "init", str(project), "--example", "churn"]
+    made = subprocess.run(init, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr
+    scaffold = {p.name for p in project.iterdir()}
+    (project / "score.py").write_text(SCRIPT)
     done = subprocess.run(
         [sys.executable, "score.py"], cwd=project, env=env, capture_output=True, text=True, timeout=600
     )
@@ -71,18 +73,19 @@ def test_every_public_function_from_a_plain_script_then_reproduce(tmp_path: Path
     run_dir = Path(result["run_dir"])
     assert run_dir.parent == project / "logs" / "train" / "runs"
     assert (run_dir / ".hydra" / "overrides.yaml").is_file() and (run_dir / "train.log").is_file()
-    assert result["registered"] == "telco_churn:1" and result["ref"] == "telco_churn:1"
+    assert result["registered"] == "churn:1" and result["ref"] == "churn:1"
     assert result["scored"] == [300, ["customer_id", "label", "proba_No", "proba_Yes"]]
-    assert result["history"] == [["production", 1]] and result["versions"] == [["telco_churn", 1]]
+    assert result["history"] == [["production", 1]] and result["versions"] == [["churn", 1]]
     assert result["native"] and result["eval"][0] == 300 and result["compare"] == [300, False]
     assert result["drift"][1] == 300
     assert result["refused"][:2] == [
-        "RegistryError: telco_churn@staging: alias 'staging' is not set for model 'telco_churn' "
-        "(aliases: production)",
+        "RegistryError: churn@staging: alias 'staging' is not set for model 'churn' (aliases: production)",
         "DataValidationError: column 'tenure': missing from the input",
     ]
     assert result["refused"][2].startswith("ConfigError: model=nope: unknown option; available models: ")
-    assert sorted(p.name for p in project.iterdir()) == ["logs", "monitoring", "registry", "score.py"]
+    written = {p.name for p in project.iterdir()} - scaffold
+    assert written == {"logs", "monitoring", "registry", "score.py"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project"]
     metadata = json.loads((run_dir / "metadata.json").read_text())
     assert metadata["hydra"]["overrides"] == [
         "model.n_estimators=10",

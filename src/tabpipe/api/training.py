@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tabpipe.api.overrides import Overrides, override_list
+from tabpipe.config.project import ENV as PROJECT_ENV
 from tabpipe.config.project import Project, config_search_path, find_project
 from tabpipe.errors import ConfigError
 
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
     from tabpipe.config.schema import TrainConfig
 
 log = logging.getLogger("tabpipe")
-# what `tabpipe train --project DIR` sets for its process, and the root a run writes under
-PROJECT_ENV, ROOT_ENV = "TABPIPE_PROJECT", "TABPIPE_ROOT"
 
 
 @dataclass
@@ -81,27 +80,22 @@ def _check_single_run(args: list[str]) -> None:
 @contextmanager
 def _project_environment(project: Project | None) -> Iterator[None]:
     """For the call, what ``tabpipe train --project <dir>`` sets for its process:
-    ``$TABPIPE_PROJECT`` (the configs; the CLI's checks find the project through it) and,
-    unless pinned already, ``$TABPIPE_ROOT`` (where the run writes); restored afterwards.
-    Relative paths in overrides stay relative to the working directory, as on the command
-    line."""
+    ``$TABPIPE_PROJECT``, the project's absolute path (the CLI's checks, the run's
+    ``paths.root_dir`` and ``tabpipe reproduce`` find the project through it); restored
+    afterwards. Relative paths in overrides stay relative to the working directory, as on
+    the command line."""
     if project is None:
         yield
         return
-    names = (PROJECT_ENV, ROOT_ENV, "TABPIPE_CONF_DIR")
-    saved = {name: os.environ.get(name) for name in names}
+    saved = os.environ.get(PROJECT_ENV)
     os.environ[PROJECT_ENV] = str(project.root)
-    os.environ.setdefault(ROOT_ENV, str(project.root))
-    if project.conf_dir is not None:  # read by config.groups.conf_dir() until the project discovery
-        os.environ["TABPIPE_CONF_DIR"] = str(project.conf_dir)
     try:
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        if saved is None:
+            os.environ.pop(PROJECT_ENV, None)
+        else:
+            os.environ[PROJECT_ENV] = saved
 
 
 @contextmanager
@@ -118,9 +112,11 @@ def _hydra(search_path: list[str], job_name: str) -> Iterator[Any]:
     backup = get_gh_backup()
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    csp = create_config_search_path(search_path[0])
+    csp = create_config_search_path(search_path[0])  # + the plugins' entries, then the schemas
+    present = {element.path for element in csp.get_path()}
     for entry in search_path[1:]:
-        csp.append("tabpipe", entry)
+        if entry not in present:  # before the structured schemas, which Hydra wants last
+            csp.prepend("tabpipe", entry, anchor="schema")
     try:
         yield Hydra.create_main_hydra2(task_name=job_name, config_search_path=csp)
     finally:
