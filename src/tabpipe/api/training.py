@@ -5,6 +5,11 @@ one-line errors), then Hydra runs the job as ``python train.py`` does: the same 
 directory (``logs/train/runs/<time>/`` with ``.hydra/`` and ``train.log``), the same
 ``metadata.json`` (its ``hydra.overrides`` are what ``tabpipe reproduce`` replays) and the
 same registration.
+
+Hydra's only public way to run a job is ``hydra.main``, which reads ``sys.argv`` and exits the
+process on an error; so the job runs through ``Hydra.run`` (what ``hydra.main`` calls), on a
+search path built as ``hydra.main`` builds it (:func:`_hydra`), with Hydra 1.3's internals
+pinned by ``requirements/constraints.txt``.
 """
 
 from __future__ import annotations
