@@ -28,7 +28,7 @@ _EXPORTS = {
     "load_bundle": "tabpipe.api.bundle",
     "Bundle": "tabpipe.api.bundle",
     "Registry": "tabpipe.api.registry",
-    "AliasMove": "tabpipe.api.registry",
+    "AliasMove": "tabpipe.export.registry_records",
     "evaluate": "tabpipe.api.reports",
     "compare": "tabpipe.api.reports",
     "monitor": "tabpipe.api.reports",
@@ -51,9 +51,10 @@ __all__ = [
 if TYPE_CHECKING:  # for type checkers and IDEs; never run
     from tabpipe import errors
     from tabpipe.api.bundle import Bundle, load_bundle
-    from tabpipe.api.registry import AliasMove, Registry
+    from tabpipe.api.registry import Registry
     from tabpipe.api.reports import compare, evaluate, monitor
     from tabpipe.api.training import Run, train
+    from tabpipe.export.registry_records import AliasMove
 
 
 def __getattr__(name: str) -> Any:

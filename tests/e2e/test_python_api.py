@@ -42,7 +42,7 @@ print("RESULT " + json.dumps({
     "registered": run.registered,
     "test_auc": run.metrics["test/auc"],
     "scored": [len(scored), list(scored.columns)],
-    "history": [(m.alias, m.to_version) for m in registry.history("churn")],
+    "history": [(m.alias, m.to) for m in registry.history("churn")],
     "versions": [(v.name, v.version) for v in registry.list()],
     "ref": bundle.ref,
     "native": bundle.explain("native")["feature"].tolist()[:1],

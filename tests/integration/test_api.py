@@ -195,7 +195,7 @@ def test_the_registry_lists_gets_promotes_and_records_history(binary_bundle, tmp
     assert (row.name, row.version, row.metric) == ("telco_churn", 1, "test/auc")
     assert registry.list("telco_churn") == [row]
     move = registry.promote("telco_churn:1", "production", who="notebook")
-    assert (move.alias, move.from_version, move.to_version, move.who) == ("production", None, 1, "notebook")
+    assert (move.alias, move.from_, move.to, move.who) == ("production", None, 1, "notebook")
     assert registry.history("telco_churn") == [move]
     assert registry.aliases("telco_churn") == {"production": 1}
     assert registry.get("telco_churn@production").ref == "telco_churn:1"

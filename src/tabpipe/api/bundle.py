@@ -65,8 +65,9 @@ class Bundle:
 
     @property
     def metrics(self) -> dict[str, float]:
-        """``metrics.json``: every metric of the training run (``test/auc``, ``val/auc``, ...)."""
-        return self._model.bundle.read_json("metrics.json")
+        """``metrics.json``: every metric of the training run (``test/auc``, ``val/auc``, ...),
+        validated (:class:`~tabpipe.errors.BundleError` naming the metric when it is not)."""
+        return self._model.bundle.metrics
 
     def predict(
         self,

@@ -2,40 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tabpipe.errors import RegistryError
 
 if TYPE_CHECKING:
     from tabpipe.api.bundle import Bundle
     from tabpipe.export.registry_listing import VersionInfo
-
-
-@dataclass(frozen=True)
-class AliasMove:
-    """One move of an alias (a line of ``alias_history.jsonl``): ``from_version`` is None
-    when the alias was new."""
-
-    alias: str
-    from_version: int | None
-    to_version: int
-    who: str
-    when: str
-    note: dict[str, Any]
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> AliasMove:
-        known = {"alias", "from", "to", "who", "when"}
-        return cls(
-            alias=str(record["alias"]),
-            from_version=record.get("from"),
-            to_version=int(record["to"]),
-            who=str(record.get("who", "")),
-            when=str(record.get("when", "")),
-            note={k: v for k, v in record.items() if k not in known},
-        )
+    from tabpipe.export.registry_records import AliasMove
 
 
 def _version_ref(ref: str) -> tuple[str, int]:
@@ -132,7 +107,7 @@ class Registry:
 
             record = significance_record(self._registry, name, version, alias, metric)
             note = {"significance": record.as_note()}
-        return AliasMove.from_record(self._registry.promote(name, version, alias, who=who, note=note))
+        return self._registry.promote(name, version, alias, who=who, note=note)
 
     def history(self, name: str) -> list[AliasMove]:
         """Every alias move of model ``name``, oldest first.
@@ -140,4 +115,4 @@ class Registry:
         Raises:
             tabpipe.errors.RegistryError: ``name`` is not a valid model name.
         """
-        return [AliasMove.from_record(record) for record in self._registry.history(name)]
+        return self._registry.history(name)
