@@ -76,6 +76,7 @@ LEFT = {
     "own-csv.md": ["customers.csv", "conf/data/customers.yaml"],
     "sweep.md": ["conf/experiment/xgb_optuna_best.yaml", "registry/telco_churn/2/model.onnx"],
     "deploy-serve-monitor.md": ["scored.csv", "monitoring/telco_churn/*/report.md"],
+    "python-api.md": ["registry/telco_churn/3/model.onnx"],
 }
 
 
