@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import cli_env, compose_config
+from helpers import QUICK, cli_env, compose_config
 from tabpipe.comparison.compare import compare
 from tabpipe.errors import ConfigError
 
@@ -39,7 +39,9 @@ def runs(tmp_path_factory) -> dict:
         "rank_baseline": ["data=telco_cohorts", "model=baseline", "eval.require_beat_baseline=false"],
         "rank_xgb": ["data=telco_cohorts", "model=xgb", "model.n_estimators=40"],
     }
-    results = {name: run_training(compose_config([*o, "seed=0"], root / name)) for name, o in recipes.items()}
+    results = {
+        name: run_training(compose_config([*QUICK, *o, "seed=0"], root / name)) for name, o in recipes.items()
+    }
     return {"root": root, "registry": root / "registry", **results}
 
 
