@@ -148,15 +148,18 @@ def test_compare_refuses_models_of_different_tasks(runs) -> None:
         compare(str(runs["xgb"].output_dir), str(runs["rank_xgb"].output_dir))
 
 
-def test_promote_require_significant_refuses_then_accepts_and_records(runs) -> None:
+def test_promote_require_significant_refuses_then_accepts_and_records(runs, capsys) -> None:
+    from registry_helpers import registry_cli
+
     registry = str(runs["registry"])
     base = ["registry", "--root", registry, "promote"]
-    assert _cli(*base, "telco_churn:1", "production").returncode == 0  # the baseline holds it
+    # in-process `tabpipe registry promote` (the refusal's exit code is a subprocess's, below)
+    assert registry_cli(capsys, *base[1:], "telco_churn:1", "production")[0] == 0  # the baseline holds it
 
     # a clear improvement (xgb over class priors): accepted, the comparison recorded
-    done = _cli(*base, "telco_churn:2", "production", "--require-significant")
-    assert done.returncode == 0, done.stderr
-    assert "telco_churn@production: 1 -> 2" in done.stdout
+    code, out, err = registry_cli(capsys, *base[1:], "telco_churn:2", "production", "--require-significant")
+    assert code == 0, err
+    assert "telco_churn@production: 1 -> 2" in out
     history = [json.loads(line) for line in (runs["registry"] / "telco_churn" / "alias_history.jsonl").open()]
     record = history[-1]["significance"]
     assert record["holder"] == 1 and record["significant"] and record["metric"] == "auc"
