@@ -1,6 +1,6 @@
 """The user's project: where its configs are read from and where its runs are written.
 
-The rule (README "Your own project"), first match wins:
+The rule (docs/topics/projects.md, "Which project"), first match wins:
 
 1. an explicit ``project`` argument (the Python API), ``--project DIR`` on the command line,
    or the ``TABPIPE_PROJECT`` environment variable: that directory;

@@ -66,7 +66,7 @@ def check_name(value: str, what: str) -> str:
 
 def default_root() -> Path:
     """``$TABPIPE_REGISTRY``, else ``registry/`` under the project's root (wherever a command
-    runs from inside the project; README "Your own project")."""
+    runs from inside the project; docs/topics/projects.md)."""
     from tabpipe.config.project import output_root
 
     pinned = os.environ.get("TABPIPE_REGISTRY")

@@ -156,7 +156,7 @@ def _report_paths(cfg: MonitorConfig, name: str) -> tuple[Path, Path]:
     """(state directory, report directory): the report goes in a timestamped folder of the
     state directory unless ``output_dir`` is given."""
     stamp = datetime.now().astimezone().strftime("%Y%m%dT%H%M%S%f")
-    # by default under the project's root (README "Your own project"), not the working directory
+    # by default under the project's root (docs/topics/projects.md), not the working directory
     state_dir = Path(cfg.state_dir) if cfg.state_dir else output_root() / "monitoring" / name
     directory = Path(cfg.output_dir) if cfg.output_dir else state_dir / stamp
     return state_dir, directory
