@@ -4,12 +4,13 @@ other than train."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tabpipe.config.groups import conf_dir, group_options
-from tabpipe.errors import ConfigError, first_line
+from tabpipe.errors import EXIT_CODES, TRAIN_EXIT_CODES, ConfigError, first_line
 
 # Hydra's flags that take a value (`--cfg job`, `-cn train`); `--info` takes an optional one
 _FLAGS_WITH_VALUE = {
@@ -100,8 +101,10 @@ def help_text(program: str, recipes: str) -> str:
         "",
         "Any key can be overridden: model.max_depth=4 trainer.max_epochs=20 seed=7.",
         f"Print the composed config: {program} --cfg job.  Hydra's own flags: --hydra-help.",
-        "Exit codes: 0 ok, 2 bad config or data, 3 model did not beat the baseline,",
-        "4 requested device unavailable, 5 exported graph failed the parity gate.",
+        *textwrap.wrap(
+            "Exit codes: " + ", ".join(f"{code} {EXIT_CODES[code].short}" for code in TRAIN_EXIT_CODES) + ".",
+            width=90,
+        ),
     ]
     return "\n".join(lines)
 
