@@ -1,0 +1,64 @@
+"""mkdocs hook (``mkdocs.yml`` ``hooks:``): generates the reference pages at every build, from
+the code they document, so they cannot go stale (:mod:`tabpipe_docgen`).
+
+``reference/config.md``, ``cli.md``, ``http-api.md``, ``bundle-format.md`` and
+``exit-codes.md`` (and the bundle documents' JSON schemas) are added to the site as generated
+files, replacing any file of the same name in ``docs/``. A config key without a description
+fails the build. ``reference/python-api.md`` is a plain page of mkdocstrings directives.
+
+The sources documented are this checkout's ``src/``, put first on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+from tabpipe_docgen import bundle_page, cli_page, config_page, exit_codes_page, http_page
+
+log = logging.getLogger("mkdocs.hooks.reference_pages")
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src"
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    if str(SRC) not in sys.path[:1]:
+        sys.path.insert(0, str(SRC))
+    return config
+
+
+def generated_pages() -> dict[str, str]:
+    """``{path under docs/: content}`` of every generated file."""
+    from tabpipe.config.groups import conf_dir
+
+    config_dir = conf_dir()
+    pages = {}
+    for path, render in (
+        ("reference/config.md", lambda: config_page.render(config_dir)),
+        ("reference/cli.md", cli_page.render),
+        ("reference/exit-codes.md", lambda: exit_codes_page.render(SRC)),
+        ("reference/bundle-format.md", bundle_page.render),
+        ("reference/http-api.md", lambda: http_page.render(config_dir)),
+    ):
+        started = time.perf_counter()
+        pages[path] = render()
+        log.debug("generated %s in %.1f s", path, time.perf_counter() - started)
+    return {**pages, **bundle_page.json_schemas()}
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    try:
+        pages = generated_pages()
+    except ValueError as error:  # a config key without a description: one line, the build fails
+        raise PluginError(str(error)) from None
+    for path, content in pages.items():
+        existing = files.get_file_from_path(path)
+        if existing is not None:
+            files.remove(existing)
+        files.append(File.generated(config, path, content=content))
+    return files
