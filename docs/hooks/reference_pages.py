@@ -43,7 +43,7 @@ def generated_pages() -> dict[str, str]:
         ("reference/cli.md", cli_page.render),
         ("reference/exit-codes.md", lambda: exit_codes_page.render(SRC)),
         ("reference/bundle-format.md", bundle_page.render),
-        ("reference/http-api.md", lambda: http_page.render(config_dir)),
+        ("reference/http-api.md", lambda: http_page.render(*http_page.example_openapi(config_dir))),
     ):
         started = time.perf_counter()
         pages[path] = render()

@@ -70,8 +70,8 @@ def _operation(path: str, method: str, op: dict[str, Any], link: Any) -> list[st
     return [*out, table(("status", "meaning", "body"), rows), ""]
 
 
-def render(config_dir: Path) -> str:
-    spec, ref = example_openapi(config_dir)
+def render(spec: dict[str, Any], ref: str) -> str:
+    """The page for ``spec``, the OpenAPI document of an app serving ``ref``."""
     link = anchor_link(_PREFIX)
     out = [
         "# HTTP API",
