@@ -34,9 +34,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 def generated_pages() -> dict[str, str]:
     """``{path under docs/: content}`` of every generated file."""
-    from tabpipe.config.groups import conf_dir
-
-    config_dir = conf_dir()
+    config_dir = config_page.packaged_config_dir()
     pages = {}
     for path, render in (
         ("reference/config.md", lambda: config_page.render(config_dir)),

@@ -31,20 +31,22 @@ def _cells(page: str, column: int = 0) -> set[str]:
 
 def test_config_page_lists_every_key_and_option_with_its_range() -> None:
     from tabpipe.config.app_schema import APP_SCHEMAS
-    from tabpipe.config.groups import conf_dir, group_options
     from tabpipe.config.schema import TrainConfig, XGBModelConfig
 
-    keys = _docgen("config_keys")
-    page = _docgen("config_page").render(conf_dir())
+    keys, config_page = _docgen("config_keys"), _docgen("config_page")
+    packaged = config_page.packaged_config_dir()
+    page = config_page.render(packaged)
     listed = _cells(page)
-    groups = set(group_options())
+    files = config_page.group_files(packaged)
+    groups = set(files)
     root = {k.path for k in keys.schema_keys(TrainConfig) if k.path.split(".")[0] not in groups}
     assert root - listed == set() and "eval.threshold.cost.fn" in root
     assert {k.path for k in keys.schema_keys(XGBModelConfig, "model.")} - listed == set()
     for schema in APP_SCHEMAS.values():
         assert {k.path for k in keys.schema_keys(schema)} - listed == set()
     assert {"hydra.sweeper.n_trials", "hydra.sweeper.pruner.n_warmup_steps"} <= listed
-    assert {o for options in group_options().values() for o in options} - listed == set()
+    assert {"data", "model", "logger", "hparams_search"} <= groups
+    assert {f.stem for options in files.values() for f in options} - listed == set()
     # a range from the schema's metadata, a default from the composed conf/train.yaml
     assert re.search(r"\| `model.learning_rate` \| float \| `0.05` \| > 0 \| Shrinkage", page)
     assert "`${oc.env:TABPIPE_REGISTRY,${paths.root_dir}/registry}`" in page

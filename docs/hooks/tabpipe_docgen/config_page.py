@@ -18,9 +18,23 @@ _SCHEMA_REF = re.compile(r"^/?schema/(?P<group>[\w/]+)/(?P<name>\w+)@_here_$")
 _KEY_HEADER = ("key", "type", "default", "range", "description")
 
 
+def packaged_config_dir() -> Path:
+    """The config files tabpipe ships, which the reference documents (a project's own
+    ``conf/`` adds options in front of them)."""
+    from tabpipe.config.groups import conf_dir
+
+    return conf_dir()
+
+
+def _own(schema: type) -> bool:
+    """tabpipe's schemas and its sweeper's, not those of other Hydra plugins (joblib, ...)."""
+    return schema.__module__.startswith(("tabpipe.", "hydra_plugins.tabpipe_"))
+
+
 def registered_schemas() -> dict[str, type]:
-    """Every dataclass in Hydra's ConfigStore (tabpipe's schemas, the sweeper's, its samplers
-    and pruners), by its ConfigStore path (``schema/model/xgb``, ``hydra/sweeper/tabpipe_optuna``)."""
+    """Every tabpipe dataclass in Hydra's ConfigStore (the groups', the commands', the sweeper's,
+    its samplers' and pruners'), by its ConfigStore path (``schema/model/xgb``,
+    ``hydra/sweeper/tabpipe_optuna``)."""
     from hydra.core.config_store import ConfigStore
 
     import hydra_plugins.tabpipe_optuna_sweeper.config  # noqa: F401 -- registers the sweeper's
@@ -35,7 +49,7 @@ def registered_schemas() -> dict[str, type]:
                 walk(item, f"{prefix}{name}/")
                 continue
             kind = OmegaConf.get_type(item.node)
-            if kind is not None and dataclasses.is_dataclass(kind) and item.provider != "hydra":
+            if kind is not None and dataclasses.is_dataclass(kind) and _own(kind):
                 found[f"{prefix}{name.removesuffix('.yaml')}"] = kind
 
     walk(ConfigStore.instance().repo, "")
@@ -86,13 +100,15 @@ def _key_rows(keys: list[Key], values: dict[str, Any] | None = None) -> list[tup
     return rows
 
 
-def _raw_values(config_dir: Path, name: str) -> dict[str, Any]:
-    """``{dotted key: value}`` of ``conf/<name>.yaml`` composed, interpolations unresolved:
-    the defaults the config files set over the schema's."""
+def _composed(config_dir: Path, name: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """``conf/<name>.yaml`` composed: ``({dotted key: value}, {group: chosen option(s)})``,
+    interpolations unresolved (the defaults the config files set over the schema's)."""
     from hydra import compose, initialize_config_dir
 
     with initialize_config_dir(str(config_dir), version_base="1.3"):
-        cfg = compose(name)
+        cfg = compose(name, return_hydra_config=True)
+    container = OmegaConf.to_container(cfg, resolve=False)
+    hydra = container.pop("hydra")
     flat: dict[str, Any] = {}
 
     def walk(node: Any, prefix: str) -> None:
@@ -102,12 +118,20 @@ def _raw_values(config_dir: Path, name: str) -> dict[str, Any]:
         else:
             flat[prefix.rstrip(".")] = node
 
-    walk(OmegaConf.to_container(cfg, resolve=False), "")
-    return flat
+    walk(container, "")
+    chosen = {group: option for group, option in hydra["runtime"]["choices"].items() if "/" not in group}
+    return flat, chosen
 
 
-def _group_section(group: str, config_dir: Path, schemas: dict[str, type], default: str) -> list[str]:
-    files = sorted((config_dir / group).glob("*.yaml"))
+def group_files(config_dir: Path) -> dict[str, list[Path]]:
+    """Each config group's option files, by group, in ``config_dir``."""
+    from tabpipe.config.groups import GROUPS
+
+    found = {group: sorted((config_dir / group).glob("*.yaml")) for group in GROUPS}
+    return {group: files for group, files in found.items() if files}
+
+
+def _group_section(group: str, files: list[Path], schemas: dict[str, type], default: str) -> list[str]:
     out = [f"### `{group}`", ""]
     if default:
         out += [f"Default: {default}.", ""]
@@ -131,20 +155,19 @@ def _doc(schema: type) -> str:
     return "" if text.startswith(f"{schema.__name__}(") else text
 
 
-def _train_defaults(config_dir: Path) -> dict[str, str]:
-    """``{group: its default option}`` from ``train.yaml``'s defaults list."""
-    document = yaml.safe_load((config_dir / "train.yaml").read_text())
-    chosen = {}
-    for entry in document.get("defaults", []):
-        if isinstance(entry, dict):
-            for key, value in entry.items():
-                chosen[key.removeprefix("optional ").strip()] = value
-    return {
-        key: "none"
-        if value is None
-        else ", ".join(code(v) for v in (value if isinstance(value, list) else [value]))
-        for key, value in chosen.items()
-    }
+def _defaults(config_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """The composed ``train`` config's values, and each group's default option(s) in Markdown
+    (a group of several options at once, ``logger``, by the option names among its keys)."""
+    values, chosen = _composed(config_dir, "train")
+    shown = {}
+    for group, files in group_files(config_dir).items():
+        if group in chosen:
+            option = chosen[group]
+            shown[group] = "none" if option is None else code(option)
+        else:
+            keys = {path.split(".")[1] for path in values if path.startswith(f"{group}.")}
+            shown[group] = ", ".join(code(f.stem) for f in files if f.stem in keys) or "none"
+    return values, shown
 
 
 _INTRO = """# Configuration reference
@@ -162,7 +185,7 @@ composed config files' (`${...}` is an interpolation, resolved when the run star
 
 
 def _app_section(title: str, config_dir: Path, name: str, schema: type) -> list[str]:
-    values = _raw_values(config_dir, name)
+    values, _ = _composed(config_dir, name)
     out = [f"## {title}", "", f"{prose(_doc(schema))} Options are the keys of `conf/{name}.yaml`.", ""]
     return [*out, table(_KEY_HEADER, _key_rows(schema_keys(schema), values)), ""]
 
@@ -193,32 +216,27 @@ def _sweeper_section(schemas: dict[str, type]) -> list[str]:
 
 
 def render(config_dir: Path) -> str:
-    """The page; raises when a key has no description."""
+    """The page for the configs in ``config_dir``; raises when a key has no description."""
     from tabpipe.config.app_schema import APP_SCHEMAS
-    from tabpipe.config.groups import group_options
     from tabpipe.config.schema import TrainConfig
 
     schemas = registered_schemas()
     check_descriptions(schemas)
-    defaults = _train_defaults(config_dir)
-    groups = list(group_options(config_dir))
-    out = [_INTRO, "## `tabpipe train` (`python train.py`)", ""]
-    out += [
-        table(
-            ("group", "options", "default"),
-            [
-                (code(g), ", ".join(code(o) for o in options), defaults.get(g, ""))
-                for g, options in group_options(config_dir).items()
-            ],
-        ),
+    values, defaults = _defaults(config_dir)
+    files = group_files(config_dir)
+    rows = [(code(g), ", ".join(code(f.stem) for f in options), defaults[g]) for g, options in files.items()]
+    out = [
+        _INTRO,
+        "## `tabpipe train` (`python train.py`)",
+        "",
+        table(("group", "options", "default"), rows),
         "",
     ]
-    out += ["### Root keys", "", "The keys of `conf/train.yaml` that belong to no group.", ""]
-    values = _raw_values(config_dir, "train")
-    root = [k for k in schema_keys(TrainConfig) if k.path.split(".")[0] not in groups]
+    out += ["### Root keys", "", "The keys of `train.yaml` that belong to no group.", ""]
+    root = [k for k in schema_keys(TrainConfig) if k.path.split(".")[0] not in files]
     out += [table(_KEY_HEADER, _key_rows(root, values)), ""]
-    for group in groups:
-        out += _group_section(group, config_dir, schemas, defaults.get(group, ""))
+    for group, options in files.items():
+        out += _group_section(group, options, schemas, defaults[group])
     out += _sweeper_section(schemas)
     for name, schema in APP_SCHEMAS.items():
         out += _app_section(f"`tabpipe {name}`", config_dir, name, schema)

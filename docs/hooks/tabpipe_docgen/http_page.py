@@ -42,7 +42,12 @@ def example_openapi(config_dir: Path) -> tuple[dict[str, Any], str]:
     register_configs()
     with tempfile.TemporaryDirectory(prefix="tabpipe-docs-") as tmp:
         registry = Path(tmp) / "registry"
-        overrides = [*TRAIN_OVERRIDES, f"paths.output_dir={Path(tmp) / 'run'}", f"registry.root={registry}"]
+        where = [
+            f"paths.root_dir={tmp}",
+            f"paths.output_dir={Path(tmp) / 'run'}",
+            f"registry.root={registry}",
+        ]
+        overrides = [*TRAIN_OVERRIDES, *where]
         with initialize_config_dir(str(config_dir), version_base="1.3"):
             cfg = compose("train", overrides=overrides)
         result = run_training(cfg)
