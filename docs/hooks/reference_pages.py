@@ -3,7 +3,8 @@ the code they document, so they cannot go stale (:mod:`tabpipe_docgen`).
 
 ``reference/config.md``, ``cli.md``, ``http-api.md``, ``bundle-format.md`` and
 ``exit-codes.md`` (and the bundle documents' JSON schemas) are added to the site as generated
-files, replacing any file of the same name in ``docs/``. A config key without a description
+files, replacing the placeholder of the same name in ``docs/`` (kept so that links to the pages
+from the README resolve in the repository too). A config key without a description
 fails the build. ``reference/python-api.md`` is a plain page of mkdocstrings directives.
 
 The sources documented are this checkout's ``src/``, put first on ``sys.path``.

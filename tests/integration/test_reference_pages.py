@@ -111,3 +111,36 @@ def test_exit_codes_page_lists_every_code_with_its_errors() -> None:
     assert (
         "`ParityError`" in rows["5"] and "`ConfigError`" in rows["2"] and "`BaselineGateError`" in rows["3"]
     )
+
+
+def test_the_mkdocs_hook_replaces_each_placeholder_with_its_generated_page(
+    binary_bundle, monkeypatch
+) -> None:
+    """What ``mkdocs build`` runs (mkdocs.yml ``hooks:``): the files of docs/ as mkdocs collects
+    them, then the hook's ``on_files``. The example bundle is the session's (the build trains
+    its own)."""
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import get_files
+
+    from tabpipe.serving.app import create_app
+
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    hook = config.hooks["docs/hooks/reference_pages.py"]
+    assert Path(hook.__file__) == HOOKS / "reference_pages.py"
+    spec = create_app(serve_config(binary_bundle.ref, binary_bundle.registry)).openapi()
+    monkeypatch.setattr(_docgen("http_page"), "example_openapi", lambda config_dir: (spec, binary_bundle.ref))
+    files = get_files(config)
+    placeholders = {f.src_uri: f.content_string for f in files if f.src_uri.startswith("reference/")}
+    files = config.plugins.on_files(files, config=config)  # every plugin's, the hook's among them
+    pages = {f.src_uri: f.content_string for f in files if f.src_uri.startswith("reference/")}
+    generated = {"config.md", "cli.md", "http-api.md", "bundle-format.md", "exit-codes.md"}
+    for name in generated:
+        uri = f"reference/{name}"
+        assert "is generated at every docs build" in placeholders[uri]
+        assert pages[uri] != placeholders[uri] and "placeholder" not in pages[uri]
+    assert pages["reference/python-api.md"] == placeholders["reference/python-api.md"]
+    assert (
+        "`model.max_depth`" in pages["reference/config.md"]
+        and "## `tabpipe registry`" in pages["reference/cli.md"]
+    )
+    assert json.loads(pages["reference/schemas/schema.schema.json"])["title"] == "SchemaDocument"
