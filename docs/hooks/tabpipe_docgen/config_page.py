@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import yaml
 from omegaconf import MISSING, OmegaConf
 
 from tabpipe_docgen.config_keys import Key, schema_keys, undescribed
-from tabpipe_docgen.markdown import code, literal, prose, table
+from tabpipe_docgen.markdown import code, fenced, literal, prose, table
 
 _SCHEMA_REF = re.compile(r"^/?schema/(?P<group>[\w/]+)/(?P<name>\w+)@_here_$")
 _KEY_HEADER = ("key", "type", "default", "range", "description")
@@ -146,6 +147,10 @@ def _group_section(group: str, files: list[Path], schemas: dict[str, type], defa
             used = ", ".join(code(o) for o in options)
             out += [f"**{schema.__name__}** (options {used}): {prose(_doc(schema))}", ""]
         out += [table(_KEY_HEADER, _key_rows(schema_keys(schema, f"{group}."))), ""]
+    if not users:  # free-form options (dicts of ``_target_`` configs, overlays): their files
+        for f in files:
+            body = textwrap.indent(fenced(f.read_text(), "yaml"), "    ")
+            out += [f'??? note "`{group}/{f.name}`"', "", body, ""]
     return out
 
 
@@ -186,7 +191,7 @@ composed config files' (`${...}` is an interpolation, resolved when the run star
 
 def _app_section(title: str, config_dir: Path, name: str, schema: type) -> list[str]:
     values, _ = _composed(config_dir, name)
-    out = [f"## {title}", "", f"{prose(_doc(schema))} Options are the keys of `conf/{name}.yaml`.", ""]
+    out = [f"## {title}", "", f"The keys of `{name}.yaml`: {prose(_doc(schema))}", ""]
     return [*out, table(_KEY_HEADER, _key_rows(schema_keys(schema), values)), ""]
 
 
@@ -228,6 +233,8 @@ def render(config_dir: Path) -> str:
     out = [
         _INTRO,
         "## `tabpipe train` (`python train.py`)",
+        "",
+        "Groups with a schema list its keys; the others show their option files.",
         "",
         table(("group", "options", "default"), rows),
         "",
