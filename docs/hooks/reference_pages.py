@@ -13,6 +13,7 @@ The sources documented are this checkout's ``src/``, put first on ``sys.path``.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,8 @@ from mkdocs.structure.files import File, Files
 from tabpipe_docgen import bundle_page, cli_page, config_page, exit_codes_page, http_page
 
 log = logging.getLogger("mkdocs.hooks.reference_pages")
+# a Sphinx role left in a docstring that mkdocstrings rendered: ":class:<code>Bundle</code>"
+SPHINX_ROLE = re.compile(r":(?:mod|class|func|meth|data|attr|exc|obj):(?=<code>)")
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 
@@ -61,3 +64,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
             files.remove(existing)
         files.append(File.generated(config, path, content=content))
     return files
+
+
+def on_page_content(html: str, **kwargs: object) -> str:
+    """The docstrings' Sphinx roles (the code base's convention) shown as plain code."""
+    return SPHINX_ROLE.sub("", html)

@@ -144,3 +144,11 @@ def test_the_mkdocs_hook_replaces_each_placeholder_with_its_generated_page(
         and "## `tabpipe registry`" in pages["reference/cli.md"]
     )
     assert json.loads(pages["reference/schemas/schema.schema.json"])["title"] == "SchemaDocument"
+    # docstrings' Sphinx roles, as mkdocstrings renders them, shown as plain code
+    rendered = (
+        "<p>See :class:<code>Bundle</code> and :func:<code>tabpipe.train</code>; a:b:<code>c</code></p>"
+    )
+    assert (
+        hook.on_page_content(rendered)
+        == "<p>See <code>Bundle</code> and <code>tabpipe.train</code>; a:b:<code>c</code></p>"
+    )
