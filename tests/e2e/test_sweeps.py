@@ -139,7 +139,7 @@ def test_best_params_experiment_reruns_to_the_best_value(xgb_sweep: dict, tmp_pa
     done = run_train([*args, f"hydra.run.dir={native}"], xgb_sweep["conf"])
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads((native / "metrics.json").read_text())["val/auc"] == summary["best_value"]
-    # the full re-run scores with the exported graph: within the README's tolerance
+    # the full re-run scores with the exported graph: within the tolerance of docs/topics/sweeps.md
     run_dir = tmp_path / "best"
     done = run_train(["experiment=xgb_optuna_best", f"hydra.run.dir={run_dir}"], xgb_sweep["conf"])
     assert done.returncode == 0, done.stderr[-3000:]

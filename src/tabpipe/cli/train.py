@@ -11,7 +11,7 @@ Recipes::
     python train.py debug=fdr                         # fast dev run
     python train.py logger=[wandb,mlflow,csv] tags=[v2] tracking.group=ablation
     python train.py --cfg job                         # print the composed config
-    python train.py -m hparams_search=xgb_optuna      # Optuna sweep (resumable; see README)
+    python train.py -m hparams_search=xgb_optuna      # Optuna sweep (resumable; docs/topics/sweeps.md)
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ who can write the bundle can also rewrite the manifest. With a key in
 ``$TABPIPE_REGISTRY_KEY`` every manifest written is signed (``signature.json``: HMAC-SHA256 of
 ``manifest.json``'s bytes), and every bundle loaded (serve, predict, eval, monitor, promote,
 compare) must carry a valid signature for that key. Without the key nothing is signed or
-checked. The threat model is in the README ("The registry").
+checked. The threat model is in docs/topics/registry.md ("Signing and the threat model").
 """
 
 from __future__ import annotations
