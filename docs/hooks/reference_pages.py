@@ -21,18 +21,28 @@ from pathlib import Path
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
-from tabpipe_docgen import bundle_page, cli_page, config_page, exit_codes_page, http_page
 
-log = logging.getLogger("mkdocs.hooks.reference_pages")
-# a Sphinx role left in a docstring that mkdocstrings rendered: ":class:<code>Bundle</code>"
-SPHINX_ROLE = re.compile(r":(?:mod|class|func|meth|data|attr|exc|obj):(?=<code>)")
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 
 
-def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    if str(SRC) not in sys.path[:1]:
+def _sources_first() -> None:
+    """This checkout's ``src/`` first on ``sys.path`` (a shared virtualenv may hold an
+    editable install of another checkout)."""
+    if sys.path[:1] != [str(SRC)]:
         sys.path.insert(0, str(SRC))
+
+
+_sources_first()  # before the first import of tabpipe (mkdocs restores sys.path after loading a hook)
+from tabpipe_docgen import bundle_page, cli_page, config_page, exit_codes_page, http_page  # noqa: E402
+
+log = logging.getLogger("mkdocs.hooks.reference_pages")
+# a Sphinx role left in a docstring that mkdocstrings rendered: ":class:<code>Bundle</code>"
+SPHINX_ROLE = re.compile(r":(?:mod|class|func|meth|data|attr|exc|obj):(?=<code>)")
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    _sources_first()  # for what is imported later (Hydra's plugins scan hydra_plugins' path)
     return config
 
 

@@ -9,6 +9,7 @@ bundle's fields as an example of any bundle's."""
 from __future__ import annotations
 
 import tempfile
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ TRAIN_OVERRIDES = (
 _PREFIX = "schema"
 
 
+@cache  # once per process: `mkdocs serve` rebuilds with the modules it imported first anyway
 def example_openapi(config_dir: Path) -> tuple[dict[str, Any], str]:
     """``(the OpenAPI document, the served model's ref)`` of an app serving a bundle trained now."""
     from hydra import compose, initialize_config_dir
