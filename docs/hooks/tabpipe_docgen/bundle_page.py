@@ -67,7 +67,9 @@ def _document(name: str, model: type) -> list[str]:
 
 def render() -> str:
     from tabpipe.export import bundle
-    from tabpipe.export.documents import FORMAT_VERSION, base, migrate
+    from tabpipe.export.documents import FORMAT_VERSION, migrate
+
+    base = sys.modules[migrate.__module__]  # the module of the shared document base
 
     out = [
         f"# Bundle format, version {FORMAT_VERSION}",
