@@ -19,14 +19,19 @@ _ROLE = re.compile(r":(?:mod|class|func|meth|data|attr|exc):(`+)~?")
 _BULLET = re.compile(r"^\s*[*-] ")
 
 
+def _plain(text: str) -> str:
+    """``<``, ``>`` and ``&`` as entities (``<run_dir>`` is not an HTML tag), ``[``/``]``
+    escaped (``[DIR] [--example a|b]`` is not a link)."""
+    return html.escape(text, quote=False).replace("[", "\\[").replace("]", "\\]")
+
+
 def prose(text: object) -> str:
-    """Docstring text for Markdown: ``<`` and ``>`` escaped outside code spans (``<run_dir>``
-    is not an HTML tag), one line."""
+    """Docstring text for Markdown, on one line: :func:`_plain` outside code spans."""
     raw, out, last = _ROLE.sub(r"\1", " ".join(str(text).split())), [], 0
     for match in _CODE_SPAN.finditer(raw):
-        out += [html.escape(raw[last : match.start()], quote=False), match.group(0)]
+        out += [_plain(raw[last : match.start()]), match.group(0)]
         last = match.end()
-    return "".join([*out, html.escape(raw[last:], quote=False)])
+    return "".join([*out, _plain(raw[last:])])
 
 
 def code(text: object) -> str:
