@@ -152,3 +152,11 @@ def test_the_mkdocs_hook_replaces_each_placeholder_with_its_generated_page(
         hook.on_page_content(rendered)
         == "<p>See <code>Bundle</code> and <code>tabpipe.train</code>; a:b:<code>c</code></p>"
     )
+
+
+def test_prose_keeps_code_spans_and_escapes_tags_and_link_brackets_outside_them() -> None:
+    prose = _docgen("markdown").prose
+    text = "writes <run_dir>/x; see :mod:`tabpipe.io`;\n usage: init [DIR] [--example a|b] `[x] <y>`"
+    assert prose(text) == (
+        r"writes &lt;run_dir&gt;/x; see `tabpipe.io`; usage: init \[DIR\] \[--example a|b\] `[x] <y>`"
+    )
