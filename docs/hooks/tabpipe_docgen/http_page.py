@@ -88,7 +88,7 @@ def render(spec: dict[str, Any], ref: str) -> str:
         f"trained then on the bundled Telco churn data ({code(ref)}). The request fields are",
         "generated from the served bundle's `schema.json`, so another bundle has its own inputs",
         "and outputs; the running server answers its exact document at `GET /openapi.json`",
-        f"(and `/docs`; OpenAPI {spec['openapi']}). Every refusal is a 4xx with a body that names",
+        f"(and `/docs`; OpenAPI {spec['openapi']}). A refused request gets a 4xx whose body names",
         "the field and the rule, and the server keeps serving.",
         "",
         "## Endpoints",
