@@ -1,11 +1,12 @@
 """mkdocs hook (``mkdocs.yml`` ``hooks:``): generates the reference pages at every build, from
 the code they document, so they cannot go stale (:mod:`tabpipe_docgen`).
 
-``reference/config.md``, ``cli.md``, ``http-api.md``, ``bundle-format.md`` and
-``exit-codes.md`` (and the bundle documents' JSON schemas) are added to the site as generated
+``reference/config.md``, ``cli.md``, ``http-api.md``, ``bundle-format.md``, ``exit-codes.md``
+and ``python-api.md`` (mkdocstrings directives for ``tabpipe.__all__``; mkdocstrings renders
+them), and the bundle documents' JSON schemas, are added to the site as generated
 files, replacing the placeholder of the same name in ``docs/`` (kept so that links to the pages
 from the README resolve in the repository too). A config key without a description
-fails the build. ``reference/python-api.md`` is a plain page of mkdocstrings directives.
+fails the build.
 
 The sources documented are this checkout's ``src/``, put first on ``sys.path``.
 """
@@ -34,7 +35,14 @@ def _sources_first() -> None:
 
 
 _sources_first()  # before the first import of tabpipe (mkdocs restores sys.path after loading a hook)
-from tabpipe_docgen import bundle_page, cli_page, config_page, exit_codes_page, http_page  # noqa: E402
+from tabpipe_docgen import (  # noqa: E402
+    bundle_page,
+    cli_page,
+    config_page,
+    exit_codes_page,
+    http_page,
+    python_api_page,
+)
 
 log = logging.getLogger("mkdocs.hooks.reference_pages")
 # a Sphinx role left in a docstring that mkdocstrings rendered: ":class:<code>Bundle</code>"
@@ -54,6 +62,7 @@ def generated_pages() -> dict[str, str]:
         ("reference/config.md", lambda: config_page.render(config_dir)),
         ("reference/cli.md", cli_page.render),
         ("reference/exit-codes.md", lambda: exit_codes_page.render(SRC)),
+        ("reference/python-api.md", python_api_page.render),
         ("reference/bundle-format.md", bundle_page.render),
         ("reference/http-api.md", lambda: http_page.render(*http_page.example_openapi(config_dir))),
     ):

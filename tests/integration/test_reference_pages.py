@@ -133,12 +133,12 @@ def test_the_mkdocs_hook_replaces_each_placeholder_with_its_generated_page(
     placeholders = {f.src_uri: f.content_string for f in files if f.src_uri.startswith("reference/")}
     files = config.plugins.on_files(files, config=config)  # every plugin's, the hook's among them
     pages = {f.src_uri: f.content_string for f in files if f.src_uri.startswith("reference/")}
-    generated = {"config.md", "cli.md", "http-api.md", "bundle-format.md", "exit-codes.md"}
+    generated = {"config.md", "cli.md", "http-api.md", "bundle-format.md", "exit-codes.md", "python-api.md"}
     for name in generated:
         uri = f"reference/{name}"
         assert "is generated at every docs build" in placeholders[uri]
         assert pages[uri] != placeholders[uri] and "placeholder" not in pages[uri]
-    assert pages["reference/python-api.md"] == placeholders["reference/python-api.md"]
+    assert "::: tabpipe.errors" in pages["reference/python-api.md"]
     assert (
         "`model.max_depth`" in pages["reference/config.md"]
         and "## `tabpipe registry`" in pages["reference/cli.md"]
@@ -160,3 +160,22 @@ def test_prose_keeps_code_spans_and_escapes_tags_and_link_brackets_outside_them(
     assert prose(text) == (
         r"writes &lt;run_dir&gt;/x; see `tabpipe.io`; usage: init \[DIR\] \[--example a|b\] `[x] <y>`"
     )
+
+
+def test_python_api_page_has_a_directive_for_every_public_name_by_defining_module(monkeypatch) -> None:
+    import tabpipe
+    from tabpipe import errors
+
+    public = ["__version__", "errors", "first_line", "TabpipeError", "error_line", "FORMAT_VERSION"]
+    monkeypatch.setattr(tabpipe, "__all__", public, raising=False)
+    monkeypatch.setattr(tabpipe, "errors", errors, raising=False)
+    monkeypatch.setattr(tabpipe, "first_line", errors.first_line, raising=False)
+    monkeypatch.setattr(tabpipe, "TabpipeError", errors.TabpipeError, raising=False)
+    monkeypatch.setattr(tabpipe, "error_line", errors.error_line, raising=False)
+    monkeypatch.setattr(tabpipe, "FORMAT_VERSION", 1, raising=False)  # a constant: no module, skipped
+    api = _docgen("python_api_page")
+    assert api.public_names(tabpipe) == {"tabpipe.errors": ["first_line", "error_line", "TabpipeError"]}
+    page = api.render()
+    assert "## Errors\n\nErrors that end a run with one clear line" in page  # the module's summary
+    assert page.index("::: tabpipe.first_line\n") < page.index("::: tabpipe.TabpipeError\n")
+    assert "::: tabpipe.errors" in page and "::: tabpipe.export.documents" in page
