@@ -50,16 +50,23 @@ The typed documents of a bundle (see the [bundle format](bundle-format.md)).
 
 def public_names(package: ModuleType) -> dict[str, list[str]]:
     """``{defining module: [public names]}`` of ``package.__all__``: functions before classes,
-    each in ``__all__`` order; submodules and constants (``__version__``) left out."""
+    each in ``__all__`` order; submodules and constants (``__version__``) left out. The modules
+    come in the order the package's docstring first names one of their names (its tour), then
+    in ``__all__`` order."""
     grouped: dict[str, list[tuple[bool, int, str]]] = {}
     for index, name in enumerate(getattr(package, "__all__", [])):
-        if name.startswith("__"):
-            continue
         obj = getattr(package, name)
         if not (inspect.isclass(obj) or inspect.isroutine(obj)):  # a submodule, a constant
             continue
         grouped.setdefault(obj.__module__, []).append((inspect.isclass(obj), index, name))
-    return {module: [name for *_, name in sorted(names)] for module, names in grouped.items()}
+    doc = package.__doc__ or ""
+
+    def first_named(names: list[tuple[bool, int, str]]) -> tuple[int, int]:
+        found = [at for *_, name in names if (at := doc.find(f"{package.__name__}.{name}(")) >= 0]
+        return (min(found) if found else len(doc), min(index for _, index, _ in names))
+
+    ordered = sorted(grouped.items(), key=lambda item: first_named(item[1]))
+    return {module: [name for *_, name in sorted(names)] for module, names in ordered}
 
 
 def _summary(module: str) -> str:
