@@ -179,3 +179,18 @@ def test_python_api_page_has_a_directive_for_every_public_name_by_defining_modul
     assert "## Errors\n\nErrors that end a run with one clear line" in page  # the module's summary
     assert page.index("::: tabpipe.first_line\n") < page.index("::: tabpipe.TabpipeError\n")
     assert "::: tabpipe.errors" in page and "::: tabpipe.export.documents" in page
+
+
+def test_python_api_page_orders_modules_as_the_package_docstring_tours_them(monkeypatch) -> None:
+    import tabpipe
+    from tabpipe import errors, io
+
+    monkeypatch.setattr(tabpipe, "__all__", ["first_line", "write_text_atomic"], raising=False)
+    monkeypatch.setattr(tabpipe, "first_line", errors.first_line, raising=False)
+    monkeypatch.setattr(tabpipe, "write_text_atomic", io.write_text_atomic, raising=False)
+    monkeypatch.setattr(
+        tabpipe, "__doc__", "Tour: tabpipe.write_text_atomic(p, t), then tabpipe.first_line(e)."
+    )
+    assert list(_docgen("python_api_page").public_names(tabpipe)) == ["tabpipe.io", "tabpipe.errors"]
+    monkeypatch.setattr(tabpipe, "__doc__", "No tour.")
+    assert list(_docgen("python_api_page").public_names(tabpipe)) == ["tabpipe.errors", "tabpipe.io"]
