@@ -16,7 +16,9 @@ from omegaconf import DictConfig
 from tabpipe.config.store import register_configs
 
 ROOT = Path(__file__).resolve().parents[1]
+# the repository as a project: its own conf/ (train.yaml) in front of the packaged defaults
 CONF = ROOT / "conf"
+PACKAGED_CONF = ROOT / "src" / "tabpipe" / "conf"
 TESTS = Path(__file__).resolve().parent
 
 

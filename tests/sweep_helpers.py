@@ -36,15 +36,17 @@ def sweep_env(conf_dir: Path | None = None) -> dict[str, str]:
     env = cli_env()
     # one thread per trial: the CI machine has 2 shared cores
     env |= {"OMP_NUM_THREADS": "1", "WANDB_MODE": "offline", "HYDRA_FULL_ERROR": "0"}
-    if conf_dir is not None:
-        env["TABPIPE_CONF_DIR"] = str(conf_dir)
+    if conf_dir is not None:  # a private project: its conf/ and everything the sweep writes
+        env["TABPIPE_PROJECT"] = str(conf_dir.parent)
     return env
 
 
 def copy_conf(tmp_path: Path) -> Path:
-    """A private copy of conf/, so best-params experiments are written there, not in the repo."""
+    """A private project (a copy of the repository's conf/), so best-params experiments are
+    written there, not in the repo."""
     target = tmp_path / "conf"
     shutil.copytree(CONF, target, ignore=shutil.ignore_patterns("*_best.yaml"))
+    (target / "hparams_search").mkdir(exist_ok=True)  # for the project's own search files
     return target
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, cli_env, compose_config
+from helpers import PACKAGED_CONF, ROOT, cli_env, compose_config
 
 pytestmark = pytest.mark.slow
 
@@ -140,10 +140,11 @@ def test_metrics_diff_after_committing_the_metrics(repo: Path) -> None:
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "baseline run")
     assert "pipeline/evaluate/metrics.json" in run(repo, "git", "ls-files", "pipeline").stdout
+    # the project's own conf/model/xgb.yaml replaces the packaged one
     model = repo / "conf" / "model" / "xgb.yaml"
-    original = model.read_text()
+    model.parent.mkdir(exist_ok=True)
     try:
-        model.write_text(original + "\nmax_depth: 2\n")  # the group file sets what differs
+        model.write_text((PACKAGED_CONF / "model" / "xgb.yaml").read_text() + "\nmax_depth: 2\n")
         write_params(repo)  # = `tabpipe params`, FAST
         run(repo, "dvc", "repro")
         done = run(repo, "dvc", "metrics", "diff", "--json")
@@ -151,7 +152,7 @@ def test_metrics_diff_after_committing_the_metrics(repo: Path) -> None:
         auc = json.loads(done.stdout)["pipeline/evaluate/metrics.json"]["test/auc"]
         assert auc["old"] != auc["new"] and auc["diff"] == pytest.approx(auc["new"] - auc["old"])
     finally:
-        model.write_text(original)
+        model.unlink()
         run(repo, "git", "checkout", "params.yaml", "pipeline/config")
         run(repo, "dvc", "checkout")
 

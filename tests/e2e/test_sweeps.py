@@ -409,7 +409,7 @@ def test_mlp_trials_are_pruned_per_epoch(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(
-    not (ROOT / "conf" / "logger" / "wandb.yaml").exists(),
+    not (ROOT / "src/tabpipe/conf/logger/wandb.yaml").exists(),
     reason="needs logger=wandb (conf/logger/wandb.yaml, the W&B tracking issue)",
 )
 def test_every_trial_is_a_wandb_run_in_the_study_group(tmp_path: Path) -> None:

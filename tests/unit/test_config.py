@@ -87,6 +87,7 @@ def test_experiment_file_typo_is_caught(tmp_path) -> None:
 
     conf = tmp_path / "conf"
     shutil.copytree(CONF, conf)
+    (conf / "experiment").mkdir(exist_ok=True)
     (conf / "experiment" / "typo.yaml").write_text("# @package _global_\nmodel:\n  max_dpth: 3\n")
     with (
         initialize_config_dir(str(conf), version_base="1.3"),

@@ -18,7 +18,12 @@ GENERATED = [
     "conf/experiment/xgb_optuna_best.yaml",  # the best-params experiment a sweep writes
     "logs/train/multiruns/2026-12-03_10-10-10_000000/0/metrics.json",
 ]
-SOURCES = ["src/tabpipe/monitoring/run.py", "conf/experiment/churn_xgb.yaml", "conf/hydra/default.yaml"]
+SOURCES = [
+    "src/tabpipe/monitoring/run.py",
+    "src/tabpipe/conf/experiment/churn_xgb.yaml",
+    "src/tabpipe/conf/hydra/default.yaml",
+    "conf/train.yaml",
+]
 
 
 def _ignored(paths: list[str]) -> set[str]:

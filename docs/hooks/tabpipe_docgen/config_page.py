@@ -20,11 +20,11 @@ _KEY_HEADER = ("key", "type", "default", "range", "description")
 
 
 def packaged_config_dir() -> Path:
-    """The config files tabpipe ships, which the reference documents (a project's own
-    ``conf/`` adds options in front of them)."""
-    from tabpipe.config.groups import conf_dir
+    """The config files tabpipe ships (``pkg://tabpipe.conf``), which the reference documents
+    (a project's own ``conf/`` adds options in front of them)."""
+    from tabpipe.config.groups import PACKAGED_DIR
 
-    return conf_dir()
+    return PACKAGED_DIR
 
 
 def _own(schema: type) -> bool:
@@ -183,9 +183,11 @@ the command line (`python train.py model.max_depth=4 seed=7`); a group is chosen
 `group=option` (`model=lgbm`). A key that is not listed fails at once with its name, and a
 value outside its range fails before anything runs (exit code 2).
 
-The defaults of the group tables are the schema's; an option's file may set its own
-(`conf/<group>/<option>.yaml`). The defaults of the root keys and of the commands are the
-composed config files' (`${...}` is an interpolation, resolved when the run starts).
+The options are the packaged ones (`src/tabpipe/conf/`, shipped in the wheel as
+`pkg://tabpipe.conf`); a project's own `conf/<group>/<name>.yaml` adds an option, or replaces
+the packaged one of the same name. The defaults of the group tables are the schema's; an
+option's file may set its own. The defaults of the root keys and of the commands are the
+composed packaged configs' (`${...}` is an interpolation, resolved when the run starts).
 """
 
 

@@ -21,7 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("a", metavar="A", help="run directory, bundle path, name:version or name@alias")
     parser.add_argument("b", metavar="B", help="the model compared with A (differences are B - A)")
-    parser.add_argument("--root", help="registry directory (default: $TABPIPE_REGISTRY or ./registry)")
+    parser.add_argument(
+        "--root", help="registry directory (default: $TABPIPE_REGISTRY, else the project's registry/)"
+    )
     parser.add_argument("--metric", help="the metric to test (default: A's primary metric)")
     parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples (default 2000)")
     parser.add_argument("--confidence", type=float, default=0.95, help="CI level (default 0.95)")

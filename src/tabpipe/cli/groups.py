@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from tabpipe.config.groups import conf_dir, group_options
+from tabpipe.config.groups import group_options
+from tabpipe.config.project import find_project, initialize_hydra
 from tabpipe.errors import EXIT_CODES, TRAIN_EXIT_CODES, ConfigError, first_line
 
 # Hydra's flags that take a value (`--cfg job`, `-cn train`); `--info` takes an optional one
@@ -59,7 +59,7 @@ def _sweeps(overrides: list[str]) -> list[str]:
     return [o for o in overrides if parser.parse_override(o).is_sweep_override()]
 
 
-def check_composes(overrides: list[str], root: Path | None = None, config_name: str = "train") -> None:
+def check_composes(overrides: list[str], config_name: str = "train") -> None:
     """Compose once up front so a bad key or value fails with one line naming it: unknown
     keys (with the closest valid one), required values, interpolations, ranges, and the
     sweeper's own ranges (``hydra.sweeper.n_trials=-5``).
@@ -69,7 +69,7 @@ def check_composes(overrides: list[str], root: Path | None = None, config_name: 
     settings are checked, on a composition without the swept keys. Other config files
     (``-cn``/``-cp``/``-cd``) are left to Hydra.
     """
-    from hydra import compose, initialize_config_dir
+    from hydra import compose
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
@@ -82,7 +82,7 @@ def check_composes(overrides: list[str], root: Path | None = None, config_name: 
     swept = _sweeps(plain)
     fixed = [o for o in plain if o not in swept]
     try:
-        with initialize_config_dir(str(root or conf_dir()), version_base="1.3"):
+        with initialize_hydra(find_project()):
             cfg = compose(config_name, overrides=fixed, return_hydra_config=True)
     except (HydraException, OmegaConfBaseException) as exc:
         if swept:
@@ -101,6 +101,8 @@ def help_text(program: str, recipes: str) -> str:
         "",
         "Any key can be overridden: model.max_depth=4 trainer.max_epochs=20 seed=7.",
         f"Print the composed config: {program} --cfg job.  Hydra's own flags: --hydra-help.",
+        "The project (its conf/ first, its root for every output): --project DIR, TABPIPE_PROJECT,",
+        "else the nearest directory upward with conf/train.yaml or tabpipe.yaml, else this one.",
         *textwrap.wrap(
             "Exit codes: " + ", ".join(f"{code} {EXIT_CODES[code].short}" for code in TRAIN_EXIT_CODES) + ".",
             width=90,
@@ -110,9 +112,9 @@ def help_text(program: str, recipes: str) -> str:
 
 
 def compose_app_config(config_name: str, overrides: list[str]) -> Any:
-    """Compose ``conf/<config_name>.yaml`` with ``key=value`` overrides, resolved; one-line
-    :class:`ConfigError` on a bad key, value or missing required key."""
-    from hydra import compose, initialize_config_dir
+    """Compose ``<config_name>.yaml`` (the project's, else the packaged one) with ``key=value``
+    overrides, resolved; one-line :class:`ConfigError` on a bad key, value or missing required key."""
+    from hydra import compose
     from hydra.errors import HydraException
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
@@ -123,7 +125,7 @@ def compose_app_config(config_name: str, overrides: list[str]) -> Any:
     register_configs()
     check_overrides_parse(list(overrides))
     try:
-        with initialize_config_dir(str(conf_dir()), version_base="1.3"):
+        with initialize_hydra(find_project()):
             cfg = compose(config_name, overrides=list(overrides))
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(describe(exc)) from exc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-USAGE = """usage: tabpipe <command> [key=value ...]
+USAGE = """usage: tabpipe [--project DIR] <command> [key=value ...]
 
 commands:
   train     train, evaluate, export and register a model (same app as `python train.py`)
@@ -18,12 +18,19 @@ commands:
   params    write params.yaml, pipeline/config/ from conf/ (DVC reads them): tabpipe params [--check]
   check-run verify a run directory's metadata and artifact checksums: tabpipe check-run <run_dir>
   reproduce train again from a run's overrides and seed, compare metrics: tabpipe reproduce <run_dir>
+  init      scaffold a project: tabpipe init [DIR] [--example churn|weather|none] [--force]
+
+--project DIR (or TABPIPE_PROJECT): the project whose conf/ is read and under which every
+output goes; default: the nearest directory upward with conf/train.yaml or tabpipe.yaml,
+else the working directory with the packaged configs only.
 
 Run `tabpipe <command> --help` for the options of a command."""
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
+    from tabpipe.cli import take_project_flag
+
+    args = take_project_flag(sys.argv[1:] if argv is None else list(argv))
     if not args or args[0] in ("-h", "--help"):
         print(USAGE)
         sys.exit(0 if args else 2)
@@ -52,6 +59,11 @@ def main(argv: list[str] | None = None) -> None:
         from tabpipe.cli import stage
 
         (stage.stage_main if command == "stage" else stage.params_main)(rest)
+        return
+    if command == "init":
+        from tabpipe.cli.init import main as init_main
+
+        init_main(rest)
         return
     if command in ("check-run", "reproduce"):
         from tabpipe.cli import runs

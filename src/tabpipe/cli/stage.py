@@ -49,19 +49,31 @@ def params_main(argv: list[str]) -> None:
         help="exit 1 if a file is not what `tabpipe params` (or, for an experiment's files, "
         "`dvc exp run` with its recorded overrides) would write from conf/ now",
     )
-    parser.add_argument("--conf", type=Path, default=Path("conf"))
-    parser.add_argument("--root", type=Path, default=Path("."), help="the DVC project (dvc.yaml's directory)")
+    parser.add_argument(
+        "--conf", type=Path, default=None, help="the project's conf/ (default: the discovered project's)"
+    )
+    parser.add_argument(
+        "--root", type=Path, default=None, help="the DVC project (default: the discovered project's root)"
+    )
     args = parser.parse_args(argv)
+    from tabpipe.config.project import find_project
     from tabpipe.pipeline import dvc_params
 
-    if not args.conf.is_dir():
-        fail(TabpipeError(f"{args.conf}: no conf/ directory here; run from the project root"))
+    try:
+        project = find_project()
+    except TabpipeError as error:
+        fail(error)
+    args.root = args.root or project.root
+    args.conf = args.conf or project.conf_dir
+    if args.conf is not None and not args.conf.is_dir():
+        fail(TabpipeError(f"--conf {args.conf}: not a directory"))
     if args.check:
         keys, what = dvc_params.drift(args.conf, args.root)
         if keys:
+            source = f"{args.conf}/" if args.conf is not None else "the packaged configs"
             shown = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
             print(
-                f"error: the files DVC reads ({what}) differ from {args.conf}/ at {shown}; "
+                f"error: the files DVC reads ({what}) differ from {source} at {shown}; "
                 "run `tabpipe params` (conf/'s defaults) or `dvc exp run -S ...` (an experiment), "
                 "never edit them by hand",
                 file=sys.stderr,

@@ -20,10 +20,11 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-from tabpipe.cli import fail
+from tabpipe.cli import fail, take_project_flag
 from tabpipe.cli.groups import check_composes, check_overrides_parse, help_text
 from tabpipe.config import is_sweep_trial
-from tabpipe.config.groups import check_group_choices, conf_dir
+from tabpipe.config.groups import check_group_choices
+from tabpipe.config.project import find_project, main_config_path
 from tabpipe.errors import ConfigError, TabpipeError
 from tabpipe.log_routing import FILE_ONLY
 
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None, program: str = "train.py") -> None:
 
     from tabpipe.config.store import register_configs
 
-    args = sys.argv[1:] if argv is None else argv
+    args = take_project_flag(sys.argv[1:] if argv is None else list(argv))
     if any(flag in args for flag in ("--help", "-h")):
         print(help_text(program, __doc__ or ""))
         return
@@ -98,7 +99,8 @@ def main(argv: list[str] | None = None, program: str = "train.py") -> None:
     except TabpipeError as error:
         fail(error)
     sys.argv = [program, *args]
-    hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="train")(_task)()
+    config_path = main_config_path(find_project())
+    hydra.main(version_base="1.3", config_path=config_path, config_name="train")(_task)()
 
 
 if __name__ == "__main__":

@@ -30,10 +30,20 @@ def run_dir(default: str) -> str:
     return str(HydraConfig.get().runtime.output_dir) if HydraConfig.initialized() else default
 
 
+def project_root() -> str:
+    """``${tabpipe.project_root:}``: the discovered project's root (:mod:`.project`), where
+    every run writes (``paths.root_dir``)."""
+    from tabpipe.config.project import find_project
+
+    return str(find_project().root)
+
+
 def register_configs() -> None:
     """Idempotent: storing the same node twice simply replaces it."""
     if not OmegaConf.has_resolver("tabpipe.run_dir"):
         OmegaConf.register_new_resolver("tabpipe.run_dir", run_dir)
+    if not OmegaConf.has_resolver("tabpipe.project_root"):
+        OmegaConf.register_new_resolver("tabpipe.project_root", project_root)
     cs = ConfigStore.instance()
     for group, nodes in _GROUP_SCHEMAS.items():
         for name, node in nodes.items():

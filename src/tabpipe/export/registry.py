@@ -65,7 +65,12 @@ def check_name(value: str, what: str) -> str:
 
 
 def default_root() -> Path:
-    return Path(os.environ.get("TABPIPE_REGISTRY", "registry"))
+    """``$TABPIPE_REGISTRY``, else ``registry/`` under the project's root (wherever a command
+    runs from inside the project; README "Your own project")."""
+    from tabpipe.config.project import output_root
+
+    pinned = os.environ.get("TABPIPE_REGISTRY")
+    return Path(pinned) if pinned else output_root() / "registry"
 
 
 def _now() -> str:

@@ -13,6 +13,7 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from tabpipe.config.app_schema import MonitorConfig
+from tabpipe.config.project import output_root
 from tabpipe.config.typed import to_typed
 from tabpipe.errors import ConfigError
 from tabpipe.export.bundle import Bundle, load_bundle
@@ -155,7 +156,8 @@ def _report_paths(cfg: MonitorConfig, name: str) -> tuple[Path, Path]:
     """(state directory, report directory): the report goes in a timestamped folder of the
     state directory unless ``output_dir`` is given."""
     stamp = datetime.now().astimezone().strftime("%Y%m%dT%H%M%S%f")
-    state_dir = Path(cfg.state_dir) if cfg.state_dir else Path("monitoring") / name
+    # by default under the project's root (README "Your own project"), not the working directory
+    state_dir = Path(cfg.state_dir) if cfg.state_dir else output_root() / "monitoring" / name
     directory = Path(cfg.output_dir) if cfg.output_dir else state_dir / stamp
     return state_dir, directory
 

@@ -92,14 +92,15 @@ def install() -> None:
         from omegaconf.errors import OmegaConfBaseException
 
         from tabpipe.config.checks import config_problems, describe
-        from tabpipe.config.groups import check_group_choices
+        from tabpipe.config.groups import check_group_choices, config_dirs
         from tabpipe.errors import ConfigError
 
         # DVC prints a DvcException as `ERROR: <message>`; Hydra's traceback would be noise
         root = _conf_dir(self)
         try:
             if root is not None:
-                check_group_choices(list(overrides), root)  # model=nope: the options, as train says
+                # model=nope: the options (the project's and the packaged ones), as train says
+                check_group_choices(list(overrides), config_dirs(root))
             cfg = original(self, config_name, overrides, *args, **kwargs)
             problems = config_problems(cfg, list(overrides))  # ranges, required values, `+key=`
             if problems:

@@ -54,15 +54,17 @@ def stage_file(stage: str) -> Path:
     return CONFIG.parent / f"{stage}.yaml"
 
 
-def compose(conf_dir: Path, overrides: list[str]) -> DictConfig:
-    """``conf/train.yaml`` with ``overrides``, the ``hydra`` node kept (its group choices)."""
+def compose(conf_dir: Path | None, overrides: list[str]) -> DictConfig:
+    """``train.yaml`` with ``overrides``, the ``hydra`` node kept (its group choices): from the
+    project's ``conf_dir`` in front of the packaged defaults, or from those alone (``None``)."""
     from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
 
+    from tabpipe.config.project import Project, initialize_hydra
     from tabpipe.config.store import register_configs
 
     register_configs()
-    with initialize_config_dir(str(Path(conf_dir).resolve()), version_base="1.3"):
+    own = Path(conf_dir).resolve() if conf_dir is not None else None
+    with initialize_hydra(Project(root=Path.cwd(), conf_dir=own)):
         return hydra_compose("train", overrides=list(overrides), return_hydra_config=True)
 
 
@@ -129,7 +131,7 @@ def _load(file: Path) -> Any:
     return OmegaConf.to_container(OmegaConf.load(file), enum_to_str=True) if file.is_file() else None
 
 
-def drift(conf_dir: Path, root: Path) -> tuple[list[str], str]:
+def drift(conf_dir: Path | None, root: Path) -> tuple[list[str], str]:
     """(``file:key`` for each key where a generated file differs from what its writer would
     write from ``conf/`` now, with the overrides that :data:`CONFIG` records; a description
     of the writer). Empty: up to date."""

@@ -94,11 +94,17 @@ def _override_value(path: Path) -> str:
     return "'" + stripped.replace("'", "\\'") + "\\" * trailing + "'"
 
 
-def _child_env() -> dict[str, str]:
-    """This process's environment, with the tabpipe it imports first on the path."""
+def _child_env(run_dir: Path) -> dict[str, str]:
+    """This process's environment, with the tabpipe it imports first on the path and, unless
+    ``TABPIPE_PROJECT`` says otherwise, the project the run lies in (its configs, its outputs)."""
+    from tabpipe.config.project import ENV, find_project
+
     env = dict(os.environ)
     source_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [source_root, env.get("PYTHONPATH")]))
+    project = find_project(start=run_dir)
+    if not env.get(ENV) and project.root != run_dir:  # a project above <root>/logs/.../<run>
+        env[ENV] = str(project.root)
     return env
 
 
@@ -121,7 +127,7 @@ def reproduce(run_dir: Path, output_dir: Path | None = None) -> Reproduction:
     ]
     print("reproducing:", " ".join(command[3:]), flush=True)
     done = subprocess.run(
-        command, cwd=recorded_cwd if recorded_cwd.is_dir() else None, env=_child_env(), check=False
+        command, cwd=recorded_cwd if recorded_cwd.is_dir() else None, env=_child_env(run_dir), check=False
     )
     result = Reproduction(target, done.returncode)
     new_metadata = target / "metadata.json"

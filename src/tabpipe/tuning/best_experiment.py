@@ -1,8 +1,9 @@
 """The best trial as an experiment file: ``python train.py experiment=<study>_best``.
 
 The file is written to ``hydra.sweeper.best_experiment_dir`` or, by default, to the
-``experiment/`` group of the app's config directory (``conf/experiment/<study>_best.yaml``),
-so ``experiment=<study>_best`` works at once. It is ``@package _global_`` and holds:
+``experiment/`` group of the project's config directory
+(``<project>/conf/experiment/<study>_best.yaml``, :mod:`tabpipe.config.project`), so
+``experiment=<study>_best`` works at once. It is ``@package _global_`` and holds:
 
 * ``override /<group>: <option>`` for every group the best trial used (model, features, ...);
 * every value of the best trial's composed config that differs from the defaults of those
@@ -41,6 +42,16 @@ def main_config_dir(config: DictConfig) -> Path | None:
         if source.get("provider") == "main" and source.get("schema") == "file":
             return Path(str(source.path))
     return None
+
+
+def _project_experiment_dir(main_dir: Path | None) -> Path:
+    """The project's ``conf/experiment/``: the app's config directory on disk, else (packaged
+    configs only) ``conf/experiment/`` under the project's root, never the installed package."""
+    if main_dir is not None:
+        return main_dir / "experiment"
+    from tabpipe.config.project import find_project
+
+    return find_project().root / "conf" / "experiment"
 
 
 def _flatten(node: Any, prefix: Path_ = ()) -> dict[Path_, Any]:
@@ -109,10 +120,7 @@ def write_best_experiment(
         return None
     main_dir = main_config_dir(sweep.config)
     configured = sweep.options.best_experiment_dir
-    directory = Path(configured) if configured else (main_dir / "experiment" if main_dir else None)
-    if directory is None:
-        log.info("no config directory on disk: set hydra.sweeper.best_experiment_dir to write the best run")
-        return None
+    directory = Path(configured) if configured else _project_experiment_dir(main_dir)
     config_name = str(sweep.config.hydra.job.config_name)
     best_config = sweep.config_loader.load_sweep_config(sweep.config, sweep.space.overrides(best.params))
     groups = _group_choices(sweep, best_config, config_name)
