@@ -15,7 +15,9 @@ Each client is measured ``--runs`` times (``--requests`` requests per server per
 per-run P50 / P95 / P99 and their ratios are printed, and the medians over runs are the
 figures. Targets (raw client): P50 <= 1.3x the floor's, P99 <= 2x. Then concurrency 16
 (threads, one raw connection each): requests per second, four alternating rounds (target
->= 0.8x the floor's).
+>= 0.8x the floor's). Each phase also reports the servers' own CPU time per request (user +
+system, read from the processes), which the machine's other load moves far less than the
+latencies: the difference is what tabpipe adds per request.
 
 The model is `model=xgb` (100 trees) on the bundled churn data, trained first (``--workdir``
 keeps the trained registry between invocations).
@@ -41,6 +43,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pandas as pd
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -129,6 +132,23 @@ def throughput(port: int, body: bytes, n: int, concurrency: int = 16) -> float:
     return per_thread * concurrency / (time.perf_counter() - start)
 
 
+class ServerCPU:
+    """The servers' CPU time (user + system) since the last reading, per request served."""
+
+    def __init__(self, servers: list[subprocess.Popen]) -> None:
+        self.processes = [psutil.Process(server.pid) for server in servers]
+        self.last = self._readings()
+
+    def _readings(self) -> list[float]:
+        return [sum(p.cpu_times()[:2]) for p in self.processes]
+
+    def per_request(self, requests: int) -> dict[str, float]:
+        now = self._readings()
+        tabpipe, floor = ((b - a) / requests * 1e6 for a, b in zip(self.last, now, strict=True))
+        self.last = now
+        return {"tabpipe": round(tabpipe, 1), "floor": round(floor, 1), "ratio": round(tabpipe / floor, 2)}
+
+
 def one_run(ms: np.ndarray) -> dict[str, dict[str, float]]:
     out = {}
     for q in (50, 95, 99):
@@ -196,14 +216,18 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict:
     try:
         wait_ready(f"http://127.0.0.1:{ports[0]}", "/ready")
         wait_ready(f"http://127.0.0.1:{ports[1]}", "/predict")
-        figures: dict = {"latency_ms": {}}
+        figures: dict = {"latency_ms": {}, "server_cpu_us_per_request": {}}
+        cpu = ServerCPU(servers)
         for client in args.clients:
             runs = [one_run(latencies(client, list(ports), body, args.requests)) for _ in range(args.runs)]
             for i, run in enumerate(runs):
                 print(client, f"run {i + 1}:", json.dumps(run), file=sys.stderr)
             figures["latency_ms"][client] = {"median_of_runs": summarise(runs), "runs": runs}
+            figures["server_cpu_us_per_request"][client] = cpu.per_request(args.runs * (args.requests + 100))
         # four alternating rounds, for the same reason as above
         rounds = [[throughput(port, body, args.requests) for port in ports] for _ in range(4)]
+        per_round = args.requests // 16 * 16
+        figures["server_cpu_us_per_request"]["c16"] = cpu.per_request(4 * per_round)
     finally:
         for server in servers:
             server.terminate()

@@ -412,12 +412,13 @@ def test_redaction_config_errors_are_one_line(bundle, tmp_path: Path) -> None:
 
 
 def test_an_error_line_with_inputs_counts_as_an_error_not_as_served_rows(tmp_path: Path) -> None:
+    from tabpipe.documents.prediction_log import PredictionLogLine
     from tabpipe.monitoring.current_data import read_prediction_log
     from tabpipe.serving.observability import PredictionLog
 
     log = PredictionLog(str(tmp_path / "p.jsonl"), 10_000, 1)
     ts = "2026-12-03T00:00:00+00:00"
-    log.write({"ts": ts, "version": "1", "latency_ms": 1.0, "inputs": [{"tenure": 1.0}], "outputs": []})
+    log.write(PredictionLogLine(ts=ts, version="1", latency_ms=1.0, inputs=[{"tenure": 1.0}], outputs=[]))
     log.write_error("internal", 500, request_id="r1", inputs=[{"tenure": 2.0}])
     log.close()
     data = read_prediction_log(tmp_path / "p.jsonl", None, "1")

@@ -103,9 +103,10 @@ def test_training_writes_plots_segments_and_the_report(run) -> None:
 def test_the_graph_applies_the_threshold_chosen_on_val(run) -> None:
     bundle = load_bundle(run["result"].bundle)
     record = bundle.metadata.evaluation[0].threshold
-    assert record["strategy"] == "f1" and record["chosen_on"] == "val"
+    assert record is not None
+    assert record.strategy == "f1" and record.chosen_on == "val"
     model = onnx.load(bundle.model_path)
-    assert float({p.key: p.value for p in model.metadata_props}["decision_threshold"]) == record["value"]
+    assert float({p.key: p.value for p in model.metadata_props}["decision_threshold"]) == record.value
     # re-derive the val split and choose again: the same threshold, from val rows only
     cfg = compose_config(OVERRIDES)
     dataset = ingest(cfg.data)
@@ -115,12 +116,12 @@ def test_the_graph_applies_the_threshold_chosen_on_val(run) -> None:
     session = runtime.session(bundle.model_path)
     val = runtime.run(session, graph_inputs(raw.iloc[split.val], schema))
     y_val = (dataset.target.iloc[split.val] == "Yes").to_numpy().astype(int)
-    assert choose_threshold(cfg.eval.threshold, y_val, val["probabilities"][:, 1]).value == record["value"]
+    assert choose_threshold(cfg.eval.threshold, y_val, val["probabilities"][:, 1]).value == record.value
     # the graph's label output applies it, on the test rows as on any row
     test = runtime.run(session, graph_inputs(raw.iloc[split.test], schema))
     p = test["probabilities"][:, 1].astype(np.float64)
-    assert record["value"] < 0.5
-    assert (test["label"] == np.where(p >= record["value"], "Yes", "No")).all()
+    assert record.value < 0.5
+    assert (test["label"] == np.where(p >= record.value, "Yes", "No")).all()
     assert ((p < 0.5) & (test["label"] == "Yes")).sum() > 10  # differs from the argmax
     predictions = pd.read_parquet(run["result"].output_dir / "predictions" / "test.parquet")
     assert (predictions["y_pred"].to_numpy() == test["label"]).all()

@@ -41,12 +41,12 @@ def test_alias_history_records_every_move(bundle: Path, tmp_path: Path) -> None:
     registry.promote("churn", 2, "candidate", who="bob")
     assert registry.aliases("churn") == {"production": 2, "candidate": 2}
     history = registry.history("churn")
-    assert [(h["alias"], h["from"], h["to"], h["who"]) for h in history] == [
+    assert [(h.alias, h.from_, h.to, h.who) for h in history] == [
         ("production", None, 1, "alice"),
         ("production", 1, 2, "bob"),
         ("candidate", None, 2, "bob"),
     ]
-    assert all(h["when"] for h in history)
+    assert all(h.when for h in history)
 
 
 @pytest.mark.parametrize(

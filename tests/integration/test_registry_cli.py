@@ -104,7 +104,7 @@ def test_delete_and_gc_never_touch_an_aliased_version(bundle: Path, tmp_path: Pa
     code, out, _ = registry_cli(capsys, "--root", str(root), "gc", "churn", "--keep", "1")
     assert code == 0 and out.strip() == "churn: deleted [1, 3, 4]; kept [2, 6]"
     assert registry.aliases("churn") == {"production": 2}
-    assert [d["version"] for d in registry.deletions("churn")] == [5, 1, 3, 4]
+    assert [d.version for d in registry.deletions("churn")] == [5, 1, 3, 4]
     code, out, _ = registry_cli(capsys, "--root", str(root), "fsck")
     assert code == 0 and "note: churn: deleted versions [1, 3, 4, 5]" in out
     with pytest.raises(RegistryError, match=r"churn:9: no such version"):

@@ -278,7 +278,9 @@ def test_the_threshold_analysis_is_written_under_the_rows_prefix() -> None:
     from tabpipe.evaluation.document import AtThreshold, ThresholdAnalysis
     from tabpipe.evaluation.thresholds import ThresholdChoice
 
-    choice = ThresholdChoice("f1", 0.4, 0.4, 0.3, CostMatrix(fn=5.0))
+    choice = ThresholdChoice(
+        strategy="f1", value=0.4, f1_optimal=0.4, cost_optimal=0.3, cost=CostMatrix(fn=5.0)
+    )
     at = AtThreshold(precision=0.5, recall=0.75, f1=0.6, cost=12.0)
     analysis = ThresholdAnalysis(
         prefix="eval", in_use=choice, at_threshold=at, f1_optimal=0.5, cost_optimal=0.2
@@ -286,3 +288,5 @@ def test_the_threshold_analysis_is_written_under_the_rows_prefix() -> None:
     written = json.loads(analysis.model_dump_json())
     assert set(written) == {"in_use", "eval_at_threshold", "eval_f1_optimal", "eval_cost_optimal"}
     assert written["in_use"]["cost"]["fn"] == 5.0 and written["eval_at_threshold"]["recall"] == 0.75
+    # and read back as written (the multirun summary reads evaluation.json through its model)
+    assert ThresholdAnalysis.model_validate_json(analysis.model_dump_json()) == analysis

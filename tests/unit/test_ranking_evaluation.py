@@ -183,6 +183,7 @@ def test_permutation_sampling_keeps_whole_queries() -> None:
 
 
 def test_monitoring_tracks_the_ranking_score() -> None:
+    from tabpipe.documents.prediction_log import LoggedOutput
     from tabpipe.export.profile import reference_profile
     from tabpipe.monitoring.compare import Thresholds
     from tabpipe.monitoring.current_data import _prediction_frame, prediction_columns
@@ -190,7 +191,7 @@ def test_monitoring_tracks_the_ranking_score() -> None:
 
     rng = np.random.default_rng(0)
     profile = reference_profile(pd.DataFrame(index=range(2000)), {}, rng.normal(size=2000), "ranking", None)
-    logged = _prediction_frame([{"score": float(v)} for v in rng.normal(loc=2.0, size=500)])
+    logged = _prediction_frame([LoggedOutput(score=float(v)) for v in rng.normal(loc=2.0, size=500)])
     assert list(logged.columns) == ["score"]
     assert prediction_columns(pd.DataFrame(columns=["x", "score"]), {"x"}) == ["score"]
     (result,) = compare_predictions(profile.prediction, logged, "ranking", [], Thresholds())

@@ -13,7 +13,6 @@ root logger still holds the last job's log file.
 
 from __future__ import annotations
 
-import json
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,9 @@ from typing import Any
 import yaml
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
+
+from tabpipe.documents.metrics import read_metrics
+from tabpipe.evaluation.document import EvaluationDocument
 
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 
@@ -47,8 +49,8 @@ def read_jobs(sweep_dir: Path) -> list[JobRow]:
         metric, value = None, None
         evaluation, metrics = job_dir / "evaluation.json", job_dir / "metrics.json"
         if evaluation.is_file() and metrics.is_file():
-            metric = f"test/{json.loads(evaluation.read_text())['primary_metric']}"
-            value = json.loads(metrics.read_text()).get(metric)
+            metric = f"test/{EvaluationDocument.read(evaluation).primary_metric}"
+            value = read_metrics(metrics).get(metric)
         rows.append(JobRow(int(job_dir.name), overrides, metric, value))
     return rows
 

@@ -82,7 +82,7 @@ def _promote(registry: Any, args: argparse.Namespace) -> None:
         sig = significance_record(registry, name, version, args.alias, args.metric)
     note = {"significance": sig.as_note()} if sig else None
     move = registry.promote(name, version, args.alias, who=args.who, note=note)
-    print(f"{name}@{args.alias}: {move['from']} -> {move['to']}")
+    print(f"{name}@{args.alias}: {move.from_} -> {move.to}")
     if sig and sig.ci:
         print(
             f"significant: {sig.metric} {sig.holder_value:.4f} -> {sig.candidate_value:.4f}, "

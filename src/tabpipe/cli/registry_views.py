@@ -6,8 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tabpipe.documents.metrics import read_metrics
 from tabpipe.export.registry import Registry
 from tabpipe.export.registry_listing import VersionInfo, list_versions, version_info
+from tabpipe.export.registry_records import AliasMove
 
 if TYPE_CHECKING:
     from tabpipe.export.bundle import Bundle
@@ -54,7 +56,7 @@ def with_default_metric(registry: Registry, info: VersionInfo) -> VersionInfo:
 
         key = f"test/{primary_metric(info.task, None)}"
         path = registry.version_dir(info.name, info.version) / "metrics.json"
-        metrics = json.loads(path.read_text())
+        metrics = read_metrics(path)
         if key in metrics:
             info.metric, info.value = key, metrics[key]
     return info
@@ -77,7 +79,7 @@ class _Shown:
     bundle: Bundle
     info: VersionInfo | None
     metrics: dict[str, Any]
-    history: list[dict[str, Any]]
+    history: list[AliasMove]
 
     def as_json(self) -> dict[str, Any]:
         schema, metadata = self.bundle.schema, self.bundle.metadata
@@ -91,7 +93,7 @@ class _Shown:
                 "inputs": [f"{name}:{kind}" for name, kind in schema.input_types.items()],
                 "metrics": self.metrics,
                 "export": metadata.export.model_dump(mode="json") if metadata.export else None,
-                "alias_history": self.history,
+                "alias_history": [move.to_json() for move in self.history],
             }
         )
 
@@ -106,7 +108,7 @@ def _shown(registry: Registry, ref: str) -> _Shown:
         info = with_default_metric(
             registry, version_info(registry, record.name, record.version, registry.aliases(record.name))
         )
-    metrics = {k: v for k, v in bundle.read_json("metrics.json").items() if k.startswith("test/")}
+    metrics = {k: v for k, v in bundle.metrics.items() if k.startswith("test/")}
     return _Shown(bundle, info, metrics, registry.history(record.name) if record else [])
 
 
@@ -141,7 +143,5 @@ def print_show(registry: Registry, ref: str, as_json: bool) -> None:
     )
     if shown.history:
         print()
-        moves = [
-            [m["alias"], str(m["from"]), str(m["to"]), str(m["who"]), _date(m["when"])] for m in shown.history
-        ]
+        moves = [[m.alias, str(m.from_), str(m.to), str(m.who), _date(m.when)] for m in shown.history]
         print(table(moves, ("alias", "from", "to", "who", "when (UTC)")))

@@ -26,6 +26,7 @@ from tabpipe.config.schema import DataConfig
 from tabpipe.config.typed import from_record
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.data.splits import make_splits
+from tabpipe.documents.metrics import read_metrics
 from tabpipe.errors import ConfigError
 from tabpipe.export.documents import MetadataDocument
 from tabpipe.tasks import get_task
@@ -76,7 +77,6 @@ def _run_graphs(run_dir: Path) -> dict[int, Path]:
 
 def load_candidate(ref: str, registry_root: str | Path | None) -> Candidate:
     """``ref``: a run directory, a bundle directory, ``name:version`` or ``name@alias``."""
-    import json
 
     from tabpipe.export import documents
     from tabpipe.export.bundle import load_bundle
@@ -90,12 +90,10 @@ def load_candidate(ref: str, registry_root: str | Path | None) -> Candidate:
         if not graphs:
             raise ConfigError(f"{ref}: the run directory has no model/model.onnx (did the run finish?)")
         metadata = documents.read(MetadataDocument, path / "metadata.json")
-        metrics = json.loads((path / "metrics.json").read_text())
+        metrics = read_metrics(path / "metrics.json")
         return Candidate(ref, "run", path, metadata, metrics, graphs)
     bundle = load_bundle(Registry(registry_root).resolve(ref))  # checksums verified
-    return Candidate(
-        ref, "bundle", bundle.path, bundle.metadata, bundle.read_json("metrics.json"), {0: bundle.model_path}
-    )
+    return Candidate(ref, "bundle", bundle.path, bundle.metadata, bundle.metrics, {0: bundle.model_path})
 
 
 def _data_config(metadata: MetadataDocument) -> DataConfig:

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ValidationError
 
 from tabpipe.config.schema import DataConfig
+from tabpipe.documents.base import one_line
 from tabpipe.errors import ConfigError, first_line
 
 COLUMN_TYPES = ("numeric", "categorical", "boolean", "datetime")
@@ -90,10 +92,16 @@ def pinned_specs(data_cfg: DataConfig) -> dict[str, ColumnSchema]:
     return pinned
 
 
+class SchemaFile(BaseModel):
+    """A run's (and the DVC ingest stage's) ``schema.json``: the validated columns."""
+
+    columns: list[ColumnSchema]
+
+
 def save_schema(columns: dict[str, ColumnSchema], path: Path) -> None:
     from tabpipe.io import write_text_atomic
 
-    payload = {"columns": [asdict(spec) for spec in columns.values()]}
+    payload = {"columns": [asdict(spec) for spec in SchemaFile(columns=list(columns.values())).columns]}
     write_text_atomic(path, json.dumps(payload, indent=2))
 
 
@@ -101,10 +109,10 @@ def load_schema(path: Path) -> dict[str, ColumnSchema]:
     if not path.is_file():
         raise ConfigError(f"data.schema_path={str(path)!r}: file not found")
     try:
-        payload = json.loads(path.read_text())
-        columns = [ColumnSchema(**entry) for entry in payload["columns"]]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ConfigError(f"data.schema_path={str(path)!r}: not a tabpipe schema.json ({exc})") from exc
+        columns = SchemaFile.model_validate_json(path.read_text()).columns
+    except ValidationError as exc:
+        reason = one_line(exc, "schema.json")
+        raise ConfigError(f"data.schema_path={str(path)!r}: not a tabpipe schema.json ({reason})") from None
     for spec in columns:
         if spec.type not in COLUMN_TYPES:
             raise ConfigError(f"data.schema_path: column {spec.name!r}: unknown type {spec.type!r}")

@@ -24,6 +24,7 @@ from tabpipe.config.app_schema import EvalAppConfig
 from tabpipe.config.schema import DataConfig
 from tabpipe.config.typed import as_dict, from_record, to_typed
 from tabpipe.data.ingestion import Dataset, ingest
+from tabpipe.documents.metadata import BaselineRanker
 from tabpipe.errors import ConfigError
 from tabpipe.evaluation.graph_scoring import Scorer, bundle_reference, feature_scorer, graph_scorer
 from tabpipe.evaluation.metrics import primary_metric
@@ -34,12 +35,10 @@ from tabpipe.evaluation.suite import (
     describe_ranker,
     evaluate_predictions,
 )
-from tabpipe.evaluation.thresholds import ThresholdChoice
 from tabpipe.evaluation.training_overlap import TrainingOverlap, recorded_split, training_overlap
 from tabpipe.export import runtime
 from tabpipe.export.bundle import Bundle, load_bundle
 from tabpipe.export.documents import EvaluationRecord
-from tabpipe.export.documents.metadata import BaselineRanker
 from tabpipe.export.registry import Registry
 from tabpipe.io import write_atomic, write_json_atomic
 from tabpipe.tasks import get_task
@@ -105,7 +104,7 @@ def ranking_baseline(bundle: Bundle, state: BaselineRanker, frame: Any, types: d
     encoded features inside the bundle's graph, as training scored it."""
     features = feature_scorer(bundle.model_path, types)(frame)
     scores = state.sign * features[:, state.feature_index].astype(np.float64)
-    return Reference("baseline", describe_ranker(state.model_dump()), scores)
+    return Reference("baseline", describe_ranker(state), scores)
 
 
 def _references(
@@ -223,7 +222,7 @@ def _inputs(
         time_column=data_cfg.time_column,
         groups=dataset.groups.iloc[rows].to_numpy() if get_task(task).needs_groups else None,
         ranking_k=None if ranking_k is None else list(ranking_k),
-        threshold=ThresholdChoice.from_dict(record.threshold) if record.threshold else None,
+        threshold=record.threshold,
         references=references,
         scorer=scored.scorer,
         input_columns=list(types),

@@ -6,12 +6,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
-from tabpipe.evaluation.gates import GateResult
-from tabpipe.evaluation.thresholds import ThresholdChoice
+from tabpipe.documents.base import DocumentError, one_line
+from tabpipe.documents.metadata import GateResult, ThresholdChoice
 from tabpipe.io import write_text_atomic
 
 
@@ -21,6 +28,17 @@ class _Document(BaseModel):
     def write(self, path: Path) -> Path:
         """Atomically (a temporary file, then a rename)."""
         return write_text_atomic(path, self.model_dump_json(indent=2) + "\n")
+
+    @classmethod
+    def read(cls: type[D], path: Path) -> D:
+        """``path`` validated; one line naming the file and the field when it does not."""
+        try:
+            return cls.model_validate_json(path.read_text())
+        except ValidationError as error:
+            raise DocumentError(one_line(error, path.name)) from None
+
+
+D = TypeVar("D", bound=_Document)
 
 
 class AtThreshold(_Document):
@@ -40,6 +58,22 @@ class ThresholdAnalysis(_Document):
     at_threshold: AtThreshold
     f1_optimal: float
     cost_optimal: float
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unprefixed(cls, data: Any) -> Any:
+        """Read back as written: the prefix from the ``<prefix>_at_threshold`` key."""
+        if not isinstance(data, dict) or "prefix" in data:
+            return data
+        prefix = next((k.removesuffix("_at_threshold") for k in data if k.endswith("_at_threshold")), None)
+        if prefix is None:
+            return data
+        names = ("at_threshold", "f1_optimal", "cost_optimal")
+        written = {f"{prefix}_{name}" for name in names}
+        return {k: v for k, v in data.items() if k not in written} | {
+            "prefix": prefix,
+            **{name: data[f"{prefix}_{name}"] for name in names if f"{prefix}_{name}" in data},
+        }
 
     @model_serializer(mode="wrap")
     def _prefixed(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

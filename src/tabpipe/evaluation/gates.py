@@ -3,35 +3,10 @@ each by a configured minimum improvement on the primary metric."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, computed_field
-
 from tabpipe.config.schema import EvalConfig
+from tabpipe.documents.metadata import GateResult
 from tabpipe.errors import BaselineGateError
 from tabpipe.evaluation.metrics import improvement
-
-
-class GateResult(BaseModel):
-    """One gate's outcome, and the record of it that ``evaluation.json`` keeps (with ``passed``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    reference: str  # "baseline" | "production"
-    metric: str  # e.g. test/auc
-    model: float
-    value: float  # the reference's value of the metric
-    min_improvement: float
-    enforced: bool
-    message: str
-
-    @computed_field
-    @property
-    def passed(self) -> bool:
-        return improvement(self.metric.rsplit("/", 1)[-1], self.model, self.value) > self.min_improvement
-
-    def as_dict(self) -> dict[str, Any]:
-        return self.model_dump()
 
 
 def gate_results(
@@ -72,6 +47,7 @@ def gate_results(
                 min_improvement=margin,
                 enforced=bool(getattr(eval_cfg, switch)),
                 message=message,
+                passed=improvement(key.rsplit("/", 1)[-1], metrics[key], metrics[other]) > margin,
             )
         )
     return gates

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from tabpipe.config.schema import EvalConfig
+from tabpipe.documents.metadata import BaselineRanker
 from tabpipe.evaluation import plots, ranking_plots, report
 from tabpipe.evaluation.document import (
     AtThreshold,
@@ -58,11 +58,11 @@ class Reference:
     note: str | None = None
 
 
-def describe_ranker(state: dict[str, Any]) -> str:
+def describe_ranker(state: BaselineRanker) -> str:
     """The ranking baseline in words, from its recorded state (the ``baseline_ranker`` of
     training and of a bundle's evaluation record: ``feature``, ``sign``)."""
-    direction = "negated" if state["sign"] < 0 else "as is"
-    return f"the best single feature ({state['feature']}, {direction}) on the train queries"
+    direction = "negated" if state.sign < 0 else "as is"
+    return f"the best single feature ({state.feature}, {direction}) on the train queries"
 
 
 @dataclass

@@ -8,45 +8,25 @@ graph's float32 comparison and numpy's float64 one label every row alike.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix_at_thresholds
 
 from tabpipe.config import option_value
 from tabpipe.config.schema import ThresholdConfig
+from tabpipe.documents.metadata import CostMatrix, ThresholdChoice
 from tabpipe.errors import ConfigError
 
+__all__ = [
+    "STRATEGIES",
+    "CostMatrix",
+    "ThresholdChoice",
+    "choose_threshold",
+    "cost_matrix",
+    "threshold_table",
+]
+
 STRATEGIES = ("default", "f1", "cost")
-
-
-@dataclass(frozen=True)
-class CostMatrix:
-    """The cost of each outcome of one row (a benefit is a negative cost)."""
-
-    tp: float = 0.0
-    fp: float = 1.0
-    fn: float = 1.0
-    tn: float = 0.0
-
-
-@dataclass(frozen=True)
-class ThresholdChoice:
-    strategy: str
-    value: float
-    f1_optimal: float
-    cost_optimal: float
-    cost: CostMatrix
-    chosen_on: str = "val"
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, payload: dict[str, Any]) -> ThresholdChoice:
-        return cls(**{**payload, "cost": CostMatrix(**payload["cost"])})
 
 
 def threshold_table(y_true: np.ndarray, p_positive: np.ndarray, cost: CostMatrix) -> pd.DataFrame:
@@ -88,7 +68,7 @@ def cost_matrix(threshold_cfg: ThresholdConfig) -> CostMatrix:
     cost = CostMatrix(**{k: float(getattr(threshold_cfg.cost, k)) for k in ("tp", "fp", "fn", "tn")})
     if cost.fp <= cost.tn or cost.fn <= cost.tp:
         raise ConfigError(
-            f"eval.threshold.cost={asdict(cost)}: a mistake must cost more than the right answer "
+            f"eval.threshold.cost={cost.model_dump()}: a mistake must cost more than the right answer "
             "(fp > tn and fn > tp)"
         )
     return cost
@@ -103,4 +83,6 @@ def choose_threshold(threshold_cfg: ThresholdConfig, y_val: np.ndarray, p_val: n
         raise ConfigError(f"eval.threshold.default={default}: must be in (0, 1)")
     f1_best, cost_best = optimal_thresholds(threshold_table(y_val, p_val, cost))
     value = {"default": float(np.float32(default)), "f1": f1_best, "cost": cost_best}[strategy]
-    return ThresholdChoice(strategy, value, f1_best, cost_best, cost)
+    return ThresholdChoice(
+        strategy=strategy, value=value, f1_optimal=f1_best, cost_optimal=cost_best, cost=cost
+    )

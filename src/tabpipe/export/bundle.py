@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from tabpipe.documents.metrics import read_metrics
 from tabpipe.errors import TabpipeError
 from tabpipe.export import signing
 from tabpipe.export.documents import (
@@ -75,6 +78,14 @@ def schema_document(
     )
 
 
+class Manifest(BaseModel):
+    """``manifest.json``: the sha256 of every file of the bundle, by relative path."""
+
+    model_config = ConfigDict(extra="allow")
+
+    sha256: dict[str, str]
+
+
 def write_manifest(directory: Path) -> dict[str, str]:
     """The sha256 of every file; signed when ``$TABPIPE_REGISTRY_KEY`` is set (an older
     signature, now stale, is removed when it is not)."""
@@ -84,7 +95,7 @@ def write_manifest(directory: Path) -> dict[str, str]:
         p for p in directory.rglob("*") if p.is_file() and str(p.relative_to(directory)) not in skip
     )
     manifest = {str(p.relative_to(directory)): sha256_file(p) for p in files}
-    write_json_atomic(directory / MANIFEST, {"sha256": manifest})
+    write_json_atomic(directory / MANIFEST, Manifest(sha256=manifest).model_dump())
     if key is not None:
         signing.sign(directory, directory / MANIFEST, key)
     else:
@@ -135,8 +146,17 @@ class Bundle:
         return self.metadata.version_label
 
     def read_json(self, name: str) -> dict[str, Any]:
-        """A free-form JSON file of the bundle (``metrics.json``)."""
+        """A free-form JSON file of the bundle."""
         return json.loads((self.path / name).read_text())
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """``metrics.json``: metric name -> value (NaN where a metric is undefined), validated;
+        one line naming the bundle, the file and the metric when it does not."""
+        try:
+            return read_metrics(self.path / "metrics.json")
+        except DocumentError as error:
+            raise BundleError(f"bundle {str(self.path)!r}: {error}") from None
 
 
 def _manifest_path(path: Path) -> Path:
@@ -166,8 +186,8 @@ def verify_checksums(path: Path) -> dict[str, str]:
     """Every file against the manifest (not the signature); one line naming the first bad file."""
     manifest_path = _manifest_path(path)
     try:
-        manifest = json.loads(manifest_path.read_text())["sha256"]
-    except (json.JSONDecodeError, KeyError) as exc:
+        manifest = Manifest.model_validate_json(manifest_path.read_text()).sha256
+    except ValidationError as exc:  # not JSON, or no sha256 object of file -> digest
         raise BundleError(f"bundle {str(path)!r}: {MANIFEST} is corrupt") from exc
     for name in REQUIRED:
         if name not in manifest:

@@ -65,18 +65,16 @@ def records_to_feeds(records: list[dict], types: dict[str, str]) -> dict[str, np
     """
     plan = _plan(types)
     feeds: dict[str, np.ndarray] = {}
+    rows = len(records)
+    # one [columns, rows, 1] array per kind, from one flat list (numpy reads a flat list in
+    # half the time of nested ones); each column of it is a contiguous [rows, 1] view
     if plan.numeric:
-        # one [columns, rows] array; each row of it is a contiguous [rows, 1] view
-        block = np.array(
-            [[np.nan if (v := r.get(name)) is None else v for r in records] for name in plan.numeric],
-            dtype=np.float32,
-        )
-        feeds.update(zip(plan.numeric, block.reshape(len(plan.numeric), -1, 1), strict=True))
+        numbers = [np.nan if (v := r.get(name)) is None else v for name in plan.numeric for r in records]
+        block = np.array(numbers, dtype=np.float32).reshape(len(plan.numeric), rows, 1)
+        feeds.update(zip(plan.numeric, block, strict=True))
     if plan.categorical:
-        text = np.array(
-            [[_category(r.get(name)) for r in records] for name in plan.categorical], dtype=object
-        )
-        feeds.update(zip(plan.categorical, text.reshape(len(plan.categorical), -1, 1), strict=True))
+        text = [_category(r.get(name)) for name in plan.categorical for r in records]
+        feeds.update(zip(plan.categorical, np.array(text, dtype=object).reshape(-1, rows, 1), strict=True))
     for name in plan.datetime:
         frame = pd.DataFrame({name: pd.Series([r.get(name) for r in records], dtype=object)})
         feeds[name] = graph_inputs(frame, {name: {"type": "datetime"}})[name]

@@ -28,15 +28,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import onnx
+from pydantic import BaseModel, ValidationError
 
+from tabpipe.documents.base import one_line
 from tabpipe.errors import TabpipeError
 from tabpipe.export import documents
 from tabpipe.export.bundle import load_bundle, verify_checksums, write_manifest
 from tabpipe.export.documents import MetadataDocument, RegistryRecord
 from tabpipe.export.registry_debris import DELETING, RESERVED, STAGING, remove_stale
+from tabpipe.export.registry_records import AliasMove, Deletion
 from tabpipe.faults import fault_point
 from tabpipe.io import owner_token, write_json_atomic
 
@@ -44,6 +47,7 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 ALIASES = "aliases.json"
 HISTORY = "alias_history.jsonl"
 DELETIONS = "deletions.jsonl"
+R = TypeVar("R", bound=BaseModel)
 
 
 class RegistryError(TabpipeError):
@@ -84,13 +88,27 @@ def _copy_file(source: str, target: str) -> str:
     return copied
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
+def read_records(path: Path, model: type[R]) -> list[R]:
+    """Every line of ``path`` validated as ``model``; one line naming the file, the line and
+    the field when one does not validate."""
     if not path.is_file():
         return []
-    try:
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    except json.JSONDecodeError as exc:
-        raise RegistryError(f"{path}: line {exc.lineno} is not JSON") from exc
+    records = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(model.model_validate_json(line))
+        except ValidationError as exc:
+            if exc.errors()[0]["type"] == "json_invalid":
+                raise RegistryError(f"{path}: line {number} is not JSON") from None
+            raise RegistryError(one_line(exc, f"{path}: line {number}")) from None
+    return records
+
+
+def append_record(path: Path, record: AliasMove | Deletion) -> None:
+    with path.open("a") as handle:
+        handle.write(json.dumps(record.to_json()) + "\n")
 
 
 class Registry:
@@ -143,7 +161,7 @@ class Registry:
     # -- registration -------------------------------------------------------------------
 
     def _highest_deleted(self, name: str) -> int:
-        return max((int(d.get("version", 0)) for d in self.deletions(name)), default=0)
+        return max((d.version for d in self.deletions(name)), default=0)
 
     def _reserve(self, name: str) -> int:
         """The next version number, reserved by a symlink naming its owner (under the lock)."""
@@ -240,32 +258,35 @@ class Registry:
                 )
         return raw
 
-    def history(self, name: str) -> list[dict[str, Any]]:
-        return read_jsonl(self.model_dir(name) / HISTORY)
+    def history(self, name: str) -> list[AliasMove]:
+        """Every alias move of ``name``, oldest first (``alias_history.jsonl``)."""
+        return read_records(self.model_dir(name) / HISTORY, AliasMove)
 
-    def deletions(self, name: str) -> list[dict[str, Any]]:
-        return read_jsonl(self.model_dir(name) / DELETIONS)
+    def deletions(self, name: str) -> list[Deletion]:
+        """Every deleted version of ``name``, oldest first (``deletions.jsonl``)."""
+        return read_records(self.model_dir(name) / DELETIONS, Deletion)
 
     def promote(
         self, name: str, version: int, alias: str, who: str | None = None, note: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
+    ) -> AliasMove:
         """Move ``alias`` to ``version`` once its bundle verifies; recorded in the history."""
         check_name(alias, "alias")
         with self.locked(name):
             load_bundle(self.version_dir(name, version))  # checksums (and signature) before any move
             aliases = self.aliases(name)
-            move = {
-                "alias": alias,
-                "from": aliases.get(alias),
-                "to": version,
-                "who": who or getpass.getuser(),
-                "when": _now(),
-                **(note or {}),
-            }
+            move = AliasMove.model_validate(
+                {
+                    "alias": alias,
+                    "from": aliases.get(alias),
+                    "to": version,
+                    "who": who or getpass.getuser(),
+                    "when": _now(),
+                    **(note or {}),
+                }
+            )
             aliases[alias] = version
             write_json_atomic(self.model_dir(name) / ALIASES, aliases)
-            with (self.model_dir(name) / HISTORY).open("a") as handle:
-                handle.write(json.dumps(move) + "\n")
+            append_record(self.model_dir(name) / HISTORY, move)
         return move
 
     def _alias_error(self, ref: str, name: str, alias: str) -> RegistryError:
@@ -312,9 +333,8 @@ class Registry:
             raise RegistryError(
                 f"{name}:{version}: aliased as {', '.join(holders)}; move the alias first, nothing deleted"
             )
-        record = {"version": int(version), "who": who or getpass.getuser(), "when": _now(), "reason": reason}
-        with (self.model_dir(name) / DELETIONS).open("a") as handle:
-            handle.write(json.dumps(record) + "\n")
+        record = Deletion(version=int(version), who=who or getpass.getuser(), when=_now(), reason=reason)
+        append_record(self.model_dir(name) / DELETIONS, record)
         doomed = self.model_dir(name) / f"{DELETING}{version}-{owner_token()}"
         os.rename(path, doomed)  # atomic: the version disappears whole
         if doomed.is_symlink():

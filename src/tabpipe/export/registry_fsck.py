@@ -24,7 +24,7 @@ class Finding:
 def gaps(registry: Registry, name: str) -> tuple[list[int], list[int]]:
     """Version numbers below the highest that are absent: (deleted, never completed)."""
     present = set(registry.versions(name))
-    deleted = {int(d["version"]) for d in registry.deletions(name) if "version" in d}
+    deleted = {d.version for d in registry.deletions(name)}
     top = max(present | deleted, default=0)
     missing = [n for n in range(1, top + 1) if n not in present]
     return [n for n in missing if n in deleted], [n for n in missing if n not in deleted]

@@ -6,14 +6,14 @@ Read from the version's ``metadata.json`` and ``metrics.json`` (checksums are ve
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from tabpipe.documents.metadata import RecordedConfig, RegistrationSource
+from tabpipe.documents.metrics import read_metrics
 from tabpipe.errors import TabpipeError, first_line
 from tabpipe.export import documents
 from tabpipe.export.documents import MetadataDocument
-from tabpipe.export.documents.metadata import RecordedConfig, RegistrationSource
 from tabpipe.export.registry import Registry
 
 
@@ -67,8 +67,8 @@ def version_info(registry: Registry, name: str, version: int, aliases: dict[str,
     try:
         path = registry.version_dir(name, version)
         metadata = documents.read(MetadataDocument, path / "metadata.json")
-        metrics = json.loads((path / "metrics.json").read_text())
-    except (OSError, json.JSONDecodeError, TabpipeError) as error:
+        metrics = read_metrics(path / "metrics.json")
+    except (OSError, TabpipeError) as error:
         info.problem = first_line(error)
         return info
     info.model = model_label(metadata.config)

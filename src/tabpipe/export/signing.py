@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tabpipe.errors import TabpipeError
 from tabpipe.io import write_json_atomic
@@ -49,10 +50,20 @@ def _mac(key: bytes, manifest: Path) -> str:
     return hmac.new(key, manifest.read_bytes(), hashlib.sha256).hexdigest()
 
 
+class Signature(BaseModel):
+    """``signature.json``: the HMAC of the manifest and the public name of the key."""
+
+    model_config = ConfigDict(extra="allow")
+
+    algorithm: str
+    key_id: str | None = None
+    hmac: str
+
+
 def sign(directory: Path, manifest: Path, key: bytes) -> Path:
     """Write ``signature.json`` for ``manifest`` (in ``directory``)."""
-    document = {"algorithm": ALGORITHM, "key_id": key_id(key), "hmac": _mac(key, manifest)}
-    return write_json_atomic(directory / SIGNATURE, document)
+    document = Signature(algorithm=ALGORITHM, key_id=key_id(key), hmac=_mac(key, manifest))
+    return write_json_atomic(directory / SIGNATURE, document.model_dump())
 
 
 def verify(directory: Path, manifest: Path, key: bytes) -> None:
@@ -62,10 +73,10 @@ def verify(directory: Path, manifest: Path, key: bytes) -> None:
     if not path.is_file():
         raise SignatureError(f"{where}: not signed, and ${KEY_ENV} is set (sign it: tabpipe registry sign)")
     try:
-        document = json.loads(path.read_text())
-        algorithm, digest, signer = document["algorithm"], str(document["hmac"]), document.get("key_id")
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        document = Signature.model_validate_json(path.read_text())
+    except ValidationError as exc:  # not JSON, or a field missing or of the wrong kind
         raise SignatureError(f"{where}: {SIGNATURE} is corrupt") from exc
+    algorithm, digest, signer = document.algorithm, document.hmac, document.key_id
     if algorithm != ALGORITHM:
         raise SignatureError(f"{where}: {SIGNATURE}: unknown algorithm {algorithm!r} (expected {ALGORITHM})")
     if not hmac.compare_digest(digest, _mac(key, manifest)):

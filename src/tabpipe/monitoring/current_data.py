@@ -21,11 +21,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from tabpipe.documents.prediction_log import LoggedOutput, PredictionLogLine
 from tabpipe.errors import ConfigError, printable_line
 from tabpipe.monitoring.document import Latency, ServingFigures
 from tabpipe.monitoring.log_lines import decode_line
@@ -127,29 +127,10 @@ def log_files(path: Path) -> list[Path]:
     return [*backups, path]
 
 
-def _records(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
-
-
-def _well_formed(entry: dict[str, Any]) -> None:
-    """Raise ``ValueError`` for a line whose fields the reader cannot use: ``ts`` not an ISO
-    timestamp, ``inputs``/``outputs`` not lists of records, ``latency_ms`` not a number,
-    ``redacted`` not an object."""
-    if "ts" in entry:
-        _timestamp(entry)  # ValueError / TypeError
-    for name in ("inputs", "outputs"):
-        if name in entry and not _records(entry[name]):
-            raise ValueError(f"{name}: not a list of records")
-    latency = entry.get("latency_ms")
-    if "latency_ms" in entry and (isinstance(latency, bool) or not isinstance(latency, int | float)):
-        raise ValueError("latency_ms: not a number")
-    if not isinstance(entry.get("redacted") or {}, dict):
-        raise ValueError("redacted: not an object")
-
-
-def _lines(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """The log's entries and the count of lines that are not usable entries (not UTF-8, not
-    a JSON object, fields of the wrong kind): counted, as a line cut short by a crash is."""
+def _lines(path: Path) -> tuple[list[PredictionLogLine], int]:
+    """The log's lines and the count of lines that are not usable (not UTF-8, not a JSON
+    object, fields of the wrong kind for :class:`PredictionLogLine`): counted, as a line cut
+    short by a crash is."""
     entries, unreadable = [], 0
     for file in log_files(path):
         with file.open("rb") as handle:
@@ -157,36 +138,24 @@ def _lines(path: Path) -> tuple[list[dict[str, Any]], int]:
                 if not raw.strip():
                     continue
                 try:
-                    entry = decode_line(raw.decode("utf-8"))
-                    _well_formed(entry)
-                except (ValueError, TypeError):  # UnicodeDecodeError and JSONDecodeError included
+                    entry = PredictionLogLine.model_validate(decode_line(raw.decode("utf-8")))
+                except (ValueError, TypeError):  # ValidationError, UnicodeDecodeError, JSONDecodeError
                     unreadable += 1
                     continue
                 entries.append(entry)
     return entries, unreadable
 
 
-def _timestamp(entry: dict[str, Any]) -> datetime:
-    stamp = datetime.fromisoformat(str(entry["ts"]))
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
-
-
-def _answered(entry: dict[str, Any]) -> bool:
-    """A served request's line: inputs, not a shadow line, not an error line (an error line
-    counts as an error even if it carries the request's inputs)."""
-    return "inputs" in entry and "error" not in entry and not entry.get("shadow")
-
-
-def _select(entries: list[dict[str, Any]], limit: int | timedelta | None) -> list[dict[str, Any]]:
+def _select(entries: list[PredictionLogLine], limit: int | timedelta | None) -> list[PredictionLogLine]:
     if limit is None or not entries:
         return entries
     if isinstance(limit, timedelta):
         cutoff = datetime.now(timezone.utc) - limit
-        return [e for e in entries if _timestamp(e) >= cutoff]
+        return [e for e in entries if e.ts is not None and e.ts >= cutoff]
     rows, start = 0, len(entries)
     for i in range(len(entries) - 1, -1, -1):
-        if _answered(entries[i]):
-            rows += len(entries[i]["inputs"])
+        if entries[i].answered:
+            rows += len(entries[i].inputs or [])
             start = i
             if rows >= limit:
                 break
@@ -196,17 +165,17 @@ def _select(entries: list[dict[str, Any]], limit: int | timedelta | None) -> lis
 def read_prediction_log(path: Path, limit: int | timedelta | None, version: str | None) -> CurrentData:
     entries, unreadable = _lines(path)
     chosen = _select(entries, limit)
-    answered = [e for e in chosen if _answered(e)]
-    errors = [e for e in chosen if "error" in e]
-    records = [record for e in answered for record in e["inputs"]]
+    answered = [e for e in chosen if e.answered]
+    errors = [e for e in chosen if e.error is not None]
+    records = [record for e in answered for record in e.inputs or []]
     frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
     if isinstance(limit, int) and len(frame) > limit:
         frame = frame.iloc[-limit:].reset_index(drop=True)
-    ours = [e for e in answered if version is None or str(e.get("version")) == str(version)]
-    outputs = [row for e in ours for row in e.get("outputs", [])]
+    ours = [e for e in answered if version is None or str(e.version) == str(version)]
+    outputs = [row for e in ours for row in e.outputs or []]
     redacted: dict[str, str] = {}
     for entry in answered:
-        redacted.update(entry.get("redacted") or {})
+        redacted.update(entry.redacted or {})
     return CurrentData(
         frame,
         _prediction_frame(outputs),
@@ -216,24 +185,27 @@ def read_prediction_log(path: Path, limit: int | timedelta | None, version: str 
     )
 
 
-def _prediction_frame(outputs: list[dict[str, Any]]) -> pd.DataFrame | None:
+def _prediction_frame(outputs: list[LoggedOutput]) -> pd.DataFrame | None:
     if not outputs:
         return None
-    for name in ("prediction", "score"):  # regression, ranking
-        if name in outputs[0]:
-            return pd.DataFrame({name: [o.get(name) for o in outputs]}, dtype=np.float64)
-    frame = pd.DataFrame({"label": [o.get("label") for o in outputs]})
-    probabilities = pd.DataFrame.from_records([o.get("probabilities", {}) for o in outputs])
+    if "prediction" in outputs[0].model_fields_set:  # regression
+        return pd.DataFrame({"prediction": [o.prediction for o in outputs]}, dtype=np.float64)
+    if "score" in outputs[0].model_fields_set:  # ranking
+        return pd.DataFrame({"score": [o.score for o in outputs]}, dtype=np.float64)
+    frame = pd.DataFrame({"label": [o.label for o in outputs]})
+    probabilities = pd.DataFrame.from_records([o.probabilities or {} for o in outputs])
     return pd.concat([frame, probabilities.add_prefix("proba_")], axis=1)
 
 
-def _serving(answered: list[dict], errors: list[dict], unreadable: int) -> ServingFigures:
-    latencies = np.array([e["latency_ms"] for e in answered if "latency_ms" in e], dtype=np.float64)
+def _serving(
+    answered: list[PredictionLogLine], errors: list[PredictionLogLine], unreadable: int
+) -> ServingFigures:
+    latencies = np.array([e.latency_ms for e in answered if e.latency_ms is not None], dtype=np.float64)
     total = len(answered) + len(errors)
-    stamps = [_timestamp(e) for e in (*answered, *errors) if "ts" in e]
+    stamps = [e.ts for e in (*answered, *errors) if e.ts is not None]
     by_kind: dict[str, int] = {}
     for e in errors:
-        by_kind[str(e["error"])] = by_kind.get(str(e["error"]), 0) + 1
+        by_kind[str(e.error)] = by_kind.get(str(e.error), 0) + 1
     p50, p95, p99 = np.percentile(latencies, [50, 95, 99]).tolist() if len(latencies) else [None] * 3
     return ServingFigures(
         requests=total,

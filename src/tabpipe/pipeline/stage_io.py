@@ -10,24 +10,33 @@ Each file is written to a temporary path and renamed.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ValidationError
 
 from tabpipe.config.schema import DataConfig
 from tabpipe.data.column_schema import save_schema
 from tabpipe.data.ingestion import Dataset, ingest
 from tabpipe.data.sources import LoadedSource
 from tabpipe.data.splits import Split
+from tabpipe.documents.base import one_line
 from tabpipe.errors import ConfigError
 from tabpipe.io import write_atomic, write_json_atomic
 from tabpipe.pipeline import layout
 
 ROW, FOLD = "_row", "_fold"
+
+
+class SourceRecord(BaseModel):
+    """``source.json`` of the ingest stage: where the data came from and the sha256 of its bytes."""
+
+    uri: str
+    sha256: str
+    raw_copy: str | None = None
 
 
 def _require(path: Path, stage: str) -> Path:
@@ -48,17 +57,20 @@ def save_ingested(dataset: Dataset) -> None:
     write_atomic(layout.SNAPSHOT, lambda tmp: dataset.source.frame.to_parquet(tmp, index=False))
     save_schema(dataset.schema, layout.VALIDATED / "schema.json")
     write_json_atomic(layout.VALIDATED / "validation_report.json", dataset.report.as_dict())
-    write_json_atomic(
-        layout.SOURCE, {"uri": dataset.source.uri, "sha256": dataset.source.sha256, "raw_copy": str(raw)}
-    )
+    record = SourceRecord(uri=dataset.source.uri, sha256=dataset.source.sha256, raw_copy=str(raw))
+    write_json_atomic(layout.SOURCE, record.model_dump())
 
 
 def load_dataset(data_cfg: DataConfig) -> Dataset:
     """The ingest stage's snapshot, validated again by the same function (no re-read of the
     raw source: the stage's output is what DVC versioned)."""
     frame = pd.read_parquet(_require(layout.SNAPSHOT, "ingest"))
-    source = json.loads(_require(layout.SOURCE, "ingest").read_text())
-    return ingest(data_cfg, LoadedSource(frame, source["uri"], source["sha256"]))
+    path = _require(layout.SOURCE, "ingest")
+    try:
+        source = SourceRecord.model_validate_json(path.read_text())
+    except ValidationError as exc:
+        raise ConfigError(f"{one_line(exc, str(path))} (re-run the ingest stage)") from None
+    return ingest(data_cfg, LoadedSource(frame, source.uri, source.sha256))
 
 
 def save_splits(dataset: Dataset, splits: list[Split]) -> None:

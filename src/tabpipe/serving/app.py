@@ -21,10 +21,12 @@ from tabpipe.errors import ConfigError
 from tabpipe.export.documents import SchemaDocument
 from tabpipe.monitoring.gauges import attach_drift_gauges
 from tabpipe.serving import contract
+from tabpipe.serving.batching import Batcher
 from tabpipe.serving.body_limit import BodyLimitMiddleware
 from tabpipe.serving.handlers import install_error_handlers
 from tabpipe.serving.last_resort import LastResortMiddleware
 from tabpipe.serving.observability import PredictionLog, ServingMetrics, prepare_log_path
+from tabpipe.serving.predict_path import PredictPath
 from tabpipe.serving.redaction import build_redaction
 from tabpipe.serving.request_body import RecordsReader, body_type, document_request_body
 from tabpipe.serving.request_model import InputPolicies, build_request_model, id_columns
@@ -63,16 +65,20 @@ def build_context(cfg: ServeConfig) -> tuple[ServingContext, dict[str, Any]]:
     _check_ab_key(cfg.ab.key, [*id_columns(schema), *served.types])
     metrics = ServingMetrics()
     record = build_request_model(schema)
+    gauges = attach_drift_gauges(cfg.drift, metrics.registry, lambda: state.arms["a"].bundle)
+    prediction_log = _prediction_log(cfg, schema, metrics)
     context = ServingContext(
         cfg=cfg,
         state=state,
         metrics=metrics,
-        prediction_log=_prediction_log(cfg, schema, metrics),
+        prediction_log=prediction_log,
         reader=RecordsReader(record, cfg.max_records),
         policies=InputPolicies(schema, {key: option_value(getattr(cfg, key)) for key in _POLICIES}),
         echoed=id_columns(schema),
         kinds={**served.types, **dict.fromkeys(id_columns(schema), "id")},
-        drift_gauges=attach_drift_gauges(cfg.drift, metrics.registry, lambda: state.arms["a"].bundle),
+        drift_gauges=gauges,
+        # a batched request's own input tensors: only the drift gauges and the shadow read them
+        batcher=Batcher(keep_feeds=gauges is not None or state.shadow is not None),
     )
     documents = {
         "response_model": contract.response_model(schema),
@@ -96,6 +102,8 @@ def create_app(composed: ServeConfig | DictConfig) -> FastAPI:
     )
     app.state.context = context
     app.state.serving = context.state
+    if not cfg.opentelemetry:  # FastAPI's spans name the route the router selected
+        app.add_middleware(PredictPath, context=context)  # ahead of the router, inside the two below
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=cfg.max_body_bytes,

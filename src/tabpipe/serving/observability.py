@@ -23,6 +23,7 @@ from typing import Any, TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from tabpipe.documents.prediction_log import PredictionLogLine
 from tabpipe.errors import ConfigError
 from tabpipe.monitoring.log_lines import encode_line
 from tabpipe.serving.redaction import Redaction
@@ -114,10 +115,10 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
 class PredictionLog:
     """One JSON line per request; rotates by size (``RotatingFileHandler``).
 
-    ``write(entry)`` takes any JSON-able dict: its ``inputs`` (a list of records), if any,
-    are redacted, and the line is written as strict JSON. ``write_error(kind, status,
+    ``write(line)`` takes a :class:`PredictionLogLine`: its ``inputs`` (a list of records), if
+    any, are redacted, and the line is written as strict JSON. ``write_error(kind, status,
     **fields)`` writes a refused or failed request (``ts``, ``error``, ``status`` and the
-    extra fields, such as ``request_id``)."""
+    other fields of the line, such as ``request_id``)."""
 
     def __init__(
         self, path: str | None, max_bytes: int, backups: int, redaction: Redaction | None = None
@@ -141,22 +142,19 @@ class PredictionLog:
             handler.setFormatter(logging.Formatter("%(message)s"))
             self.logger.addHandler(handler)
 
-    def write(self, entry: dict[str, Any]) -> None:
+    def write(self, line: PredictionLogLine) -> None:
         if self.path is None:
             return
-        if self.redaction is not None and "inputs" in entry:
-            entry = {
-                **entry,
-                "inputs": [self.redaction.apply(record) for record in entry["inputs"]],
-                "redacted": self.redaction.marker,
-            }
-        self.logger.info(encode_line(entry))
+        if self.redaction is not None and line.inputs is not None:
+            inputs = [self.redaction.apply(record) for record in line.inputs]
+            line = line.model_copy(update={"inputs": inputs, "redacted": self.redaction.marker})
+        self.logger.info(encode_line(line.to_json()))
 
     def write_error(self, kind: str, status: int, request_id: str | None = None, **fields: Any) -> None:
-        entry = {"ts": datetime.now(timezone.utc).isoformat(), "error": kind, "status": status, **fields}
-        if request_id is not None:
-            entry["request_id"] = request_id
-        self.write(entry)
+        known = {"request_id": request_id} if request_id is not None else {}  # absent when unknown
+        self.write(
+            PredictionLogLine(ts=datetime.now(timezone.utc), error=kind, status=status, **known, **fields)
+        )
 
     def close(self) -> None:
         for handler in list(self.logger.handlers):

@@ -83,16 +83,24 @@ class RecordsReader:
     async def records(self, request: Request) -> Records:
         """The body's records as dicts with every field (absent fields are None)."""
         raw = await request.body()
-        if is_json(request.headers.get("content-type")):
-            try:
-                body = self.adapter.validate_json(raw)
-            except ValidationError:
-                pass  # the slow reading raises the refusal as FastAPI words it
-            else:
-                if type(body) is list:
-                    return [item.__dict__ for item in body]
-                return [body.__dict__]
-        return self._checked(self._parsed(raw, request.headers.get("content-type")))
+        content_type = request.headers.get("content-type")
+        records = self.accepted(raw, content_type)
+        if records is not None:
+            return records
+        return self._checked(self._parsed(raw, content_type))  # raises the refusal as FastAPI words it
+
+    def accepted(self, raw: bytes, content_type: str | None) -> Records | None:
+        """The records when the one-pass reading accepts the body; None when it does not
+        (then :meth:`records` reads it again and raises the refusal)."""
+        if not is_json(content_type):
+            return None
+        try:
+            body = self.adapter.validate_json(raw)
+        except ValidationError:
+            return None
+        if type(body) is list:
+            return [item.__dict__ for item in body]
+        return [body.__dict__]
 
     def _parsed(self, raw: bytes, content_type: str | None) -> Any:
         """The body as FastAPI hands it to validation (``fastapi.routing``, 0.165)."""

@@ -129,8 +129,8 @@ class InputPolicies:
     def __init__(self, schema: SchemaDocument, policies: dict[str, str]) -> None:
         self.inputs = schema.inputs
         self.policies = policies
-        # per input: name, (min, max) when range-checked, known categories when checked
-        self.checks = [
+        # per input with a check: name, (min, max) when range-checked, known categories when checked
+        checks = [
             (
                 e.name,
                 (e.min, e.max)
@@ -142,6 +142,8 @@ class InputPolicies:
             )
             for e in self.inputs
         ]
+        self.checks = [check for check in checks if check[1] is not None or check[2] is not None]
+        self.names = tuple(e.name for e in self.inputs)
         self.missing_policy = policies["on_missing"]
 
     def _finding(
@@ -162,12 +164,13 @@ class InputPolicies:
         errors: list[dict[str, str]] = []
         many = len(records) > 1
         for row, record in enumerate(records):
-            missing: list[str] = []
             for name, bounds, known in self.checks:
                 value = record.get(name)
-                if value is None:
-                    missing.append(name)
-                    continue
+                if value is None or (
+                    (bounds is None or bounds[0] <= value <= bounds[1])
+                    and (known is None or str(value) in known)
+                ):
+                    continue  # the common case, without a call
                 found = self._finding(value, bounds, known)
                 if found is None:
                     continue
@@ -176,7 +179,10 @@ class InputPolicies:
                     errors.append({"field": where, "rule": found[1]})
                 else:
                     warnings.append(f"{where}: {found[1]}")
-            if not missing or self.missing_policy == "allow":
+            if self.missing_policy == "allow":
+                continue
+            missing = [name for name in self.names if record.get(name) is None]
+            if not missing:
                 continue
             if self.missing_policy == "error":
                 errors.extend(

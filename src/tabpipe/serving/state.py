@@ -5,7 +5,7 @@ policies). The routers reach it through the :func:`serving_context` dependency."
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse
 
 from tabpipe.config.app_schema import ServeConfig
 from tabpipe.export.inputs import records_to_feeds
+from tabpipe.serving.batching import Batcher
 from tabpipe.serving.http_errors import ErrorResponse
 from tabpipe.serving.loaded_model import LoadedModel, load_model
 from tabpipe.serving.observability import PredictionLog, ServingMetrics
@@ -69,6 +70,7 @@ class ServingContext:
     echoed: list[str]  # id columns echoed in each prediction
     kinds: dict[str, str]  # field -> its type (the id columns: "id"), for the 422 rules
     drift_gauges: Any = None  # tabpipe.monitoring.gauges.DriftGauges, when configured
+    batcher: Batcher = field(default_factory=lambda: Batcher(keep_feeds=True))
 
     def refuse(self, status: int, kind: str, detail: Any) -> JSONResponse:
         """tabpipe's error body, counted (and logged when the prediction log is on)."""

@@ -8,7 +8,6 @@ then a difference has a known cause.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -17,8 +16,9 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+from tabpipe.documents.base import read
+from tabpipe.documents.metadata import MetadataDocument
 from tabpipe.errors import ConfigError, IncompleteRunError
 
 # replaced, not replayed: the seed is appended from the record, a reproduction never registers
@@ -42,15 +42,15 @@ def _key(override: str) -> str:
     return override.lstrip("+~").split("=", 1)[0]
 
 
-def replay_overrides(metadata: dict[str, Any]) -> list[str]:
-    overrides = (metadata.get("hydra") or {}).get("overrides")
+def replay_overrides(metadata: MetadataDocument) -> list[str]:
+    overrides = metadata.hydra.overrides if metadata.hydra else None
     if overrides is None:
         raise ConfigError(
             "metadata.json: hydra.overrides is missing (the run was composed through the API, "
             "not started with `python train.py`); nothing to replay"
         )
     kept = [o for o in overrides if _key(o) not in _DROPPED_KEYS]
-    return [*kept, f"seed={int(metadata['seed'])}", "registry.name=null"]
+    return [*kept, f"seed={metadata.seed}", "registry.name=null"]
 
 
 def metric_differences(recorded: dict[str, float], new: dict[str, float]) -> list[str]:
@@ -71,15 +71,15 @@ def metric_differences(recorded: dict[str, float], new: dict[str, float]) -> lis
     return lines
 
 
-def provenance_warnings(recorded: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def provenance_warnings(recorded: MetadataDocument, new: MetadataDocument) -> list[str]:
     warnings = []
-    old_hash, new_hash = recorded["dataset"].get("sha256"), new["dataset"].get("sha256")
+    old_hash, new_hash = recorded.dataset.sha256, new.dataset.sha256
     if old_hash != new_hash:
         warnings.append(f"dataset sha256 differs: recorded {old_hash}, now {new_hash}")
-    old_git, new_git = recorded.get("git") or {}, new.get("git") or {}
-    if old_git.get("commit") != new_git.get("commit"):
-        warnings.append(f"git commit differs: recorded {old_git.get('commit')}, now {new_git.get('commit')}")
-    if old_git.get("dirty"):
+    old_git, new_git = recorded.git, new.git
+    if old_git.commit != new_git.commit:
+        warnings.append(f"git commit differs: recorded {old_git.commit}, now {new_git.commit}")
+    if old_git.dirty:
         warnings.append("the recorded run had uncommitted changes: its code is not fully known")
     return warnings
 
@@ -113,11 +113,11 @@ def reproduce(run_dir: Path, output_dir: Path | None = None) -> Reproduction:
     metadata_path = run_dir / "metadata.json"
     if not metadata_path.is_file():
         raise IncompleteRunError([f"{run_dir}: metadata.json is missing (not a tabpipe run directory?)"])
-    recorded = json.loads(metadata_path.read_text())
+    recorded = read(MetadataDocument, metadata_path)
     overrides = replay_overrides(recorded)
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     target = Path(output_dir or run_dir.parent / f"{run_dir.name}-reproduce-{stamp}").resolve()
-    recorded_cwd = Path((recorded.get("hydra") or {}).get("cwd") or ".")
+    recorded_cwd = Path((recorded.hydra.cwd if recorded.hydra else None) or ".")
     command = [
         sys.executable,
         "-m",
@@ -134,8 +134,8 @@ def reproduce(run_dir: Path, output_dir: Path | None = None) -> Reproduction:
     if not new_metadata.is_file():
         result.differences.append(f"the reproduction wrote no metadata.json (exit code {done.returncode})")
         return result
-    new = json.loads(new_metadata.read_text())
-    result.differences = metric_differences(recorded.get("metrics") or {}, new.get("metrics") or {})
+    new = read(MetadataDocument, new_metadata)
+    result.differences = metric_differences(recorded.metrics, new.metrics)
     result.warnings = provenance_warnings(recorded, new)
-    result.n_metrics = len(recorded.get("metrics") or {})
+    result.n_metrics = len(recorded.metrics)
     return result

@@ -141,9 +141,9 @@ def evaluation_record(fold: FoldResult, result: EvaluationResult) -> dict[str, A
     """What the bundle keeps: the decision threshold, the baseline's constant (ranking: its
     feature, which ``tabpipe eval`` re-scores), the gates."""
     record = {
-        "threshold": fold.threshold.as_dict() if fold.threshold else None,
+        "threshold": fold.threshold,
         "baseline_values": fold.baseline_values,
-        "gates": [gate.as_dict() for gate in result.gates],
+        "gates": list(result.gates),
     }
     if fold.baseline_ranker is not None:
         record["baseline_ranker"] = fold.baseline_ranker

@@ -14,12 +14,12 @@ from tabpipe.config import is_sweep_trial
 from tabpipe.config.schema import TrainConfig
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
+from tabpipe.documents.metadata import ExportFacts
 from tabpipe.evaluation.metrics import primary_metric
 from tabpipe.export import OPSET, documents, runtime
 from tabpipe.export.assemble import scores_from_outputs
 from tabpipe.export.bundle import schema_document, write_bundle
 from tabpipe.export.documents import MetadataDocument
-from tabpipe.export.documents.metadata import ExportFacts
 from tabpipe.export.inputs import column_types, tensors_from_coerced
 from tabpipe.export.parity import ParityResult, check_parity
 from tabpipe.export.profile import reference_profile
@@ -157,7 +157,7 @@ def registration(cfg: TrainConfig) -> tuple[bool, str]:
     wanted = cfg.registry.register
     if wanted is not None:
         return bool(wanted), f"registry.register={str(bool(wanted)).lower()}"
-    if run_metadata.hydra_job()["mode"] == "MULTIRUN":
+    if run_metadata.hydra_job().mode == "MULTIRUN":
         return False, "a multirun job registers only with registry.register=true"
     if os.environ.get("DVC_EXP_BASELINE_REV"):
         return False, "a `dvc exp run` registers only with -S registry.register=true"

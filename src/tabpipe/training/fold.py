@@ -21,6 +21,7 @@ from tabpipe.config.construct import build
 from tabpipe.config.schema import ModelConfig, TrainConfig
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
+from tabpipe.documents.metadata import BaselineRanker
 from tabpipe.evaluation.metrics import compute_metrics, predicted_labels, prefixed
 from tabpipe.evaluation.thresholds import ThresholdChoice, choose_threshold
 from tabpipe.export import OPSET, runtime
@@ -53,7 +54,7 @@ class FoldResult:
     # the baseline's scores of the test rows (ranking: its best single feature's values)
     baseline_test_scores: np.ndarray | None = None
     # task=ranking: the baseline's feature (index into the encoded features, name, sign)
-    baseline_ranker: dict[str, Any] | None = None
+    baseline_ranker: BaselineRanker | None = None
 
     def test_label_names(self, classes: list[str] | None) -> np.ndarray | None:
         if self.test_labels is None:
@@ -238,5 +239,10 @@ def fit_fold(
         scores.threshold,
         task.baseline_values(baseline_scores["test"]),
         baseline_scores["test"],
-        baseline.ranker_state(),
+        _ranker(baseline.ranker_state()),
     )
+
+
+def _ranker(state: dict[str, Any] | None) -> BaselineRanker | None:
+    """The ranking baseline's state as the bundle records it (None for a constant baseline)."""
+    return BaselineRanker.model_validate(state) if state is not None else None

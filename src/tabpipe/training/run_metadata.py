@@ -22,8 +22,9 @@ from tabpipe.config.schema import TrainConfig
 from tabpipe.config.typed import as_dict
 from tabpipe.data.ingestion import Dataset
 from tabpipe.data.splits import Split
-from tabpipe.export.documents import FORMAT_VERSION
-from tabpipe.io import sha256_file, write_json_atomic
+from tabpipe.documents.base import FORMAT_VERSION
+from tabpipe.documents.metadata import HydraJob, MetadataDocument
+from tabpipe.io import sha256_file
 from tabpipe.training import reproducibility
 
 METADATA = "metadata.json"
@@ -96,18 +97,18 @@ def split_facts(dataset: Dataset, split: Split) -> dict[str, Any]:
     }
 
 
-def hydra_job() -> dict[str, Any]:
+def hydra_job() -> HydraJob:
     """The job's command-line overrides (what ``tabpipe reproduce`` replays) and directory."""
     from hydra.core.hydra_config import HydraConfig
 
     if not HydraConfig.initialized():  # composed through the API (tests, notebooks)
-        return {"overrides": None, "cwd": os.getcwd(), "mode": None}
+        return HydraJob(overrides=None, cwd=os.getcwd(), mode=None)
     hydra_cfg = HydraConfig.get()
-    return {
-        "overrides": list(hydra_cfg.overrides.task),
-        "cwd": hydra_cfg.runtime.cwd,
-        "mode": str(hydra_cfg.mode.name) if hydra_cfg.mode is not None else None,
-    }
+    return HydraJob(
+        overrides=list(hydra_cfg.overrides.task),
+        cwd=hydra_cfg.runtime.cwd,
+        mode=str(hydra_cfg.mode.name) if hydra_cfg.mode is not None else None,
+    )
 
 
 def device_info(cfg: TrainConfig) -> dict[str, Any]:
@@ -156,13 +157,14 @@ def artifact_checksums(run_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 def write(metadata: dict[str, Any], run_dir: Path, metrics: dict[str, float], started: float) -> Path:
-    """Complete ``metadata`` (metrics, artifacts, end time) and write it atomically."""
+    """Complete ``metadata`` (metrics, artifacts, end time), validate it as the
+    :class:`MetadataDocument` every reader reads, and write that atomically."""
     ended = time.time()
     metadata["metrics"] = dict(metrics)
     metadata["artifacts"] = artifact_checksums(run_dir)
     metadata["ended_at"] = _iso(ended)
     metadata["duration_s"] = round(ended - started, 3)
-    return write_json_atomic(run_dir / METADATA, metadata)
+    return MetadataDocument.model_validate(metadata).write(run_dir / METADATA)
 
 
 def _iso(timestamp: float) -> str:

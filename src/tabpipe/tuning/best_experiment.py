@@ -27,6 +27,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from tabpipe.io import write_text_atomic
+from tabpipe.tuning.summary import BestExperiment
 
 if TYPE_CHECKING:
     from tabpipe.tuning.sweep import OptunaSweep
@@ -113,7 +114,7 @@ def _command(stem: str, extra: str = "") -> str:
 
 def write_best_experiment(
     sweep: OptunaSweep, study: optuna.Study, best: optuna.trial.FrozenTrial
-) -> dict[str, str] | None:
+) -> BestExperiment | None:
     """Write ``<study>_best.yaml``; returns its path and the command that uses it."""
     if "experiment" not in sweep.config.hydra.runtime.choices:
         log.info("the app's defaults list has no `optional experiment`: no best-params experiment written")
@@ -144,7 +145,7 @@ def write_best_experiment(
         _verify(sweep, config_name, stem, wanted)
     else:
         searchpath = f" 'hydra.searchpath=[file://{directory.resolve().parent}]'"
-    return {"file": str(path), "command": _command(stem, searchpath)}
+    return BestExperiment(file=str(path), command=_command(stem, searchpath))
 
 
 def _verify(sweep: OptunaSweep, config_name: str, stem: str, wanted: dict[Path_, Any]) -> None:

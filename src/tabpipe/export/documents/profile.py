@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tabpipe.export.documents.base import Document
+from tabpipe.documents.base import Document
 
 OTHER = "__other__"
 

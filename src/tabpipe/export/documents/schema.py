@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from tabpipe.export.documents.base import Document
+from tabpipe.documents.base import Document
 
 ColumnType = Literal["numeric", "boolean", "categorical", "datetime"]
 

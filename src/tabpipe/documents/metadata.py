@@ -8,13 +8,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
-from tabpipe.export.documents.base import Document
+from tabpipe.documents.base import Document
 
 
 class _Open(BaseModel):
     """A record whose other keys are kept as written (a newer writer may add some)."""
 
     model_config = ConfigDict(extra="allow", ser_json_inf_nan="constants", populate_by_name=True)
+
+
+class _Value(BaseModel):
+    """A frozen record that ``evaluation.json`` also carries: written there as strict JSON (a
+    NaN as null, pydantic's default), in ``metadata.json`` as ``json.dumps`` writes it."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
 
 
 class ModelTarget(_Open):
@@ -61,17 +68,32 @@ class DatasetFacts(_Open):
     n_columns: int | None = None
 
 
+class RowIdHashes(_Open):
+    """sha256 of each part's row ids (``check-run`` requires all three)."""
+
+    train: str | None = None
+    val: str | None = None
+    test: str | None = None
+
+
 class SplitFacts(_Open):
     fold: int | None = None
     train: int
     val: int
     test: int
-    row_ids_sha256: dict[str, str] = {}
+    row_ids_sha256: RowIdHashes = Field(default_factory=RowIdHashes)
 
 
 class GitState(_Open):
     commit: str | None = None
     dirty: bool | None = None
+
+
+class ArtifactRecord(_Open):
+    """One file of the run directory, as ``check-run`` verifies it."""
+
+    sha256: str
+    bytes: int | None = None
 
 
 class BaselineRanker(_Open):
@@ -82,13 +104,48 @@ class BaselineRanker(_Open):
     sign: float
 
 
+class CostMatrix(_Value):
+    """The cost of each outcome of one row (a benefit is a negative cost)."""
+
+    tp: float = 0.0
+    fp: float = 1.0
+    fn: float = 1.0
+    tn: float = 0.0
+
+
+class ThresholdChoice(_Value):
+    """A binary model's decision threshold (``eval.threshold.strategy``, chosen on ``chosen_on``)
+    and the F1- and cost-optimal ones found there (:mod:`tabpipe.evaluation.thresholds`)."""
+
+    strategy: str
+    value: float
+    f1_optimal: float
+    cost_optimal: float
+    cost: CostMatrix
+    chosen_on: str = "val"
+
+
+class GateResult(_Value):
+    """One gate's outcome (:mod:`tabpipe.evaluation.gates` decides ``passed``), as
+    ``evaluation.json`` and the bundle's evaluation record keep it."""
+
+    reference: str  # "baseline" | "production"
+    metric: str  # e.g. test/auc
+    model: float
+    value: float  # the reference's value of the metric
+    min_improvement: float
+    enforced: bool
+    message: str
+    passed: bool
+
+
 class EvaluationRecord(_Open):
     """Per fold: the decision threshold, the baseline's constant or ranker, the gates."""
 
-    threshold: dict[str, Any] | None = None
+    threshold: ThresholdChoice | None = None
     baseline_values: list[float] | None = None
     baseline_ranker: BaselineRanker | None = None
-    gates: list[dict[str, Any]] = []
+    gates: list[GateResult] = []
 
 
 class ParityRecord(_Open):
@@ -162,6 +219,13 @@ class RegistryRecord(_Open):
         return RegistrationSource(kind="run", run_dir=self.source_run) if self.source_run else None
 
 
+class RecordedArtifacts(_Open):
+    """Only the ``artifacts`` of a ``metadata.json``: ``check-run`` verifies the files even
+    when another entry of the document is missing or malformed."""
+
+    artifacts: dict[str, ArtifactRecord] = {}
+
+
 class MetadataDocument(Document):
     model_config = ConfigDict(extra="allow", ser_json_inf_nan="constants", populate_by_name=True)
 
@@ -180,7 +244,7 @@ class MetadataDocument(Document):
     ended_at: str | None = None
     duration_s: float | None = None
     metrics: dict[str, Any] = {}
-    artifacts: dict[str, dict[str, Any]] = {}
+    artifacts: dict[str, ArtifactRecord] = {}
     parity: list[ParityRecord] = []
     evaluation: list[EvaluationRecord] = []
     export: ExportFacts | None = None

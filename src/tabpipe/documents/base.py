@@ -67,11 +67,15 @@ def migrate(raw: dict[str, Any], name: str) -> dict[str, Any]:
     return raw
 
 
+def dotted(loc: tuple[int | str, ...]) -> str:
+    """A pydantic error's location as a dotted path (``splits.0.train``)."""
+    return ".".join(str(part) for part in loc) or "(document)"
+
+
 def one_line(error: ValidationError, name: str) -> str:
     """The first problem of ``error``: the file, the field's dotted path, the rule."""
     first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "(document)"
-    return f"{name}: field {field}: {first['msg']}"
+    return f"{name}: field {dotted(first['loc'])}: {first['msg']}"
 
 
 def parse(model: type[D], raw: Any, name: str) -> D:
