@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from helpers import compose_config
+from helpers import QUICK, compose_config
 
 TIERS = ("unit", "integration", "e2e")
 
@@ -27,9 +27,14 @@ TIERS = ("unit", "integration", "e2e")
 RECIPES = {
     # profile_bins=5: the monitoring tests check that the configured bins are honoured
     "binary": ["model=xgb", "model.n_estimators=40", "seed=0", "export.profile_bins=5"],
-    "multiclass": ["data=seattle_weather", "split=temporal", "model=xgb", "model.n_estimators=20"],
+    # a real multiclass run draws its plots (the confusion matrix of three and more classes)
+    "multiclass": [
+        *["data=seattle_weather", "split=temporal", "model=xgb", "model.n_estimators=20"],
+        "eval.plots=true",
+    ],
     "regression": ["data=sklearn", "data.name=diabetes", "data.task=regression", "model=xgb"],
-    "ranking": ["data=telco_cohorts", "model=xgb", "model.n_estimators=40", "seed=0"],
+    # test_ranking checks the ranking plots of this run
+    "ranking": ["data=telco_cohorts", "model=xgb", "model.n_estimators=40", "seed=0", "eval.plots=true"],
 }
 
 
@@ -44,13 +49,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def train(tmp_path: Path) -> Callable:
-    """Run the training pipeline in-process on composed overrides; returns the result."""
+    """Run the training pipeline in-process on composed overrides (after :data:`QUICK`);
+    returns the result."""
     from tabpipe.training.train import run_training
 
     counter = iter(range(1000))
 
     def _train(overrides: Sequence[str]):
-        return run_training(compose_config(overrides, tmp_path / f"run{next(counter)}"))
+        return run_training(compose_config([*QUICK, *overrides], tmp_path / f"run{next(counter)}"))
 
     return _train
 
@@ -86,7 +92,7 @@ def _train_once(factory: pytest.TempPathFactory, task: str) -> Trained:
     from tabpipe.training.train import run_training
 
     base = factory.mktemp(f"shared-{task}")
-    result = run_training(compose_config(RECIPES[task], base / "run"))
+    result = run_training(compose_config([*QUICK, *RECIPES[task]], base / "run"))
     return Trained(result, Path(result.registered["root"]), result.registered["name"])
 
 

@@ -19,11 +19,12 @@ REGISTER = (
 def trained_bundle(tmp_path_factory) -> Path:
     """A linear model's bundle on the bundled churn data (trained once per session)."""
     if "bundle" not in _TRAINED:
-        from helpers import compose_config
+        from helpers import QUICK, compose_config
         from tabpipe.training.train import run_training
 
         out = tmp_path_factory.mktemp("reg") / "run"
-        _TRAINED["bundle"] = run_training(compose_config(["model=linear", "registry.name=null"], out)).bundle
+        config = compose_config([*QUICK, "model=linear", "registry.name=null"], out)
+        _TRAINED["bundle"] = run_training(config).bundle
     return _TRAINED["bundle"]
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import ROOT, cli_env, compose_config
+from helpers import QUICK, ROOT, cli_env, compose_config
 from serving_helpers import running_server
 from tabpipe.errors import DataValidationError
 
@@ -271,7 +271,7 @@ def test_ray_engine_coerces_dates_like_the_local_engine(tmp_path: Path) -> None:
     rows.to_csv(tmp_path / "dates.csv", index=False)
     data = [f"data.path={tmp_path / 'dates.csv'}", "data.target=churn", "data.task=binary"]
     overrides = ["data=csv", *data, "data.id_columns=[customer_id]", "registry.name=dates"]
-    run_training(compose_config([*overrides, "model=xgb", "model.n_estimators=20"], tmp_path / "run"))
+    run_training(compose_config([*QUICK, *overrides, "model=xgb", "model.n_estimators=20"], tmp_path / "run"))
     batch = rows.head(60).drop(columns=["churn"])
     batch.loc[4, "signup"] = None  # blank: missing, as locally
     batch.loc[7, "signup"] = "not a date"

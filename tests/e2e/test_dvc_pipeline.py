@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import PACKAGED_CONF, ROOT, cli_env, compose_config
+from helpers import PACKAGED_CONF, QUICK, ROOT, cli_env, compose_config
 
 pytestmark = pytest.mark.slow
 
@@ -104,7 +104,7 @@ def test_repro_runs_every_stage_then_nothing(repo: Path, tmp_path: Path) -> None
     # the stages are the in-process run, split over processes: same metrics, exactly
     from tabpipe.training.train import run_training
 
-    in_process = run_training(compose_config([*FAST, "logger=none"], tmp_path / "run")).metrics
+    in_process = run_training(compose_config([*QUICK, *FAST, "logger=none"], tmp_path / "run")).metrics
     piped = json.loads((repo / "pipeline" / "evaluate" / "run" / "metrics.json").read_text())
     assert {k: v for k, v in piped.items() if k.startswith("test/")} == {
         k: v for k, v in in_process.items() if k.startswith("test/")
@@ -123,19 +123,10 @@ def test_repro_runs_every_stage_then_nothing(repo: Path, tmp_path: Path) -> None
     assert (repo / "pipeline/evaluate/run/plots/roc.png").stat().st_size > 1000
 
 
-def test_a_model_parameter_reruns_only_downstream(repo: Path) -> None:
-    run(repo, "dvc", "repro")
-    write_params(repo, "model.max_depth=4")
-    try:
-        changed = run(repo, "dvc", "repro")
-        assert stages_run(changed) == ["train", "evaluate", "export"]
-    finally:
-        write_params(repo)
-
-
 def test_metrics_diff_after_committing_the_metrics(repo: Path) -> None:
     """The documented workflow: commit dvc.lock and the metrics file (`cache: false`: git
-    keeps it), change conf/, `tabpipe params`, `dvc repro`, `dvc metrics diff`."""
+    keeps it), change conf/, `tabpipe params`, `dvc repro`, `dvc metrics diff`. The changed
+    model parameter reruns only the stages downstream of it (train, evaluate, export)."""
     run(repo, "dvc", "repro")
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "baseline run")
@@ -146,7 +137,8 @@ def test_metrics_diff_after_committing_the_metrics(repo: Path) -> None:
     try:
         model.write_text((PACKAGED_CONF / "model" / "xgb.yaml").read_text() + "\nmax_depth: 2\n")
         write_params(repo)  # = `tabpipe params`, FAST
-        run(repo, "dvc", "repro")
+        changed = run(repo, "dvc", "repro")
+        assert stages_run(changed) == ["train", "evaluate", "export"]
         done = run(repo, "dvc", "metrics", "diff", "--json")
         assert "failed to load" not in done.stderr
         auc = json.loads(done.stdout)["pipeline/evaluate/metrics.json"]["test/auc"]
@@ -235,15 +227,31 @@ def test_exp_run_composes_from_conf_and_exp_show_lists_what_a_user_compares(repo
         config.write_text(written)
 
 
-def test_changed_raw_data_reruns_everything(repo: Path) -> None:
+def test_changed_raw_data_reruns_everything_and_a_killed_repro_is_finished_by_the_next_one(
+    repo: Path,
+) -> None:
+    """Changed raw data reruns every stage; that ``dvc repro`` is SIGKILLed once evaluate
+    starts (ingest, split and train finished): nothing is registered, and the next repro
+    runs only evaluate and export, registers one version and leaves the registry clean."""
+    from tabpipe.export.registry import Registry
+    from tabpipe.export.registry_fsck import fsck
+
     run(repo, "dvc", "repro")
+    registry = Registry(repo / "registry")
+    before = registry.versions("telco_churn")
     raw = repo / "src/tabpipe/datasets/telco_churn.csv"
     lines = raw.read_text().splitlines(keepends=True)
     raw.write_text("".join(lines[:-100]))  # 100 customers fewer
-    changed = run(repo, "dvc", "repro")
-    assert stages_run(changed) == list(STAGES)
+    killed = _repro_killed_when(repo, "evaluate")
+    assert stages_run(killed) == ["ingest", "split", "train", "evaluate"]  # from the data on
+    assert registry.versions("telco_churn") == before  # killed before export registered
+    again = run(repo, "dvc", "repro")
+    assert stages_run(again) == ["evaluate", "export"]  # what finished is not run again
     report = json.loads((repo / "data/validated/validation_report.json").read_text())
     assert report["n_rows"] == len(lines) - 101
+    assert registry.versions("telco_churn") == [*before, before[-1] + 1]
+    assert fsck(registry)[0] == []
+    assert run(repo, "dvc", "status").stdout.strip() == "Data and pipelines are up to date."
 
 
 def test_push_then_pull_restores_identical_files(repo: Path) -> None:
@@ -309,8 +317,9 @@ def test_bad_input_is_one_clear_line(repo: Path) -> None:
     restore()
 
 
-def _repro_killed_when(repo: Path, stage: str) -> None:
-    """``dvc repro`` in its own process group, the group SIGKILLed when ``stage`` starts."""
+def _repro_killed_when(repo: Path, stage: str) -> subprocess.CompletedProcess:
+    """``dvc repro`` in its own process group, the group SIGKILLed when ``stage`` starts;
+    returns what it printed until then."""
     process = subprocess.Popen(
         ["dvc", "repro"],
         cwd=repo,
@@ -320,9 +329,11 @@ def _repro_killed_when(repo: Path, stage: str) -> None:
         text=True,
         start_new_session=True,
     )
+    printed = []
     try:
         assert process.stdout is not None
         for line in process.stdout:
+            printed.append(line)
             if f"Running stage '{stage}'" in line:
                 os.killpg(process.pid, signal.SIGKILL)
                 break
@@ -331,17 +342,4 @@ def _repro_killed_when(repo: Path, stage: str) -> None:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL, f"dvc repro ended before stage {stage!r}"
-
-
-def test_a_killed_repro_is_finished_by_the_next_one(tmp_path: Path) -> None:
-    from tabpipe.export.registry import Registry
-    from tabpipe.export.registry_fsck import fsck
-
-    repo = make_repo(tmp_path / "project")
-    _repro_killed_when(repo, "evaluate")  # ingest, split and train finished; evaluate was running
-    assert not (repo / "registry" / "telco_churn").exists()
-    again = run(repo, "dvc", "repro")
-    assert stages_run(again) == ["evaluate", "export"]  # what finished is not run again
-    assert Registry(repo / "registry").versions("telco_churn") == [1]
-    assert fsck(Registry(repo / "registry"))[0] == []
-    assert run(repo, "dvc", "status").stdout.strip() == "Data and pipelines are up to date."
+    return subprocess.CompletedProcess(process.args, process.returncode, "".join(printed))

@@ -131,7 +131,7 @@ WRITE_SLOWLY = (
 
 
 def test_temporary_files_of_killed_runs_are_removed_by_the_next_run(tmp_path: Path) -> None:
-    from helpers import compose_config
+    from helpers import QUICK, compose_config
     from tabpipe.training.train import run_training
 
     runs = tmp_path / "runs"
@@ -150,7 +150,9 @@ def test_temporary_files_of_killed_runs_are_removed_by_the_next_run(tmp_path: Pa
         assert kill(writers[2]) == -signal.SIGKILL
         (stale,) = (killed / "model").glob(".metrics.json.*.tmp.json")
         assert f".{writers[0].pid}-" in stale.name
-        run_training(compose_config(["model=linear", "registry.name=null"], runs / "2026-01-02_00-00-00"))
+        run_training(
+            compose_config([*QUICK, "model=linear", "registry.name=null"], runs / "2026-01-02_00-00-00")
+        )
         assert not stale.exists()  # the next run removed it
         assert len(list((live / "model").glob(".metrics.json.*.tmp.json"))) == 1  # its writer lives
         assert len(list((other / "model").glob(".*.tmp.json"))) == 1  # not a run directory

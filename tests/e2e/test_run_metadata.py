@@ -159,6 +159,7 @@ def test_reproduce_gives_identical_metrics_for_every_model(tmp_path: Path) -> No
             "data.id_columns=[customer_id]",
             "trainer.max_epochs=2",
             "eval.require_beat_baseline=false",
+            "eval.plots=false",
             "logger=csv",
             "seed=3",
             f"hydra.sweep.dir={sweep}",

@@ -135,13 +135,15 @@ def test_best_params_experiment_reruns_to_the_best_value(xgb_sweep: dict, tmp_pa
     # scored as the trial was (the native model), the re-run is the trial, bit for bit: the
     # same rows, features, config and fit
     native = tmp_path / "native"
-    args = ["experiment=xgb_optuna_best", "export.onnx=false", "registry.name=null"]
+    args = ["experiment=xgb_optuna_best", "export.onnx=false", "registry.name=null", "eval.plots=false"]
     done = run_train([*args, f"hydra.run.dir={native}"], xgb_sweep["conf"])
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads((native / "metrics.json").read_text())["val/auc"] == summary["best_value"]
     # the full re-run scores with the exported graph: within the tolerance of docs/topics/sweeps.md
     run_dir = tmp_path / "best"
-    done = run_train(["experiment=xgb_optuna_best", f"hydra.run.dir={run_dir}"], xgb_sweep["conf"])
+    done = run_train(
+        ["experiment=xgb_optuna_best", "eval.plots=false", f"hydra.run.dir={run_dir}"], xgb_sweep["conf"]
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["val/auc"] == pytest.approx(summary["best_value"], abs=1e-4, rel=0)

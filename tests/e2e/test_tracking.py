@@ -82,6 +82,7 @@ def test_multirun_jobs_are_distinct_wandb_runs_in_one_group(tmp_path: Path) -> N
             "model=linear",
             "seed=0,1,2",
             "logger=wandb",
+            "eval.plots=false",
             "tracking.group=study7",
             f"hydra.sweep.dir={sweep}",
         ],

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import cli_env, compose_config
+from helpers import QUICK, cli_env, compose_config
 from tabpipe.comparison.compare import compare
 from tabpipe.errors import ConfigError
 
@@ -39,7 +39,9 @@ def runs(tmp_path_factory) -> dict:
         "rank_baseline": ["data=telco_cohorts", "model=baseline", "eval.require_beat_baseline=false"],
         "rank_xgb": ["data=telco_cohorts", "model=xgb", "model.n_estimators=40"],
     }
-    results = {name: run_training(compose_config([*o, "seed=0"], root / name)) for name, o in recipes.items()}
+    results = {
+        name: run_training(compose_config([*QUICK, *o, "seed=0"], root / name)) for name, o in recipes.items()
+    }
     return {"root": root, "registry": root / "registry", **results}
 
 
@@ -146,15 +148,18 @@ def test_compare_refuses_models_of_different_tasks(runs) -> None:
         compare(str(runs["xgb"].output_dir), str(runs["rank_xgb"].output_dir))
 
 
-def test_promote_require_significant_refuses_then_accepts_and_records(runs) -> None:
+def test_promote_require_significant_refuses_then_accepts_and_records(runs, capsys) -> None:
+    from registry_helpers import registry_cli
+
     registry = str(runs["registry"])
     base = ["registry", "--root", registry, "promote"]
-    assert _cli(*base, "telco_churn:1", "production").returncode == 0  # the baseline holds it
+    # in-process `tabpipe registry promote` (the refusal's exit code is a subprocess's, below)
+    assert registry_cli(capsys, *base[1:], "telco_churn:1", "production")[0] == 0  # the baseline holds it
 
     # a clear improvement (xgb over class priors): accepted, the comparison recorded
-    done = _cli(*base, "telco_churn:2", "production", "--require-significant")
-    assert done.returncode == 0, done.stderr
-    assert "telco_churn@production: 1 -> 2" in done.stdout
+    code, out, err = registry_cli(capsys, *base[1:], "telco_churn:2", "production", "--require-significant")
+    assert code == 0, err
+    assert "telco_churn@production: 1 -> 2" in out
     history = [json.loads(line) for line in (runs["registry"] / "telco_churn" / "alias_history.jsonl").open()]
     record = history[-1]["significance"]
     assert record["holder"] == 1 and record["significant"] and record["metric"] == "auc"

@@ -15,7 +15,7 @@ import onnx
 import pandas as pd
 import pytest
 
-from helpers import ROOT, cli_env, compose_config
+from helpers import QUICK, ROOT, cli_env, compose_config
 from tabpipe.data.ingestion import ingest
 from tabpipe.data.splits import make_splits
 from tabpipe.errors import BaselineGateError
@@ -242,7 +242,7 @@ def test_production_version_is_compared_on_the_same_rows_and_can_gate(run) -> No
     with pytest.raises(
         BaselineGateError, match=r"^production gate: test/auc=.* of telco_churn:1 \(alias production\)"
     ):
-        run_training(compose_config(gated, out))
+        run_training(compose_config([*QUICK, *gated], out))
     assert registry.versions("telco_churn") == [1]  # a gated run registers nothing
     evaluation = json.loads((out / "evaluation.json").read_text())
     assert [(g["reference"], g["passed"]) for g in evaluation["gates"]] == [

@@ -22,12 +22,12 @@ from tabpipe.export.inputs import column_types, graph_inputs
 
 @pytest.fixture(scope="module")
 def churn_run(tmp_path_factory):
-    from helpers import compose_config
+    from helpers import QUICK, compose_config
     from tabpipe.training.train import run_training
 
     out = tmp_path_factory.mktemp("churn") / "run"
     return run_training(
-        compose_config(["model=xgb", "model.n_estimators=150", "features=target_encoding"], out)
+        compose_config([*QUICK, "model=xgb", "model.n_estimators=150", "features=target_encoding"], out)
     )
 
 
@@ -219,6 +219,7 @@ def test_parity_failure_stops_the_run_and_registers_nothing(tmp_path: Path) -> N
         [
             "model=linear",
             "export.parity_rtol=-1",
+            "eval.plots=false",
             f"registry.root={registry}",
             f"hydra.run.dir={tmp_path / 'run'}",
         ]

@@ -206,7 +206,7 @@ def test_xgb_ranking_run_end_to_end(ranking_bundle, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_lgbm_ranking_run_end_to_end(train, tmp_path: Path) -> None:
-    result = train(["experiment=churn_ranking", "model.n_estimators=60", "seed=0"])
+    result = train(["experiment=churn_ranking", "model.n_estimators=60", "seed=0", "eval.plots=true"])
     _check_ranking_run(result, tmp_path)
     assert "objective=lambdarank" in (result.output_dir / "model" / "model.lgbm.txt").read_text()
 

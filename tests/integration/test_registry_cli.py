@@ -172,7 +172,14 @@ def test_a_plain_multirun_registers_only_with_registry_register_true(tmp_path: P
     env = cli_env() | {"TABPIPE_REGISTRY": str(tmp_path / "registry")}
 
     def multirun(*extra: str) -> subprocess.CompletedProcess:
-        args = ["-m", "model=linear", "logger=none", f"hydra.sweep.dir={tmp_path / 'sweep'}", *extra]
+        args = [
+            "-m",
+            "model=linear",
+            "logger=none",
+            "eval.plots=false",
+            f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        ]
+        args += extra
         done = subprocess.run(
             [sys.executable, str(ROOT / "train.py"), *args],
             env=env,
