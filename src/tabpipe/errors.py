@@ -4,7 +4,6 @@ Every error tabpipe raises on purpose is a :class:`TabpipeError` defined here, s
 caller of the Python API catches them from one module (``tabpipe.errors.RegistryError``); the
 modules that raise them re-export their own (``tabpipe.export.registry.RegistryError``).
 
-
 :data:`EXIT_CODES` is the one list of the exit codes of every command and what each means:
 the documentation's "Exit codes" page and ``tabpipe train --help`` are generated from it, and
 ``tests/unit/test_errors.py`` checks that every code the sources use (an error's
