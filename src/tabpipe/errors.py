@@ -4,23 +4,50 @@ Every error tabpipe raises on purpose is a :class:`TabpipeError` defined here, s
 caller of the Python API catches them from one module (``tabpipe.errors.RegistryError``); the
 modules that raise them re-export their own (``tabpipe.export.registry.RegistryError``).
 
-Exit codes (also in the README):
-
-* 2 -- bad input: configuration or data that breaks a rule (:class:`ConfigError`,
-  :class:`IncompleteRunError` for a run directory that lacks a record,
-  :class:`DataValidationError`, :class:`BundleError`, :class:`RegistryError`, ...).
-* 3 -- the model did not beat the baseline (:class:`BaselineGateError`), or
-  ``registry promote --require-significant`` found no significant improvement
-  (:class:`SignificanceGateError`).
-* 4 -- a requested device is not available (:class:`DeviceUnavailableError`).
-* 5 -- the exported graph failed the parity gate (:class:`ParityError`).
-* 6 -- ``tabpipe monitor`` found drift at alert level (not an error:
-  :data:`tabpipe.monitoring.DRIFT_ALERT_EXIT_CODE`).
+:data:`EXIT_CODES` is the one list of the exit codes of every command and what each means:
+the documentation's "Exit codes" page and ``tabpipe train --help`` are generated from it, and
+``tests/unit/test_errors.py`` checks that every code the sources use (an error's
+``exit_code``, a literal ``sys.exit(N)``, :data:`tabpipe.monitoring.DRIFT_ALERT_EXIT_CODE`) is
+in it.
 """
 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
+
+
+class ExitCode(NamedTuple):
+    short: str  # a few words, for ``--help``
+    meaning: str  # the documentation's sentence (Markdown)
+
+
+EXIT_CODES: dict[int, ExitCode] = {
+    0: ExitCode("ok", "success"),
+    1: ExitCode(
+        "sweep failed",
+        "a sweep stopped by `hydra.sweeper.max_failure_rate`, or one in which every trial run failed; "
+        "`tabpipe reproduce`: the metrics differ; `tabpipe registry fsck`: problems are left; "
+        "`tabpipe params --check`: a file differs from what `tabpipe params` would write",
+    ),
+    2: ExitCode(
+        "bad config or data",
+        "bad configuration or data (one line per problem, naming the key, file or column and the rule; "
+        "no traceback, no run artifacts), a bundle or registry entry that does not verify, "
+        "`tabpipe check-run`: a record is missing; `tabpipe serve`: it cannot listen on `host`/`port` "
+        "(in use, not this machine's address)",
+    ),
+    3: ExitCode(
+        "model did not beat the baseline",
+        "the model did not beat the baseline (or, with `eval.require_beat_production`, the production "
+        "version); `registry promote --require-significant`: no significant improvement",
+    ),
+    4: ExitCode("requested device unavailable", "the requested device is not available"),
+    5: ExitCode("exported graph failed the parity gate", "the exported graph failed the parity gate"),
+    6: ExitCode("drift alert", "`tabpipe monitor`: drift alert (a feature, the predictions or the schema)"),
+}
+# what ``tabpipe train --help`` lists (6 is tabpipe monitor's)
+TRAIN_EXIT_CODES = (0, 1, 2, 3, 4, 5)
 
 
 class TabpipeError(Exception):

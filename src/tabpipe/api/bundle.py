@@ -80,10 +80,12 @@ class Bundle:
 
         Args:
             df: the rows.
-            on_missing, on_unseen_category, on_out_of_range: the server's input policies
-                (``tabpipe serve on_missing=...``), checked on the values read from ``df``:
-                ``allow`` (default, as ``tabpipe predict``), ``warn`` (one ``UserWarning``
-                listing the findings) or ``error`` (raise, one line per finding).
+            on_missing: the server's input policy for a missing value (``tabpipe serve
+                on_missing=...``), checked on the values read from ``df``: ``allow``
+                (default, as ``tabpipe predict``), ``warn`` (one ``UserWarning`` listing the
+                findings) or ``error`` (raise, one line per finding).
+            on_unseen_category: the same, for a category unseen in training.
+            on_out_of_range: the same, for a number outside the training range.
 
         Returns:
             One row per input row, with the same index: the id columns present in ``df``,

@@ -4,12 +4,13 @@ other than train."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
 from tabpipe.config.groups import group_options
 from tabpipe.config.project import find_project, initialize_hydra
-from tabpipe.errors import ConfigError, first_line
+from tabpipe.errors import EXIT_CODES, TRAIN_EXIT_CODES, ConfigError, first_line
 
 # Hydra's flags that take a value (`--cfg job`, `-cn train`); `--info` takes an optional one
 _FLAGS_WITH_VALUE = {
@@ -102,8 +103,10 @@ def help_text(program: str, recipes: str) -> str:
         f"Print the composed config: {program} --cfg job.  Hydra's own flags: --hydra-help.",
         "The project (its conf/ first, its root for every output): --project DIR, TABPIPE_PROJECT,",
         "else the nearest directory upward with conf/train.yaml or tabpipe.yaml, else this one.",
-        "Exit codes: 0 ok, 2 bad config or data, 3 model did not beat the baseline,",
-        "4 requested device unavailable, 5 exported graph failed the parity gate.",
+        *textwrap.wrap(
+            "Exit codes: " + ", ".join(f"{code} {EXIT_CODES[code].short}" for code in TRAIN_EXIT_CODES) + ".",
+            width=90,
+        ),
     ]
     return "\n".join(lines)
 

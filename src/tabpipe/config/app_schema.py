@@ -1,7 +1,8 @@
 """Dataclass schemas of the commands other than training: ``tabpipe serve``, ``predict``,
 ``monitor`` and ``eval`` (``conf/serve.yaml``, ``predict.yaml``, ``monitor.yaml``, ``eval.yaml``).
 
-OmegaConf needs ``typing.Optional``/``List`` here, not PEP 604 unions.
+Every field has an attribute docstring: its description in the generated configuration
+reference. OmegaConf needs ``typing.Optional``/``List`` here, not PEP 604 unions.
 """
 
 from dataclasses import dataclass, field
@@ -23,75 +24,107 @@ class InputPolicy(str, Enum):
 
 @dataclass
 class ABConfig:
-    # the second arm (name@alias, name:version or a path); null = no A/B split
+    """An A/B split between the served bundle and a second one."""
+
     bundle: Optional[str] = None
+    """The second arm (name@alias, name:version or a path); null: no A/B split."""
     weight: Probability = 0.0
-    # request field whose value makes the assignment sticky (e.g. customer_id)
+    """The share of the requests that the second arm answers."""
     key: Optional[str] = None
+    """A request field whose value makes the assignment sticky (e.g. customer_id)."""
     salt: str = "tabpipe"
+    """Mixed into the hash that assigns a request to an arm (a new salt reshuffles)."""
 
 
 @dataclass
 class RedactConfig:
-    # request fields written as a keyed hash (HMAC-SHA256), besides the bundle's id columns
+    """What the prediction log hashes, drops or keeps in clear."""
+
     hash: List[str] = field(default_factory=list)
-    # request fields left out of the log
+    """Request fields written as a keyed hash (HMAC-SHA256), besides the bundle's id columns."""
     drop: List[str] = field(default_factory=list)
-    # id columns written in clear (they are hashed otherwise)
+    """Request fields left out of the log."""
     keep: List[str] = field(default_factory=list)
+    """Id columns written in clear (they are hashed otherwise)."""
 
 
 @dataclass
 class PredictionLogConfig:
+    """One JSON line per request, mode 0600, rotated by size."""
+
     path: Optional[str] = None
+    """The log file; null: no prediction log."""
     max_bytes: AtLeastOne = 10_000_000
+    """Rotate the log when it reaches this size."""
     backups: NonNegativeInt = 5
+    """Rotated files kept."""
     redact: RedactConfig = field(default_factory=RedactConfig)
-    # the hashes' HMAC key (conf/serve.yaml: TABPIPE_PREDICTION_LOG_KEY); null = key_file's
+    """Fields hashed, dropped or kept in clear."""
     key: Optional[str] = None
-    # null = .<log name>.key beside the log, created with a random key and mode 0600
+    """The hashes' HMAC key (conf/serve.yaml: $TABPIPE_PREDICTION_LOG_KEY); null: key_file's."""
     key_file: Optional[str] = None
+    """null: .<log name>.key beside the log, created with a random key and mode 0600."""
 
 
 @dataclass
 class DriftGaugesConfig:
-    # requests kept for the /metrics drift gauges (PSI per feature); 0 turns them off
+    """Prometheus drift gauges on /metrics: PSI per feature over the last ``window`` requests,
+    computed at scrape time from a bounded buffer."""
+
     window: NonNegativeInt = 1000
+    """Requests kept for the gauges; 0 turns them off."""
     top: AtLeastOne = 10
+    """Gauges for the features with the largest PSI only."""
     min_samples: AtLeastOne = 100
+    """A feature needs this many present values in the window to get a gauge."""
 
 
 @dataclass
 class ServeConfig:
+    """``tabpipe serve`` (conf/serve.yaml)."""
+
     bundle: str = MISSING
+    """The bundle served: name@alias, name:version or a path."""
     registry_root: str = "registry"
+    """The registry that name@alias and name:version refer to."""
     host: str = "127.0.0.1"
+    """The address to listen on."""
     port: Annotated[int, Interval(ge=0, le=65535)] = 8000
+    """The port to listen on (0: any free port)."""
     providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
+    """ONNX Runtime execution providers, in order of preference."""
     timeout_ms: Positive = 1000.0
+    """A prediction that takes longer is answered 504."""
     max_body_bytes: AtLeastOne = 1_048_576
+    """A larger request body is answered 413."""
     max_records: AtLeastOne = 10_000
-    # what to do with a missing value / an unseen category / a number outside the training
-    # range: allow (the graph handles it as in training), warn (in the response), error (422)
+    """Records per request at most (more: 422)."""
     on_missing: InputPolicy = InputPolicy.warn
+    """A missing value: allow (the graph imputes it as in training), warn (in the response),
+    error (422)."""
     on_unseen_category: InputPolicy = InputPolicy.warn
+    """A category unseen in training: allow, warn or error (422)."""
     on_out_of_range: InputPolicy = InputPolicy.warn
+    """A number outside the training range: allow, warn or error (422)."""
     admin_token: Optional[str] = None
+    """The bearer token of POST /admin/reload; null: the endpoint is disabled (403)."""
     ab: ABConfig = field(default_factory=ABConfig)
-    # a bundle scored after each response and only logged (its answers are never returned)
+    """An A/B split with a second bundle."""
     shadow: Optional[str] = None
-    # one JSON line per request, mode 0600, rotated by size; see README "The prediction log"
+    """A bundle scored after each response and only logged (its answers are never returned)."""
     prediction_log: PredictionLogConfig = field(default_factory=PredictionLogConfig)
-    # Prometheus drift gauges on /metrics: PSI per feature over the last `window` requests,
-    # computed at scrape time from a bounded buffer (0 = off)
+    """One JSON line per request, mode 0600, rotated by size."""
     drift: DriftGaugesConfig = field(default_factory=DriftGaugesConfig)
+    """Prometheus drift gauges on /metrics (window=0: off)."""
     log_level: str = "warning"
-    # one line per request (uvicorn's access log: client, method, path, status), whatever log_level
+    """uvicorn's log level."""
     access_log: bool = False
-    # FastAPI's OpenTelemetry spans, metrics and logs (to the OTEL providers/exporters configured
-    # in the environment). Off by default: its per-request checks cost ~15 us, and tabpipe's
-    # own Prometheus metrics are on /metrics either way.
+    """One line per request (uvicorn's access log: client, method, path, status), whatever
+    log_level."""
     opentelemetry: bool = False
+    """FastAPI's OpenTelemetry spans, metrics and logs (to the OTEL providers/exporters
+    configured in the environment). Off by default: its per-request checks cost ~15 us, and
+    tabpipe's own Prometheus metrics are on /metrics either way."""
 
 
 class BadRowPolicy(str, Enum):
@@ -106,20 +139,31 @@ class BatchEngine(str, Enum):
 
 @dataclass
 class PredictConfig:
+    """``tabpipe predict`` (conf/predict.yaml)."""
+
     bundle: str = MISSING
+    """The bundle: name@alias, name:version or a path."""
     input: str = MISSING
+    """A CSV or Parquet file, or a directory of them."""
     output: str = MISSING
+    """The scored file (Parquet or CSV, by its suffix)."""
     registry_root: str = "registry"
+    """The registry that name@alias and name:version refer to."""
     providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
+    """ONNX Runtime execution providers, in order of preference."""
     chunk_rows: AtLeastOne = 100_000
-    # a row whose values cannot be read: reject (to reject_path, default
-    # <output>.rejects.csv, with its row number and reason) or fail (exit 2, nothing written)
+    """Rows scored per chunk (the memory bound)."""
     on_bad_row: BadRowPolicy = BadRowPolicy.reject
+    """A row whose values cannot be read: reject (to reject_path, with its row number and
+    reason) or fail (exit 2, nothing written)."""
     reject_path: Optional[str] = None
-    # local (streams chunks through one session), or ray (Ray Data map_batches with one ONNX
-    # session per actor; the output is a directory of Parquet files; `pip install tabpipe[ray]`)
+    """The rejected rows; null: <output>.rejects.csv."""
     engine: BatchEngine = BatchEngine.local
+    """local (streams chunks through one session), or ray (Ray Data map_batches with one ONNX
+    session per actor; the output is a directory of Parquet files; ``pip install
+    tabpipe[ray]``)."""
     progress: bool = True
+    """Show a progress bar."""
 
 
 class PValueCorrection(str, Enum):
@@ -135,18 +179,28 @@ class DriftSeverity(str, Enum):
 
 @dataclass
 class MonitorSeverityConfig:
+    """The thresholds of a feature's severity."""
+
     psi_warn: NonNegative = 0.1
+    """PSI from which a feature warns."""
     psi_alert: NonNegative = 0.25
+    """PSI above which a feature alerts."""
     missing_warn: Probability = 0.05
+    """Change of the missing rate (absolute) from which a feature warns."""
     missing_alert: Probability = 0.1
+    """Change of the missing rate (absolute) from which a feature alerts."""
 
 
 @dataclass
 class MonitorTestsConfig:
-    # null: p-values are reported only; else an adjusted p below alpha raises the severity
+    """The statistical tests (KS for numbers, chi-square for categories)."""
+
     alpha: Optional[Fraction] = None
+    """null: p-values are reported only; else an adjusted p below alpha raises the severity."""
     correction: PValueCorrection = PValueCorrection.bh
+    """The multiple-testing correction: Benjamini-Hochberg, Benjamini-Yekutieli or none."""
     severity: DriftSeverity = DriftSeverity.warn
+    """The severity a significant test raises a feature to."""
 
 
 @dataclass
@@ -155,35 +209,50 @@ class DriftThresholds:
     (``epsilon``, ``min_samples``, ``severity.*``, ``tests.*``) and
     :mod:`tabpipe.monitoring.compare` judges with them as they are."""
 
-    # empty bins get this share (then renormalised) before PSI and KL take logs
     epsilon: Positive = 1e-4
-    # fewer current values than this: "insufficient_data", never an alert
+    """Empty bins get this share (then renormalised) before PSI and KL take logs."""
     min_samples: AtLeastOne = 100
+    """Fewer current values than this: "insufficient_data", never an alert."""
     severity: MonitorSeverityConfig = field(default_factory=MonitorSeverityConfig)
+    """The PSI and missing-rate thresholds."""
     tests: MonitorTestsConfig = field(default_factory=MonitorTestsConfig)
+    """The statistical tests."""
 
 
 @dataclass
 class MonitorConfig(DriftThresholds):
+    """``tabpipe monitor`` (conf/monitor.yaml)."""
+
     bundle: str = MISSING
+    """The bundle: name@alias, name:version or a path."""
     current: Optional[str] = MISSING
-    # prediction log: a duration (30m, 24h, 7d) or the last N input records; files: last N rows
+    """The current data: a CSV, Parquet or prediction log (JSONL) file."""
     window: Optional[str] = None
+    """Prediction log: a duration (30m, 24h, 7d) or the last N input records; files: the last
+    N rows."""
     registry_root: str = "registry"
+    """The registry that name@alias and name:version refer to."""
     providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
-    # default <state_dir>/<timestamp>/ with drift.json, report.md, plots/
+    """ONNX Runtime execution providers, in order of preference."""
     output_dir: Optional[str] = None
-    # default monitoring/<model name>/: the trigger lock and history (triggers.jsonl)
+    """drift.json, report.md, plots/; null: <state_dir>/<timestamp>/."""
     state_dir: Optional[str] = None
+    """The trigger lock and history (triggers.jsonl); null: monitoring/<model name>/."""
     exclude: List[str] = field(default_factory=list)
-    # features only: score them with the bundle's graph for the prediction drift
+    """Columns left out of the comparison."""
     score: bool = True
+    """Features only: score them with the bundle's graph for the prediction drift."""
     top_plots: NonNegativeInt = 5
-    # retraining: run on a drift alert (and, with schedule=true, when the cadence is due)
+    """Plots of the most drifted features (at warn or alert) at most."""
     on_alert: Optional[str] = None
+    """A command run on a drift alert (and, with schedule=true, when the cadence is due), e.g.
+    'dvc repro'."""
     cadence_days: Optional[Positive] = None
+    """schedule=true: run on_alert this many days after training or the last trigger."""
     cooldown_hours: NonNegative = 24.0
+    """on_alert is not run again within this many hours."""
     schedule: bool = False
+    """Also run on_alert when the cadence is due."""
 
 
 class EvalRows(str, Enum):
@@ -196,17 +265,22 @@ class EvalAppConfig:
     """``tabpipe eval bundle=<ref> [data=...]``: evaluate a saved bundle."""
 
     bundle: str = MISSING
+    """The bundle: name@alias, name:version or a path."""
     registry_root: str = "registry"
-    # a data group option (data=csv data.path=...); null = the bundle's training data
+    """The registry that name@alias and name:version refer to."""
     data: Optional[DataConfig] = None
-    # the training run's test split (re-derived; needs the same data file), or all rows
-    # (those in the training split flagged)
+    """A data group option (data=csv data.path=...); null: the bundle's training data."""
     rows: EvalRows = EvalRows.test
+    """test: the training run's test split (re-derived; needs the same data file); all: every
+    row (those in the training split flagged)."""
     output_dir: str = MISSING
+    """metrics.json, evaluation.json, report.md, plots/, predictions.parquet."""
     providers: List[str] = field(default_factory=lambda: ["CPUExecutionProvider"])
-    # bootstrap and permutation seed; null = the bundle's training seed
+    """ONNX Runtime execution providers, in order of preference."""
     seed: Optional[int] = None
+    """Bootstrap and permutation seed; null: the bundle's training seed."""
     eval: EvalConfig = field(default_factory=EvalConfig)
+    """The evaluation suite's settings, as in training."""
 
 
 # each command's config file (conf/<name>.yaml) and its schema

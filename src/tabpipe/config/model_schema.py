@@ -20,6 +20,7 @@ class ModelConfig:
     holds that model's parameters and their defaults (the one place they are set)."""
 
     _target_: str = MISSING
+    """The model class (a user's own model plugs in here)."""
 
 
 @dataclass
@@ -28,52 +29,90 @@ class BaselineModelConfig(ModelConfig):
     ``model=baseline model._target_=my_pkg.MyModel``."""
 
     _target_: str = "tabpipe.models.baseline.BaselineModel"
+    """The model class: the task's baseline (class priors, the train mean, the best single
+    feature)."""
 
 
 @dataclass
 class LinearModelConfig(ModelConfig):
+    """scikit-learn's logistic regression (classification) or ridge regression."""
+
     _target_: str = "tabpipe.models.linear.LinearModel"
+    """The model class."""
     C: Positive = 1.0
+    """Inverse regularisation strength of the logistic regression."""
     alpha: NonNegative = 1.0
+    """Regularisation strength of the ridge regression."""
     max_iter: AtLeastOne = 1000
+    """Solver iterations at most."""
 
 
 @dataclass
 class XGBModelConfig(ModelConfig):
+    """XGBoost (native ``xgboost.train``, hist), early stopping on the validation split."""
+
     _target_: str = "tabpipe.models.xgb.XGBoostModel"
+    """The model class."""
     n_estimators: AtLeastOne = 500
+    """Boosting rounds at most."""
     learning_rate: Positive = 0.05
+    """Shrinkage of each tree (eta)."""
     max_depth: NonNegativeInt = 6
+    """Depth of a tree at most (0: no limit)."""
     min_child_weight: NonNegative = 1.0
+    """Hessian weight a leaf needs at least."""
     subsample: Share = 0.9
+    """Share of the rows sampled for each tree."""
     colsample_bytree: Share = 0.9
+    """Share of the features sampled for each tree."""
     reg_lambda: NonNegative = 1.0
+    """L2 regularisation of the leaf weights."""
     reg_alpha: NonNegative = 0.0
+    """L1 regularisation of the leaf weights."""
     gamma: NonNegative = 0.0
+    """Loss reduction a split needs at least."""
     max_bin: Annotated[int, Ge(2)] = 256
+    """Histogram bins per feature."""
     early_stopping_rounds: AtLeastOne = 50
+    """Stop after this many rounds without improvement on the validation split."""
     n_jobs: int = 0
-    # task=ranking: rank:ndcg, rank:pairwise or rank:map (binary relevance)
+    """Threads; 0: the CPU count."""
     rank_objective: str = "rank:ndcg"
+    """task=ranking: rank:ndcg, rank:pairwise or rank:map (binary relevance)."""
 
 
 @dataclass
 class LGBMModelConfig(ModelConfig):
+    """LightGBM, early stopping on the validation split."""
+
     _target_: str = "tabpipe.models.lgbm.LightGBMModel"
+    """The model class."""
     n_estimators: AtLeastOne = 500
+    """Boosting rounds at most."""
     learning_rate: Positive = 0.05
+    """Shrinkage of each tree."""
     num_leaves: Annotated[int, Ge(2)] = 31
+    """Leaves of a tree at most."""
     max_depth: int = -1
+    """Depth of a tree at most (-1: no limit)."""
     min_child_samples: NonNegativeInt = 20
+    """Rows a leaf needs at least."""
     subsample: Share = 0.9
+    """Share of the rows sampled (bagging)."""
     subsample_freq: NonNegativeInt = 1
+    """Bag every N rounds (0: no bagging)."""
     colsample_bytree: Share = 0.9
+    """Share of the features sampled for each tree."""
     reg_lambda: NonNegative = 0.0
+    """L2 regularisation."""
     reg_alpha: NonNegative = 0.0
+    """L1 regularisation."""
     early_stopping_rounds: AtLeastOne = 50
+    """Stop after this many rounds without improvement on the validation split."""
     n_jobs: int = 0
-    # task=ranking: lambdarank or rank_xendcg
+    """Threads; 0: the CPU count."""
     rank_objective: str = "lambdarank"
+    """task=ranking: lambdarank or rank_xendcg."""
 
 
 @dataclass
@@ -85,6 +124,11 @@ class LightningModelConfig(ModelConfig):
     """
 
     _target_: str = "tabpipe.models.lightning.LightningModel"
+    """The model class."""
     module: Dict[str, Any] = field(default_factory=dict)
+    """The network: a ``_target_`` LightningModule and its parameters (model=mlp:
+    tabpipe.models.mlp.TabularMLP)."""
     batch_size: AtLeastOne = 256
+    """Rows per batch."""
     num_workers: NonNegativeInt = 0
+    """DataLoader worker processes."""
