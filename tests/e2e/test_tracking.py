@@ -105,7 +105,10 @@ def test_mlflow_local_store_reads_back_params_metrics_and_artifacts(
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     default = compose_config(["logger=mlflow"]).logger.mlflow
-    assert default.tracking_uri == "sqlite:///./mlruns/mlflow.db"  # under the project root
+    from tabpipe.config.project import find_project
+
+    # under the project root
+    assert default.tracking_uri == f"sqlite:///{find_project().root}/mlruns/mlflow.db"
     store = tmp_path / "mlruns"
     uri = f"sqlite:///{store}/mlflow.db"
     result = train(
