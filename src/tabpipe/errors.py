@@ -1,15 +1,19 @@
 """Errors that end a run with one clear line and a documented exit code.
 
+Every error tabpipe raises on purpose is a :class:`TabpipeError` defined here, so that a
+caller of the Python API catches them from one module (``tabpipe.errors.RegistryError``); the
+modules that raise them re-export their own (``tabpipe.export.registry.RegistryError``).
+
 Exit codes (also in the README):
 
 * 2 -- bad input: configuration or data that breaks a rule (:class:`ConfigError`,
   :class:`IncompleteRunError` for a run directory that lacks a record,
-  :class:`DataValidationError`).
+  :class:`DataValidationError`, :class:`BundleError`, :class:`RegistryError`, ...).
 * 3 -- the model did not beat the baseline (:class:`BaselineGateError`), or
   ``registry promote --require-significant`` found no significant improvement
-  (:class:`tabpipe.comparison.promotion.SignificanceGateError`).
+  (:class:`SignificanceGateError`).
 * 4 -- a requested device is not available (:class:`DeviceUnavailableError`).
-* 5 -- the exported graph failed the parity gate (:class:`tabpipe.export.parity.ParityError`).
+* 5 -- the exported graph failed the parity gate (:class:`ParityError`).
 * 6 -- ``tabpipe monitor`` found drift at alert level (not an error:
   :data:`tabpipe.monitoring.DRIFT_ALERT_EXIT_CODE`).
 """
@@ -26,6 +30,8 @@ class TabpipeError(Exception):
 
 
 class ConfigError(TabpipeError):
+    """A configuration key, value or override that breaks a rule (or a bad argument of the API)."""
+
     exit_code = 2
 
 
@@ -48,10 +54,14 @@ class DataValidationError(ProblemsError):
 
 
 class BaselineGateError(TabpipeError):
+    """The model did not beat the baseline (an enforced evaluation gate failed)."""
+
     exit_code = 3
 
 
 class DeviceUnavailableError(TabpipeError):
+    """A requested accelerator (``trainer=gpu``, ONNX Runtime's CUDA) is not available."""
+
     exit_code = 4
 
 
@@ -59,6 +69,42 @@ class IncompleteRunError(ProblemsError):
     """``tabpipe check-run``: a run directory lacks a required record; one line per problem."""
 
     exit_code = 2
+
+
+class BundleError(TabpipeError):
+    """A bundle that does not load: missing, tampered or not a tabpipe bundle."""
+
+    exit_code = 2
+
+
+class DocumentError(TabpipeError):
+    """A bundle document that does not validate (exit code 2, 4xx in the server)."""
+
+    exit_code = 2
+
+
+class SignatureError(TabpipeError):
+    """A bundle whose manifest signature is missing or wrong (``$TABPIPE_REGISTRY_KEY`` set)."""
+
+    exit_code = 2
+
+
+class RegistryError(TabpipeError):
+    """A bad registry ref, name or alias, or an operation the registry refuses."""
+
+    exit_code = 2
+
+
+class SignificanceGateError(TabpipeError):
+    """``registry promote --require-significant``: no significant improvement."""
+
+    exit_code = 3
+
+
+class ParityError(TabpipeError):
+    """The exported graph's predictions differ from the evaluated ones."""
+
+    exit_code = 5
 
 
 def first_line(reason: object, default: str = "") -> str:

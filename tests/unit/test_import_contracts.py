@@ -93,6 +93,8 @@ def _plant(root: Path, module: str, imported: str) -> None:
             "tabpipe.evaluation.metrics",
             "tabpipe.tasks is not allowed to import tabpipe.evaluation",
         ),
+        # the Python API sits above the CLI (it reuses the CLI's checks), never below it
+        ("tabpipe.cli.registry", "tabpipe.api.bundle", "tabpipe.cli is not allowed to import tabpipe.api"),
         # a cycle between two modules of one package (data.splits <-> data.group_splits was one)
         ("tabpipe.data.partition", "tabpipe.data.splits", "No cycles are allowed in tabpipe.data"),
     ],

@@ -50,7 +50,7 @@ def check_overrides_parse(overrides: list[str]) -> None:
             raise ConfigError(f"{override}: an override needs a key (key=value)")
 
 
-def _sweeps(overrides: list[str]) -> list[str]:
+def sweep_overrides(overrides: list[str]) -> list[str]:
     """The sweep overrides among ``overrides`` (``seed=0,1,2``, ``model.max_depth=range(3,9)``)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -78,7 +78,7 @@ def check_composes(overrides: list[str], config_name: str = "train") -> None:
     plain = override_args(overrides)
     if skip.intersection(overrides):
         return
-    swept = _sweeps(plain)
+    swept = sweep_overrides(plain)
     fixed = [o for o in plain if o not in swept]
     try:
         with initialize_hydra(find_project()):

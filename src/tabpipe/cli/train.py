@@ -46,7 +46,7 @@ def _objective(optimized_metric: str | None, metrics: dict[str, float], default:
     return metrics[name]
 
 
-def _check_job(cfg: DictConfig) -> None:
+def check_job(cfg: DictConfig) -> None:
     """The checks of :func:`check_composes`, on the config of this job: a multirun that
     sweeps on the command line (``seed=0,1,2``) composes one per job."""
     from hydra.core.hydra_config import HydraConfig
@@ -68,7 +68,7 @@ def _task(composed: DictConfig) -> float:
     from tabpipe.tuning.trial_logger import trial_loggers  # optuna only once a trial opens
 
     try:
-        _check_job(composed)
+        check_job(composed)
         # a sweep trial's Optuna logger (it prunes) is given to training, which knows no tuning;
         # run_training types the config, once
         result = run_training(composed, trial_loggers if trial else None)

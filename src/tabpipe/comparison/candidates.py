@@ -25,10 +25,11 @@ from tabpipe.config import option_value
 from tabpipe.config.schema import DataConfig
 from tabpipe.config.typed import from_record
 from tabpipe.data.ingestion import Dataset, ingest
+from tabpipe.data.sources import LoadedSource
 from tabpipe.data.splits import make_splits
 from tabpipe.documents.metrics import read_metrics
 from tabpipe.errors import ConfigError
-from tabpipe.export.documents import MetadataDocument
+from tabpipe.export.documents import MetadataDocument, SchemaDocument
 from tabpipe.tasks import get_task
 
 
@@ -42,6 +43,8 @@ class Candidate:
     graphs: dict[int, Path]  # fold -> model.onnx
     held_out: dict[int, np.ndarray] = field(default_factory=dict)  # fold -> row positions
     dataset: Dataset | None = None
+    # the rows were given by the caller (:func:`given_rows`), not rebuilt from the record
+    given: bool = False
 
     @property
     def label(self) -> str:
@@ -125,12 +128,42 @@ def rebuild_rows(candidate: Candidate) -> Candidate:
     return candidate
 
 
+def _bundle_schema(candidate: Candidate) -> SchemaDocument:
+    """The candidate's bundle schema (a run directory's ``bundle/``), for its input types."""
+    from tabpipe.export import documents
+
+    path = candidate.path if candidate.kind == "bundle" else candidate.path / "bundle"
+    if not (path / "schema.json").is_file():
+        raise ConfigError(f"{candidate.ref}: no bundle/schema.json (a run that exported no bundle)")
+    return documents.read(SchemaDocument, path / "schema.json")
+
+
+def given_rows(candidate: Candidate, source: LoadedSource) -> Candidate:
+    """Every row of ``source`` (a frame the caller gives), read with the candidate's recorded
+    data config and its bundle's input types, all scored by its one graph."""
+    from tabpipe.evaluation.bundle_evaluation import pinned_data_config
+
+    if len(candidate.graphs) != 1:
+        raise ConfigError(
+            f"{candidate.ref}: a k-fold run has one graph per fold; compare it on its own held-out "
+            "rows (without a frame)"
+        )
+    recorded = candidate.metadata.config.data
+    if recorded is None:
+        raise ConfigError(f"{candidate.ref}: metadata.json records no data config to read the frame with")
+    data_cfg = pinned_data_config(recorded, _bundle_schema(candidate).input_types)
+    candidate.dataset = ingest(data_cfg, source)
+    candidate.held_out = {next(iter(candidate.graphs)): np.arange(candidate.dataset.n_rows)}
+    candidate.given = True
+    return candidate
+
+
 def check_recorded_predictions(
     candidate: Candidate, scores: dict[int, np.ndarray], tol: float = 1e-6
 ) -> None:
     """A run directory's ``predictions/test.parquet`` must equal the rebuilt rows' scores."""
     path = candidate.path / "predictions" / "test.parquet"
-    if candidate.kind != "run" or not path.is_file():
+    if candidate.kind != "run" or candidate.given or not path.is_file():
         return
     recorded = pd.read_parquet(path)
     dataset = candidate.dataset

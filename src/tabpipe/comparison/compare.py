@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tabpipe.comparison.candidates import Candidate, check_recorded_predictions, load_candidate, rebuild_rows
+from tabpipe.comparison.candidates import (
+    Candidate,
+    check_recorded_predictions,
+    given_rows,
+    load_candidate,
+    rebuild_rows,
+)
 from tabpipe.comparison.document import (
     ComparisonDocument,
     FoldTTest,
@@ -24,6 +30,7 @@ from tabpipe.comparison.document import (
 from tabpipe.comparison.resampled_metrics import metric_difference
 from tabpipe.comparison.significance import BootstrapCI, fold_ttest, mcnemar, paired_bootstrap_ci
 from tabpipe.comparison.verdict import verdict_record
+from tabpipe.data.sources import LoadedSource
 from tabpipe.errors import ConfigError
 
 
@@ -64,7 +71,7 @@ def score_held_out(candidate: Candidate) -> HeldOut:
 
 def _check_comparable(a: Candidate, b: Candidate) -> None:
     da, db = a.dataset, b.dataset
-    if a.metadata.dataset.sha256 != b.metadata.dataset.sha256:
+    if not a.given and a.metadata.dataset.sha256 != b.metadata.dataset.sha256:
         raise ConfigError(
             f"compare: {a.label} and {b.label} were trained on different data "
             f"({a.metadata.dataset.uri} vs {b.metadata.dataset.uri}); "
@@ -235,18 +242,28 @@ def compare(
     n_resamples: int = 2000,
     confidence: float = 0.95,
     seed: int = 0,
+    source: LoadedSource | None = None,
 ) -> ComparisonDocument:
-    """B against A on the rows both held out: metrics, paired bootstrap CI, McNemar, fold t-test."""
+    """B against A on the rows both held out: metrics, paired bootstrap CI, McNemar, fold t-test.
+    ``source``: rows the caller gives instead (the Python API's frame), every one scored by
+    both models; the two need not have been trained on the same data."""
     from tabpipe.evaluation.metrics import primary_metric
 
     _check_resampling(n_resamples, confidence)
-    a = rebuild_rows(load_candidate(ref_a, registry_root))
-    b = rebuild_rows(load_candidate(ref_b, registry_root))
+    a, b = load_candidate(ref_a, registry_root), load_candidate(ref_b, registry_root)
+    if source is None:
+        a, b = rebuild_rows(a), rebuild_rows(b)
+    else:
+        a, b = given_rows(a, source), given_rows(b, source)
     _check_comparable(a, b)
     rows = _paired_rows(a, b)
     primary = metric or primary_metric(rows.task, a.config.eval.primary_metric, rows.ranking_k)
     stats = _paired_statistics(rows, primary, n_resamples, confidence, seed)
-    return _document(a, b, rows, primary, stats)
+    document = _document(a, b, rows, primary, stats)
+    if source is not None:
+        count = len(rows.common)
+        document.rows.which = f"{count} rows: every row of the given {source.uri}, scored by A and B"
+    return document
 
 
 def improvement_ci(result: ComparisonDocument) -> tuple[float, float, float]:

@@ -12,11 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from tabpipe.comparison.document import SignificanceRecord
-from tabpipe.errors import TabpipeError
-
-
-class SignificanceGateError(TabpipeError):
-    exit_code = 3
+from tabpipe.errors import SignificanceGateError
 
 
 def significance_record(

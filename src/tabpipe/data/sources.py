@@ -129,6 +129,16 @@ def _load_sklearn(name: str | None) -> LoadedSource:
     return LoadedSource(frame, f"sklearn://{name}", hashlib.sha256(buffer.getvalue()).hexdigest())
 
 
+def frame_source(frame: pd.DataFrame, uri: str = "DataFrame") -> LoadedSource:
+    """A frame the caller already holds (the Python API) as a source: its content hash is
+    the sha256 of pandas' row hashes (index left out), so equal frames hash alike."""
+    if not isinstance(frame, pd.DataFrame):
+        raise ConfigError(f"df: expected a pandas DataFrame, got {type(frame).__name__}")
+    rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    digest = hashlib.sha256(rows.tobytes() + "\0".join(map(str, frame.columns)).encode()).hexdigest()
+    return LoadedSource(frame.reset_index(drop=True), uri, digest)
+
+
 def load_source(data_cfg: DataConfig) -> LoadedSource:
     """Load ``data_cfg`` (the ``data`` config group) into a frame with its content hash."""
     source = option_value(data_cfg.source)

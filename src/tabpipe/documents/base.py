@@ -15,16 +15,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from tabpipe.errors import TabpipeError
+from tabpipe.errors import DocumentError
 from tabpipe.io import write_text_atomic
 
 FORMAT_VERSION = 1
-
-
-class DocumentError(TabpipeError):
-    """A bundle document that does not validate (exit code 2, 4xx in the server)."""
-
-    exit_code = 2
 
 
 class Document(BaseModel):

@@ -104,6 +104,25 @@ class BaselineRanker(_Open):
     sign: float
 
 
+class ImportanceRow(_Open):
+    """One feature's importance: the mean over the shuffles (permutation) or the gain
+    (native), and the standard deviation over the shuffles (permutation only)."""
+
+    feature: str
+    importance: float
+    std: float | None = None
+
+
+class FeatureImportance(_Open):
+    """The importance measured at training (``Bundle.explain()``), most important first:
+    ``permutation`` over the raw input columns (the drop of ``metric`` on the test split),
+    ``native`` over the encoded features (xgb, lgbm gain)."""
+
+    metric: str | None = None
+    permutation: list[ImportanceRow] = []
+    native: list[ImportanceRow] = []
+
+
 class CostMatrix(_Value):
     """The cost of each outcome of one row (a benefit is a negative cost)."""
 
@@ -140,12 +159,14 @@ class GateResult(_Value):
 
 
 class EvaluationRecord(_Open):
-    """Per fold: the decision threshold, the baseline's constant or ranker, the gates."""
+    """Per fold: the decision threshold, the baseline's constant or ranker, the gates and
+    (a single split) the feature importance."""
 
     threshold: ThresholdChoice | None = None
     baseline_values: list[float] | None = None
     baseline_ranker: BaselineRanker | None = None
     gates: list[GateResult] = []
+    importance: FeatureImportance | None = None
 
 
 class ParityRecord(_Open):

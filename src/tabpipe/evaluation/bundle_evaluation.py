@@ -24,6 +24,7 @@ from tabpipe.config.app_schema import EvalAppConfig
 from tabpipe.config.schema import DataConfig
 from tabpipe.config.typed import as_dict, from_record, to_typed
 from tabpipe.data.ingestion import Dataset, ingest
+from tabpipe.data.sources import LoadedSource
 from tabpipe.documents.metadata import BaselineRanker
 from tabpipe.errors import ConfigError
 from tabpipe.evaluation.graph_scoring import Scorer, bundle_reference, feature_scorer, graph_scorer
@@ -46,9 +47,15 @@ from tabpipe.tasks import get_task
 log = logging.getLogger(__name__)
 
 
-def _pinned(given: dict[str, Any], bundle: Bundle) -> DataConfig:
-    pinned = {name: {"type": kind} for name, kind in bundle.schema.input_types.items()}
+def pinned_data_config(given: dict[str, Any], input_types: dict[str, str]) -> DataConfig:
+    """``given`` (a data config's values) with ``input_types`` (a bundle's, name -> type)
+    pinned, so that the columns are read exactly as in training."""
+    pinned = {name: {"type": kind} for name, kind in input_types.items()}
     return from_record({**given, "schema": {**pinned, **(given.get("schema") or {})}}, DataConfig)
+
+
+def _pinned(given: dict[str, Any], bundle: Bundle) -> DataConfig:
+    return pinned_data_config(given, bundle.schema.input_types)
 
 
 def training_data_config(bundle: Bundle) -> DataConfig | None:
@@ -147,13 +154,16 @@ class BundleEvaluation:
     overlap: TrainingOverlap
 
 
-def _dataset(cfg: EvalAppConfig, bundle: Bundle) -> tuple[DataConfig, Dataset]:
-    """The data config (its task checked against the bundle's) and the data ingested with it."""
+def _dataset(
+    cfg: EvalAppConfig, bundle: Bundle, source: LoadedSource | None = None
+) -> tuple[DataConfig, Dataset]:
+    """The data config (its task checked against the bundle's) and the data ingested with it
+    (from ``source`` when the caller holds the rows already)."""
     task = bundle.schema.task
     data_cfg = data_config(cfg, bundle)
     if option_value(data_cfg.task) != task:
         raise ConfigError(f"data.task={option_value(data_cfg.task)}: the bundle was trained for task={task}")
-    return data_cfg, ingest(data_cfg)
+    return data_cfg, ingest(data_cfg, source)
 
 
 @dataclass
@@ -231,13 +241,17 @@ def _inputs(
     )
 
 
-def evaluate_bundle(composed: EvalAppConfig | DictConfig) -> BundleEvaluation:
-    """``tabpipe eval`` on its config (typed here if it is still the composed one)."""
+def evaluate_bundle(
+    composed: EvalAppConfig | DictConfig, source: LoadedSource | None = None
+) -> BundleEvaluation:
+    """``tabpipe eval`` on its config (typed here if it is still the composed one). ``source``:
+    rows the caller holds (the Python API's frame), read with the data config in place of
+    its source (the bundle's recorded one unless ``data`` is given)."""
     cfg = to_typed(composed, EvalAppConfig)
     registry = Registry(cfg.registry_root)
     bundle = load_bundle(registry.resolve(str(cfg.bundle)))
     task, classes = bundle.schema.task, bundle.schema.class_list
-    data_cfg, dataset = _dataset(cfg, bundle)
+    data_cfg, dataset = _dataset(cfg, bundle, source)
     scored = _score_rows(cfg, bundle, dataset, data_cfg)
     overlap = _overlap(bundle, dataset, scored.rows)
     raw = dataset.source.frame.iloc[scored.rows].reset_index(drop=True)

@@ -103,6 +103,9 @@ class EvaluationResult:
     images: dict[str, str]
     report: Path
     document: EvaluationDocument  # what evaluation.json holds
+    # the feature importance tables (``native``, ``permutation``) shown in the plots; the
+    # bundle records them (tabpipe.load_bundle(...).explain())
+    importance: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def _metrics(inputs: EvaluationInputs, rows: Scored, bins: int) -> dict[str, float]:
@@ -194,9 +197,18 @@ def ranking_summary(rows: Scored) -> RankingSummary:
     return RankingSummary(queries=len(np.unique(rows.groups)), ranked_queries=len(rows.queries))
 
 
-def _importance(inputs: EvaluationInputs, eval_cfg: EvalConfig, writer: plots.PlotWriter) -> None:
+def _importance(
+    inputs: EvaluationInputs, eval_cfg: EvalConfig, writer: plots.PlotWriter | None
+) -> dict[str, pd.DataFrame]:
+    """The native importance table (free: the model's own), and with plots the permutation
+    one (it scores the graph ``n_repeats`` times per column); each plotted with plots."""
+    tables = {}
     if inputs.native_importance is not None:
-        plots.importance(writer, "native", inputs.native_importance, "feature", "importance")
+        if writer is not None:
+            plots.importance(writer, "native", inputs.native_importance, "feature", "importance")
+        tables["native"] = inputs.native_importance
+    if writer is None:
+        return tables
     if inputs.scorer is not None and eval_cfg.importance.permutation and inputs.input_columns:
         table = permutation_importances(
             inputs.scorer,
@@ -209,6 +221,8 @@ def _importance(inputs: EvaluationInputs, eval_cfg: EvalConfig, writer: plots.Pl
             inputs.groups,
         )
         plots.importance(writer, "permutation", table, "column", "importance_mean")
+        tables["permutation"] = table
+    return tables
 
 
 def _gates(inputs: EvaluationInputs, eval_cfg: EvalConfig, metrics: dict[str, float]) -> list[GateResult]:
@@ -287,11 +301,11 @@ def evaluate_predictions(inputs: EvaluationInputs, eval_cfg: EvalConfig, out_dir
     if writer is not None:
         _plots(inputs, rows, writer, bins)
     thresholds = _threshold_analysis(inputs, rows, writer)
-    if writer is not None:
-        _importance(inputs, eval_cfg, writer)
+    importance = _importance(inputs, eval_cfg, writer)
     segments = _segments(inputs, eval_cfg, rows, writer, out_dir)
     summary = _document(inputs, rows, metrics, gates, thresholds, writer)
     summary.write(out_dir / "evaluation.json")
     text = report.render(inputs, metric_names(inputs.task, inputs.ranking_k), summary, segments)
     path = write_text_atomic(out_dir / "report.md", text)
-    return EvaluationResult(metrics, gates, segments, dict(writer.images) if writer else {}, path, summary)
+    images = dict(writer.images) if writer else {}
+    return EvaluationResult(metrics, gates, segments, images, path, summary, importance)

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tabpipe.documents.metrics import read_metrics
-from tabpipe.errors import TabpipeError
+from tabpipe.errors import BundleError
 from tabpipe.export import signing
 from tabpipe.export.documents import (
     Document,
@@ -45,10 +45,6 @@ INPUT_ENCODING = {
     "datetime": "float64 seconds since 1970-01-01 UTC; missing = NaN. Records accept "
     "timestamp strings, parsed by tabpipe.export.inputs.graph_inputs",
 }
-
-
-class BundleError(TabpipeError):
-    exit_code = 2
 
 
 def schema_document(

@@ -10,15 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tabpipe.errors import TabpipeError
+from tabpipe.errors import ParityError
 from tabpipe.export import runtime
 from tabpipe.export.assemble import LABEL, scores_from_outputs
 from tabpipe.export.inputs import graph_inputs
 from tabpipe.tasks import get_task
-
-
-class ParityError(TabpipeError):
-    exit_code = 5
 
 
 @dataclass

@@ -35,7 +35,7 @@ import onnx
 from pydantic import BaseModel, ValidationError
 
 from tabpipe.documents.base import one_line
-from tabpipe.errors import TabpipeError
+from tabpipe.errors import RegistryError
 from tabpipe.export import documents
 from tabpipe.export.bundle import load_bundle, verify_checksums, write_manifest
 from tabpipe.export.documents import MetadataDocument, RegistryRecord
@@ -50,10 +50,6 @@ ALIASES = "aliases.json"
 HISTORY = "alias_history.jsonl"
 DELETIONS = "deletions.jsonl"
 R = TypeVar("R", bound=BaseModel)
-
-
-class RegistryError(TabpipeError):
-    exit_code = 2
 
 
 def is_name(value: str) -> bool:

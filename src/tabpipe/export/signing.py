@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from tabpipe.errors import TabpipeError
+from tabpipe.errors import SignatureError
 from tabpipe.io import write_json_atomic
 
 KEY_ENV = "TABPIPE_REGISTRY_KEY"
@@ -30,10 +30,6 @@ SIGNATURE = "signature.json"
 ALIAS_SIGNATURE = "aliases.signature.json"
 ALGORITHM = "hmac-sha256"
 MIN_KEY_BYTES = 16
-
-
-class SignatureError(TabpipeError):
-    exit_code = 2
 
 
 def signing_key() -> bytes | None:

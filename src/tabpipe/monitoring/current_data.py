@@ -80,13 +80,8 @@ def read_current(
     if path.suffix in (".jsonl", ".log", ".json"):
         data = read_prediction_log(path, limit, version)
     elif path.suffix in (".csv", ".parquet"):
-        if isinstance(limit, timedelta):
-            raise ConfigError(f"window={window}: a duration needs a prediction log (.jsonl); use a row count")
-        frame = read_table(path)
-        if limit is not None:
-            frame = frame.iloc[-limit:]
-        predicted = prediction_columns(frame, features)
-        data = CurrentData(frame, frame[predicted] if predicted else None, str(path))
+        _check_row_window(window, limit)
+        data = _table_data(read_table(path), limit, features, str(path))
     else:
         raise ConfigError(f"current={str(path)!r}: expected a .csv, .parquet or .jsonl (prediction log) file")
     data.window = None if window is None else str(window)
@@ -95,6 +90,38 @@ def read_current(
         unreadable = data.serving.unreadable_lines if data.serving else 0
         lines = f" ({unreadable} unreadable line{'s' if unreadable > 1 else ''})" if unreadable else ""
         raise ConfigError(f"current={str(path)!r}: no rows{where}{lines}; nothing to compare")
+    return data
+
+
+def _check_row_window(window: str | int | None, limit: int | timedelta | None) -> None:
+    """A table's window is a row count (or everything): a duration needs the log's timestamps."""
+    if isinstance(limit, timedelta):
+        raise ConfigError(f"window={window}: a duration needs a prediction log (.jsonl); use a row count")
+
+
+def _table_data(
+    frame: pd.DataFrame, limit: int | timedelta | None, features: set[str], source: str
+) -> CurrentData:
+    """A table's last ``limit`` rows (all when None), its prediction columns apart."""
+    if isinstance(limit, int):
+        frame = frame.iloc[-limit:]
+    predicted = prediction_columns(frame, features)
+    return CurrentData(frame, frame[predicted] if predicted else None, source)
+
+
+def frame_current(
+    frame: pd.DataFrame, window: str | int | None, features: set[str], source: str = "DataFrame"
+) -> CurrentData:
+    """Rows the caller holds (the Python API's frame) as the current data, as a CSV file with
+    the same rows would be read (``window``: its last N rows)."""
+    if not isinstance(frame, pd.DataFrame):
+        raise ConfigError(f"df: expected a pandas DataFrame, got {type(frame).__name__}")
+    limit = parse_window(window)
+    _check_row_window(window, limit)
+    data = _table_data(frame.reset_index(drop=True), limit, features, source)
+    data.window = None if window is None else str(window)
+    if len(data.frame) == 0:
+        raise ConfigError(f"current: the {source} has no rows; nothing to compare")
     return data
 
 

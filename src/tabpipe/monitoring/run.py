@@ -32,7 +32,7 @@ from tabpipe.monitoring.compare import (
     rank,
     thresholds_record,
 )
-from tabpipe.monitoring.current_data import CurrentData, prediction_columns, read_current
+from tabpipe.monitoring.current_data import CurrentData, frame_current, prediction_columns, read_current
 from tabpipe.monitoring.document import BundleSummary, Cadence, CurrentSummary, DriftDocument, TriggerOutcome
 from tabpipe.monitoring.predictions import compare_predictions, score
 from tabpipe.monitoring.report import write_report
@@ -190,9 +190,19 @@ def _feature_drift(
 
 
 def _drift(
-    cfg: MonitorConfig, bundle: Bundle, types: dict[str, str], timings: dict, started: float
+    cfg: MonitorConfig,
+    bundle: Bundle,
+    types: dict[str, str],
+    timings: dict,
+    started: float,
+    frame: pd.DataFrame | None = None,
 ) -> _Drift:
-    """Read ``current`` and compare it; without it, only a schedule check (else one ConfigError line)."""
+    """Read ``current`` (or take ``frame``, rows the caller holds) and compare it; without
+    either, only a schedule check (else one ConfigError line)."""
+    if frame is not None:
+        current = frame_current(frame, cfg.window, set(types))
+        timings["read_s"] = time.perf_counter() - started
+        return _Drift(current, *_feature_drift(cfg, bundle, current, types, timings))
     if cfg.current is None:
         if not cfg.schedule:
             raise ConfigError(
@@ -224,7 +234,7 @@ def _drift_document(
         counts=counts,
         bundle=BundleSummary(ref=cfg.bundle, name=name, version=version, path=str(bundle.path)),
         current=CurrentSummary(
-            source=cfg.current or "none (schedule check only)",
+            source=cfg.current or (current.source if current else "none (schedule check only)"),
             window=current.window if current else None,
             rows=len(current.frame) if current else 0,
             predictions=drift.source,
@@ -239,8 +249,9 @@ def _drift_document(
     )
 
 
-def run_monitor(composed: MonitorConfig | DictConfig) -> MonitorResult:
-    """``tabpipe monitor`` on its config (typed here if it is still the composed one)."""
+def run_monitor(composed: MonitorConfig | DictConfig, frame: pd.DataFrame | None = None) -> MonitorResult:
+    """``tabpipe monitor`` on its config (typed here if it is still the composed one).
+    ``frame``: the current rows, held by the caller (the Python API), in place of ``current``."""
     cfg = to_typed(composed, MonitorConfig)
     started = time.perf_counter()
     bundle = load_bundle(Registry(cfg.registry_root).resolve(cfg.bundle))
@@ -248,7 +259,7 @@ def run_monitor(composed: MonitorConfig | DictConfig) -> MonitorResult:
     types = {k: v for k, v in bundle.schema.input_types.items() if k not in cfg.exclude}
     state_dir, directory = _report_paths(cfg, name)
     timings: dict[str, float] = {}
-    drift = _drift(cfg, bundle, types, timings, started)
+    drift = _drift(cfg, bundle, types, timings, started, frame)
     results = drift.results
     counts = {s: sum(r.severity == s for r in results) for s in ("alert", "warn", "insufficient_data", "ok")}
     alert = drift.schema.alert or counts["alert"] > 0

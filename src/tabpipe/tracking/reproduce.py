@@ -46,8 +46,8 @@ def replay_overrides(metadata: MetadataDocument) -> list[str]:
     overrides = metadata.hydra.overrides if metadata.hydra else None
     if overrides is None:
         raise ConfigError(
-            "metadata.json: hydra.overrides is missing (the run was composed through the API, "
-            "not started with `python train.py`); nothing to replay"
+            "metadata.json: hydra.overrides is missing (the run was composed with Hydra's compose API, "
+            "not started by `python train.py` or tabpipe.train); nothing to replay"
         )
     kept = [o for o in overrides if _key(o) not in _DROPPED_KEYS]
     return [*kept, f"seed={metadata.seed}", "registry.name=null"]
@@ -84,8 +84,9 @@ def provenance_warnings(recorded: MetadataDocument, new: MetadataDocument) -> li
     return warnings
 
 
-def _override_value(path: Path) -> str:
-    """A path as a Hydra override value: quoted when it holds characters the grammar parses."""
+def override_text(path: Path | str) -> str:
+    """A path (or any text) as a Hydra override value: quoted when it holds characters the
+    grammar parses."""
     text = str(path)
     if re.fullmatch(r"[\w/.:+-]+", text):
         return text
@@ -123,7 +124,7 @@ def reproduce(run_dir: Path, output_dir: Path | None = None) -> Reproduction:
         "-m",
         "tabpipe.cli.train",
         *overrides,
-        f"hydra.run.dir={_override_value(target)}",
+        f"hydra.run.dir={override_text(target)}",
     ]
     print("reproducing:", " ".join(command[3:]), flush=True)
     done = subprocess.run(

@@ -37,7 +37,7 @@ REQUIRED: tuple[tuple[str, str, Callable[[MetadataDocument], Any]], ...] = (
     ("metrics", "metrics", lambda m: m.metrics),
     ("artifacts", "artifacts with checksums", lambda m: m.artifacts),
 )
-# must be present; null is a valid value (a run outside git, a run composed through the API)
+# must be present; null is a valid value (a run outside git, a run composed with Hydra's compose API)
 PRESENT: tuple[tuple[str, str, Callable[[MetadataDocument], bool]], ...] = (
     ("git.commit", "git commit", lambda m: "commit" in m.git.model_fields_set),
     ("git.dirty", "git dirty flag", lambda m: "dirty" in m.git.model_fields_set),

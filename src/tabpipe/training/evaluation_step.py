@@ -137,9 +137,33 @@ def evaluate_run(
     return evaluate_predictions(inputs, cfg.eval, cfg.paths.output_dir)
 
 
+def importance_record(result: EvaluationResult) -> dict[str, Any] | None:
+    """The run's importance tables as the bundle records them (None: none was measured)."""
+    tables = result.importance
+    if not tables:
+        return None
+    record: dict[str, Any] = {"metric": result.document.primary_metric}
+    permutation = tables.get("permutation")
+    if permutation is not None:
+        record["permutation"] = [
+            {
+                "feature": str(row.column),
+                "importance": float(row.importance_mean),
+                "std": float(row.importance_std),
+            }
+            for row in permutation.itertuples()
+        ]
+    native = tables.get("native")
+    if native is not None:
+        record["native"] = [
+            {"feature": str(row.feature), "importance": float(row.importance)} for row in native.itertuples()
+        ]
+    return record
+
+
 def evaluation_record(fold: FoldResult, result: EvaluationResult) -> dict[str, Any]:
     """What the bundle keeps: the decision threshold, the baseline's constant (ranking: its
-    feature, which ``tabpipe eval`` re-scores), the gates."""
+    feature, which ``tabpipe eval`` re-scores), the gates, the feature importance."""
     record = {
         "threshold": fold.threshold,
         "baseline_values": fold.baseline_values,
@@ -147,4 +171,7 @@ def evaluation_record(fold: FoldResult, result: EvaluationResult) -> dict[str, A
     }
     if fold.baseline_ranker is not None:
         record["baseline_ranker"] = fold.baseline_ranker
+    importance = importance_record(result)
+    if importance is not None:
+        record["importance"] = importance
     return record

@@ -101,7 +101,7 @@ def hydra_job() -> HydraJob:
     """The job's command-line overrides (what ``tabpipe reproduce`` replays) and directory."""
     from hydra.core.hydra_config import HydraConfig
 
-    if not HydraConfig.initialized():  # composed through the API (tests, notebooks)
+    if not HydraConfig.initialized():  # a plain Hydra compose() (tests, DVC); tabpipe.train runs a job
         return HydraJob(overrides=None, cwd=os.getcwd(), mode=None)
     hydra_cfg = HydraConfig.get()
     return HydraJob(
