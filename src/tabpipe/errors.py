@@ -111,7 +111,8 @@ class DocumentError(TabpipeError):
 
 
 class SignatureError(TabpipeError):
-    """A bundle whose manifest signature is missing or wrong (``$TABPIPE_REGISTRY_KEY`` set)."""
+    """A bundle's manifest, or a model's ``aliases.json``, whose signature is missing or wrong
+    (``$TABPIPE_REGISTRY_KEY`` set)."""
 
     exit_code = 2
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -300,3 +301,24 @@ def test_boosting_fit_reports_every_round_and_sorts_ranking_rows_by_query(librar
     expected = native[:, 1] if task == "binary" else native
     got = scores[:, 1] if task == "binary" else scores.reshape(-1)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_kfold_lightning_folds_keep_and_restore_their_own_checkpoints(train) -> None:
+    """Each fold's ModelCheckpoint writes into its own folder: each fold's weights are those
+    of its own best file, and its ``last.ckpt`` (what ``ckpt_path`` resumes) is its own, not
+    the next fold's. (One epoch: a fold's best, last and final weights are then the same.)"""
+    import torch
+
+    def weights(path: Path) -> dict:
+        return torch.load(path, map_location="cpu", weights_only=False)["state_dict"]
+
+    quick = ["trainer.max_epochs=1", "eval.plots=false", "eval.segments.enabled=false", "logger=none"]
+    result = train(["model=mlp", "split=kfold", "split.n_folds=2", *quick])
+    for fold in result.folds:
+        folder = result.output_dir / "checkpoints" / f"fold_{fold.fold}"
+        best = Path(fold.model.best_checkpoint_)
+        assert best.parent == folder, best
+        restored = fold.model.module_.state_dict()
+        for saved in (weights(best), weights(folder / "last.ckpt")):
+            assert saved.keys() == restored.keys()
+            assert all(torch.equal(saved[key], restored[key]) for key in saved), f"fold {fold.fold}"

@@ -257,6 +257,43 @@ def test_registry_sign_signs_verified_versions_only(
     assert not (root / "churn" / "2" / "signature.json").exists()
 
 
+def test_alias_moves_are_signed_and_a_changed_aliases_file_is_refused(
+    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """With $TABPIPE_REGISTRY_KEY, aliases.json is signed by every move: pointing
+    ``production`` at another (signed) version without the key is refused by resolve, the
+    serving/batch loader and promote; ``registry sign name@alias`` accepts the file as it is."""
+    from registry_helpers import registry_cli
+    from tabpipe.serving.loaded_model import load_model
+
+    root = tmp_path / "registry"
+    monkeypatch.setenv("TABPIPE_REGISTRY_KEY", KEY)
+    registry = _registry_with(bundle, root, 2)
+    registry.promote("churn", 2, "production")
+    assert (root / "churn" / "aliases.signature.json").is_file()
+    assert registry.resolve("churn@production") == root / "churn" / "2"
+    aliases = root / "churn" / "aliases.json"
+    aliases.write_text('{"production": 1}')  # the attacker, without the key: back to an older version
+    changed = r"churn/aliases.json: signature does not match \(aliases.json was changed after signing\)"
+    with pytest.raises(TabpipeError, match=changed):
+        registry.resolve("churn@production")
+    with pytest.raises(TabpipeError, match=changed):
+        load_model("churn@production", root, ["CPUExecutionProvider"])
+    with pytest.raises(TabpipeError, match=changed):
+        registry.promote("churn", 2, "candidate")  # never re-signs a changed file
+    code, _, err = registry_cli(capsys, "--root", str(root), "show", "churn@production")
+    assert code == 2 and err.count("\n") == 1 and "signature does not match" in err
+    (root / "churn" / "aliases.signature.json").unlink()
+    with pytest.raises(TabpipeError, match=r"aliases.json: not signed, and \$TABPIPE_REGISTRY_KEY is set"):
+        registry.resolve("churn@production")
+    code, out, _ = registry_cli(capsys, "--root", str(root), "sign", "churn@production")
+    assert code == 0 and f"signed {aliases}" in out.splitlines()
+    assert registry.resolve("churn@production") == root / "churn" / "1"  # accepted as it is
+    monkeypatch.delenv("TABPIPE_REGISTRY_KEY")
+    aliases.write_text('{"production": 2}')
+    assert registry.resolve("churn@production") == root / "churn" / "2"  # without a key: not checked
+
+
 DOCUMENTS = ("schema.json", "metadata.json", "reference_profile.json")
 
 

@@ -86,6 +86,8 @@ MATRIX = {
     "number as text": ("churn", _body(b'{"tenure": "3"}'), 422, "validation", "tenure"),
     "number NaN": ("churn", _body(b'{"tenure": NaN}'), 422, "validation", "tenure"),
     "number 1e400": ("churn", _body(b'{"tenure": 1e400}'), 422, "validation", "tenure"),
+    "number -1e300": ("churn", _body(b'{"tenure": -1e300}'), 422, "validation", "tenure"),
+    "number 1e39": ("churn", _body(b'{"total_charges": 1e39}'), 422, "validation", "total_charges"),
     "number over float32": (
         "churn",
         _body(b'{"monthly_charges": 3.5e38}'),

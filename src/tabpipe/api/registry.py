@@ -67,13 +67,17 @@ class Registry:
         Raises:
             tabpipe.errors.RegistryError: an unknown model, alias or version.
             tabpipe.errors.BundleError: a bundle that fails its checksums or signature.
+            tabpipe.errors.SignatureError: with ``$TABPIPE_REGISTRY_KEY``, a ``name@alias``
+                whose ``aliases.json`` has no valid signature.
         """
         from tabpipe.api.bundle import load_bundle
 
         return load_bundle(ref, registry=self.root)
 
     def aliases(self, name: str) -> dict[str, int]:
-        """The aliases of model ``name`` and the version each points to."""
+        """The aliases of model ``name`` and the version each points to (with
+        ``$TABPIPE_REGISTRY_KEY``, ``aliases.json``'s signature verified first:
+        :class:`tabpipe.errors.SignatureError` if it is missing or wrong)."""
         return dict(self._registry.aliases(name))
 
     def promote(

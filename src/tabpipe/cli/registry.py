@@ -8,7 +8,7 @@
     tabpipe registry delete telco_churn:2          # never a version an alias points to
     tabpipe registry gc telco_churn --keep 5 [--dry-run]
     tabpipe registry fsck [--repair]               # debris of killed processes, checksums, aliases
-    tabpipe registry sign telco_churn:3 | --all    # with $TABPIPE_REGISTRY_KEY: sign verified versions
+    tabpipe registry sign telco_churn:3 | --all    # with $TABPIPE_REGISTRY_KEY: versions and aliases
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     gc.add_argument("--who", help="recorded in deletions.jsonl (default: the OS user)")
     fsck = commands.add_parser("fsck", help="report debris, bad versions and aliases (exit 1 if any)")
     fsck.add_argument("--repair", action="store_true", help="remove the debris of killed processes")
-    sign = commands.add_parser("sign", help="sign verified versions with $TABPIPE_REGISTRY_KEY")
+    sign = commands.add_parser("sign", help="sign verified versions and aliases with $TABPIPE_REGISTRY_KEY")
     sign.add_argument("ref", nargs="?", help="name:version or name@alias")
     sign.add_argument("--all", action="store_true", help="every version of every model")
     return parser
@@ -108,7 +108,7 @@ def _fsck(registry: Any, args: argparse.Namespace) -> None:
 
 def _sign(registry: Any, args: argparse.Namespace) -> None:
     from tabpipe.export.bundle import MANIFEST, verify_checksums
-    from tabpipe.export.registry import RegistryError
+    from tabpipe.export.registry import ALIASES, RegistryError
     from tabpipe.export.signing import KEY_ENV, sign, signing_key
 
     key = signing_key()
@@ -116,6 +116,11 @@ def _sign(registry: Any, args: argparse.Namespace) -> None:
         raise RegistryError(f"${KEY_ENV} is not set: nothing to sign with")
     if args.all == bool(args.ref):
         raise RegistryError("sign: give one ref (name:version or name@alias) or --all")
+    # aliases.json first (a name@alias ref resolves through it): validated, then signed as it is
+    with_aliases = registry.names() if args.all else [args.ref.split("@", 1)[0]] if "@" in args.ref else []
+    for name in with_aliases:
+        if (signed := registry.sign_aliases(name)) is not None:
+            print(f"signed {signed.with_name(ALIASES)}")
     paths = (
         [registry.version_dir(n, v) for n in registry.names() for v in registry.versions(n)]
         if args.all

@@ -3,7 +3,9 @@
 Training (evaluation), batch scoring and online serving all call :func:`graph_inputs`.
 The graph takes one ``[N, 1]`` input per raw feature column, named after the column:
 
-* numeric and boolean -> ``float32``; missing -> NaN (booleans as 0/1);
+* numeric and boolean -> ``float32``; missing -> NaN (booleans as 0/1). A number float32
+  cannot hold (``inf``, ``-inf``, or beyond +-3.4e38, which the cast would turn into inf) is
+  not a feed value: :func:`float32_reasons` names it, so batch scoring rejects its row;
 * categorical -> ``string``; missing -> the empty string ``""``;
 * datetime -> ``float64`` seconds since 1970-01-01 UTC; missing -> NaN. Timestamp strings
   are parsed here (timezone-aware ones converted to UTC), since ONNX cannot parse them.
@@ -20,6 +22,8 @@ import pandas as pd
 from tabpipe.data.coercion import category_text, coerce_columns
 
 ONNX_INPUT_TYPES = {"numeric": "float", "boolean": "float", "categorical": "string", "datetime": "double"}
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # the graph reads numbers as float32
+FLOAT32_RULE = "float32's range (+-3.4e38), the graph's input type"
 
 
 def column_types(schema: dict) -> dict[str, str]:
@@ -51,6 +55,32 @@ def graph_inputs(frame: pd.DataFrame, schema: dict) -> dict[str, np.ndarray]:
     """
     types = column_types(schema)
     return tensors_from_coerced(coerce_columns(frame, types), types)
+
+
+def float32_reasons(raw: pd.DataFrame, coerced: pd.DataFrame, types: dict[str, str]) -> pd.Series:
+    """Per row, the first numeric value the graph's float32 input cannot hold, as a reason
+    naming the column and the rule (``""`` for a row without one).
+
+    ``coerced`` is ``raw`` in canonical dtypes (float64 numbers, NaN for missing). ``inf`` /
+    ``-inf`` and finite values beyond +-``FLOAT32_MAX`` (which the float32 cast would make
+    inf) are refused; NaN is a missing value, imputed like a blank.
+    """
+    reasons = pd.Series("", index=coerced.index, dtype=object)
+    for name, kind in types.items():
+        if kind != "numeric":
+            continue
+        values = coerced[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            fresh = (np.abs(values) > FLOAT32_MAX) & (reasons == "").to_numpy()
+        if fresh.any():
+            reasons[fresh] = [f"column {name!r}: {_range_reason(v)}" for v in raw[name][fresh].tolist()]
+    return reasons
+
+
+def _range_reason(value: object) -> str:
+    if np.isinf(float(value)):
+        return f"non-finite value {value!r}; numbers must be finite, within {FLOAT32_RULE}"
+    return f"value {value!r} outside {FLOAT32_RULE}"
 
 
 def _missing(value: object) -> bool:

@@ -9,7 +9,8 @@
 * Aliases (``production``, ``candidate``, ...) live in ``aliases.json``, validated when read;
   every move is appended to ``alias_history.jsonl`` (who, when, from, to), under a file lock.
   A version moves under an alias only after its bundle verifies (checksums, and the signature
-  when ``$TABPIPE_REGISTRY_KEY`` is set).
+  when ``$TABPIPE_REGISTRY_KEY`` is set). With the key, ``aliases.json`` is signed when written
+  and verified when read (:func:`tabpipe.export.signing.read_aliases`).
 * Deleting a version (never one an alias points to) appends to ``deletions.jsonl``; deleted
   numbers are never given out again.
 * Refs: ``name@alias``, ``name:version``, or a bundle directory path. A ref resolves only to
@@ -40,6 +41,7 @@ from tabpipe.export.bundle import load_bundle, verify_checksums, write_manifest
 from tabpipe.export.documents import MetadataDocument, RegistryRecord
 from tabpipe.export.registry_debris import DELETING, RESERVED, STAGING, remove_stale
 from tabpipe.export.registry_records import AliasMove, Deletion
+from tabpipe.export.signing import read_aliases, sign_aliases, signing_key
 from tabpipe.faults import fault_point
 from tabpipe.io import owner_token, write_json_atomic
 
@@ -234,13 +236,15 @@ class Registry:
 
     # -- aliases ------------------------------------------------------------------------
 
-    def aliases(self, name: str) -> dict[str, int]:
-        """``aliases.json``, validated: alias names as :func:`check_name`, versions positive ints."""
+    def aliases(self, name: str, verify: bool = True) -> dict[str, int]:
+        """``aliases.json``, validated: alias names as :func:`check_name`, versions positive ints;
+        with ``$TABPIPE_REGISTRY_KEY`` (and ``verify``) its signature first."""
         path = self.model_dir(name) / ALIASES
         if not path.is_file():
             return {}
+        content = read_aliases(path, name) if verify else path.read_bytes()
         try:
-            raw = json.loads(path.read_text())
+            raw = json.loads(content)
         except json.JSONDecodeError as exc:
             raise RegistryError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
         if not isinstance(raw, dict):
@@ -281,9 +285,25 @@ class Registry:
                 }
             )
             aliases[alias] = version
-            write_json_atomic(self.model_dir(name) / ALIASES, aliases)
+            self._write_aliases(name, aliases)
             append_record(self.model_dir(name) / HISTORY, move)
         return move
+
+    def _write_aliases(self, name: str, aliases: dict[str, int]) -> None:
+        path = write_json_atomic(self.model_dir(name) / ALIASES, aliases)
+        key = signing_key()
+        if key is not None:
+            sign_aliases(path, name, key)
+
+    def sign_aliases(self, name: str) -> Path | None:
+        """Sign model ``name``'s ``aliases.json`` as it is (validated, not verified: it has no
+        signature yet) with ``$TABPIPE_REGISTRY_KEY``; None without a key or an aliases file."""
+        key, path = signing_key(), self.model_dir(name) / ALIASES
+        if key is None or not path.is_file():
+            return None
+        with self.locked(name):
+            self.aliases(name, verify=False)  # never sign an invalid file
+            return sign_aliases(path, name, key)
 
     def _alias_error(self, ref: str, name: str, alias: str) -> RegistryError:
         known = sorted(self.aliases(name))

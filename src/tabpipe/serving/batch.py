@@ -4,7 +4,8 @@ graph in chunks, so memory stays bounded whatever the input size.
 The output (Parquet or CSV, by suffix) holds the id columns, then ``label`` and
 ``proba_<class>`` (or ``prediction``, or the ranking ``score``). It is written to a
 temporary file and renamed when complete. A row whose values cannot be read as their
-column's type is, per ``on_bad_row``, either fatal (``fail``: one line with its row number,
+column's type, or that holds a number beyond float32's range (the graph's input type: never
+fed as inf), is, per ``on_bad_row``, either fatal (``fail``: one line with its row number,
 nothing written) or written with its row number and reason to the reject file (``reject``).
 """
 
@@ -27,7 +28,7 @@ from tqdm import tqdm
 
 from tabpipe.data.coercion import coerce_rows
 from tabpipe.errors import ConfigError, DataValidationError, printable_line
-from tabpipe.export.inputs import tensors_from_coerced
+from tabpipe.export.inputs import float32_reasons, tensors_from_coerced
 from tabpipe.io import remove_stale_debris
 from tabpipe.serving.loaded_model import LoadedModel
 from tabpipe.tasks import get_task
@@ -132,6 +133,7 @@ def score_frame(
     if missing:
         raise DataValidationError([f"column {name!r}: missing from the input" for name in missing])
     coerced, reasons = coerce_rows(frame, model.types)
+    reasons = reasons.where(reasons != "", float32_reasons(frame, coerced, model.types))
     bad = (reasons != "").to_numpy()
     ids = [c for c in id_columns if c in frame.columns]
     rejects = frame.loc[bad, ids].reset_index(drop=True)

@@ -8,7 +8,7 @@ their inputs and outputs on disk. There is one implementation of each.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,18 @@ def aggregate(folds: list[FoldResult]) -> dict[str, float]:
     return out
 
 
+def fold_callbacks(callbacks: dict[str, Any], fold: int) -> dict[str, Any]:
+    """The ``callbacks`` group for k-fold fold ``fold``: each callback with a ``dirpath``
+    (ModelCheckpoint) writes into its own ``fold_<k>`` subfolder of it, so no fold restores,
+    versions or overwrites another fold's checkpoints (``last.ckpt`` included)."""
+    out: dict[str, Any] = {}
+    for name, spec in (callbacks or {}).items():
+        if isinstance(spec, Mapping) and spec.get("dirpath"):
+            spec = {**spec, "dirpath": str(Path(spec["dirpath"]) / f"fold_{fold}")}
+        out[name] = spec
+    return out
+
+
 def fit_folds(
     cfg: TrainConfig,
     dataset: Dataset,
@@ -80,7 +92,8 @@ def fit_folds(
     name = model_name(cfg.model)
     for i, split in enumerate(tqdm(splits, desc="folds", unit="fold", disable=not kfold or None)):
         fold_dir = output_dir / f"fold_{split.fold}" if kfold else output_dir
-        context = RunContext(cfg.seed, cfg.trainer, cfg.callbacks, fold_dir, cfg.ckpt_path)
+        callbacks = fold_callbacks(cfg.callbacks, split.fold) if kfold else cfg.callbacks
+        context = RunContext(cfg.seed, cfg.trainer, callbacks, fold_dir, cfg.ckpt_path)
         forward = [on_metrics[i]] if on_metrics else []
         where = f"fold {split.fold}: " if kfold else ""
         say("%sfitting features on %d train rows, then %s", where, len(split.train), name)
