@@ -1,5 +1,6 @@
 """tabpipe as a user gets it: a wheel installed into a fresh venv, `tabpipe init`, `tabpipe
-train` and `dvc repro` in the new project, offline, writing nothing outside it.
+train`, `dvc repro`, `tabpipe serve` and the Python API in a script, in the new project,
+offline, writing nothing outside it.
 
 The fresh venv gets the wheel alone (``pip install --no-deps``); its dependencies come from
 this test run's venv through a ``.pth`` line (a plain path: that venv's own ``.pth`` files,
@@ -8,17 +9,22 @@ among them the editable install of a checkout, are not processed), so nothing is
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
+import time
+import urllib.request
 import venv
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from helpers import ROOT
+from serving_helpers import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -114,7 +120,47 @@ def test_a_wheel_in_a_fresh_venv_inits_trains_and_repros_a_project(tmp_path: Pat
     assert "Running stage 'export'" in repro
     assert (demo / "pipeline" / "export" / "bundle" / "model.onnx").is_file()
 
+    rows = pd.read_csv(demo / "data" / "telco_churn.csv").drop(columns=["churn"]).head(3)
+    served = _serve_and_predict(demo, env, rows)
+    script = (
+        "import json, pandas as pd, tabpipe\n"
+        "bundle = tabpipe.load_bundle('churn:1')\n"
+        "rows = pd.read_csv('data/telco_churn.csv').drop(columns=['churn']).head(3)\n"
+        "print('PROBA', json.dumps(bundle.predict(rows)['proba_Yes'].tolist()))\n"
+    )
+    out = _run([python, "-c", script], demo, env)
+    from_api = json.loads(out.split("PROBA ", 1)[1].splitlines()[0])
+    assert from_api == served  # the API and the server: the same graph, bit for bit
+
     assert sorted(p.name for p in work.iterdir()) == ["demo"]  # nothing beside the project
     # in the home directory only the libraries' caches and settings (matplotlib, ONNX Runtime, W&B)
     assert {p.name for p in home.iterdir()} <= {".cache", ".config"}
     assert _snapshot(package) == installed  # nothing into the installed package
+
+
+def _serve_and_predict(project: Path, env: dict[str, str], rows: pd.DataFrame) -> list[float]:
+    """``tabpipe serve`` from the wheel in the project: /health, then /predict on ``rows``."""
+    port = free_port()
+    command = ["tabpipe", "serve", "bundle=churn:1", f"port={port}"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
+    server = subprocess.Popen(command, cwd=project, env=env, **quiet)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, server.stderr.read().decode()[-2000:]
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2) as reply:
+                    assert reply.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not come up in 60 s"
+                time.sleep(0.2)
+        body = json.dumps(json.loads(rows.to_json(orient="records"))).encode()
+        request = urllib.request.Request(f"{url}/predict", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            answer = json.loads(reply.read())
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return [prediction["probabilities"]["Yes"] for prediction in answer["predictions"]]
