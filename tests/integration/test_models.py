@@ -322,3 +322,14 @@ def test_kfold_lightning_folds_keep_and_restore_their_own_checkpoints(train) -> 
         for saved in (weights(best), weights(folder / "last.ckpt")):
             assert saved.keys() == restored.keys()
             assert all(torch.equal(saved[key], restored[key]) for key in saved), f"fold {fold.fold}"
+
+    # ckpt_path=<run>/checkpoints/last.ckpt resumes each fold from its own fold_<k>/last.ckpt
+    last = result.output_dir / "checkpoints" / "last.ckpt"
+    resume = ["model=mlp", "split=kfold", "split.n_folds=2", *quick[:-1], "logger=csv", f"ckpt_path={last}"]
+    resumed = train([*resume, "trainer.max_epochs=2"])
+    history = pd.read_csv(resumed.output_dir / "csv" / "metrics.csv")
+    for fold in (0, 1):  # epoch 0 came from the fold's own checkpoint: only epoch 1 is trained
+        assert history[history["name"].str.startswith(f"fold_{fold}/")]["step"].unique().tolist() == [1]
+    (last.parent / "fold_1" / "last.ckpt").unlink()
+    with pytest.raises(ConfigError, match=r"resumes fold 1 from its own checkpoint .*fold_1/last\.ckpt"):
+        train([*resume, "trainer.max_epochs=2"])

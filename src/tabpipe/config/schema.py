@@ -356,7 +356,8 @@ class TrainConfig:
     paths: PathsConfig = MISSING
     """The paths group."""
     ckpt_path: Optional[str] = None
-    """Resume a Lightning model from this checkpoint."""
+    """Resume a Lightning model from this checkpoint (with split=kfold, each fold from its own
+    fold_<k>/ file beside it)."""
     tags: List[str] = field(default_factory=list)
     """The run's tags, given to every logger."""
     tracking: TrackingConfig = field(default_factory=TrackingConfig)

@@ -75,6 +75,15 @@ def fold_callbacks(callbacks: dict[str, Any], fold: int) -> dict[str, Any]:
     return out
 
 
+def fold_checkpoint(ckpt_path: str | None, fold: int) -> str | None:
+    """What fold ``fold`` of a k-fold run resumes from: ``<dir>/fold_<k>/<name>`` for
+    ``ckpt_path=<dir>/<name>``, the fold's own file that :func:`fold_callbacks` wrote."""
+    if not ckpt_path:
+        return None
+    path = Path(ckpt_path)
+    return str(path.parent / f"fold_{fold}" / path.name)
+
+
 def fit_folds(
     cfg: TrainConfig,
     dataset: Dataset,
@@ -93,7 +102,8 @@ def fit_folds(
     for i, split in enumerate(tqdm(splits, desc="folds", unit="fold", disable=not kfold or None)):
         fold_dir = output_dir / f"fold_{split.fold}" if kfold else output_dir
         callbacks = fold_callbacks(cfg.callbacks, split.fold) if kfold else cfg.callbacks
-        context = RunContext(cfg.seed, cfg.trainer, callbacks, fold_dir, cfg.ckpt_path)
+        ckpt = fold_checkpoint(cfg.ckpt_path, split.fold) if kfold else cfg.ckpt_path
+        context = RunContext(cfg.seed, cfg.trainer, callbacks, fold_dir, ckpt)
         forward = [on_metrics[i]] if on_metrics else []
         where = f"fold {split.fold}: " if kfold else ""
         say("%sfitting features on %d train rows, then %s", where, len(split.train), name)

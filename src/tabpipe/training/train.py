@@ -16,7 +16,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from tabpipe.config.schema import OptunaTrialConfig, TrainConfig
+from tabpipe.config.schema import OptunaTrialConfig, SplitKind, TrainConfig
 from tabpipe.config.typed import as_dict, to_typed
 from tabpipe.data.dataset_cache import ingest_once, splits_once
 from tabpipe.data.ingestion import Dataset
@@ -56,8 +56,17 @@ def _check_checkpoint(cfg: TrainConfig) -> None:
         return
     if not hasattr(cfg.model, "module"):
         raise ConfigError(f"ckpt_path={ckpt!r}: resuming applies to Lightning models (model=mlp)")
-    if not Path(ckpt).is_file():
-        raise ConfigError(f"ckpt_path={ckpt!r}: checkpoint file not found")
+    if cfg.split.kind != SplitKind.kfold:
+        if not Path(ckpt).is_file():
+            raise ConfigError(f"ckpt_path={ckpt!r}: checkpoint file not found")
+        return
+    for fold in range(cfg.split.n_folds):  # split=kfold: each fold resumes from its own file
+        own = stages.fold_checkpoint(ckpt, fold)
+        if not Path(own).is_file():
+            raise ConfigError(
+                f"ckpt_path={ckpt!r}: split=kfold resumes fold {fold} from its own checkpoint "
+                f"{own}, not found (give the <run>/checkpoints/last.ckpt of a k-fold run)"
+            )
 
 
 def _prepare(cfg: TrainConfig, output_dir: Path) -> None:
