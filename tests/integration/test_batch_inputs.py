@@ -66,3 +66,27 @@ def test_numbers_beyond_float32_are_rejected_not_scored_as_inf(model, tmp_path: 
         score_files(model, [source], tmp_path / "fail.parquet", 8, "fail", None, progress=False)
     assert failed.value.problems[0].startswith("row 2: column 'monthly_charges': value ")
     assert not (tmp_path / "fail.parquet").exists()
+
+
+def test_a_frame_evaluated_through_the_graph_refuses_numbers_beyond_float32(binary_bundle) -> None:
+    """``tabpipe eval``/``compare`` on a file and the parity check score through
+    ``graph_inputs``: one line per column, never a row scored as inf."""
+    from tabpipe.export.inputs import graph_inputs
+
+    schema = tabpipe_schema(binary_bundle)
+    rows = _rows()[list(schema)]
+    assert set(graph_inputs(rows, schema)) == set(schema)  # the clean rows build their feeds
+    rows["monthly_charges"] = rows["monthly_charges"].astype(object)
+    rows.loc[[2, 7], "monthly_charges"] = ["1e39", "-inf"]
+    with pytest.raises(DataValidationError) as refused:
+        graph_inputs(rows, schema)
+    assert refused.value.problems == [
+        "column 'monthly_charges': 2 value(s) beyond float32, the first: "
+        "value '1e39' outside float32's range (+-3.4e38), the graph's input type"
+    ]
+
+
+def tabpipe_schema(trained) -> dict:
+    from tabpipe.export.bundle import load_bundle
+
+    return {name: {"type": kind} for name, kind in load_bundle(trained.bundle).schema.input_types.items()}

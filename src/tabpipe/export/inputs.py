@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tabpipe.data.coercion import category_text, coerce_columns
+from tabpipe.errors import DataValidationError
 
 ONNX_INPUT_TYPES = {"numeric": "float", "boolean": "float", "categorical": "string", "datetime": "double"}
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # the graph reads numbers as float32
@@ -51,10 +52,25 @@ def graph_inputs(frame: pd.DataFrame, schema: dict) -> dict[str, np.ndarray]:
     """Coerce raw columns (strings, numbers, timestamps) and build the graph's feeds.
 
     Raises :class:`~tabpipe.errors.DataValidationError` naming each column whose values
-    cannot be read as its type.
+    cannot be read as its type, or hold numbers float32 cannot (``1e39``, ``inf``).
     """
     types = column_types(schema)
-    return tensors_from_coerced(coerce_columns(frame, types), types)
+    coerced = coerce_columns(frame, types)
+    problems = []
+    for name in (n for n, kind in types.items() if kind == "numeric"):
+        beyond = np.flatnonzero(_beyond_float32(coerced[name]))
+        if beyond.size:  # scored as inf otherwise: refused, as batch scoring and the server do
+            first = _range_reason(frame[name].iloc[beyond[0]])
+            problems.append(f"column {name!r}: {beyond.size} value(s) beyond float32, the first: {first}")
+    if problems:
+        raise DataValidationError(problems)
+    return tensors_from_coerced(coerced, types)
+
+
+def _beyond_float32(values: pd.Series) -> np.ndarray:
+    """Where a coerced numeric column holds what the float32 cast would make inf (NaN: no)."""
+    with np.errstate(invalid="ignore"):
+        return np.abs(values.to_numpy(dtype=np.float64, na_value=np.nan)) > FLOAT32_MAX
 
 
 def float32_reasons(raw: pd.DataFrame, coerced: pd.DataFrame, types: dict[str, str]) -> pd.Series:
@@ -69,9 +85,7 @@ def float32_reasons(raw: pd.DataFrame, coerced: pd.DataFrame, types: dict[str, s
     for name, kind in types.items():
         if kind != "numeric":
             continue
-        values = coerced[name].to_numpy(dtype=np.float64, na_value=np.nan)
-        with np.errstate(invalid="ignore"):
-            fresh = (np.abs(values) > FLOAT32_MAX) & (reasons == "").to_numpy()
+        fresh = _beyond_float32(coerced[name]) & (reasons == "").to_numpy()
         if fresh.any():
             reasons[fresh] = [f"column {name!r}: {_range_reason(v)}" for v in raw[name][fresh].tolist()]
     return reasons
