@@ -246,7 +246,7 @@ def test_a_job_leaves_no_hydra_state_behind(tmp_path: Path) -> None:
         seen["overrides"] = list(HydraConfig.get().overrides.task)
         return cfg.seed
 
-    with _hydra(config_search_path(find_project()), "train") as hydra:
+    with _hydra(config_search_path(find_project())[0], "train") as hydra:
         ret = hydra.run(
             config_name="train", task_function=job, overrides=["seed=5", f"hydra.run.dir={tmp_path}"]
         )

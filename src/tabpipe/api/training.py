@@ -104,8 +104,9 @@ def _project_environment(project: Project | None) -> Iterator[None]:
 
 
 @contextmanager
-def _hydra(search_path: list[str], job_name: str) -> Iterator[Any]:
-    """Hydra initialized on ``search_path`` (first entry primary) as ``hydra.main`` would be.
+def _hydra(primary: str, job_name: str) -> Iterator[Any]:
+    """Hydra initialized on the project's ``primary`` config source as ``hydra.main`` would
+    be (the ``tabpipe_configs`` plugin appends the packaged defaults behind it).
     Afterwards the previous global state is back: Hydra's (its ``run_job`` itself restores
     the HydraConfig, so a later plain ``compose()`` is not taken for this job), and the root
     logger's handlers and level (the job's console and ``<run>/train.log`` handlers closed),
@@ -117,11 +118,7 @@ def _hydra(search_path: list[str], job_name: str) -> Iterator[Any]:
     backup = get_gh_backup()
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    csp = create_config_search_path(search_path[0])  # + the plugins' entries, then the schemas
-    present = {element.path for element in csp.get_path()}
-    for entry in search_path[1:]:
-        if entry not in present:  # before the structured schemas, which Hydra wants last
-            csp.prepend("tabpipe", entry, anchor="schema")
+    csp = create_config_search_path(primary)  # + the plugins' entries, then the schemas
     try:
         yield Hydra.create_main_hydra2(task_name=job_name, config_search_path=csp)
     finally:
@@ -182,7 +179,7 @@ def train(overrides: Overrides = (), project: str | Path | None = None) -> Run:
         check_group_choices(args)
         _check_single_run(args)
         check_composes(args)
-        with _hydra(config_search_path(found), "train") as hydra:
+        with _hydra(config_search_path(found)[0], "train") as hydra:
             outcome = hydra.run(config_name="train", task_function=_job, overrides=args).return_value
         if isinstance(outcome, BaseException):
             raise outcome
