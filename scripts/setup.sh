@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Create .venv and install tabpipe with pinned dependency versions.
 #   bash scripts/setup.sh            # CPU (torch 2.13.0 CPU build)
-#   TABPIPE_EXTRAS=dev,gpu bash scripts/setup.sh   (default extras: dev,ray,mlflow,dashboard)
+#   TABPIPE_EXTRAS=dev,gpu bash scripts/setup.sh   (default extras: dev,ray,mlflow,dashboard,feast)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
-EXTRAS="${TABPIPE_EXTRAS:-dev,ray,mlflow,dashboard}"
+EXTRAS="${TABPIPE_EXTRAS:-dev,ray,mlflow,dashboard,feast}"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 # the CPU build first: a bare `torch` requirement would pull the multi-GB CUDA build

@@ -60,12 +60,29 @@ def _to_boolean(name: str, raw: pd.Series, problems: list[str]) -> pd.Series:
     return parsed
 
 
-def _out_of_range(parsed: pd.Series) -> pd.Series:
-    """Rows whose timestamp (parsed at pandas' inferred resolution) datetime64[ns] cannot hold."""
+def _out_of_range(raw: pd.Series, parsed: pd.Series) -> pd.Series:
+    """Rows whose timestamp datetime64[ns] cannot hold. pandas 3 parses them at a coarser
+    resolution; pandas 2 turns them into NaT, so those are parsed again one by one."""
     low, end = DATETIME_MIN, DATETIME_END
     if getattr(parsed.dt, "tz", None) is not None:
         low, end = low.tz_localize("UTC"), end.tz_localize("UTC")
-    return ((parsed < low) | (parsed >= end)).fillna(False).astype(bool)
+    outside = ((parsed < low) | (parsed >= end)).fillna(False).astype(bool)
+    unparsed = parsed.isna() & raw.notna()
+    if unparsed.any():
+        outside[unparsed] = raw[unparsed].map(_outside_range).astype(bool)
+    return outside
+
+
+def _outside_range(value: object) -> bool:
+    """Whether ``value`` is a timestamp (at any resolution) outside what datetime64[ns] holds."""
+    try:
+        stamp = pd.Timestamp(value)  # a string; pandas 2 and 3 both parse it at second resolution
+    except (ValueError, TypeError, OverflowError):
+        return False
+    if pd.isna(stamp):
+        return False
+    naive = stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
+    return bool(naive < DATETIME_MIN or naive >= DATETIME_END)
 
 
 def _to_datetime(name: str, raw: pd.Series, problems: list[str]) -> pd.Series:
@@ -81,7 +98,7 @@ def _to_datetime(name: str, raw: pd.Series, problems: list[str]) -> pd.Series:
                 "send an absolute timestamp"
             )
             refused |= relative
-    outside = _out_of_range(parsed)
+    outside = _out_of_range(raw.mask(refused), parsed)
     if outside.any():
         problems.append(
             f"column {name!r}: value {raw[outside].iloc[0]!r} is outside the supported "
@@ -172,6 +189,6 @@ def _reason(kind: str, value: object) -> str:
         return f"not a boolean {value!r}"
     if isinstance(value, str) and value.strip().lower() in _RELATIVE_DATES:
         return f"relative date {value!r} (send an absolute timestamp)"
-    if not pd.isna(pd.to_datetime(value, errors="coerce", format="mixed", utc=True)):
+    if _outside_range(value) or not pd.isna(pd.to_datetime(value, errors="coerce", format="mixed", utc=True)):
         return f"timestamp {value!r} outside {DATETIME_RANGE}"
     return f"not a parseable timestamp {value!r}"
