@@ -80,6 +80,17 @@ class DriftGaugesConfig:
 
 
 @dataclass
+class ServeFeaturesConfig:
+    """A bundle trained from a feature store: how requests meet the stored features."""
+
+    allow_override: bool = False
+    """A request that carries a stored feature itself: true uses the request's value; false
+    answers 422."""
+    repo: Optional[str] = None
+    """The feature repository; null: the one the bundle was trained from."""
+
+
+@dataclass
 class ServeConfig:
     """``tabpipe serve`` (conf/serve.yaml)."""
 
@@ -114,6 +125,8 @@ class ServeConfig:
     """A bundle scored after each response and only logged (its answers are never returned)."""
     prediction_log: PredictionLogConfig = field(default_factory=PredictionLogConfig)
     """One JSON line per request, mode 0600, rotated by size."""
+    features: ServeFeaturesConfig = field(default_factory=ServeFeaturesConfig)
+    """A feature-store bundle: requests carry entity keys; the rest is fetched online."""
     drift: DriftGaugesConfig = field(default_factory=DriftGaugesConfig)
     """Prometheus drift gauges on /metrics (window=0: off)."""
     log_level: str = "warning"

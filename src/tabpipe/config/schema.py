@@ -82,6 +82,7 @@ class SourceKind(str, Enum):
     parquet = "parquet"
     sklearn = "sklearn"
     bundled = "bundled"
+    feast = "feast"
 
 
 class ColumnType(str, Enum):
@@ -110,6 +111,29 @@ class ColumnSpec:
 class InfinitePolicy(str, Enum):
     error = "error"
     missing = "missing"
+
+
+@dataclass
+class FeastSourceConfig:
+    """data=feast: the training rows are an entity frame joined point-in-time to a Feast
+    feature repository (docs/topics/feature-store.md)."""
+
+    repo: Optional[str] = None
+    """The feature repository (the folder of feature_store.yaml), relative to the project root."""
+    entity_source: Optional[str] = None
+    """A CSV or Parquet file: the entity keys, the event timestamp, the label and any
+    request-time columns (one row per training example)."""
+    timestamp_column: str = "event_timestamp"
+    """The entity frame's event time: each row gets the feature values known at that time."""
+    feature_service: Optional[str] = None
+    """The feature service whose features are joined (or list them in ``features``)."""
+    features: List[str] = field(default_factory=list)
+    """Feature references ``view:feature``, when no feature service is named."""
+    request_columns: List[str] = field(default_factory=list)
+    """Entity-frame columns that a request carries itself (not fetched from the store)."""
+    max_missing_share: Share = 0.05
+    """The share of entity rows the join dropped or left without any stored feature above
+    which ingestion fails (below it they are counted and reported)."""
 
 
 @dataclass
@@ -155,6 +179,8 @@ class DataConfig:
     offending values; true makes that an error."""
     on_infinite: InfinitePolicy = InfinitePolicy.error
     """inf/-inf in a numeric feature: error, or missing (imputed like a blank, with a warning)."""
+    feast: FeastSourceConfig = field(default_factory=FeastSourceConfig)
+    """source=feast: the feature repository, the entity frame and the features joined."""
 
 
 class NumericImputation(str, Enum):

@@ -68,6 +68,27 @@ class DatasetFacts(_Open):
     n_columns: int | None = None
 
 
+class FeatureStoreFacts(_Open):
+    """A bundle trained from a Feast feature store (data=feast): what serving fetches by
+    entity key and what a request carries itself."""
+
+    repo: str
+    """The feature repository's folder, as configured (relative to the project root)."""
+    feature_service: str | None = None
+    features: list[str]
+    """The feature references joined, ``view:feature``."""
+    columns: dict[str, str]
+    """Each reference's column in the training frame (and graph input)."""
+    entity_keys: list[str]
+    """The join keys a request must carry."""
+    request_columns: list[str] = []
+    """Columns a request carries itself (request-time features)."""
+    timestamp_column: str
+    feast_version: str
+    definitions_sha256: str
+    """sha256 over the repository's definitions and the feature views' source data."""
+
+
 class RowIdHashes(_Open):
     """sha256 of each part's row ids (``check-run`` requires all three)."""
 
@@ -270,6 +291,7 @@ class MetadataDocument(Document):
     evaluation: list[EvaluationRecord] = []
     export: ExportFacts | None = None
     registry: RegistryRecord | None = None
+    feature_store: FeatureStoreFacts | None = None
 
     @property
     def name(self) -> str | None:
