@@ -14,7 +14,7 @@ import pytest
 from helpers import ROOT
 from tabpipe.errors import DataValidationError
 from tabpipe.export.inputs import records_to_feeds
-from tabpipe.serving.batching import Batcher
+from tabpipe.serving.batching import PROBE_EVERY, Batcher
 from tabpipe.serving.loaded_model import LoadedModel, load_model
 
 
@@ -89,3 +89,31 @@ def test_a_lone_request_is_scored_at_once(churn) -> None:
         return done.value.value[1]
 
     assert asyncio.run(lone()) == churn.score(records_to_feeds(records, churn.types))
+
+
+def test_on_uvloop_lone_requests_score_at_once_and_concurrent_ones_are_batched(churn) -> None:
+    """uvloop cannot list its ready callbacks: lone requests are scored without a loop turn
+    except one probe in PROBE_EVERY, and once a probe gathers several requests they batch."""
+    uvloop = pytest.importorskip("uvloop")
+    rows = _rows("telco_churn", "churn", 8)
+    runs = _counted(churn)
+    batcher = Batcher(keep_feeds=False)
+    flushes: list[int] = []
+    flush = batcher._flush
+
+    def counted_flush() -> None:
+        flushes.append(len(batcher.pending))
+        flush()
+
+    batcher._flush = counted_flush  # type: ignore[method-assign]
+
+    async def sequential_then_concurrent() -> None:
+        for i in range(PROBE_EVERY):  # the last one is the probe: it finds no other request
+            await batcher.score(churn, [rows[i % 8]])
+        burst = [[rows[i % 8]] for i in range(PROBE_EVERY + 8)]  # its 32nd is the next probe
+        await asyncio.gather(*(batcher.score(churn, records) for records in burst))
+        await asyncio.gather(*(batcher.score(churn, [row]) for row in rows))  # still batching
+
+    uvloop.run(sequential_then_concurrent())
+    assert flushes == [1, 9, 8]  # the probes', then every turn's
+    assert runs == [1] * (2 * PROBE_EVERY - 1) + [9, 8]  # all others inline, one row each

@@ -6,7 +6,9 @@ per-run cost, about 25 us for the churn graph: most of a single-row request's ow
 Instead each request queues its records; the first one schedules a flush with ``call_soon``,
 which runs after every task that was already ready, and the flush builds one set of input
 tensors per model from the queued records, scores them in one run and hands each request
-its rows. A request with nothing else ready is scored at once, without the loop turn. Only
+its rows. A request with nothing else ready is scored at once, without the loop turn (on
+uvloop, which uvicorn picks when it is installed and which cannot list its ready callbacks, the
+batcher goes by what its last flush found instead, see :meth:`Batcher._others_expected`). Only
 requests of up to ``INLINE_MAX_ROWS`` rows come here, and a batch holds the event loop for
 less time than scoring its requests one after another would.
 
@@ -30,6 +32,7 @@ from tabpipe.serving.loaded_model import LoadedModel
 
 Feeds = dict[str, np.ndarray]
 Scored = tuple[Feeds, list[dict[str, Any]]]  # a request's input tensors and results
+PROBE_EVERY = 32  # on a loop that cannot list its ready callbacks: one deferred request in 32
 
 
 class Batcher:
@@ -39,12 +42,14 @@ class Batcher:
     def __init__(self, keep_feeds: bool) -> None:
         self.keep_feeds = keep_feeds
         self.pending: list[tuple[LoadedModel, list[dict[str, Any]], asyncio.Future]] = []
+        self.batching = False  # the last flush found more than one request (loops without _ready)
+        self.alone = 0  # requests scored alone since then
 
     async def score(self, model: LoadedModel, records: list[dict[str, Any]]) -> Scored:
         """The request's input tensors and one result per record, scored with the other
         requests queued in this loop turn. Raises what building or scoring its rows raised."""
         loop = asyncio.get_running_loop()
-        if not self.pending and not _others_ready(loop):  # alone: scored now, no loop turn
+        if not self.pending and not self._others_expected(loop):  # alone: scored now, no loop turn
             feeds = records_to_feeds(records, model.types)
             return feeds, model.score(feeds)
         future = loop.create_future()
@@ -53,8 +58,23 @@ class Batcher:
             loop.call_soon(self._flush)
         return await future
 
+    def _others_expected(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """Whether other requests are likely ready in this loop turn. asyncio's loop keeps its
+        ready callbacks in ``_ready`` (no public accessor). A loop without it (uvloop) cannot
+        be asked, so the batcher goes by what the last flush found: it keeps deferring while
+        flushes gather several requests, and while they do not it scores inline and defers
+        one request in ``PROBE_EVERY`` to notice when the load turns concurrent."""
+        ready = getattr(loop, "_ready", None)
+        if ready is not None:
+            return bool(ready)
+        if self.batching:
+            return True
+        self.alone += 1
+        return self.alone % PROBE_EVERY == 0
+
     def _flush(self) -> None:
         pending, self.pending = self.pending, []
+        self.batching = len(pending) > 1
         for _, group in groupby(sorted(pending, key=lambda item: id(item[0])), key=lambda item: id(item[0])):
             items = list(group)
             try:
@@ -65,13 +85,6 @@ class Batcher:
             except Exception as exc:  # noqa: BLE001 - handed to every waiting request, raised there
                 for *_, future in items:
                     _settle(future, exception=exc)
-
-
-def _others_ready(loop: asyncio.AbstractEventLoop) -> bool:
-    """Whether other callbacks, such as other requests' tasks, are ready to run in this loop
-    turn. asyncio's loop keeps them in ``_ready`` and has no public accessor; on a loop
-    without it (uvloop) every request is scored alone, as if none were."""
-    return bool(getattr(loop, "_ready", None))
 
 
 def _score_together(model: LoadedModel, items: list, keep_feeds: bool) -> None:
