@@ -28,6 +28,8 @@ from tabpipe.config.project import Project, config_search_path, find_project
 from tabpipe.errors import ConfigError
 
 if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
     from tabpipe.api.bundle import Bundle
     from tabpipe.config.schema import TrainConfig
 
@@ -130,7 +132,7 @@ def _hydra(primary: str, job_name: str) -> Iterator[Any]:
         root.setLevel(level)
 
 
-def _job(cfg: Any) -> Any:
+def _job(cfg: DictConfig) -> Any:
     """The job Hydra runs: the CLI's per-job checks, then the training run. A refusal is
     returned (and logged to the run's log, as the CLI does), not raised, so that Hydra does
     not print its own line about it; :func:`train` raises it."""
