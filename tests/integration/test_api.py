@@ -287,3 +287,30 @@ def test_train_in_a_project_from_another_directory_writes_only_there(tmp_path: P
     assert same.metrics.a == same.metrics.b and not same.significant
     assert list(elsewhere.iterdir()) == []
     assert {k: v for k, v in os.environ.items() if k.startswith("TABPIPE_")} == environment
+
+
+def test_evaluate_and_monitor_in_a_project_from_another_directory(
+    binary_bundle, tmp_path: Path, monkeypatch
+) -> None:
+    """``project=`` is ``tabpipe --project <dir> eval|monitor``: the ref resolves in the
+    project's registry, the evaluation is written under the project's ``logs/eval`` and the
+    drift report under its ``monitoring/``, nothing in the working directory."""
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    (project / "conf").mkdir(parents=True)
+    (project / "conf" / "train.yaml").write_text("defaults:\n  - tabpipe_base\n  - _self_\n")
+    binary_bundle.registry_copy(project / "registry")
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for variable in ("TABPIPE_REGISTRY", "TABPIPE_ROOT", "TABPIPE_PROJECT"):
+        monkeypatch.delenv(variable, raising=False)
+    rows = pd.read_csv(CHURN).sample(300, random_state=1)
+
+    evaluated = tabpipe.evaluate("telco_churn:1", rows, project=project, overrides={"eval.plots": False})
+    monitored = tabpipe.monitor("telco_churn:1", rows.drop(columns=["churn"]), project=project)
+    assert evaluated.rows == 300 and evaluated.metrics[f"eval/{evaluated.primary_metric}"] > 0.7
+    assert monitored.status in ("ok", "warn", "alert") and monitored.current.rows == 300
+    assert len(list((project / "logs" / "eval" / "runs").glob("*/evaluation.json"))) == 1
+    assert len(list((project / "monitoring" / "telco_churn").glob("*/drift.json"))) == 1
+    assert not list(elsewhere.iterdir())  # nothing written where the script runs
+    with pytest.raises(tabpipe.errors.RegistryError, match="telco_churn:1: no such version"):
+        tabpipe.evaluate("telco_churn:1", rows)  # no project here: no such registry entry

@@ -10,6 +10,7 @@ returns the typed document. A failed gate or a drift alert is in the document (i
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,12 +55,22 @@ def _app_config(name: str, bundle: Any, registry: str | Path | None, extra: list
     return to_typed(compose_app_config(name, [*args, *override_list(overrides)]), APP_SCHEMAS[name])
 
 
+def _in_project(project: str | Path | None) -> AbstractContextManager[None]:
+    """For the call, the project as ``tabpipe --project <dir>`` sets it (its conf/, its
+    registry, its logs/); the discovered one when ``project`` is None."""
+    from tabpipe.api.training import project_environment
+    from tabpipe.config.project import find_project
+
+    return project_environment(find_project(project) if project is not None else None)
+
+
 def evaluate(
     bundle: Bundle | str | Path,
     df: pd.DataFrame,
     *,
     registry: str | Path | None = None,
     overrides: Overrides = (),
+    project: str | Path | None = None,
 ) -> EvaluationDocument:
     """Evaluate a bundle on the rows of ``df`` (features and the target), as ``tabpipe eval
     rows=all`` evaluates a file: the same metrics, threshold analysis, gates, references
@@ -70,9 +81,12 @@ def evaluate(
             bundle directory.
         df: the rows, read with the bundle's recorded data config (its target, ids, positive
             class) and input types.
-        registry: the registry directory (default: ``$TABPIPE_REGISTRY``, else ``./registry``).
+        registry: the registry directory (default: ``$TABPIPE_REGISTRY``, else the project's
+            ``registry/``).
         overrides: keys of ``conf/eval.yaml`` (``output_dir``, ``eval.plots=false``, ``data.*``
             when the frame's columns differ from the training data's, ...).
+        project: the project whose ``conf/eval.yaml``, registry and ``logs/`` to use, as
+            ``tabpipe --project <dir> eval``. Default: found as the CLI finds it.
 
     Returns:
         The document written as ``evaluation.json`` (in ``output_dir``, default
@@ -86,8 +100,9 @@ def evaluate(
     from tabpipe.evaluation.bundle_evaluation import evaluate_bundle
 
     source = frame_source(df)
-    cfg = _app_config("eval", bundle, registry, ["rows=all"], overrides)
-    return evaluate_bundle(cfg, source).result.document
+    with _in_project(project):
+        cfg = _app_config("eval", bundle, registry, ["rows=all"], overrides)
+        return evaluate_bundle(cfg, source).result.document
 
 
 def compare(
@@ -138,6 +153,7 @@ def monitor(
     *,
     registry: str | Path | None = None,
     overrides: Overrides = (),
+    project: str | Path | None = None,
 ) -> DriftDocument:
     """Drift of the rows of ``df`` against the bundle's training profile, as ``tabpipe
     monitor current=<file>`` reports a file: PSI, KL, KS / chi-square with the
@@ -148,9 +164,12 @@ def monitor(
         bundle: a :class:`~tabpipe.api.bundle.Bundle`, ``name@alias``, ``name:version`` or a
             bundle directory.
         df: the current rows (the raw input columns; prediction columns optional).
-        registry: the registry directory (default: ``$TABPIPE_REGISTRY``, else ``./registry``).
+        registry: the registry directory (default: ``$TABPIPE_REGISTRY``, else the project's
+            ``registry/``).
         overrides: keys of ``conf/monitor.yaml`` (``window=1000``, ``output_dir``, the
             thresholds, ``on_alert``, ...).
+        project: the project whose ``conf/monitor.yaml``, registry and ``logs/`` to use, as
+            ``tabpipe --project <dir> monitor``. Default: found as the CLI finds it.
 
     Returns:
         The document written as ``drift.json``; ``status`` is ``alert`` on drift.
@@ -160,5 +179,6 @@ def monitor(
     """
     from tabpipe.monitoring.run import run_monitor
 
-    cfg = _app_config("monitor", bundle, registry, ["current=null"], overrides)
-    return run_monitor(cfg, df).document
+    with _in_project(project):
+        cfg = _app_config("monitor", bundle, registry, ["current=null"], overrides)
+        return run_monitor(cfg, df).document

@@ -85,7 +85,7 @@ def _check_single_run(args: list[str]) -> None:
 
 
 @contextmanager
-def _project_environment(project: Project | None) -> Iterator[None]:
+def project_environment(project: Project | None) -> Iterator[None]:
     """For the call, what ``tabpipe train --project <dir>`` sets for its process:
     ``$TABPIPE_PROJECT``, the project's absolute path (the CLI's checks, the run's
     ``paths.root_dir`` and ``tabpipe reproduce`` find the project through it); restored
@@ -176,7 +176,7 @@ def train(overrides: Overrides = (), project: str | Path | None = None) -> Run:
 
     args = override_list(overrides)
     found = find_project(project)
-    with _project_environment(found if project is not None else None):
+    with project_environment(found if project is not None else None):
         register_configs()
         check_group_choices(args)
         _check_single_run(args)
