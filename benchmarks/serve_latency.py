@@ -1,9 +1,16 @@
 """Online latency of `tabpipe serve` against a bare FastAPI endpoint, in one run.
 
-Both are real uvicorn servers on 127.0.0.1 (one worker each), started as subprocesses. The
-floor is the least a FastAPI JSON endpoint does: ``await request.json()`` and return a dict.
-Single-row ``/predict`` requests go over keep-alive connections, the two servers' requests
-alternating one by one so that the machine's background load moves both alike, with two
+All are real uvicorn servers on 127.0.0.1 (one worker each), started as subprocesses:
+
+* the floor: the least a FastAPI JSON endpoint does, ``await request.json()`` and return a
+  dict (the targets are ratios to it);
+* the raw-library model server (``onnx``): the same ONNX graph behind a bare FastAPI endpoint
+  with nothing but onnxruntime and numpy (the JSON body's values into one tensor per graph
+  input, ``session.run``, the outputs as a dict): no validation, no input policies, no
+  metrics, no log. It is what serving the model costs without tabpipe.
+
+Single-row ``/predict`` requests go over keep-alive connections, the servers' requests
+alternating one by one so that the machine's background load moves them alike, with two
 clients:
 
 * ``raw``: one ``http.client`` connection per server and a pre-encoded body, so the client
@@ -23,6 +30,8 @@ The model is `model=xgb` (100 trees) on the bundled churn data, trained first (`
 keeps the trained registry between invocations).
 
     python benchmarks/serve_latency.py [--requests 2000] [--runs 5] [--json out.json]
+
+Each figure is also given as ``ratio_to_onnx``: tabpipe against the raw-library model server.
 """
 
 from __future__ import annotations
@@ -59,7 +68,36 @@ async def predict(request: Request) -> dict:
     await request.json()
     return {"ok": True}
 """
+# the raw library's model server: onnxruntime + numpy only (MODEL is filled in)
+ONNX_APP = """
+import numpy as np
+import onnxruntime as ort
+from fastapi import FastAPI, Request
+
+options = ort.SessionOptions()
+options.intra_op_num_threads = 1
+session = ort.InferenceSession(MODEL, options, providers=["CPUExecutionProvider"])
+inputs = [(i.name, np.float32 if i.type == "tensor(float)" else object) for i in session.get_inputs()]
+outputs = [o.name for o in session.get_outputs()]
+app = FastAPI()
+
+
+@app.post("/predict")
+async def predict(request: Request) -> dict:
+    body = await request.json()
+    feeds = {}
+    for name, dtype in inputs:
+        value = body.get(name)
+        if dtype is object:
+            value = "" if value is None else str(value)
+        elif value is None:
+            value = np.nan
+        feeds[name] = np.array([[value]], dtype=dtype)
+    label, probabilities = session.run(outputs, feeds)
+    return {"label": str(label[0]), "probabilities": probabilities[0].tolist()}
+"""
 HEADERS = {"Content-Type": "application/json"}
+SERVERS = ("tabpipe", "floor", "onnx")
 
 
 def wait_ready(url: str, path: str) -> None:
@@ -144,19 +182,27 @@ class ServerCPU:
 
     def per_request(self, requests: int) -> dict[str, float]:
         now = self._readings()
-        tabpipe, floor = ((b - a) / requests * 1e6 for a, b in zip(self.last, now, strict=True))
+        tabpipe, floor, onnx = ((b - a) / requests * 1e6 for a, b in zip(self.last, now, strict=True))
         self.last = now
-        return {"tabpipe": round(tabpipe, 1), "floor": round(floor, 1), "ratio": round(tabpipe / floor, 2)}
+        return {
+            "tabpipe": round(tabpipe, 1),
+            "floor": round(floor, 1),
+            "onnx": round(onnx, 1),
+            "ratio": round(tabpipe / floor, 2),
+            "ratio_to_onnx": round(tabpipe / onnx, 2),
+        }
 
 
 def one_run(ms: np.ndarray) -> dict[str, dict[str, float]]:
     out = {}
     for q in (50, 95, 99):
-        tabpipe, floor = (float(np.percentile(ms[k], q)) for k in (0, 1))
+        tabpipe, floor, onnx = (float(np.percentile(ms[k], q)) for k in range(len(SERVERS)))
         out[f"p{q}"] = {
             "tabpipe": round(tabpipe, 3),
             "floor": round(floor, 3),
+            "onnx": round(onnx, 3),
             "ratio": round(tabpipe / floor, 3),
+            "ratio_to_onnx": round(tabpipe / onnx, 3),
         }
     return out
 
@@ -167,10 +213,10 @@ def summarise(runs: list[dict]) -> dict:
     for q in runs[0]:
         ratios = [r[q]["ratio"] for r in runs]
         out[q] = {
-            "tabpipe": round(statistics.median(r[q]["tabpipe"] for r in runs), 3),
-            "floor": round(statistics.median(r[q]["floor"] for r in runs), 3),
+            **{server: round(statistics.median(r[q][server] for r in runs), 3) for server in SERVERS},
             "ratio": round(statistics.median(ratios), 2),
             "ratio_range": [round(min(ratios), 2), round(max(ratios), 2)],
+            "ratio_to_onnx": round(statistics.median(r[q]["ratio_to_onnx"] for r in runs), 2),
         }
     return out
 
@@ -195,14 +241,17 @@ def request_body() -> bytes:
     return json.dumps(record).encode()
 
 
-def start_servers(workdir: Path, registry: Path, ports: tuple[int, int]) -> list[subprocess.Popen]:
+def start_servers(workdir: Path, registry: Path, ports: list[int]) -> list[subprocess.Popen]:
     (workdir / "floor.py").write_text(FLOOR_APP)
+    model = registry / "telco_churn" / "1" / "model.onnx"
+    (workdir / "onnx_floor.py").write_text(f"MODEL = {str(model)!r}\n" + ONNX_APP)
     serve = [sys.executable, "-m", "tabpipe.cli.main", "serve", "bundle=telco_churn:1"]
-    floor = [sys.executable, "-m", "uvicorn", "floor:app", "--log-level", "warning"]
+    uvicorn = [sys.executable, "-m", "uvicorn", "--log-level", "warning"]
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     return [
         subprocess.Popen([*serve, f"registry_root={registry}", f"port={ports[0]}"], **quiet),
-        subprocess.Popen([*floor, "--port", str(ports[1])], cwd=workdir, **quiet),
+        subprocess.Popen([*uvicorn, "floor:app", "--port", str(ports[1])], cwd=workdir, **quiet),
+        subprocess.Popen([*uvicorn, "onnx_floor:app", "--port", str(ports[2])], cwd=workdir, **quiet),
     ]
 
 
@@ -211,15 +260,16 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict:
 
     registry = train(workdir)
     body = request_body()
-    ports = (free_port(), free_port())
+    ports = [free_port() for _ in SERVERS]
     servers = start_servers(workdir, registry, ports)
     try:
         wait_ready(f"http://127.0.0.1:{ports[0]}", "/ready")
-        wait_ready(f"http://127.0.0.1:{ports[1]}", "/predict")
+        for port in ports[1:]:
+            wait_ready(f"http://127.0.0.1:{port}", "/predict")
         figures: dict = {"latency_ms": {}, "server_cpu_us_per_request": {}}
         cpu = ServerCPU(servers)
         for client in args.clients:
-            runs = [one_run(latencies(client, list(ports), body, args.requests)) for _ in range(args.runs)]
+            runs = [one_run(latencies(client, ports, body, args.requests)) for _ in range(args.runs)]
             for i, run in enumerate(runs):
                 print(client, f"run {i + 1}:", json.dumps(run), file=sys.stderr)
             figures["latency_ms"][client] = {"median_of_runs": summarise(runs), "runs": runs}
@@ -232,11 +282,13 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict:
         for server in servers:
             server.terminate()
             server.wait()
-    tabpipe_rps, floor_rps = (float(np.median([r[k] for r in rounds])) for k in (0, 1))
+    tabpipe_rps, floor_rps, onnx_rps = (float(np.median([r[k] for r in rounds])) for k in range(len(SERVERS)))
     figures["throughput_rps_c16_raw"] = {
         "tabpipe": round(tabpipe_rps),
         "floor": round(floor_rps),
+        "onnx": round(onnx_rps),
         "ratio": round(tabpipe_rps / floor_rps, 2),
+        "ratio_to_onnx": round(tabpipe_rps / onnx_rps, 2),
     }
     figures["targets"] = {"p50 (raw)": "<= 1.3", "p99 (raw)": "<= 2.0", "throughput": ">= 0.8"}
     return figures
